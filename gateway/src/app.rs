@@ -1,0 +1,433 @@
+//! The composition root: builds the services, their workers and the gateway from the
+//! configuration, for each shape `mercato` runs in.
+
+use crate::config::{BusKind, Config};
+use crate::limits::RateLimits;
+use crate::metrics::Metrics;
+use crate::proxy::{Gateway, GatewayInner};
+use crate::upstream::Upstream;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Extension, Router};
+use mercato_auth::TokenKeys;
+use mercato_cache::Cache;
+use mercato_db::{Db, DbTarget};
+use mercato_events::{Bus, Envelope, Handler, HandlerError, InProcessBus, Relay};
+use mercato_identity::IdentityState;
+use mercato_identity::mail::FileMailer;
+use mercato_kernel::Problem;
+use mercato_tenant_context::ContextKey;
+use mercato_tenants::TenantsState;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// What this process runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// Gateway, every service and every worker in one process.
+    AllInOne,
+    /// Some services with their workers, without the gateway (the split shape's upstreams).
+    Services(Vec<String>),
+    /// The gateway alone, forwarding to `gateway.upstreams`.
+    Gateway,
+    /// Workers (outbox relays, jobs) of some services, no HTTP.
+    Workers(Vec<String>),
+}
+
+impl Shape {
+    fn services(&self) -> Vec<&str> {
+        match self {
+            Shape::AllInOne => crate::routes::SERVICES.to_vec(),
+            Shape::Services(names) | Shape::Workers(names) => {
+                names.iter().map(String::as_str).collect()
+            }
+            Shape::Gateway => Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Secrets(#[from] crate::secrets::SecretsError),
+    #[error("access-token keys: {0}")]
+    Keys(#[from] mercato_auth::TokenError),
+    #[error("database of {service}: {source}")]
+    Connect {
+        service: &'static str,
+        source: mercato_db::ConnectError,
+    },
+    #[error("migrating {service}: {source}")]
+    Migrate {
+        service: &'static str,
+        source: sea_orm::DbErr,
+    },
+    #[error("event bus: {0}")]
+    Bus(#[from] mercato_events::BusError),
+    #[error("cache: {0}")]
+    Cache(#[from] mercato_cache::CacheError),
+    #[error("dns resolver: {0}")]
+    Dns(#[from] mercato_tenants::dns::LookupError),
+    #[error("unknown service {0:?}; known: tenants, identity")]
+    UnknownService(String),
+    #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
+    MissingUpstream(&'static str),
+    #[error("the split shape needs {0}: each process would otherwise generate its own")]
+    SplitNeeds(&'static str),
+    #[error("cannot hash: {0}")]
+    Password(#[from] mercato_auth::PasswordError),
+    #[error("http client: {0}")]
+    HttpClient(reqwest::Error),
+    #[error("demo seed: {0}")]
+    Demo(#[from] crate::demo::DemoError),
+}
+
+/// A started process: the router to serve and the background tasks it runs.
+pub struct Running {
+    pub router: Router,
+    pub tasks: JoinSet<()>,
+    pub tenants_db: Option<Db>,
+    pub identity_db: Option<Db>,
+    pub context_key: ContextKey,
+    pub bus: Arc<dyn Bus>,
+}
+
+async fn connect(config: &Config, service: &'static str) -> Result<Db, StartError> {
+    let target = if config.database.url.is_empty() {
+        let path = config.data_dir.join(format!("{service}.db"));
+        return Db::connect(DbTarget::Sqlite(&path), config.database.max_connections)
+            .await
+            .map_err(|source| StartError::Connect { service, source });
+    } else {
+        DbTarget::Postgres {
+            url: &config.database.url,
+            schema: service,
+        }
+    };
+    Db::connect(target, config.database.max_connections)
+        .await
+        .map_err(|source| StartError::Connect { service, source })
+}
+
+async fn bus(config: &Config) -> Result<Arc<dyn Bus>, StartError> {
+    Ok(match config.bus.kind {
+        BusKind::InProcess => Arc::new(InProcessBus::new()),
+        BusKind::Amqp => Arc::new(
+            mercato_events::AmqpBus::connect(&config.bus.amqp_url, &config.bus.exchange).await?,
+        ),
+    })
+}
+
+async fn cache(config: &Config) -> Result<Cache, StartError> {
+    Ok(if config.cache.redis_url.is_empty() {
+        Cache::in_memory(100_000)
+    } else {
+        Cache::redis(&config.cache.redis_url, &config.cache.namespace).await?
+    })
+}
+
+/// Builds everything `shape` needs and starts its background tasks.
+pub async fn start(
+    config: &Config,
+    shape: Shape,
+    demo: bool,
+    shutdown: CancellationToken,
+) -> Result<Running, StartError> {
+    for name in shape.services() {
+        if !crate::routes::SERVICES.contains(&name) {
+            return Err(StartError::UnknownService(name.to_owned()));
+        }
+    }
+    if matches!(shape, Shape::Gateway | Shape::Services(_)) {
+        if config.auth.signing_keys.is_empty() {
+            return Err(StartError::SplitNeeds("auth.signing_keys"));
+        }
+        if config.auth.internal_key.expose().is_empty() {
+            return Err(StartError::SplitNeeds("auth.internal_key"));
+        }
+    }
+    // The gateway learns of suspended shops and changed domains from events.
+    if shape == Shape::Gateway && config.bus.kind != BusKind::Amqp {
+        return Err(StartError::SplitNeeds(
+            "bus.kind = \"amqp\" (the gateway's host cache follows shop and domain events)",
+        ));
+    }
+    let (signing_keys, internal_key) = crate::secrets::resolve(
+        &config.auth.signing_keys,
+        &config.auth.internal_key,
+        &config.data_dir,
+    )?;
+    let keys = TokenKeys::new(&signing_keys, config.auth.access_token_ttl_secs)?;
+    let context_key = ContextKey::new(internal_key.expose().as_bytes());
+    let bus = bus(config).await?;
+    let mut tasks = JoinSet::new();
+    let wants = |name: &str| shape.services().contains(&name);
+
+    let mut routers: BTreeMap<&'static str, Router> = BTreeMap::new();
+    let mut tenants_db = None;
+    let mut identity_db = None;
+
+    if wants("tenants") {
+        let db = connect(config, "tenants").await?;
+        mercato_tenants::migrate(&db)
+            .await
+            .map_err(|source| StartError::Migrate {
+                service: "tenants",
+                source,
+            })?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        let state = TenantsState {
+            db: db.clone(),
+            config: Arc::new(config.tenants.clone()),
+            outbox: relay.notifier(),
+        };
+        let worker = mercato_tenants::verification_worker(&state)?;
+        tasks.spawn(relay.run(shutdown.clone()));
+        tasks.spawn(worker.run(shutdown.clone()));
+        routers.insert("tenants", mercato_tenants::router(state));
+        tenants_db = Some(db);
+    }
+    if wants("identity") {
+        let db = connect(config, "identity").await?;
+        mercato_identity::migrate(&db)
+            .await
+            .map_err(|source| StartError::Migrate {
+                service: "identity",
+                source,
+            })?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        let mut identity = config.identity.clone();
+        if identity.mail_dir.as_os_str().is_empty() {
+            identity.mail_dir = config.data_dir.join("mail");
+        }
+        let mailer = Arc::new(FileMailer::new(identity.mail_dir.clone()));
+        let state =
+            IdentityState::new(db.clone(), keys.clone(), identity, relay.notifier(), mailer)?;
+        bus.subscribe(
+            mercato_identity::events::OWNER_INVITES,
+            mercato_identity::events::OWNER_INVITES_PATTERNS,
+            mercato_identity::owner_invites(&state),
+        )
+        .await?;
+        tasks.spawn(relay.run(shutdown.clone()));
+        tasks.spawn(mercato_identity::mail_worker(&state).run(shutdown.clone()));
+        routers.insert("identity", mercato_identity::router(state));
+        identity_db = Some(db);
+    }
+    if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
+        for line in crate::demo::seed(t, i, &config.tenants.platform_domain, config.listen).await? {
+            tracing::info!("{line}");
+        }
+    }
+
+    // Each service router verifies the signed context with the internal key, and answers
+    // unknown paths and methods with problems too.
+    let routers: BTreeMap<&'static str, Router> = routers
+        .into_iter()
+        .map(|(name, router)| {
+            let router = router.layer(Extension(context_key.clone()));
+            (
+                name,
+                router.layer(axum::extract::DefaultBodyLimit::max(
+                    config.gateway.max_body_bytes,
+                )),
+            )
+        })
+        .collect();
+    let with_fallbacks = |router: Router| {
+        router
+            .fallback(not_found)
+            .method_not_allowed_fallback(method_not_allowed)
+    };
+    let readiness = Readiness {
+        dbs: [tenants_db.clone(), identity_db.clone()]
+            .into_iter()
+            .flatten()
+            .collect(),
+        cache: None,
+        bus: bus.clone(),
+    };
+
+    let router = match &shape {
+        Shape::Workers(_) => Router::new(),
+        Shape::Services(_) => {
+            let mut router = Router::new();
+            for service_router in routers.values() {
+                router = router.merge(service_router.clone());
+            }
+            with_health(
+                with_fallbacks(router).layer(axum::middleware::from_fn(service_span)),
+                readiness,
+                None,
+            )
+        }
+        Shape::AllInOne | Shape::Gateway => {
+            let upstreams: BTreeMap<&'static str, Upstream> = if shape == Shape::Gateway {
+                let client = reqwest::Client::builder()
+                    .timeout(Duration::from_secs(30))
+                    .build()
+                    .map_err(StartError::HttpClient)?;
+                let mut upstreams = BTreeMap::new();
+                for name in crate::routes::SERVICES {
+                    let base = config
+                        .gateway
+                        .upstreams
+                        .get(*name)
+                        .ok_or(StartError::MissingUpstream(name))?;
+                    upstreams.insert(
+                        *name,
+                        Upstream::Remote {
+                            client: client.clone(),
+                            base: base.clone(),
+                        },
+                    );
+                }
+                upstreams
+            } else {
+                routers
+                    .iter()
+                    .map(|(name, router)| (*name, Upstream::Local(with_fallbacks(router.clone()))))
+                    .collect()
+            };
+            let cache = cache(config).await?;
+            let gateway = Gateway(Arc::new(GatewayInner {
+                upstreams,
+                keys: keys.clone(),
+                context_key: context_key.clone(),
+                cache: cache.clone(),
+                host_ttl: Duration::from_secs(config.gateway.host_cache_ttl_secs),
+                limits: config
+                    .gateway
+                    .enforce_rate_limits
+                    .then(|| RateLimits::new(config.gateway.per_client_requests_per_second)),
+                max_body: config.gateway.max_body_bytes,
+                metrics: Arc::new(Metrics::default()),
+                trusted_proxies: config.gateway.trusted_proxies.clone(),
+            }));
+            let consumer = format!("gateway-host-cache-{}", uuid::Uuid::now_v7().simple());
+            bus.subscribe_transient(
+                &consumer,
+                &["shop.*", "domain.*"],
+                Arc::new(HostCacheInvalidator(gateway.clone())),
+            )
+            .await?;
+            let readiness = Readiness {
+                cache: Some(cache),
+                ..readiness
+            };
+            let metrics = gateway.0.metrics.clone();
+            let router = Router::new()
+                .route("/api/openapi.json", get(crate::openapi::serve))
+                .route("/api/docs", get(crate::openapi::docs_page))
+                .fallback(crate::proxy::forward)
+                .with_state(gateway);
+            with_health(router, readiness, Some(metrics))
+        }
+    };
+    Ok(Running {
+        router,
+        tasks,
+        tenants_db,
+        identity_db,
+        context_key,
+        bus,
+    })
+}
+
+/// In the split shape each service opens its own request span; the context extractors
+/// fill in the request and tenant ids the gateway sent.
+async fn service_span(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let span = tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id = tracing::field::Empty,
+        tenant_id = tracing::field::Empty,
+    );
+    next.run(request).instrument(span).await
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found()
+}
+
+async fn method_not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Method not allowed",
+    )
+}
+
+/// Keeps the host cache honest: a changed shop or domain drops its cached resolutions.
+struct HostCacheInvalidator(Gateway);
+
+#[async_trait::async_trait]
+impl Handler for HostCacheInvalidator {
+    async fn handle(&self, _event: &Envelope) -> Result<(), HandlerError> {
+        self.0.forget().await;
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct Readiness {
+    dbs: Vec<Db>,
+    cache: Option<Cache>,
+    bus: Arc<dyn Bus>,
+}
+
+fn with_health(router: Router, readiness: Readiness, metrics: Option<Arc<Metrics>>) -> Router {
+    let router = router
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .route("/readyz", get(ready).with_state(readiness));
+    match metrics {
+        Some(metrics) => router.route("/metrics", get(render_metrics).with_state(metrics)),
+        None => router,
+    }
+}
+
+async fn ready(
+    State(readiness): State<Readiness>,
+) -> Result<axum::Json<serde_json::Value>, Problem> {
+    for db in &readiness.dbs {
+        db.ping().await.map_err(|e| {
+            tracing::warn!(error = %e, "database not ready");
+            Problem::unavailable("not_ready", "a database is not reachable")
+        })?;
+    }
+    if !readiness.bus.is_ready() {
+        tracing::warn!("event bus not ready");
+        return Err(Problem::unavailable(
+            "not_ready",
+            "the event bus is not connected",
+        ));
+    }
+    if let Some(cache) = &readiness.cache {
+        cache.ping().await.map_err(|e| {
+            tracing::warn!(error = %e, "cache not ready");
+            Problem::unavailable("not_ready", "the cache is not reachable")
+        })?;
+    }
+    Ok(axum::Json(serde_json::json!({ "status": "ready" })))
+}
+
+async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        metrics.render(),
+    )
+}

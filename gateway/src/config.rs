@@ -1,0 +1,256 @@
+//! `mercato`'s configuration: compiled-in defaults, then `mercato.toml`, then `MERCATO_…`
+//! environment variables (see `mercato_kernel::config`).
+
+use mercato_auth::SigningKey;
+use mercato_kernel::Secret;
+use mercato_kernel::telemetry::LogFormat;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the HTTP server listens.
+    pub listen: SocketAddr,
+    /// Embedded backends keep their files here (SQLite databases, mail, generated keys).
+    pub data_dir: PathBuf,
+    pub log: LogConfig,
+    pub database: DatabaseConfig,
+    pub bus: BusConfig,
+    pub cache: CacheConfig,
+    pub auth: AuthConfig,
+    pub gateway: GatewayConfig,
+    pub tenants: mercato_tenants::TenantsConfig,
+    pub identity: mercato_identity::IdentityConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// An `EnvFilter` directive, e.g. `info,mercato_gateway=debug`.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// A PostgreSQL URL; each service then uses its own schema in it. Empty: SQLite files
+    /// under `data_dir`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusKind {
+    InProcess,
+    Amqp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusConfig {
+    pub kind: BusKind,
+    pub amqp_url: String,
+    pub exchange: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// A Redis URL; empty: an in-memory cache per process.
+    pub redis_url: String,
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Access-token signing keys; the first issues, all verify. Empty: a key is generated
+    /// once and kept in `<data_dir>/secrets.toml` (the embedded shape).
+    pub signing_keys: Vec<SigningKey>,
+    pub access_token_ttl_secs: i64,
+    /// Signs the context the gateway forwards to services. Empty: generated like the keys.
+    pub internal_key: Secret,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// In the split shape: the base URL of each service (`tenants`, `identity`).
+    pub upstreams: BTreeMap<String, String>,
+    /// Requests per second one client address may send to one shop, on top of the shop's
+    /// plan-wide limit.
+    pub per_client_requests_per_second: u32,
+    /// Proxies (e.g. the ingress) whose `X-Forwarded-For` is believed: behind them the
+    /// client is the last address they did not add. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long a host → shop resolution is cached.
+    pub host_cache_ttl_secs: u64,
+    /// Apply the per-shop and per-client rate limits. Off only for benchmarks that
+    /// measure the gateway itself from one client address.
+    pub enforce_rate_limits: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            log: LogConfig {
+                format: LogFormat::Pretty,
+                filter: "info,sqlx=warn".into(),
+            },
+            database: DatabaseConfig {
+                url: String::new(),
+                max_connections: 10,
+            },
+            bus: BusConfig {
+                kind: BusKind::InProcess,
+                amqp_url: String::new(),
+                exchange: "mercato".into(),
+            },
+            cache: CacheConfig {
+                redis_url: String::new(),
+                namespace: "mercato".into(),
+            },
+            auth: AuthConfig {
+                signing_keys: Vec::new(),
+                access_token_ttl_secs: 900,
+                internal_key: Secret::new(""),
+            },
+            gateway: GatewayConfig {
+                max_body_bytes: 1024 * 1024,
+                upstreams: BTreeMap::new(),
+                per_client_requests_per_second: 50,
+                trusted_proxies: Vec::new(),
+                host_cache_ttl_secs: 60,
+                enforce_rate_limits: true,
+            },
+            tenants: Default::default(),
+            identity: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigProblem {
+    #[error(transparent)]
+    Load(#[from] mercato_kernel::config::ConfigError),
+    #[error("invalid configuration at `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+impl Config {
+    /// Loads the layers and checks what serde cannot.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigProblem> {
+        let config: Config = mercato_kernel::config::load(&Config::default(), file, env)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigProblem> {
+        let invalid = |key, message: &str| {
+            Err(ConfigProblem::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        if !self.database.url.is_empty() && !self.database.url.starts_with("postgres") {
+            return invalid(
+                "database.url",
+                "must be a postgres:// URL or empty for embedded SQLite",
+            );
+        }
+        if self.bus.kind == BusKind::Amqp && self.bus.amqp_url.is_empty() {
+            return invalid("bus.amqp_url", "is required when bus.kind = \"amqp\"");
+        }
+        if self.auth.access_token_ttl_secs < 60 || self.auth.access_token_ttl_secs > 86_400 {
+            return invalid("auth.access_token_ttl_secs", "must be between 60 and 86400");
+        }
+        if let Some(weak) = self
+            .auth
+            .signing_keys
+            .iter()
+            .find(|k| k.secret.expose().len() < 32)
+        {
+            return Err(ConfigProblem::Invalid {
+                key: "auth.signing_keys",
+                message: format!("key {:?} is shorter than 32 bytes", weak.kid),
+            });
+        }
+        if !self.auth.internal_key.expose().is_empty() && self.auth.internal_key.expose().len() < 32
+        {
+            return invalid("auth.internal_key", "must be at least 32 bytes");
+        }
+        if self.tenants.platform_domain.is_empty()
+            || self.tenants.platform_domain.contains(['/', ':', ' '])
+        {
+            return invalid(
+                "tenants.platform_domain",
+                "must be a domain name such as localhost or mercato.example",
+            );
+        }
+        for (name, url) in &self.gateway.upstreams {
+            if !crate::routes::SERVICES.contains(&name.as_str()) {
+                return Err(ConfigProblem::Invalid {
+                    key: "gateway.upstreams",
+                    message: format!("unknown service {name:?}"),
+                });
+            }
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(ConfigProblem::Invalid {
+                    key: "gateway.upstreams",
+                    message: format!("{name}: not an http(s) URL"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_env_overrides() {
+        let config = Config::load(
+            None,
+            env(&[
+                ("MERCATO_LISTEN", "127.0.0.1:9090"),
+                ("MERCATO_TENANTS__PLATFORM_DOMAIN", "shops.test"),
+            ]),
+        );
+        let config = config.expect("valid");
+        assert_eq!(config.listen.port(), 9090);
+        assert_eq!(config.tenants.platform_domain, "shops.test");
+    }
+
+    #[test]
+    fn names_the_bad_key() {
+        let err = Config::load(None, env(&[("MERCATO_DATABASE__URL", "mysql://x")]))
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("database.url"));
+        let err = Config::load(None, env(&[("MERCATO_BUS__KIND", "kafka")]))
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("bus.kind"));
+    }
+}

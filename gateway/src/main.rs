@@ -1,0 +1,200 @@
+//! The `mercato` command.
+
+use clap::{Parser, Subcommand};
+use mercato_gateway::app::Shape;
+use mercato_gateway::config::Config;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+/// Mercato: a multi-tenant, multi-vendor marketplace platform.
+///
+/// Configuration comes from compiled-in defaults, then the config file, then MERCATO_…
+/// environment variables (MERCATO_DATABASE__URL sets database.url).
+#[derive(Debug, Parser)]
+#[command(name = "mercato", version)]
+struct Cli {
+    /// A TOML config file (default: ./mercato.toml when it exists).
+    #[arg(long, global = true, env = "MERCATO_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the platform: the gateway, the services and their workers in one process.
+    Serve {
+        /// Seed a demo platform: an admin, shops acme and globex with owners, a customer.
+        #[arg(long)]
+        demo: bool,
+        /// Address to listen on (config: listen).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Directory for embedded databases, mail and generated keys (config: data_dir).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+    },
+    /// Run the gateway alone, forwarding to the services at gateway.upstreams.
+    Gateway {
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// An upstream as service=url, e.g. tenants=http://127.0.0.1:8081 (repeatable).
+        #[arg(long = "upstream", value_parser = parse_upstream)]
+        upstreams: Vec<(String, String)>,
+    },
+    /// Run background workers (outbox relays, jobs) of some services, without HTTP.
+    Worker {
+        /// Services whose workers to run (default: all).
+        #[arg(value_delimiter = ',')]
+        services: Vec<String>,
+    },
+    /// Apply every service's database migrations and exit.
+    Migrate,
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Load and validate the configuration; name the offending key when it is wrong.
+    Check,
+}
+
+fn parse_upstream(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| "expected service=url".to_owned())
+}
+
+fn load_config(cli: &Cli) -> Result<Config, String> {
+    let default_file = PathBuf::from("mercato.toml");
+    let file = cli
+        .config
+        .clone()
+        .or_else(|| default_file.exists().then_some(default_file));
+    // MERCATO_CONFIG names the file and MERCATO_TEST_* configure test runs: not config keys.
+    let env =
+        std::env::vars().filter(|(k, _)| k != "MERCATO_CONFIG" && !k.starts_with("MERCATO_TEST_"));
+    Config::load(file.as_deref(), env).map_err(|e| e.to_string())
+}
+
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(term) => term,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        trigger.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    token
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut config = match load_config(&cli) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    mercato_kernel::telemetry::init(config.log.format, &config.log.filter);
+    let result = match cli.command {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
+            eprintln!("configuration is valid");
+            Ok(())
+        }
+        Command::Serve {
+            demo,
+            listen,
+            data_dir,
+            only,
+        } => {
+            config.listen = listen.unwrap_or(config.listen);
+            config.data_dir = data_dir.unwrap_or(config.data_dir);
+            let shape = if only.is_empty() {
+                Shape::AllInOne
+            } else {
+                Shape::Services(only)
+            };
+            run(config, shape, demo).await
+        }
+        Command::Gateway { listen, upstreams } => {
+            config.listen = listen.unwrap_or(config.listen);
+            config.gateway.upstreams.extend(upstreams);
+            run(config, Shape::Gateway, false).await
+        }
+        Command::Worker { services } => {
+            let services = if services.is_empty() {
+                mercato_gateway::routes::SERVICES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            } else {
+                services
+            };
+            mercato_gateway::work(config, services, shutdown_on_signal()).await
+        }
+        Command::Migrate => {
+            let services = mercato_gateway::routes::SERVICES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            // Starting the workers' shape connects and migrates every service; then stop.
+            let token = CancellationToken::new();
+            token.cancel();
+            mercato_gateway::work(config, services, token)
+                .await
+                .map(|()| eprintln!("migrations applied"))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "mercato stopped");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config, shape: Shape, demo: bool) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    if shape == Shape::AllInOne {
+        let port = listener.local_addr()?.port();
+        eprintln!(
+            "mercato is running: try  curl -H 'Host: acme.localhost' http://127.0.0.1:{port}/api/v1/shop"
+        );
+        eprintln!("OpenAPI: http://platform.localhost:{port}/api/openapi.json");
+    }
+    mercato_gateway::serve(config, listener, shape, demo, shutdown_on_signal()).await
+}

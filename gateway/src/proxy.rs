@@ -1,0 +1,420 @@
+//! The front door. For every request: drop any context header a client sent, resolve the
+//! `Host` to a shop (cached), refuse suspended shops, apply the shop's and the client's rate
+//! limits, verify the bearer token against the host, sign the context, and hand the request
+//! to the service that owns the path.
+
+use crate::limits::RateLimits;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::upstream::Upstream;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, Request, header};
+use axum::response::{IntoResponse, Response};
+use mercato_auth::TokenKeys;
+use mercato_cache::{Cache, CacheKey};
+use mercato_kernel::Problem;
+use mercato_tenant_context::{
+    Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, RequestContext, RequestId, Role, Scope, ShopTerms,
+};
+use mercato_tenants::Resolution;
+use mercato_tenants::domain::shop::ShopStatus;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+pub struct Gateway(pub Arc<GatewayInner>);
+
+pub struct GatewayInner {
+    pub upstreams: BTreeMap<&'static str, Upstream>,
+    pub keys: TokenKeys,
+    pub context_key: ContextKey,
+    pub cache: Cache,
+    pub host_ttl: Duration,
+    /// `None` when rate limits are not enforced.
+    pub limits: Option<RateLimits>,
+    pub max_body: usize,
+    pub metrics: Arc<Metrics>,
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Negative answers are kept briefly: a domain verified a moment later must route soon.
+const MISS_TTL: Duration = Duration::from_secs(5);
+
+impl Gateway {
+    fn upstream(&self, service: &str) -> Result<&Upstream, Problem> {
+        self.0.upstreams.get(service).ok_or_else(|| {
+            Problem::unavailable(
+                "service_not_configured",
+                format!("the {service} service is not configured on this gateway"),
+            )
+        })
+    }
+
+    fn sign(&self, context: &RequestContext) -> Result<HeaderValue, Problem> {
+        HeaderValue::from_str(&self.0.context_key.sign(context)).map_err(Problem::internal)
+    }
+
+    /// The shop (or the platform) a host name stands for; `None` for unknown hosts.
+    pub async fn resolve(
+        &self,
+        host: &str,
+        request_id: RequestId,
+    ) -> Result<Option<Resolution>, Problem> {
+        // Resolutions live under the current epoch; see `forget`.
+        let epoch = match self.0.cache.get::<u64>(&host_epoch_key()).await {
+            Ok(epoch) => epoch.unwrap_or(0),
+            Err(e) => {
+                tracing::warn!(error = %e, "host cache unavailable; resolving directly");
+                u64::MAX
+            }
+        };
+        let key = CacheKey::platform(&["host", &epoch.to_string(), host]);
+        match self.0.cache.get::<Option<Resolution>>(&key).await {
+            Ok(Some(cached)) => return Ok(cached),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "host cache unavailable; resolving directly"),
+        }
+        let context = RequestContext {
+            scope: Scope::Platform,
+            actor: Actor::Anonymous,
+            roles: Vec::new(),
+            request_id,
+            terms: None,
+        };
+        let mut query = url_encode(host);
+        query.insert_str(0, "/internal/v1/resolve?host=");
+        let request = Request::get(query)
+            .header(CONTEXT_HEADER, self.sign(&context)?)
+            .body(Body::empty())
+            .map_err(Problem::internal)?;
+        let response = self
+            .upstream("tenants")?
+            .call(request, self.0.max_body)
+            .await?;
+        let resolution = match response.status().as_u16() {
+            200 => {
+                let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                    .await
+                    .map_err(Problem::internal)?;
+                Some(serde_json::from_slice::<Resolution>(&bytes).map_err(Problem::internal)?)
+            }
+            404 => None,
+            status => {
+                return Err(Problem::internal(anyhow::anyhow!(
+                    "host resolution answered {status}"
+                )));
+            }
+        };
+        let ttl = if resolution.is_some() {
+            self.0.host_ttl
+        } else {
+            MISS_TTL
+        };
+        if let Err(e) = self.0.cache.set(&key, &resolution, ttl).await {
+            tracing::warn!(error = %e, "cannot cache a host resolution");
+        }
+        Ok(resolution)
+    }
+
+    /// Drops every cached resolution after a `shop.*` or `domain.*` event by starting a new
+    /// epoch. Deleting keys would race: a request that read the shop before the change
+    /// committed could write its stale answer back after the delete. Under an epoch, that
+    /// late write lands under the old epoch, which nobody reads any more. Shop and domain
+    /// changes are rare, so flushing all host names at once costs little.
+    pub async fn forget(&self) {
+        let epoch = uuid::Uuid::now_v7().as_u64_pair().1;
+        // Entries live for `host_ttl`; an epoch only has to outlive them.
+        if let Err(e) = self
+            .0
+            .cache
+            .set(&host_epoch_key(), &epoch, Duration::from_secs(86_400))
+            .await
+        {
+            tracing::error!(error = %e, "cannot start a new host cache epoch; cached hosts expire by ttl");
+        }
+    }
+
+    /// A signed-in user's access token: valid, unexpired, and issued for this host.
+    fn authenticate_token(&self, token: &str, scope: Scope) -> Result<(Actor, Vec<Role>), Problem> {
+        let access =
+            self.0.keys.verify(token).map_err(|_| {
+                Problem::unauthorized("the access token is not valid or has expired")
+            })?;
+        // A token is only good on the host it was issued for.
+        if access.scope != scope {
+            return Err(Problem::unauthorized(
+                "the access token was not issued for this shop",
+            ));
+        }
+        Ok((access.actor, access.roles))
+    }
+
+    /// An integration's API key, checked by the identity service in the shop's realm.
+    async fn authenticate_api_key(
+        &self,
+        key: String,
+        scope: Scope,
+        terms: Option<&ShopTerms>,
+        request_id: RequestId,
+    ) -> Result<(Actor, Vec<Role>), Problem> {
+        let Scope::Shop(_) = scope else {
+            return Err(Problem::unauthorized(
+                "API keys belong to shops; use a token on the platform host",
+            ));
+        };
+        if !terms.is_some_and(|t| t.has("api_keys")) {
+            return Err(Problem::unauthorized(
+                "API keys are not enabled for this shop",
+            ));
+        }
+        let context = RequestContext {
+            scope,
+            actor: Actor::Anonymous,
+            roles: Vec::new(),
+            request_id,
+            terms: terms.cloned(),
+        };
+        let body =
+            serde_json::to_vec(&serde_json::json!({ "key": key })).map_err(Problem::internal)?;
+        let request = Request::post("/internal/v1/api-keys/verify")
+            .header(CONTEXT_HEADER, self.sign(&context)?)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .map_err(Problem::internal)?;
+        let response = self
+            .upstream("identity")?
+            .call(request, self.0.max_body)
+            .await?;
+        match response.status().as_u16() {
+            200 => {
+                let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                    .await
+                    .map_err(Problem::internal)?;
+                let verified: VerifiedKey =
+                    serde_json::from_slice(&bytes).map_err(Problem::internal)?;
+                Ok((Actor::ApiKey(verified.key_id), vec![verified.role]))
+            }
+            404 => Err(Problem::unauthorized(
+                "the API key is not valid or was revoked",
+            )),
+            status => Err(Problem::internal(anyhow::anyhow!(
+                "api key verification answered {status}"
+            ))),
+        }
+    }
+
+    async fn handle(
+        &self,
+        mut request: Request<Body>,
+        client: Option<IpAddr>,
+        request_id: RequestId,
+    ) -> Result<(Response, Option<&'static str>), Problem> {
+        // Only the gateway speaks for the tenant.
+        request.headers_mut().remove(CONTEXT_HEADER);
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|len| len > self.0.max_body) {
+            return Err(Problem::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "Body too large",
+            )
+            .with_detail(format!(
+                "request bodies are limited to {} bytes",
+                self.0.max_body
+            )));
+        }
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .or_else(|| request.uri().host())
+            .map(mercato_tenants::domain::hostname::normalize_host)
+            .ok_or_else(|| {
+                Problem::bad_request("missing_host", "the request has no Host header")
+            })?;
+        let (scope, terms) = match self.resolve(&host, request_id).await? {
+            None => {
+                return Err(Problem::not_found().with_detail(format!("no shop answers at {host}")));
+            }
+            Some(Resolution::Platform) => (Scope::Platform, None),
+            Some(Resolution::Shop {
+                status: ShopStatus::Suspended,
+                ..
+            }) => {
+                return Err(Problem::unavailable(
+                    "shop_suspended",
+                    "this shop is temporarily unavailable",
+                ));
+            }
+            Some(Resolution::Shop { shop_id, terms, .. }) => {
+                if let Some(limits) = &self.0.limits {
+                    let rate = (terms.limits.api_requests_per_second, terms.limits.api_burst);
+                    limits.check(shop_id, rate.0, rate.1, client)?;
+                }
+                (Scope::Shop(shop_id), Some(terms))
+            }
+        };
+        let path = request.uri().path().to_owned();
+        let service = routes::service_for(&path).ok_or_else(Problem::not_found)?;
+        let bearer = bearer_token(request.headers())?;
+        let (actor, roles) = match bearer {
+            None => (Actor::Anonymous, Vec::new()),
+            Some(token) if token.starts_with(API_KEY_PREFIX) => {
+                self.authenticate_api_key(token, scope, terms.as_ref(), request_id)
+                    .await?
+            }
+            Some(token) => self.authenticate_token(&token, scope)?,
+        };
+        let context = RequestContext {
+            scope,
+            actor,
+            roles,
+            request_id,
+            terms,
+        };
+        if let Scope::Shop(tenant) = scope {
+            tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
+        }
+        request
+            .headers_mut()
+            .insert(CONTEXT_HEADER, self.sign(&context)?);
+        let response = self
+            .upstream(service)?
+            .call(request, self.0.max_body)
+            .await?;
+        Ok((response, Some(service)))
+    }
+}
+
+fn host_epoch_key() -> CacheKey {
+    CacheKey::platform(&["host-epoch"])
+}
+
+/// API keys start with this; anything else after `Bearer` is an access token.
+const API_KEY_PREFIX: &str = "mk_";
+
+/// What identity answers for a valid API key.
+#[derive(serde::Deserialize)]
+struct VerifiedKey {
+    key_id: ApiKeyId,
+    role: Role,
+}
+
+/// The bearer credential, if any; a malformed Authorization header is a 401.
+fn bearer_token(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| Some(t.trim().to_owned()))
+        .ok_or_else(|| Problem::unauthorized("use an Authorization: Bearer <token> header"))
+}
+
+/// Percent-encodes a host name for a query string (host names are ASCII already).
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The client's address: the TCP peer, or — when the peer is a trusted proxy — the last
+/// `X-Forwarded-For` entry that no trusted proxy added (earlier entries are the client's say).
+fn client_address(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|hop| !trusted.contains(hop))
+        .unwrap_or(peer)
+}
+
+/// The fallback handler: every request not answered by the gateway itself.
+pub async fn forward(State(gateway): State<Gateway>, request: Request<Body>) -> Response {
+    let started = Instant::now();
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client =
+        peer.map(|peer| client_address(peer, request.headers(), &gateway.0.trusted_proxies));
+    let request_id = RequestId::new();
+    let method = request.method().clone();
+    let span = tracing::info_span!("request", %request_id, %method, path = %request.uri().path(), tenant_id = tracing::field::Empty);
+    let result =
+        tracing::Instrument::instrument(gateway.handle(request, client, request_id), span.clone())
+            .await;
+    let (mut response, service) = match result {
+        Ok(ok) => ok,
+        Err(problem) => (span.in_scope(|| problem.into_response()), None),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id.to_string()) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    gateway.0.metrics.observe(
+        service.unwrap_or("gateway"),
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    span.in_scope(|| {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "request done"
+        )
+    });
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_trusted_proxies() {
+        let proxy: IpAddr = [10, 0, 0, 9].into();
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 203.0.113.7, 10.0.0.8"),
+        );
+        let trusted = [proxy, [10, 0, 0, 8].into()];
+        // Behind the trusted proxies, the client is the last hop they did not add.
+        assert_eq!(
+            client_address(proxy, &headers, &trusted),
+            IpAddr::from([203, 0, 113, 7])
+        );
+        // From anywhere else the header is the client's own claim: ignored.
+        let stranger: IpAddr = [198, 51, 100, 1].into();
+        assert_eq!(client_address(stranger, &headers, &trusted), stranger);
+        assert_eq!(
+            client_address(proxy, &axum::http::HeaderMap::new(), &trusted),
+            proxy
+        );
+    }
+}

@@ -1,0 +1,49 @@
+//! Which service owns which path. Paths under `/internal` are never routed from outside.
+
+pub const SERVICES: &[&str] = &["tenants", "identity"];
+
+/// Path prefixes, most specific first, and the service that owns them.
+const TABLE: &[(&str, &str)] = &[
+    ("/api/v1/auth", "identity"),
+    ("/api/v1/staff", "identity"),
+    ("/api/v1/api-keys", "identity"),
+    ("/api/v1/admin/shops", "tenants"),
+    ("/api/v1/shop", "tenants"),
+];
+
+/// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not `/api/v1/shop`).
+pub fn service_for(path: &str) -> Option<&'static str> {
+    TABLE
+        .iter()
+        .find(|(prefix, _)| {
+            path == *prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .map(|(_, s)| *s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_by_whole_segments() {
+        assert_eq!(service_for("/api/v1/auth/login"), Some("identity"));
+        assert_eq!(service_for("/api/v1/shop"), Some("tenants"));
+        assert_eq!(service_for("/api/v1/shop/domains/dom_x"), Some("tenants"));
+        assert_eq!(service_for("/api/v1/shopping"), None);
+        assert_eq!(service_for("/api/v1/staff"), Some("identity"));
+        assert_eq!(
+            service_for("/api/v1/staff/invitations/inv_x"),
+            Some("identity")
+        );
+        assert_eq!(service_for("/api/v1/api-keys"), Some("identity"));
+        assert_eq!(service_for("/api/v1/api-keys/key_x"), Some("identity"));
+        assert_eq!(service_for("/api/v1/staffing"), None);
+        assert_eq!(service_for("/internal/v1/api-keys/verify"), None);
+        assert_eq!(service_for("/internal/v1/resolve"), None);
+        assert_eq!(service_for("/"), None);
+    }
+}

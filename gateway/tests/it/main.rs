@@ -1,0 +1,30 @@
+//! The platform's end-to-end suite: every story runs through the gateway by `Host` header,
+//! on embedded backends and again on PostgreSQL, Redis and RabbitMQ when the
+//! MERCATO_TEST_* variables name them.
+
+#[cfg(test)]
+mod api_keys;
+#[cfg(test)]
+mod domains;
+#[cfg(test)]
+mod identity;
+#[cfg(test)]
+mod input;
+#[cfg(test)]
+mod isolation;
+#[cfg(test)]
+mod limits;
+#[cfg(test)]
+mod onboarding;
+#[cfg(test)]
+mod openapi;
+#[cfg(test)]
+mod password_reset;
+#[cfg(test)]
+mod rls;
+#[cfg(test)]
+mod shops;
+#[cfg(test)]
+mod staff;
+#[cfg(test)]
+mod support;

@@ -1,0 +1,123 @@
+//! PostgreSQL's second wall: every tenant table has forced row-level security, the
+//! application role cannot bypass it, and a connection that set no tenant sees no rows.
+
+use crate::support::{Backend, TestApp};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tenant_table_is_walled_by_rls() {
+    let Some(app) = TestApp::spawn(Backend::Real, "every_tenant_table_is_walled_by_rls").await
+    else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "free").await;
+    let conn = app.tenants_db.raw_connection();
+
+    let role = conn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !role.try_get_by_index::<bool>(0).unwrap(),
+        "the application role must not be a superuser"
+    );
+    assert!(
+        !role.try_get_by_index::<bool>(1).unwrap(),
+        "the application role must not bypass RLS"
+    );
+
+    let tables = conn
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' \
+             WHERE c.relkind = 'r' AND n.nspname IN ('tenants', 'identity')",
+        ))
+        .await
+        .unwrap();
+    let names: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "{}.{}",
+                t.try_get_by_index::<String>(0).unwrap(),
+                t.try_get_by_index::<String>(1).unwrap()
+            )
+        })
+        .collect();
+    for expected in [
+        "tenants.shops",
+        "tenants.domains",
+        "tenants.outbox",
+        "tenants.jobs",
+        "identity.users",
+        "identity.refresh_tokens",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for table in &tables {
+        let name = format!(
+            "{}.{}",
+            table.try_get_by_index::<String>(0).unwrap(),
+            table.try_get_by_index::<String>(1).unwrap()
+        );
+        assert!(
+            table.try_get_by_index::<bool>(2).unwrap(),
+            "{name}: row-level security is off"
+        );
+        assert!(
+            table.try_get_by_index::<bool>(3).unwrap(),
+            "{name}: row-level security is not forced"
+        );
+    }
+
+    // Rows exist (this shop's at least), yet a bare connection sees none of them.
+    for table in &names {
+        let count = conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT count(*) FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get_by_index::<i64>(0)
+            .unwrap();
+        assert_eq!(count, 0, "{table} is readable without a tenant");
+    }
+    // Scoped to the shop, its own row is there; scoped to another shop, it is not.
+    let tx = app.tenants_db.tenant_tx(shop.id).await.unwrap();
+    let own = tx
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM shops",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(own.try_get_by_index::<i64>(0).unwrap(), 1);
+    drop(tx);
+    let tx = app
+        .tenants_db
+        .tenant_tx(mercato_tenant_context::TenantId::new())
+        .await
+        .unwrap();
+    let other = tx
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT count(*) FROM shops",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(other.try_get_by_index::<i64>(0).unwrap(), 0);
+}

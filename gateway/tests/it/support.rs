@@ -1,0 +1,374 @@
+//! Starting the platform for a test, on embedded backends or on the real servers.
+
+use mercato_gateway::app::{self, Shape};
+use mercato_gateway::config::{BusKind, Config};
+use mercato_identity::domain::{AccountRole, Realm};
+use mercato_tenant_context::{Role, TenantId};
+use mercato_testkit::{Client, TestDns, unique};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "correct horse battery";
+pub const PLATFORM: &str = "platform.localhost";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite files, in-process bus, in-memory cache.
+    Embedded,
+    /// PostgreSQL, Redis and RabbitMQ from the MERCATO_TEST_* variables.
+    Real,
+    /// The split shape on the real servers: `mercato serve --only tenants,identity` and
+    /// `mercato gateway` as separate processes.
+    Split,
+}
+
+pub struct TestApp {
+    pub client: Client,
+    /// The process-wide test DNS server (see `TestDns::shared`).
+    pub dns: &'static TestDns,
+    pub tenants_db: mercato_db::Db,
+    pub identity_db: mercato_db::Db,
+    shutdown: CancellationToken,
+    /// The split shape's processes, killed when the app is dropped.
+    _processes: Vec<tokio::process::Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The real servers' settings, or `None` (with a SKIPPED line) when the run has none.
+fn real_backends(test: &str) -> Option<(String, String, String)> {
+    let pg = mercato_testkit::backend(mercato_testkit::POSTGRES, test)?;
+    let redis = mercato_testkit::backend(mercato_testkit::REDIS, test)?;
+    let amqp = mercato_testkit::backend(mercato_testkit::AMQP, test)?;
+    Some((pg, redis, amqp))
+}
+
+pub fn test_config(
+    backend: Backend,
+    dir: &std::path::Path,
+    dns: &TestDns,
+    test: &str,
+) -> Option<Config> {
+    let mut config = Config {
+        data_dir: dir.to_path_buf(),
+        ..Config::default()
+    };
+    config.database.max_connections = 4;
+    config.tenants.dns.nameservers = vec![dns.addr];
+    config.tenants.dns.timeout_ms = 1_000;
+    config.tenants.domain_checks.max_attempts = 100;
+    config.tenants.domain_checks.first_retry_ms = 50;
+    config.tenants.domain_checks.max_retry_secs = 1;
+    if backend != Backend::Embedded {
+        let (pg, redis, amqp) = real_backends(test)?;
+        config.database.url = pg;
+        config.cache.redis_url = redis;
+        config.cache.namespace = unique("test");
+        config.bus.kind = BusKind::Amqp;
+        config.bus.amqp_url = amqp;
+        config.bus.exchange = unique("mercato-test-");
+    }
+    if backend == Backend::Split {
+        // Separate processes must share their keys.
+        config.auth.signing_keys = vec![mercato_auth::SigningKey {
+            kid: "test-1".into(),
+            secret: mercato_kernel::Secret::new(unique("signing-key-0123456789abcdef-")),
+        }];
+        config.auth.internal_key =
+            mercato_kernel::Secret::new(unique("internal-key-0123456789abcdef-"));
+    }
+    Some(config)
+}
+
+impl TestApp {
+    /// Starts the whole platform (all-in-one shape) on a free loopback port.
+    pub async fn spawn(backend: Backend, test: &str) -> Option<Self> {
+        Self::spawn_with(backend, test, |_| {}).await
+    }
+
+    pub async fn spawn_with(
+        backend: Backend,
+        test: &str,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<Self> {
+        mercato_kernel::telemetry::init(
+            mercato_kernel::telemetry::LogFormat::Pretty,
+            "error,mercato_jobs=off",
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dns = TestDns::shared().expect("dns server");
+        let mut config = test_config(backend, dir.path(), dns, test)?;
+        adjust(&mut config);
+        if backend == Backend::Split {
+            return Some(Self::spawn_split(config, dir, dns).await);
+        }
+        let shutdown = CancellationToken::new();
+        let running = app::start(&config, Shape::AllInOne, false, shutdown.clone())
+            .await
+            .expect("platform starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = running.router.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            let _ = axum::serve(listener, service)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        });
+        let tenants_db = running.tenants_db.clone().expect("tenants db");
+        let identity_db = running.identity_db.clone().expect("identity db");
+        // The background tasks stop with `shutdown`; they live in this JoinSet until then.
+        tokio::spawn(async move {
+            let mut tasks = running.tasks;
+            while tasks.join_next().await.is_some() {}
+        });
+        Some(Self {
+            client: Client::new(addr),
+            dns,
+            tenants_db,
+            identity_db,
+            shutdown,
+            _processes: Vec::new(),
+            _dir: dir,
+        })
+    }
+
+    /// Starts the services and the gateway as two `mercato` processes sharing a config file.
+    async fn spawn_split(
+        mut config: Config,
+        dir: tempfile::TempDir,
+        dns: &'static TestDns,
+    ) -> Self {
+        let services_addr = free_port().await;
+        let gateway_addr = free_port().await;
+        let upstream = format!("http://{services_addr}");
+        config.gateway.upstreams = [
+            ("tenants".to_owned(), upstream.clone()),
+            ("identity".to_owned(), upstream),
+        ]
+        .into();
+        let file = dir.path().join("mercato.toml");
+        std::fs::write(&file, toml::to_string(&config).expect("config as toml"))
+            .expect("write config");
+        let services = start_process(
+            &file,
+            dir.path(),
+            "services",
+            &[
+                "serve",
+                "--only",
+                "tenants,identity",
+                "--listen",
+                &services_addr.to_string(),
+            ],
+        );
+        wait_healthy(services_addr, dir.path(), "services").await;
+        let gateway = start_process(
+            &file,
+            dir.path(),
+            "gateway",
+            &["gateway", "--listen", &gateway_addr.to_string()],
+        );
+        wait_healthy(gateway_addr, dir.path(), "gateway").await;
+        let connect = |schema: &'static str| {
+            let url = config.database.url.clone();
+            async move {
+                mercato_db::Db::connect(mercato_db::DbTarget::Postgres { url: &url, schema }, 2)
+                    .await
+                    .expect("connect")
+            }
+        };
+        let tenants_db = connect("tenants").await;
+        let identity_db = connect("identity").await;
+        Self {
+            client: Client::new(gateway_addr),
+            dns,
+            tenants_db,
+            identity_db,
+            shutdown: CancellationToken::new(),
+            _processes: vec![services, gateway],
+            _dir: dir,
+        }
+    }
+
+    /// Where the identity service files mail in every shape (`<data_dir>/mail`).
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("mail")
+    }
+
+    /// Creates a platform admin and signs in on the platform host.
+    pub async fn admin_token(&self) -> String {
+        let email = format!("{}@platform.localhost", unique("admin"));
+        mercato_identity::ensure_account(
+            &self.identity_db,
+            Realm::Platform,
+            &email,
+            PASSWORD,
+            AccountRole::PlatformAdmin,
+        )
+        .await
+        .expect("admin account");
+        self.login(PLATFORM, &email, PASSWORD).await
+    }
+
+    pub async fn login(&self, host: &str, email: &str, password: &str) -> String {
+        let reply = self
+            .client
+            .post(
+                host,
+                "/api/v1/auth/login",
+                None,
+                &json!({ "email": email, "password": password }),
+            )
+            .await
+            .expect("login");
+        assert_eq!(reply.status, 200, "login on {host}: {}", reply.text);
+        reply.str("access_token")
+    }
+
+    /// A new shop with an owner signed in.
+    pub async fn shop(&self, admin: &str, plan: &str) -> Shop {
+        let slug = unique("shop-");
+        let reply = self
+            .client
+            .post(PLATFORM, "/api/v1/admin/shops", Some(admin), &json!({
+                "name": format!("Shop {slug}"), "slug": slug, "default_currency": "EUR", "plan": plan,
+                "timezone": "Europe/Berlin", "locale": "de-DE"
+            }))
+            .await
+            .expect("create shop");
+        assert_eq!(reply.status, 201, "{}", reply.text);
+        let id: TenantId = reply.str("id").parse().expect("shop id");
+        let host = format!("{slug}.localhost");
+        let owner_email = format!("owner@{host}");
+        mercato_identity::ensure_account(
+            &self.identity_db,
+            Realm::Shop(id),
+            &owner_email,
+            PASSWORD,
+            AccountRole::Shop(Role::Owner),
+        )
+        .await
+        .expect("owner");
+        let owner = self.login(&host, &owner_email, PASSWORD).await;
+        Shop {
+            id,
+            slug,
+            host,
+            owner,
+            body: reply.body,
+        }
+    }
+}
+
+pub struct Shop {
+    pub id: TenantId,
+    pub slug: String,
+    pub host: String,
+    pub owner: String,
+    pub body: Value,
+}
+
+async fn free_port() -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+fn start_process(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+    args: &[&str],
+) -> tokio::process::Child {
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).expect("log file");
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_mercato"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("MERCATO_LOG__FILTER", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start mercato")
+}
+
+async fn wait_healthy(addr: std::net::SocketAddr, dir: &std::path::Path, name: &str) {
+    let client = Client::new(addr);
+    for _ in 0..300 {
+        if client
+            .get("localhost", "/healthz", None)
+            .await
+            .is_ok_and(|r| r.status == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+    panic!("the {name} process did not become healthy:\n{log}");
+}
+
+/// Waits (bounded) until `check` holds, polling; returns the last value.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F, check: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+    T: std::fmt::Debug,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let value = probe().await;
+        if check(&value) || std::time::Instant::now() > deadline {
+            assert!(
+                check(&value),
+                "timed out waiting for {what}: last {value:?}"
+            );
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Runs one scenario on both backend sets: `embedded` always, `real` when configured.
+#[macro_export]
+macro_rules! on_all_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$name(
+                    $crate::support::Backend::Embedded,
+                    concat!(stringify!($name), "::embedded"),
+                )
+                .await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn real() {
+                super::$name(
+                    $crate::support::Backend::Real,
+                    concat!(stringify!($name), "::real"),
+                )
+                .await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn split() {
+                super::$name(
+                    $crate::support::Backend::Split,
+                    concat!(stringify!($name), "::split"),
+                )
+                .await;
+            }
+        }
+    };
+}

@@ -1,0 +1,256 @@
+//! Database access shared by every service: connecting to SQLite (embedded) or PostgreSQL,
+//! running a service's migrations, and the only two ways to open a transaction —
+//! [`Db::tenant_tx`] for one shop's rows and [`Db::platform_tx`] for the few named
+//! platform operations that must see every shop (resolving a domain, relaying the outbox,
+//! claiming jobs).
+//!
+//! On PostgreSQL each service lives in its own schema, and every table the service declares
+//! as tenant-owned gets `FORCE ROW LEVEL SECURITY` with a policy on
+//! `mercato.tenant_id` — set per transaction by `tenant_tx` — so a forgotten filter still
+//! cannot read another shop's rows, and a connection that set nothing sees nothing.
+
+mod migrate;
+
+pub use migrate::{Migration, migrate};
+pub use sea_orm;
+
+use mercato_tenant_context::TenantId;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use std::ops::Deref;
+use std::path::Path;
+use std::time::Duration;
+
+/// How to reach a service's database.
+#[derive(Debug, Clone)]
+pub enum DbTarget<'a> {
+    /// An SQLite file, created if missing.
+    Sqlite(&'a Path),
+    /// A PostgreSQL URL and the schema this service owns in it.
+    Postgres { url: &'a str, schema: &'a str },
+}
+
+/// A service's connection pool.
+#[derive(Debug, Clone)]
+pub struct Db {
+    conn: DatabaseConnection,
+    schema: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid schema name {0:?}: use lowercase letters, digits and underscores")]
+    Schema(String),
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] DbErr),
+}
+
+impl Db {
+    pub async fn connect(target: DbTarget<'_>, max_connections: u32) -> Result<Self, ConnectError> {
+        match target {
+            DbTarget::Sqlite(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|source| ConnectError::DataDir {
+                        path: dir.display().to_string(),
+                        source,
+                    })?;
+                }
+                let mut options =
+                    ConnectOptions::new(format!("sqlite://{}?mode=rwc", path.display()));
+                options
+                    .max_connections(max_connections)
+                    .sqlx_logging(false)
+                    .map_sqlx_sqlite_opts(|o| {
+                        o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                            .busy_timeout(Duration::from_secs(10))
+                            .foreign_keys(true)
+                    });
+                Ok(Self {
+                    conn: sea_orm::Database::connect(options).await?,
+                    schema: None,
+                })
+            }
+            DbTarget::Postgres { url, schema } => {
+                if schema.is_empty()
+                    || !schema
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                {
+                    return Err(ConnectError::Schema(schema.to_owned()));
+                }
+                let mut options = ConnectOptions::new(url.to_owned());
+                options
+                    .max_connections(max_connections)
+                    .sqlx_logging(false)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .set_schema_search_path(schema.to_owned());
+                Ok(Self {
+                    conn: sea_orm::Database::connect(options).await?,
+                    schema: Some(schema.to_owned()),
+                })
+            }
+        }
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.conn.get_database_backend()
+    }
+
+    /// The schema this service owns on PostgreSQL.
+    pub fn schema(&self) -> Option<&str> {
+        self.schema.as_deref()
+    }
+
+    /// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
+    /// a deferred transaction that reads and then writes fails outright when another
+    /// connection committed in between, while an immediate one waits its turn.
+    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
+        if self.backend() == DbBackend::Sqlite {
+            let options = TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..Default::default()
+            };
+            self.conn.begin_with_options(options).await
+        } else {
+            self.conn.begin().await
+        }
+    }
+
+    /// A read-only transaction: deferred on SQLite (it never takes the write lock, so reads
+    /// do not queue behind writers), `READ ONLY` on PostgreSQL.
+    async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
+        let options = if self.backend() == DbBackend::Sqlite {
+            TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred),
+                ..Default::default()
+            }
+        } else {
+            TransactionOptions {
+                access_mode: Some(sea_orm::AccessMode::ReadOnly),
+                ..Default::default()
+            }
+        };
+        self.conn.begin_with_options(options).await
+    }
+
+    async fn scope_to(&self, txn: &DatabaseTransaction, tenant: TenantId) -> Result<(), DbErr> {
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config('mercato.tenant_id', $1, true)",
+                [tenant.as_uuid().to_string().into()],
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Like [`Db::tenant_tx`], for requests that only read.
+    pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
+        let txn = self.begin_read().await?;
+        self.scope_to(&txn, tenant).await?;
+        Ok(TenantTx { txn, tenant })
+    }
+
+    /// Like [`Db::platform_tx`], for platform operations that only read.
+    pub async fn platform_read(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
+        tracing::trace!(purpose, "platform read");
+        let txn = self.begin_read().await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SELECT set_config('mercato.scope', 'platform', true)")
+                .await?;
+        }
+        Ok(PlatformTx { txn })
+    }
+
+    /// A transaction that sees only `tenant`'s rows (on PostgreSQL, by row-level security).
+    pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
+        let txn = self.begin().await?;
+        self.scope_to(&txn, tenant).await?;
+        Ok(TenantTx { txn, tenant })
+    }
+
+    /// A transaction for a named platform operation that must see every shop's rows.
+    /// Callers say why in `purpose`; it is logged.
+    pub async fn platform_tx(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
+        tracing::trace!(purpose, "platform transaction");
+        let txn = self.begin().await?;
+        if self.backend() == DbBackend::Postgres {
+            txn.execute_unprepared("SELECT set_config('mercato.scope', 'platform', true)")
+                .await?;
+        }
+        Ok(PlatformTx { txn })
+    }
+
+    /// Is the database answering?
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+
+    pub async fn close(self) -> Result<(), DbErr> {
+        self.conn.close().await
+    }
+
+    /// The raw pool, for the migration runner and for tests that prove the walls hold.
+    /// Service code opens transactions with `tenant_tx`/`platform_tx` instead.
+    pub fn raw_connection(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+}
+
+/// A transaction scoped to one shop. Repositories take it, so the tenant they filter by and
+/// the tenant row-level security allows are the same value.
+pub struct TenantTx {
+    txn: DatabaseTransaction,
+    tenant: TenantId,
+}
+
+impl TenantTx {
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Deref for TenantTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+/// A transaction allowed to see every shop's rows.
+pub struct PlatformTx {
+    txn: DatabaseTransaction,
+}
+
+impl PlatformTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl Deref for PlatformTx {
+    type Target = DatabaseTransaction;
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+/// True when `err` is a unique-constraint violation (a duplicate slug, email, domain).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

@@ -1,0 +1,26 @@
+//! Events between services: the [`Envelope`] every event travels in, the transactional
+//! outbox ([`enqueue`] in the producer's transaction, [`Relay`] to the bus), the inbox
+//! ([`mark_processed`] in the consumer's transaction) and the [`Bus`] itself — in-process
+//! for the all-in-one shape, RabbitMQ ([`AmqpBus`]) for the split one.
+//!
+//! Delivery is at least once from commit to handler: the relay marks a row only after the
+//! bus confirmed it, handlers are retried with backoff and then dead-lettered, and the
+//! inbox turns redeliveries into no-ops. This crate publishes and consumes no events of
+//! its own.
+
+mod amqp;
+mod bus;
+mod envelope;
+mod in_process;
+mod inbox;
+mod outbox;
+mod pattern;
+mod relay;
+
+pub use amqp::AmqpBus;
+pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy};
+pub use envelope::{Envelope, EventId};
+pub use in_process::{DeadLetter, InProcessBus};
+pub use inbox::{INBOX_MIGRATION, mark_processed};
+pub use outbox::{OUTBOX_MIGRATION, enqueue};
+pub use relay::{Relay, RelayError};

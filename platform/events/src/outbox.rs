@@ -1,0 +1,142 @@
+//! The transactional outbox: events are rows written in the same transaction as the state
+//! change they describe, so an event exists if and only if its change was committed.
+
+use crate::{Envelope, EventId};
+use chrono::{DateTime, Utc};
+use mercato_db::Migration;
+use mercato_tenant_context::TenantId;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement};
+
+/// The outbox table. Services append it to their own migrations list.
+///
+/// `seq` gives "oldest first" a meaning that survives clock skew and equal timestamps;
+/// PostgreSQL fills it from an identity, SQLite (one writer at a time) from `MAX + 1`.
+pub const OUTBOX_MIGRATION: Migration = Migration {
+    version: 9001,
+    name: "event outbox",
+    sqlite: "CREATE TABLE outbox (
+    tenant_id BLOB NOT NULL,
+    id BLOB NOT NULL,
+    seq INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    occurred_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    published_at TEXT,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE UNIQUE INDEX outbox_seq ON outbox (seq);
+CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
+",
+    postgres: "CREATE TABLE outbox (
+    tenant_id UUID NOT NULL,
+    id UUID NOT NULL,
+    seq BIGINT GENERATED ALWAYS AS IDENTITY,
+    name TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    occurred_at TIMESTAMPTZ NOT NULL,
+    payload JSONB NOT NULL,
+    published_at TIMESTAMPTZ,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
+",
+    tenant_tables: &["outbox"],
+};
+
+/// Writes `event` to the outbox in the caller's transaction (a `TenantTx` or `PlatformTx`
+/// derefs to one). The relay publishes it once the transaction commits; if it rolls back,
+/// the event never existed. On PostgreSQL, row-level security refuses an event for another
+/// tenant than the transaction's.
+pub async fn enqueue(conn: &impl ConnectionTrait, event: &Envelope) -> Result<(), DbErr> {
+    // Refuse here, in the producer's transaction, rather than letting a row the broker can
+    // never route block the relay.
+    if let Some(reason) = crate::envelope::invalid_name_reason(&event.name) {
+        return Err(DbErr::Custom(format!(
+            "invalid event name {:?}: {reason}",
+            event.name
+        )));
+    }
+    let backend = conn.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO outbox (tenant_id, id, name, version, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6)"
+        }
+        _ => {
+            "INSERT INTO outbox (tenant_id, id, name, version, occurred_at, payload, seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))"
+        }
+    };
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            event.tenant_id.as_uuid().into(),
+            event.id.as_uuid().into(),
+            event.name.as_str().into(),
+            i64::from(event.version).into(),
+            event.occurred_at.into(),
+            event.payload.clone().into(),
+        ],
+    ))
+    .await?;
+    tracing::debug!(tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id, "event enqueued");
+    Ok(())
+}
+
+/// Up to `limit` unpublished events, oldest first. On PostgreSQL the rows stay locked
+/// until the transaction ends and rows another relay holds are skipped, so several relays
+/// can run without publishing the same batch.
+pub(crate) async fn unpublished(
+    conn: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<Vec<Envelope>, DbErr> {
+    let backend = conn.get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT tenant_id, id, name, version, occurred_at, payload FROM outbox \
+         WHERE published_at IS NULL ORDER BY seq LIMIT {limit}{lock}"
+    );
+    conn.query_all_raw(Statement::from_string(backend, sql))
+        .await?
+        .iter()
+        .map(decode)
+        .collect()
+}
+
+/// Records that `event` reached the bus.
+pub(crate) async fn mark_published(
+    conn: &impl ConnectionTrait,
+    event: &Envelope,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let backend = conn.get_database_backend();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "UPDATE outbox SET published_at = $1 WHERE tenant_id = $2 AND id = $3",
+        [
+            at.into(),
+            event.tenant_id.as_uuid().into(),
+            event.id.as_uuid().into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+fn decode(row: &QueryResult) -> Result<Envelope, DbErr> {
+    let version: i64 = row.try_get("", "version")?;
+    Ok(Envelope {
+        id: EventId::from_uuid(row.try_get("", "id")?),
+        name: row.try_get("", "name")?,
+        version: u32::try_from(version)
+            .map_err(|_| DbErr::Type(format!("outbox version {version} out of range")))?,
+        tenant_id: TenantId::from_uuid(row.try_get("", "tenant_id")?),
+        occurred_at: row.try_get("", "occurred_at")?,
+        payload: row.try_get("", "payload")?,
+    })
+}

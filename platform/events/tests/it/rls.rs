@@ -1,0 +1,67 @@
+//! The outbox and inbox are tenant tables: on PostgreSQL, row-level security keeps one
+//! shop's events out of another shop's transactions.
+
+use crate::support::{TestDb, event};
+use mercato_events::{InProcessBus, Relay, enqueue, mark_processed};
+use mercato_tenant_context::TenantId;
+use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use std::sync::Arc;
+
+async fn count(tx: &DatabaseTransaction, sql: &str) -> i64 {
+    let row = tx
+        .query_one_raw(Statement::from_string(tx.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index(0).unwrap()
+}
+
+#[tokio::test]
+async fn outbox_rows_are_visible_only_to_their_tenant() {
+    let Some(t) = TestDb::postgres("rls::outbox_rows_are_visible_only_to_their_tenant").await
+    else {
+        return;
+    };
+    let (a, b) = (TenantId::new(), TenantId::new());
+    let created = event("shop.created", a);
+    let tx = t.db.tenant_tx(a).await.unwrap();
+    enqueue(&*tx, &created).await.unwrap();
+    assert!(mark_processed(&*tx, "someone", &created).await.unwrap());
+    tx.commit().await.unwrap();
+
+    let other = t.db.tenant_tx(b).await.unwrap();
+    assert_eq!(count(&other, "SELECT COUNT(*) FROM outbox").await, 0);
+    assert_eq!(
+        count(&other, "SELECT COUNT(*) FROM processed_events").await,
+        0
+    );
+    drop(other);
+
+    let own = t.db.tenant_tx(a).await.unwrap();
+    assert_eq!(count(&own, "SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(
+        count(&own, "SELECT COUNT(*) FROM processed_events").await,
+        1
+    );
+    drop(own);
+
+    // Nor can a shop's transaction write another shop's event.
+    let other = t.db.tenant_tx(b).await.unwrap();
+    assert!(enqueue(&*other, &event("shop.renamed", a)).await.is_err());
+    drop(other);
+
+    // A connection that set no tenant sees nothing; the relay's platform scope sees it.
+    let unscoped =
+        t.db.raw_connection()
+            .query_one_raw(Statement::from_string(
+                t.db.backend(),
+                "SELECT COUNT(*) FROM outbox",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(unscoped.try_get_by_index::<i64>(0).unwrap(), 0);
+    let relay = Relay::new(t.db.clone(), Arc::new(InProcessBus::new()));
+    assert_eq!(relay.relay_once().await.unwrap(), 1);
+    t.finish().await;
+}

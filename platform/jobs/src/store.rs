@@ -1,0 +1,172 @@
+//! The only place that queries the `jobs` table.
+
+use crate::{Job, JobId, JobStatus, NewJob};
+use chrono::{DateTime, SubsecRound, Utc};
+use mercato_tenant_context::TenantId;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, QueryResult, Statement, Value};
+
+const COLUMNS: &str = "tenant_id, id, kind, subject, payload, status, attempts, max_attempts, run_at, last_error, created_at, updated_at";
+
+/// The current instant at the precision both backends store (PostgreSQL keeps microseconds).
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+fn statement(
+    conn: &impl ConnectionTrait,
+    sql: &str,
+    values: impl IntoIterator<Item = Value>,
+) -> Statement {
+    Statement::from_sql_and_values(conn.get_database_backend(), sql, values)
+}
+
+/// Inserts `job` in the caller's transaction, so the job exists exactly when the change that
+/// needs it commits. Use the tenant's `TenantTx` (or a `PlatformTx`).
+pub async fn enqueue(conn: &impl ConnectionTrait, job: NewJob) -> Result<JobId, DbErr> {
+    let id = JobId::new();
+    let now = now();
+    conn.execute_raw(statement(
+        conn,
+        &format!(
+            "INSERT INTO jobs ({COLUMNS}, locked_until) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, NULL, $8, $8, NULL)"
+        ),
+        [
+            job.tenant.as_uuid().into(),
+            id.as_uuid().into(),
+            job.kind.into(),
+            job.subject.into(),
+            job.payload.into(),
+            job.max_attempts.max(1).into(),
+            job.run_at.trunc_subsecs(6).into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    tracing::debug!(tenant_id = %job.tenant, job_id = %id, kind = job.kind, run_at = %job.run_at, "job enqueued");
+    Ok(id)
+}
+
+/// One of `tenant`'s jobs; `None` if there is no such job in this shop.
+pub async fn find(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    id: JobId,
+) -> Result<Option<Job>, DbErr> {
+    conn.query_one_raw(statement(
+        conn,
+        &format!("SELECT {COLUMNS} FROM jobs WHERE tenant_id = $1 AND id = $2"),
+        [tenant.as_uuid().into(), id.as_uuid().into()],
+    ))
+    .await?
+    .map(|row| job_from_row(&row))
+    .transpose()
+}
+
+/// The most recently enqueued job of `kind` about `subject` in `tenant`'s shop, e.g. the
+/// expiry job of one order.
+pub async fn latest_for(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    kind: &str,
+    subject: &str,
+) -> Result<Option<Job>, DbErr> {
+    conn.query_one_raw(statement(
+        conn,
+        &format!(
+            "SELECT {COLUMNS} FROM jobs WHERE tenant_id = $1 AND kind = $2 AND subject = $3 \
+             ORDER BY created_at DESC, id DESC LIMIT 1"
+        ),
+        [tenant.as_uuid().into(), kind.into(), subject.into()],
+    ))
+    .await?
+    .map(|row| job_from_row(&row))
+    .transpose()
+}
+
+/// Claims the oldest due job of `kind`: a queued one, or a running one whose lease expired
+/// (its worker died). Marks it running with one more attempt and a lease until `locked_until`.
+/// One statement, so SQLite takes its write lock at once; PostgreSQL skips rows another
+/// worker is claiming right now.
+pub(crate) async fn claim(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    now: DateTime<Utc>,
+    locked_until: DateTime<Utc>,
+) -> Result<Option<Job>, DbErr> {
+    let lock = if conn.get_database_backend() == DbBackend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    conn.query_one_raw(statement(
+        conn,
+        &format!(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $3, updated_at = $2 \
+             WHERE (tenant_id, id) = (\
+                 SELECT tenant_id, id FROM jobs \
+                 WHERE kind = $1 AND run_at <= $2 \
+                   AND (status = 'queued' OR (status = 'running' AND locked_until <= $2)) \
+                 ORDER BY run_at, id LIMIT 1 {lock}) \
+             RETURNING {COLUMNS}"
+        ),
+        [kind.into(), now.into(), locked_until.into()],
+    ))
+    .await?
+    .map(|row| job_from_row(&row))
+    .transpose()
+}
+
+/// The state a finished run leaves the job in.
+pub(crate) struct Finish {
+    pub status: JobStatus,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// Records how `job`'s run ended and releases its lease. The job must still be running the
+/// same attempt: if the lease expired and another worker took the job over, this run's outcome
+/// is stale and nothing is written (returns false).
+pub(crate) async fn finish(
+    conn: &impl ConnectionTrait,
+    job: &Job,
+    finish: &Finish,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = conn
+        .execute_raw(statement(
+            conn,
+            "UPDATE jobs SET status = $1, run_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 \
+             WHERE tenant_id = $5 AND id = $6 AND status = 'running' AND attempts = $7",
+            [
+                finish.status.as_str().into(),
+                finish.run_at.into(),
+                finish.last_error.clone().into(),
+                now.into(),
+                job.tenant.as_uuid().into(),
+                job.id.as_uuid().into(),
+                job.attempts.into(),
+            ],
+        ))
+        .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+fn job_from_row(row: &QueryResult) -> Result<Job, DbErr> {
+    let status: String = row.try_get("", "status")?;
+    Ok(Job {
+        id: JobId::from_uuid(row.try_get("", "id")?),
+        tenant: TenantId::from_uuid(row.try_get("", "tenant_id")?),
+        kind: row.try_get("", "kind")?,
+        subject: row.try_get("", "subject")?,
+        payload: row.try_get("", "payload")?,
+        status: JobStatus::parse(&status)
+            .ok_or_else(|| DbErr::Type(format!("unknown job status {status:?}")))?,
+        attempts: row.try_get("", "attempts")?,
+        max_attempts: row.try_get("", "max_attempts")?,
+        run_at: row.try_get("", "run_at")?,
+        last_error: row.try_get("", "last_error")?,
+        created_at: row.try_get("", "created_at")?,
+        updated_at: row.try_get("", "updated_at")?,
+    })
+}

@@ -1,0 +1,146 @@
+//! Request extractors whose rejections are problem responses: malformed JSON is a 400, a
+//! body of the wrong type a 415, a well-formed body with wrong or unknown fields a 422 that
+//! names the field, an oversized body a 413.
+
+use crate::{FieldError, Problem};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// `axum::Json` with problem rejections.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_problem(rejection)),
+        }
+    }
+}
+
+/// An optional body: a request with no body and no content type gives `None`.
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::OptionalFromRequest<S> for Json<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
+        let headers = req.headers();
+        let empty = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v == "0");
+        if empty || !headers.contains_key(axum::http::header::CONTENT_TYPE) {
+            return Ok(None);
+        }
+        <Self as FromRequest<S>>::from_request(req, state)
+            .await
+            .map(Some)
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn json_problem(rejection: JsonRejection) -> Problem {
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            // serde's message names the field ("unknown field `x`", "missing field `y`").
+            let detail =
+                std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string);
+            Problem::validation(vec![FieldError::new(field_of(&detail), detail)])
+        }
+        JsonRejection::JsonSyntaxError(e) => Problem::bad_request(
+            "malformed_json",
+            format!("the body is not valid JSON: {}", e.body_text()),
+        ),
+        JsonRejection::MissingJsonContentType(_) => Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Unsupported media type",
+        )
+        .with_detail("send the body as application/json"),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "Body too large",
+            )
+            .with_detail(e.body_text())
+        }
+        other => Problem::bad_request("bad_body", other.body_text()),
+    }
+}
+
+/// The JSON-pointer-like path serde names in `detail`, or `/` when it names none.
+fn field_of(detail: &str) -> String {
+    // "field_name: message" from serde_path_to_error-style messages, or "`name`" quoted.
+    if let Some(start) = detail.find('`')
+        && let Some(len) = detail[start + 1..].find('`')
+    {
+        return format!("/{}", &detail[start + 1..start + 1 + len]);
+    }
+    if let Some((path, _)) = detail.split_once(": ")
+        && !path.contains(' ')
+    {
+        return format!("/{}", path.replace('.', "/"));
+    }
+    "/".to_owned()
+}
+
+/// `axum::extract::Query` with problem rejections.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                let detail = e.body_text();
+                Err(Problem::validation(vec![FieldError::new(
+                    field_of(&detail),
+                    detail,
+                )]))
+            }
+            Err(other) => Err(Problem::bad_request("bad_query", other.body_text())),
+        }
+    }
+}
+
+/// For PATCH bodies: an absent field is `None`, an explicit `null` is `Some(None)`.
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Parses a typed id from a path segment; a malformed id names nothing that exists: 404.
+pub fn path_id<T: std::str::FromStr>(text: &str) -> Result<T, Problem> {
+    text.parse().map_err(|_| Problem::not_found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_field_serde_names() {
+        assert_eq!(
+            field_of("unknown field `colour`, expected one of `name`"),
+            "/colour"
+        );
+        assert_eq!(field_of("missing field `slug` at line 1 column 2"), "/slug");
+        assert_eq!(field_of("something else"), "/");
+    }
+}

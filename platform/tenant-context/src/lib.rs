@@ -1,0 +1,199 @@
+//! Who is asking, for which shop: the `TenantContext` every tenant-scoped handler takes.
+//!
+//! The gateway is the only place that decides the tenant (from the `Host`) and the actor
+//! (from a verified token). It forwards both to services in one HMAC-signed header,
+//! [`CONTEXT_HEADER`], after stripping any copy a client sent. Services verify the
+//! signature in the [`TenantContext`] / [`PlatformContext`] extractors, so a handler that
+//! takes one cannot run on an unverified or missing context.
+
+mod role;
+mod signed;
+mod terms;
+
+pub use role::{Permission, Role};
+pub use signed::{ContextError, ContextKey};
+pub use terms::{PlanLimits, ShopTerms};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use mercato_kernel::Problem;
+use serde::{Deserialize, Serialize};
+
+mercato_kernel::typed_id!(
+    /// A shop: the tenant every tenant-owned row, event, key and document is scoped by.
+    pub TenantId, "shop"
+);
+mercato_kernel::typed_id!(
+    /// A user account inside one shop (staff, customer, later vendor staff).
+    pub UserId, "usr"
+);
+mercato_kernel::typed_id!(
+    /// A platform administrator; exists only on the platform host.
+    pub AdminId, "adm"
+);
+mercato_kernel::typed_id!(
+    /// An integration's API key.
+    pub ApiKeyId, "key"
+);
+mercato_kernel::typed_id!(
+    /// One request, for logs and support.
+    pub RequestId, "req"
+);
+
+/// The header carrying the signed context from the gateway to services.
+pub const CONTEXT_HEADER: &str = "x-mercato-context";
+
+/// Who made the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Actor {
+    Anonymous,
+    User(UserId),
+    ApiKey(ApiKeyId),
+    PlatformAdmin(AdminId),
+}
+
+/// Where the request arrived: a shop's domain or the platform host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "tenant", rename_all = "snake_case")]
+pub enum Scope {
+    Shop(TenantId),
+    Platform,
+}
+
+/// What the gateway signs and forwards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestContext {
+    pub scope: Scope,
+    pub actor: Actor,
+    pub roles: Vec<Role>,
+    pub request_id: RequestId,
+    /// The shop's plan; present on every shop-scoped context the gateway signs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<ShopTerms>,
+}
+
+/// A request on a shop's domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantContext {
+    pub tenant: TenantId,
+    pub actor: Actor,
+    pub roles: Vec<Role>,
+    pub request_id: RequestId,
+    pub terms: ShopTerms,
+}
+
+impl TenantContext {
+    /// The signed-in user, or 401.
+    pub fn user(&self) -> Result<UserId, Problem> {
+        match self.actor {
+            Actor::User(user) => Ok(user),
+            _ => Err(Problem::unauthorized("sign in to do this")),
+        }
+    }
+
+    pub fn can(&self, permission: Permission) -> bool {
+        self.roles.iter().any(|role| role.grants(permission))
+    }
+
+    /// 401 for an anonymous caller, 403 for a signed-in one without the permission.
+    pub fn require(&self, permission: Permission) -> Result<(), Problem> {
+        if self.can(permission) {
+            Ok(())
+        } else if self.actor == Actor::Anonymous {
+            Err(Problem::unauthorized("sign in to do this"))
+        } else {
+            Err(Problem::forbidden(format!(
+                "your role does not grant `{}`",
+                permission.name()
+            )))
+        }
+    }
+}
+
+/// A request on the platform host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformContext {
+    pub actor: Actor,
+    pub request_id: RequestId,
+}
+
+impl PlatformContext {
+    /// The signed-in platform admin, or 401.
+    pub fn admin(&self) -> Result<AdminId, Problem> {
+        match self.actor {
+            Actor::PlatformAdmin(admin) => Ok(admin),
+            _ => Err(Problem::unauthorized("sign in as a platform administrator")),
+        }
+    }
+}
+
+fn verified(parts: &Parts) -> Result<RequestContext, Problem> {
+    let key = parts
+        .extensions
+        .get::<ContextKey>()
+        .ok_or_else(|| Problem::internal(ContextError::NoKey))?;
+    let header = parts
+        .headers
+        .get(CONTEXT_HEADER)
+        .ok_or_else(|| Problem::unauthorized("request did not come through the gateway"))?;
+    let context = key.verify(header.as_bytes()).map_err(|e| {
+        tracing::warn!(error = %e, "rejected a request context");
+        Problem::unauthorized("request context is not valid")
+    })?;
+    tracing::Span::current().record("request_id", tracing::field::display(context.request_id));
+    Ok(context)
+}
+
+/// Either host: for services that serve shops and the platform alike (identity).
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let context = verified(parts)?;
+        if let Scope::Shop(tenant) = context.scope {
+            tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
+        }
+        Ok(context)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TenantContext {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let context = verified(parts)?;
+        match context.scope {
+            Scope::Shop(tenant) => {
+                tracing::Span::current().record("tenant_id", tracing::field::display(tenant));
+                let terms = context
+                    .terms
+                    .ok_or_else(|| Problem::unauthorized("request context has no shop terms"))?;
+                Ok(Self {
+                    tenant,
+                    actor: context.actor,
+                    roles: context.roles,
+                    request_id: context.request_id,
+                    terms,
+                })
+            }
+            // A shop route asked for on the platform host does not exist there.
+            Scope::Platform => Err(Problem::not_found()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PlatformContext {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let context = verified(parts)?;
+        match context.scope {
+            Scope::Platform => Ok(Self {
+                actor: context.actor,
+                request_id: context.request_id,
+            }),
+            Scope::Shop(_) => Err(Problem::not_found()),
+        }
+    }
+}

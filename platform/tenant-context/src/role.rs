@@ -1,0 +1,66 @@
+//! Roles and the named permissions they grant (RBAC). Handlers ask for a permission,
+//! never for a role, so a role's grants can change in one place.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The merchant who owns the shop.
+    Owner,
+    /// Merchant staff who run the shop.
+    Admin,
+    /// Merchant staff with day-to-day rights.
+    Staff,
+    /// A shopper with an account.
+    Customer,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// Change the shop's settings and branding.
+    SettingsWrite,
+    /// Attach and remove custom domains.
+    DomainsManage,
+    /// Invite staff and change their roles.
+    StaffManage,
+    /// See the shop's staff and customers.
+    UsersRead,
+    /// Create and revoke API keys.
+    ApiKeysManage,
+    /// Read the shop's plan, limits and feature flags.
+    PlanRead,
+}
+
+impl Permission {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::SettingsWrite => "settings:write",
+            Self::DomainsManage => "domains:manage",
+            Self::StaffManage => "staff:manage",
+            Self::UsersRead => "users:read",
+            Self::ApiKeysManage => "api_keys:manage",
+            Self::PlanRead => "plan:read",
+        }
+    }
+}
+
+impl Role {
+    pub fn grants(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Owner => true,
+            Role::Admin => matches!(
+                permission,
+                SettingsWrite | DomainsManage | StaffManage | UsersRead | ApiKeysManage | PlanRead
+            ),
+            Role::Staff => matches!(permission, UsersRead | PlanRead),
+            Role::Customer => false,
+        }
+    }
+
+    /// Roles a merchant may give to invited staff.
+    pub fn is_staff_role(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin | Role::Staff)
+    }
+}

@@ -1,0 +1,85 @@
+//! HTTP handlers and DTOs of the identity service, one router per resource.
+
+pub mod api_keys;
+pub mod auth;
+pub mod internal;
+pub mod invitations;
+pub mod password_reset;
+pub mod staff;
+
+use crate::domain::staff::{Refusal, highest};
+use crate::repo::users;
+use mercato_db::TenantTx;
+use mercato_kernel::{ListQuery, Problem};
+use mercato_tenant_context::{Actor, Permission, Role, TenantContext};
+
+/// The role the caller acts with as it stands now: a user's stored role (their access token
+/// may predate a change or removal), or the API key's role. It must grant `permission`.
+pub(crate) async fn acting_role(
+    tx: &TenantTx,
+    ctx: &TenantContext,
+    permission: Permission,
+) -> Result<Role, Problem> {
+    ctx.require(permission)?;
+    let role = match ctx.actor {
+        Actor::User(id) => users::find(tx, id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(|| Problem::unauthorized("this account was removed; sign in again"))?
+            .role
+            .staff_role(),
+        Actor::ApiKey(_) => highest(&ctx.roles),
+        Actor::Anonymous | Actor::PlatformAdmin(_) => None,
+    };
+    match role {
+        Some(role) if role.grants(permission) => Ok(role),
+        _ => Err(Problem::forbidden(format!(
+            "your role does not grant `{}`",
+            permission.name()
+        ))),
+    }
+}
+
+/// Who did it, as recorded on what they created: `usr_…` or `key_…`.
+pub(crate) fn actor_label(actor: Actor) -> Option<String> {
+    match actor {
+        Actor::User(id) => Some(id.to_string()),
+        Actor::ApiKey(id) => Some(id.to_string()),
+        Actor::PlatformAdmin(id) => Some(id.to_string()),
+        Actor::Anonymous => None,
+    }
+}
+
+pub(crate) fn refused(refusal: Refusal) -> Problem {
+    match refusal {
+        Refusal::LastOwner => Problem::conflict("last_owner", refusal.message()),
+        Refusal::RoleTooHigh | Refusal::TargetOutranks => Problem::forbidden(refusal.message()),
+    }
+}
+
+/// One answer for unknown, expired, used and revoked codes: which one it was is nobody's
+/// business but the database's.
+pub(crate) fn invalid_token() -> Problem {
+    Problem::bad_request(
+        "invalid_token",
+        "the code is not valid: it is unknown, expired or used already",
+    )
+}
+
+/// A list page's size and where it starts (the previous page's `next_cursor`, a typed id).
+pub(crate) fn page<T: std::str::FromStr>(query: &ListQuery) -> Result<(u64, Option<T>), Problem> {
+    let limit = query.limit()?;
+    let cursor =
+        match query.cursor.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                Problem::invalid_field("/cursor", "not a cursor this list gave out")
+            })?),
+        };
+    Ok((limit, cursor))
+}
+
+/// Checks a password the way registration does, as a 422 naming `/password`.
+pub(crate) fn check_new_password(password: &str) -> Result<(), Problem> {
+    crate::domain::check_password(password).map_err(|m| Problem::invalid_field("/password", m))
+}

@@ -1,0 +1,178 @@
+//! The identity service owns accounts: each shop's customers and merchant staff, and the
+//! platform's administrators, kept apart by realm (the same email in two shops is two
+//! accounts). It checks passwords (argon2id), issues access tokens (JWT with a key id) and
+//! rotating refresh tokens with reuse detection; resets passwords and invites staff with
+//! one-time tokens sent by mail (a mail outbox delivered by the `mail.send` job); enforces
+//! staff seats and roles; and issues the integration API keys the gateway verifies on
+//! `/internal/v1/api-keys/verify`.
+//!
+//! It publishes `user.*`, `staff.*` and `api_key.*` events (see `events`) and consumes
+//! `shop.created` to invite a new shop's owner.
+
+pub mod domain;
+pub mod events;
+pub mod http;
+pub mod invitations;
+pub mod mail;
+pub mod repo;
+
+use axum::Router;
+use domain::{AccountRole, Email, Realm};
+use mercato_auth::TokenKeys;
+use mercato_db::Db;
+use mercato_events::Handler;
+use mercato_jobs::Worker;
+use mercato_tenant_context::UserId;
+use repo::users::{self, User};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    pub refresh_token_ttl_secs: i64,
+    /// Where the file mailer writes `.eml` files, one folder per shop (and `platform`).
+    /// Empty: `<data_dir>/mail`.
+    pub mail_dir: PathBuf,
+    /// The `From` of notification mail.
+    pub mail_from: String,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        Self {
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            mail_dir: PathBuf::new(),
+            mail_from: "Mercato <no-reply@mercato.localhost>".to_owned(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct IdentityState {
+    pub db: Db,
+    pub keys: TokenKeys,
+    pub config: Arc<IdentityConfig>,
+    pub outbox: Arc<tokio::sync::Notify>,
+    /// A hash to verify against when an email is unknown, so sign-in takes as long.
+    pub dummy_hash: String,
+    /// Delivers queued mail (by job, and at once after a commit).
+    pub mail: mail::MailSender,
+}
+
+impl IdentityState {
+    pub fn new(
+        db: Db,
+        keys: TokenKeys,
+        config: IdentityConfig,
+        outbox: Arc<tokio::sync::Notify>,
+        mailer: Arc<dyn mail::Mailer>,
+    ) -> Result<Self, mercato_auth::PasswordError> {
+        let dummy_hash = mercato_auth::hash_password("not a password anyone has")?;
+        let mail = mail::MailSender::new(db.clone(), mailer, &config.mail_from);
+        Ok(Self {
+            db,
+            keys,
+            config: Arc::new(config),
+            outbox,
+            dummy_hash,
+            mail,
+        })
+    }
+}
+
+/// The worker that delivers queued mail (`mail.send` jobs).
+pub fn mail_worker(state: &IdentityState) -> Worker {
+    Worker::new(
+        state.db.clone(),
+        mail::JOB_KIND,
+        Arc::new(state.mail.clone()),
+    )
+}
+
+/// The handler of `shop.created` for the durable consumer [`events::OWNER_INVITES`].
+pub fn owner_invites(state: &IdentityState) -> Arc<dyn Handler> {
+    Arc::new(events::OwnerInvites(state.clone()))
+}
+
+pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
+    mercato_db::migrate(db, "identity", repo::MIGRATIONS).await
+}
+
+pub fn router(state: IdentityState) -> Router {
+    Router::new()
+        .merge(http::auth::router())
+        .merge(http::password_reset::router())
+        .merge(http::invitations::router())
+        .merge(http::staff::router())
+        .merge(http::api_keys::router())
+        .merge(http::internal::router())
+        .with_state(state)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("invalid email {0:?}")]
+    Email(String),
+    #[error(transparent)]
+    Password(#[from] mercato_auth::PasswordError),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// Creates an account unless one with that email exists (demo seeding, first admin).
+/// Returns whether it created one.
+pub async fn ensure_account(
+    db: &Db,
+    realm: Realm,
+    email: &str,
+    password: &str,
+    role: AccountRole,
+) -> Result<bool, SeedError> {
+    let email = Email::parse(email).map_err(|_| SeedError::Email(email.to_owned()))?;
+    let tx = db.tenant_tx(realm.storage_tenant()).await?;
+    if users::find_by_email(&tx, &email).await?.is_some() {
+        return Ok(false);
+    }
+    let user = User {
+        id: UserId::new(),
+        email: email.as_str().to_owned(),
+        name: None,
+        password_hash: mercato_auth::hash_password(password)?,
+        role,
+        active: true,
+        created_at: chrono::Utc::now(),
+    };
+    users::insert(&tx, &user).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        http::auth::register,
+        http::auth::login,
+        http::auth::refresh,
+        http::auth::logout,
+        http::auth::me,
+        http::password_reset::request,
+        http::password_reset::confirm,
+        http::invitations::create,
+        http::invitations::list,
+        http::invitations::revoke,
+        http::invitations::accept,
+        http::staff::list,
+        http::staff::update,
+        http::staff::remove,
+        http::api_keys::create,
+        http::api_keys::list,
+        http::api_keys::revoke
+    ),
+    tags(
+        (name = "staff", description = "A shop's merchant staff and their invitations, on the shop's domain"),
+        (name = "api_keys", description = "Integration API keys of a shop, on the shop's domain")
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,31 @@
+//! The only place that queries the identity database. Every function takes a `TenantTx`:
+//! the realm's rows are all it can see.
+
+pub mod api_keys;
+pub mod entities;
+pub mod mail;
+pub mod one_time;
+pub mod tokens;
+pub mod users;
+
+use mercato_db::Migration;
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "users and refresh tokens",
+        sqlite: include_str!("../../migrations/0001_users.sqlite.sql"),
+        postgres: include_str!("../../migrations/0001_users.postgres.sql"),
+        tenant_tables: &["users", "refresh_tokens"],
+    },
+    mercato_events::OUTBOX_MIGRATION,
+    mercato_events::INBOX_MIGRATION,
+    Migration {
+        version: 2,
+        name: "mail outbox, one-time tokens, api keys",
+        sqlite: include_str!("../../migrations/0002_staff.sqlite.sql"),
+        postgres: include_str!("../../migrations/0002_staff.postgres.sql"),
+        tenant_tables: &["mail_outbox", "one_time_tokens", "api_keys"],
+    },
+    mercato_jobs::JOBS_MIGRATION,
+];

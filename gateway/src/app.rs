@@ -73,7 +73,7 @@ pub enum StartError {
     Cache(#[from] mercato_cache::CacheError),
     #[error("dns resolver: {0}")]
     Dns(#[from] mercato_tenants::dns::LookupError),
-    #[error("unknown service {0:?}; known: tenants, identity")]
+    #[error("unknown service {0:?}; known: tenants, identity, vendors")]
     UnknownService(String),
     #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
     MissingUpstream(&'static str),
@@ -93,21 +93,22 @@ pub struct Running {
     pub tasks: JoinSet<()>,
     pub tenants_db: Option<Db>,
     pub identity_db: Option<Db>,
+    pub vendors_db: Option<Db>,
     pub context_key: ContextKey,
     pub bus: Arc<dyn Bus>,
 }
 
 async fn connect(config: &Config, service: &'static str) -> Result<Db, StartError> {
-    let target = if config.database.url.is_empty() {
+    if config.database.url.is_empty() {
         let path = config.data_dir.join(format!("{service}.db"));
         return Db::connect(DbTarget::Sqlite(&path), config.database.max_connections)
             .await
             .map_err(|source| StartError::Connect { service, source });
-    } else {
-        DbTarget::Postgres {
-            url: &config.database.url,
-            schema: service,
-        }
+    }
+    let schema = format!("{}{service}", config.database.schema_prefix);
+    let target = DbTarget::Postgres {
+        url: &config.database.url,
+        schema: &schema,
     };
     Db::connect(target, config.database.max_connections)
         .await
@@ -165,12 +166,15 @@ pub async fn start(
     let keys = TokenKeys::new(&signing_keys, config.auth.access_token_ttl_secs)?;
     let context_key = ContextKey::new(internal_key.expose().as_bytes());
     let bus = bus(config).await?;
-    let mut tasks = JoinSet::new();
+    // Background tasks start once every consumer has subscribed, so no relay publishes an
+    // event (e.g. `shop.created` from the demo seed) before its consumers listen.
+    let mut background: Vec<futures::future::BoxFuture<'static, ()>> = Vec::new();
     let wants = |name: &str| shape.services().contains(&name);
 
     let mut routers: BTreeMap<&'static str, Router> = BTreeMap::new();
     let mut tenants_db = None;
     let mut identity_db = None;
+    let mut vendors_db = None;
 
     if wants("tenants") {
         let db = connect(config, "tenants").await?;
@@ -187,8 +191,8 @@ pub async fn start(
             outbox: relay.notifier(),
         };
         let worker = mercato_tenants::verification_worker(&state)?;
-        tasks.spawn(relay.run(shutdown.clone()));
-        tasks.spawn(worker.run(shutdown.clone()));
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        background.push(Box::pin(worker.run(shutdown.clone())));
         routers.insert("tenants", mercato_tenants::router(state));
         tenants_db = Some(db);
     }
@@ -214,10 +218,35 @@ pub async fn start(
             mercato_identity::owner_invites(&state),
         )
         .await?;
-        tasks.spawn(relay.run(shutdown.clone()));
-        tasks.spawn(mercato_identity::mail_worker(&state).run(shutdown.clone()));
+        bus.subscribe(
+            mercato_identity::events::VENDOR_MEMBERS,
+            mercato_identity::events::VENDOR_MEMBERS_PATTERNS,
+            mercato_identity::vendor_members(&state),
+        )
+        .await?;
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        background.push(Box::pin(
+            mercato_identity::mail_worker(&state).run(shutdown.clone()),
+        ));
         routers.insert("identity", mercato_identity::router(state));
         identity_db = Some(db);
+    }
+    if wants("vendors") {
+        let db = connect(config, "vendors").await?;
+        mercato_vendors::migrate(&db)
+            .await
+            .map_err(|source| StartError::Migrate {
+                service: "vendors",
+                source,
+            })?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        let state = mercato_vendors::VendorsState {
+            db: db.clone(),
+            outbox: relay.notifier(),
+        };
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        routers.insert("vendors", mercato_vendors::router(state));
+        vendors_db = Some(db);
     }
     if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
         for line in crate::demo::seed(t, i, &config.tenants.platform_domain, config.listen).await? {
@@ -245,7 +274,7 @@ pub async fn start(
             .method_not_allowed_fallback(method_not_allowed)
     };
     let readiness = Readiness {
-        dbs: [tenants_db.clone(), identity_db.clone()]
+        dbs: [tenants_db.clone(), identity_db.clone(), vendors_db.clone()]
             .into_iter()
             .flatten()
             .collect(),
@@ -329,11 +358,16 @@ pub async fn start(
             with_health(router, readiness, Some(metrics))
         }
     };
+    let mut tasks = JoinSet::new();
+    for task in background {
+        tasks.spawn(task);
+    }
     Ok(Running {
         router,
         tasks,
         tenants_db,
         identity_db,
+        vendors_db,
         context_key,
         bus,
     })

@@ -40,6 +40,9 @@ pub struct DatabaseConfig {
     /// A PostgreSQL URL; each service then uses its own schema in it. Empty: SQLite files
     /// under `data_dir`.
     pub url: String,
+    /// Prepended to each service's schema name on PostgreSQL (`tenants` → `<prefix>tenants`),
+    /// so several deployments (or test runs) can share one database.
+    pub schema_prefix: String,
     pub max_connections: u32,
 }
 
@@ -108,6 +111,7 @@ impl Default for Config {
             },
             database: DatabaseConfig {
                 url: String::new(),
+                schema_prefix: String::new(),
                 max_connections: 10,
             },
             bus: BusConfig {
@@ -168,6 +172,21 @@ impl Config {
             return invalid(
                 "database.url",
                 "must be a postgres:// URL or empty for embedded SQLite",
+            );
+        }
+        if !self
+            .database
+            .schema_prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || self
+                .database
+                .schema_prefix
+                .starts_with(|c: char| c.is_ascii_digit())
+        {
+            return invalid(
+                "database.schema_prefix",
+                "use lowercase letters, digits and underscores, not starting with a digit",
             );
         }
         if self.bus.kind == BusKind::Amqp && self.bus.amqp_url.is_empty() {

@@ -35,7 +35,7 @@ enum Command {
         /// Directory for embedded databases, mail and generated keys (config: data_dir).
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity.
+        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity,vendors.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

@@ -17,6 +17,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = PlatformDoc::openapi();
     doc.merge(mercato_tenants::ApiDoc::openapi());
     doc.merge(mercato_identity::ApiDoc::openapi());
+    doc.merge(mercato_vendors::ApiDoc::openapi());
     doc
 }
 

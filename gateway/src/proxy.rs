@@ -16,6 +16,7 @@ use mercato_cache::{Cache, CacheKey};
 use mercato_kernel::Problem;
 use mercato_tenant_context::{
     Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, RequestContext, RequestId, Role, Scope, ShopTerms,
+    VendorMembership,
 };
 use mercato_tenants::Resolution;
 use mercato_tenants::domain::shop::ShopStatus;
@@ -83,6 +84,7 @@ impl Gateway {
             scope: Scope::Platform,
             actor: Actor::Anonymous,
             roles: Vec::new(),
+            vendors: Vec::new(),
             request_id,
             terms: None,
         };
@@ -140,7 +142,7 @@ impl Gateway {
     }
 
     /// A signed-in user's access token: valid, unexpired, and issued for this host.
-    fn authenticate_token(&self, token: &str, scope: Scope) -> Result<(Actor, Vec<Role>), Problem> {
+    fn authenticate_token(&self, token: &str, scope: Scope) -> Result<Caller, Problem> {
         let access =
             self.0.keys.verify(token).map_err(|_| {
                 Problem::unauthorized("the access token is not valid or has expired")
@@ -151,7 +153,11 @@ impl Gateway {
                 "the access token was not issued for this shop",
             ));
         }
-        Ok((access.actor, access.roles))
+        Ok(Caller {
+            actor: access.actor,
+            roles: access.roles,
+            vendors: access.vendors,
+        })
     }
 
     /// An integration's API key, checked by the identity service in the shop's realm.
@@ -161,7 +167,7 @@ impl Gateway {
         scope: Scope,
         terms: Option<&ShopTerms>,
         request_id: RequestId,
-    ) -> Result<(Actor, Vec<Role>), Problem> {
+    ) -> Result<Caller, Problem> {
         let Scope::Shop(_) = scope else {
             return Err(Problem::unauthorized(
                 "API keys belong to shops; use a token on the platform host",
@@ -176,6 +182,7 @@ impl Gateway {
             scope,
             actor: Actor::Anonymous,
             roles: Vec::new(),
+            vendors: Vec::new(),
             request_id,
             terms: terms.cloned(),
         };
@@ -197,7 +204,11 @@ impl Gateway {
                     .map_err(Problem::internal)?;
                 let verified: VerifiedKey =
                     serde_json::from_slice(&bytes).map_err(Problem::internal)?;
-                Ok((Actor::ApiKey(verified.key_id), vec![verified.role]))
+                Ok(Caller {
+                    actor: Actor::ApiKey(verified.key_id),
+                    roles: vec![verified.role],
+                    vendors: Vec::new(),
+                })
             }
             404 => Err(Problem::unauthorized(
                 "the API key is not valid or was revoked",
@@ -265,8 +276,12 @@ impl Gateway {
         let path = request.uri().path().to_owned();
         let service = routes::service_for(&path).ok_or_else(Problem::not_found)?;
         let bearer = bearer_token(request.headers())?;
-        let (actor, roles) = match bearer {
-            None => (Actor::Anonymous, Vec::new()),
+        let caller = match bearer {
+            None => Caller {
+                actor: Actor::Anonymous,
+                roles: Vec::new(),
+                vendors: Vec::new(),
+            },
             Some(token) if token.starts_with(API_KEY_PREFIX) => {
                 self.authenticate_api_key(token, scope, terms.as_ref(), request_id)
                     .await?
@@ -275,8 +290,9 @@ impl Gateway {
         };
         let context = RequestContext {
             scope,
-            actor,
-            roles,
+            actor: caller.actor,
+            roles: caller.roles,
+            vendors: caller.vendors,
             request_id,
             terms,
         };
@@ -300,6 +316,13 @@ fn host_epoch_key() -> CacheKey {
 
 /// API keys start with this; anything else after `Bearer` is an access token.
 const API_KEY_PREFIX: &str = "mk_";
+
+/// Who the credential says the caller is.
+struct Caller {
+    actor: Actor,
+    roles: Vec<Role>,
+    vendors: Vec<VendorMembership>,
+}
 
 /// What identity answers for a valid API key.
 #[derive(serde::Deserialize)]

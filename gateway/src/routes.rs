@@ -1,6 +1,6 @@
 //! Which service owns which path. Paths under `/internal` are never routed from outside.
 
-pub const SERVICES: &[&str] = &["tenants", "identity"];
+pub const SERVICES: &[&str] = &["tenants", "identity", "vendors"];
 
 /// Path prefixes, most specific first, and the service that owns them.
 const TABLE: &[(&str, &str)] = &[
@@ -9,6 +9,10 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/api-keys", "identity"),
     ("/api/v1/admin/shops", "tenants"),
     ("/api/v1/shop", "tenants"),
+    ("/api/v1/vendors", "vendors"),
+    ("/api/v1/vendor-checklist", "vendors"),
+    ("/api/v1/commission-rules", "vendors"),
+    ("/api/v1/commission", "vendors"),
 ];
 
 /// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not `/api/v1/shop`).
@@ -45,5 +49,11 @@ mod tests {
         assert_eq!(service_for("/internal/v1/api-keys/verify"), None);
         assert_eq!(service_for("/internal/v1/resolve"), None);
         assert_eq!(service_for("/"), None);
+        assert_eq!(
+            service_for("/api/v1/vendors/ven_x/checklist"),
+            Some("vendors")
+        );
+        assert_eq!(service_for("/api/v1/commission/quote"), Some("vendors"));
+        assert_eq!(service_for("/api/v1/vendorsx"), None);
     }
 }

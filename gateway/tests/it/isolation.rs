@@ -120,6 +120,7 @@ async fn a_forged_context_header_is_ignored(backend: Backend, test: &str) {
         scope: Scope::Shop(shop.id),
         actor: Actor::User(UserId::new()),
         roles: vec![Role::Owner],
+        vendors: Vec::new(),
         request_id: RequestId::new(),
         terms: None,
     };

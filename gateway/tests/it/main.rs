@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod api_keys;
 #[cfg(test)]
+mod commission;
+#[cfg(test)]
 mod domains;
 #[cfg(test)]
 mod identity;
@@ -28,3 +30,5 @@ mod shops;
 mod staff;
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod vendors;

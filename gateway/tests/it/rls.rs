@@ -31,13 +31,16 @@ async fn every_tenant_table_is_walled_by_rls() {
         "the application role must not bypass RLS"
     );
 
+    let tenants = app.tenants_db.schema().expect("a PostgreSQL schema");
+    let identity = app.identity_db.schema().expect("a PostgreSQL schema");
     let tables = conn
-        .query_all_raw(Statement::from_string(
+        .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' \
-             WHERE c.relkind = 'r' AND n.nspname IN ('tenants', 'identity')",
+             WHERE c.relkind = 'r' AND n.nspname IN ($1, $2)",
+            [tenants.into(), identity.into()],
         ))
         .await
         .unwrap();
@@ -51,16 +54,17 @@ async fn every_tenant_table_is_walled_by_rls() {
             )
         })
         .collect();
-    for expected in [
-        "tenants.shops",
-        "tenants.domains",
-        "tenants.outbox",
-        "tenants.jobs",
-        "identity.users",
-        "identity.refresh_tokens",
-    ] {
+    let expected = [
+        format!("{tenants}.shops"),
+        format!("{tenants}.domains"),
+        format!("{tenants}.outbox"),
+        format!("{tenants}.jobs"),
+        format!("{identity}.users"),
+        format!("{identity}.refresh_tokens"),
+    ];
+    for expected in &expected {
         assert!(
-            names.iter().any(|n| n == expected),
+            names.contains(expected),
             "{expected} missing from {names:?}"
         );
     }

@@ -67,6 +67,8 @@ pub fn test_config(
     if backend != Backend::Embedded {
         let (pg, redis, amqp) = real_backends(test)?;
         config.database.url = pg;
+        // Each test app owns its schemas: no other app's relay or worker takes its events/jobs.
+        config.database.schema_prefix = unique("t").replace('-', "") + "_";
         config.cache.redis_url = redis;
         config.cache.namespace = unique("test");
         config.bus.kind = BusKind::Amqp;
@@ -152,7 +154,8 @@ impl TestApp {
         let upstream = format!("http://{services_addr}");
         config.gateway.upstreams = [
             ("tenants".to_owned(), upstream.clone()),
-            ("identity".to_owned(), upstream),
+            ("identity".to_owned(), upstream.clone()),
+            ("vendors".to_owned(), upstream),
         ]
         .into();
         let file = dir.path().join("mercato.toml");
@@ -165,7 +168,7 @@ impl TestApp {
             &[
                 "serve",
                 "--only",
-                "tenants,identity",
+                "tenants,identity,vendors",
                 "--listen",
                 &services_addr.to_string(),
             ],
@@ -178,12 +181,15 @@ impl TestApp {
             &["gateway", "--listen", &gateway_addr.to_string()],
         );
         wait_healthy(gateway_addr, dir.path(), "gateway").await;
-        let connect = |schema: &'static str| {
+        let connect = |service: &'static str| {
             let url = config.database.url.clone();
+            let schema = format!("{}{service}", config.database.schema_prefix);
             async move {
-                mercato_db::Db::connect(mercato_db::DbTarget::Postgres { url: &url, schema }, 2)
-                    .await
-                    .expect("connect")
+                let target = mercato_db::DbTarget::Postgres {
+                    url: &url,
+                    schema: &schema,
+                };
+                mercato_db::Db::connect(target, 2).await.expect("connect")
             }
         };
         let tenants_db = connect("tenants").await;
@@ -266,6 +272,26 @@ impl TestApp {
             owner,
             body: reply.body,
         }
+    }
+}
+
+impl TestApp {
+    /// Registers a customer on the shop and signs them in; returns their email and token.
+    pub async fn customer(&self, shop: &Shop) -> (String, String) {
+        let email = format!("{}@example.test", unique("customer-"));
+        let reply = self
+            .client
+            .post(
+                &shop.host,
+                "/api/v1/auth/register",
+                None,
+                &json!({ "email": email, "password": PASSWORD }),
+            )
+            .await
+            .expect("register");
+        assert_eq!(reply.status, 201, "register: {}", reply.text);
+        let token = self.login(&shop.host, &email, PASSWORD).await;
+        (email, token)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use mercato_kernel::Secret;
-use mercato_tenant_context::{Actor, AdminId, Role, Scope, TenantId, UserId};
+use mercato_tenant_context::{Actor, AdminId, Role, Scope, TenantId, UserId, VendorMembership};
 use serde::{Deserialize, Serialize};
 
 const ISSUER: &str = "mercato";
@@ -39,6 +39,9 @@ struct Claims {
     /// `shop_…`, or `platform` for platform admins.
     ten: String,
     roles: Vec<Role>,
+    /// Vendor memberships of shop users.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ven: Vec<VendorMembership>,
     iat: i64,
     exp: i64,
 }
@@ -49,6 +52,7 @@ pub struct AccessToken {
     pub scope: Scope,
     pub actor: Actor,
     pub roles: Vec<Role>,
+    pub vendors: Vec<VendorMembership>,
 }
 
 #[derive(Clone)]
@@ -109,6 +113,7 @@ impl TokenKeys {
             sub,
             ten,
             roles: token.roles.clone(),
+            ven: token.vendors.clone(),
             iat: now,
             exp: now + self.ttl_secs,
         };
@@ -158,6 +163,7 @@ impl TokenKeys {
             scope,
             actor,
             roles: claims.roles,
+            vendors: claims.ven,
         })
     }
 }
@@ -178,6 +184,7 @@ mod tests {
             scope: Scope::Shop(TenantId::new()),
             actor: Actor::User(UserId::new()),
             roles: vec![Role::Owner],
+            vendors: Vec::new(),
         }
     }
 

@@ -16,6 +16,55 @@ pub struct Migration {
     pub tenant_tables: &'static [&'static str],
 }
 
+impl Migration {
+    /// One PostgreSQL script for both backends: on SQLite its column types are translated
+    /// (see [`sqlite_dialect`]). Write portable SQL otherwise: no PostgreSQL-only functions.
+    pub const fn portable(
+        version: i64,
+        name: &'static str,
+        sql: &'static str,
+        tenant_tables: &'static [&'static str],
+    ) -> Self {
+        Self {
+            version,
+            name,
+            sqlite: "",
+            postgres: sql,
+            tenant_tables,
+        }
+    }
+}
+
+/// Translates PostgreSQL column types to the SQLite storage sea-orm expects there: UUIDs as
+/// 16-byte BLOBs, timestamps and JSON as TEXT. Whole words only, outside string literals.
+pub fn sqlite_dialect(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut word = String::new();
+    let mut in_string = false;
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(match word.as_str() {
+            "UUID" => "BLOB",
+            "TIMESTAMPTZ" | "JSONB" | "DATE" => "TEXT",
+            other => other,
+        });
+        word.clear();
+    };
+    for c in sql.chars() {
+        if in_string {
+            out.push(c);
+            in_string = c != '\'';
+        } else if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+            in_string = c == '\'';
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
     sql.split(";\n")
         .map(str::trim)
@@ -72,11 +121,13 @@ pub async fn migrate(db: &Db, service: &str, migrations: &[Migration]) -> Result
         .collect::<Result<_, _>>()?;
     for migration in migrations.iter().filter(|m| !applied.contains(&m.version)) {
         let sql = if backend == DbBackend::Postgres {
-            migration.postgres
+            migration.postgres.to_owned()
+        } else if migration.sqlite.is_empty() {
+            sqlite_dialect(migration.postgres)
         } else {
-            migration.sqlite
+            migration.sqlite.to_owned()
         };
-        for statement in statements(sql) {
+        for statement in statements(&sql) {
             txn.execute_unprepared(&statement).await?;
         }
         if backend == DbBackend::Postgres {
@@ -114,6 +165,17 @@ pub async fn migrate(db: &Db, service: &str, migrations: &[Migration]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn translates_types_but_not_names_or_strings() {
+        let sql = "CREATE TABLE t (tenant_id UUID NOT NULL, at TIMESTAMPTZ, doc JSONB, \
+                   uuid_note TEXT CHECK (uuid_note <> 'UUID'), on_day DATE)";
+        assert_eq!(
+            sqlite_dialect(sql),
+            "CREATE TABLE t (tenant_id BLOB NOT NULL, at TEXT, doc TEXT, \
+             uuid_note TEXT CHECK (uuid_note <> 'UUID'), on_day TEXT)"
+        );
+    }
 
     #[test]
     fn splits_statements_at_line_ends() {

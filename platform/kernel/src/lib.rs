@@ -13,7 +13,7 @@ pub mod telemetry;
 pub use config::Secret;
 pub use money::{Currency, Money};
 pub use page::{ListQuery, ListResponse};
-pub use problem::{FieldError, Problem};
+pub use problem::{Checks, FieldError, Problem};
 
 #[doc(hidden)]
 pub mod __private {

@@ -206,3 +206,28 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// Collects field errors so one 422 names every bad field, not just the first.
+#[derive(Debug, Default)]
+pub struct Checks(pub Vec<FieldError>);
+
+impl Checks {
+    pub fn field(&mut self, path: &str, result: Result<(), &'static str>) {
+        if let Err(message) = result {
+            self.0.push(FieldError::new(path, message));
+        }
+    }
+
+    /// Records an error whose message is built at run time.
+    pub fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(path, message));
+    }
+
+    pub fn finish(self) -> Result<(), Problem> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::validation(self.0))
+        }
+    }
+}

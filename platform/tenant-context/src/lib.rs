@@ -9,10 +9,12 @@
 mod role;
 mod signed;
 mod terms;
+mod vendor;
 
 pub use role::{Permission, Role};
 pub use signed::{ContextError, ContextKey};
 pub use terms::{PlanLimits, ShopTerms};
+pub use vendor::{VendorAccess, VendorMembership, VendorPermission, VendorRole};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -34,6 +36,14 @@ mercato_kernel::typed_id!(
 mercato_kernel::typed_id!(
     /// An integration's API key.
     pub ApiKeyId, "key"
+);
+mercato_kernel::typed_id!(
+    /// A vendor (seller) inside one shop's marketplace.
+    pub VendorId, "ven"
+);
+mercato_kernel::typed_id!(
+    /// A node of a shop's category tree (owned by catalog; commission rules refer to it).
+    pub CategoryId, "cat"
 );
 mercato_kernel::typed_id!(
     /// One request, for logs and support.
@@ -67,6 +77,9 @@ pub struct RequestContext {
     pub scope: Scope,
     pub actor: Actor,
     pub roles: Vec<Role>,
+    /// Vendors the actor works for (shop scope only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vendors: Vec<VendorMembership>,
     pub request_id: RequestId,
     /// The shop's plan; present on every shop-scoped context the gateway signs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,8 +92,15 @@ pub struct TenantContext {
     pub tenant: TenantId,
     pub actor: Actor,
     pub roles: Vec<Role>,
+    pub vendors: Vec<VendorMembership>,
     pub request_id: RequestId,
     pub terms: ShopTerms,
+}
+
+impl VendorAccess for TenantContext {
+    fn memberships(&self) -> &[VendorMembership] {
+        &self.vendors
+    }
 }
 
 impl TenantContext {
@@ -173,6 +193,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TenantContext {
                     tenant,
                     actor: context.actor,
                     roles: context.roles,
+                    vendors: context.vendors,
                     request_id: context.request_id,
                     terms,
                 })

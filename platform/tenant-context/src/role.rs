@@ -30,6 +30,12 @@ pub enum Permission {
     ApiKeysManage,
     /// Read the shop's plan, limits and feature flags.
     PlanRead,
+    /// Accept, approve, reject, suspend vendors; override checklist items; edit any vendor.
+    VendorsManage,
+    /// See every vendor, whatever its state, with its history and checklist.
+    VendorsRead,
+    /// Set the shop's commission rules.
+    CommissionManage,
 }
 
 impl Permission {
@@ -41,6 +47,9 @@ impl Permission {
             Self::UsersRead => "users:read",
             Self::ApiKeysManage => "api_keys:manage",
             Self::PlanRead => "plan:read",
+            Self::VendorsManage => "vendors:manage",
+            Self::VendorsRead => "vendors:read",
+            Self::CommissionManage => "commission:manage",
         }
     }
 }
@@ -52,9 +61,17 @@ impl Role {
             Role::Owner => true,
             Role::Admin => matches!(
                 permission,
-                SettingsWrite | DomainsManage | StaffManage | UsersRead | ApiKeysManage | PlanRead
+                SettingsWrite
+                    | DomainsManage
+                    | StaffManage
+                    | UsersRead
+                    | ApiKeysManage
+                    | PlanRead
+                    | VendorsManage
+                    | VendorsRead
+                    | CommissionManage
             ),
-            Role::Staff => matches!(permission, UsersRead | PlanRead),
+            Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead),
             Role::Customer => false,
         }
     }

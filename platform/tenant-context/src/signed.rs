@@ -98,6 +98,7 @@ mod tests {
             scope: Scope::Shop(TenantId::new()),
             actor: Actor::User(UserId::new()),
             roles: vec![Role::Owner],
+            vendors: Vec::new(),
             request_id: RequestId::new(),
             terms: None,
         }

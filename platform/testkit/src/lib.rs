@@ -12,6 +12,10 @@ use serde_json::Value;
 pub const POSTGRES: &str = "MERCATO_TEST_POSTGRES_URL";
 pub const REDIS: &str = "MERCATO_TEST_REDIS_URL";
 pub const AMQP: &str = "MERCATO_TEST_AMQP_URL";
+/// An S3-compatible server's URL; its credentials are in the two variables after it.
+pub const S3: &str = "MERCATO_TEST_S3_ENDPOINT";
+pub const S3_ACCESS_KEY: &str = "MERCATO_TEST_S3_ACCESS_KEY";
+pub const S3_SECRET_KEY: &str = "MERCATO_TEST_S3_SECRET_KEY";
 /// Set (to 1) by CI: a test that would skip for want of a backend fails instead.
 pub const REQUIRE: &str = "MERCATO_TEST_REQUIRE_BACKENDS";
 

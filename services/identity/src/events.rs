@@ -3,7 +3,8 @@
 //! `staff.removed`, `api_key.created`, `api_key.revoked`. None carries a secret.
 //!
 //! It consumes `shop.created` as the durable consumer [`OWNER_INVITES`]: a shop created with
-//! an owner's email gets an owner invitation.
+//! an owner's email gets an owner invitation; and `vendor.applied` as [`VENDOR_MEMBERS`]: the
+//! applicant becomes the new vendor's owner, carried in their next access token.
 
 use crate::IdentityState;
 use crate::domain::staff::role_code;
@@ -14,7 +15,7 @@ use crate::repo::one_time::OneTimeToken;
 use crate::repo::users::User;
 use async_trait::async_trait;
 use mercato_events::{Envelope, Handler, HandlerError};
-use mercato_tenant_context::{ApiKeyId, Role, TenantId, UserId};
+use mercato_tenant_context::{ApiKeyId, Role, TenantId, UserId, VendorId, VendorRole};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
@@ -203,6 +204,49 @@ impl Handler for OwnerInvites {
         if let Some(mail) = mail {
             state.mail.dispatch(shop.shop_id, vec![mail]);
         }
+        Ok(())
+    }
+}
+
+/// The durable consumer that records vendor owners.
+pub const VENDOR_MEMBERS: &str = "identity-vendor-members";
+pub const VENDOR_MEMBERS_PATTERNS: &[&str] = &["vendor.applied"];
+
+/// The part of `vendor.applied` (vendors, version 1) this consumer reads.
+#[derive(Deserialize)]
+struct VendorApplied {
+    vendor_id: VendorId,
+    owner_user_id: UserId,
+}
+
+/// Makes the applicant the owner of the vendor they applied for, once per event (inbox).
+pub struct VendorMembers(pub IdentityState);
+
+#[async_trait]
+impl Handler for VendorMembers {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let applied: VendorApplied = event.payload_as()?;
+        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
+        if !mercato_events::mark_processed(&*tx, VENDOR_MEMBERS, event).await? {
+            return Ok(());
+        }
+        // The tenant transaction sees only this shop's users: an id from elsewhere is unknown.
+        if crate::repo::users::find(&tx, applied.owner_user_id)
+            .await?
+            .is_none()
+        {
+            tracing::warn!(tenant_id = %event.tenant_id, event_id = %event.id, "vendor.applied names no user of this shop; ignored");
+            tx.commit().await?;
+            return Ok(());
+        }
+        crate::repo::vendor_members::upsert(
+            &tx,
+            applied.owner_user_id,
+            applied.vendor_id,
+            VendorRole::Owner,
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -7,7 +7,8 @@
 //! `/internal/v1/api-keys/verify`.
 //!
 //! It publishes `user.*`, `staff.*` and `api_key.*` events (see `events`) and consumes
-//! `shop.created` to invite a new shop's owner.
+//! `shop.created` to invite a new shop's owner and `vendor.applied` to record the owners of
+//! vendors (vendor memberships travel in access tokens).
 
 pub mod domain;
 pub mod events;
@@ -94,6 +95,10 @@ pub fn mail_worker(state: &IdentityState) -> Worker {
 /// The handler of `shop.created` for the durable consumer [`events::OWNER_INVITES`].
 pub fn owner_invites(state: &IdentityState) -> Arc<dyn Handler> {
     Arc::new(events::OwnerInvites(state.clone()))
+}
+
+pub fn vendor_members(state: &IdentityState) -> Arc<dyn Handler> {
+    Arc::new(events::VendorMembers(state.clone()))
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {

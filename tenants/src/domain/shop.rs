@@ -1,7 +1,7 @@
 //! A shop: the tenant. Its slug names its platform subdomain (`<slug>.<platform domain>`).
 
 use super::plan::Plan;
-use mercato_kernel::{Currency, FieldError};
+use mercato_kernel::Currency;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -130,25 +130,7 @@ pub struct NewShop {
     pub plan: Plan,
 }
 
-/// Collects field errors so a client sees all of them at once.
-#[derive(Default)]
-pub struct Checks(pub Vec<FieldError>);
-
-impl Checks {
-    pub fn field(&mut self, path: &str, result: Result<(), &'static str>) {
-        if let Err(message) = result {
-            self.0.push(FieldError::new(path, message));
-        }
-    }
-
-    pub fn finish(self) -> Result<(), mercato_kernel::Problem> {
-        if self.0.is_empty() {
-            Ok(())
-        } else {
-            Err(mercato_kernel::Problem::validation(self.0))
-        }
-    }
-}
+pub use mercato_kernel::Checks;
 
 #[cfg(test)]
 mod tests {

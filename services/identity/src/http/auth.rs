@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use mercato_auth::{AccessToken, OpaqueSecret};
 use mercato_kernel::http::Json;
 use mercato_kernel::{FieldError, Problem};
-use mercato_tenant_context::{Actor, RequestContext, Role, UserId};
+use mercato_tenant_context::{Actor, RequestContext, Role, UserId, VendorMembership};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<IdentityState> {
@@ -63,11 +63,13 @@ pub struct UserOut {
     pub name: Option<String>,
     /// owner, admin, staff, customer or platform_admin.
     pub role: String,
+    /// The vendors this account works for, with its role at each (shop accounts only).
+    pub vendors: Vec<VendorMembership>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl UserOut {
-    fn new(user: User, realm: Realm) -> Self {
+    fn new(user: User, realm: Realm, vendors: Vec<VendorMembership>) -> Self {
         let id = match realm {
             Realm::Shop(_) => user.id.to_string(),
             Realm::Platform => {
@@ -79,6 +81,7 @@ impl UserOut {
             email: user.email,
             name: user.name,
             role: user.role.code().to_owned(),
+            vendors,
             created_at: user.created_at,
         }
     }
@@ -105,11 +108,17 @@ async fn issue(
     user: &User,
     family: uuid::Uuid,
 ) -> Result<TokensOut, Problem> {
-    let actor = match realm {
-        Realm::Shop(_) => Actor::User(user.id),
-        Realm::Platform => Actor::PlatformAdmin(mercato_tenant_context::AdminId::from_uuid(
-            user.id.as_uuid(),
-        )),
+    let (actor, vendors) = match realm {
+        Realm::Shop(_) => (
+            Actor::User(user.id),
+            crate::repo::vendor_members::for_user(tx, user.id).await?,
+        ),
+        Realm::Platform => (
+            Actor::PlatformAdmin(mercato_tenant_context::AdminId::from_uuid(
+                user.id.as_uuid(),
+            )),
+            Vec::new(),
+        ),
     };
     let access = state
         .keys
@@ -117,6 +126,7 @@ async fn issue(
             scope: realm.scope(),
             actor,
             roles: user.role.roles(),
+            vendors,
         })
         .map_err(Problem::internal)?;
     let refresh = OpaqueSecret::generate("mrt_");
@@ -299,5 +309,9 @@ pub async fn me(
     let user = users::find(&tx, id)
         .await?
         .ok_or_else(|| Problem::unauthorized("this account no longer exists"))?;
-    Ok(Json(UserOut::new(user, realm)))
+    let vendors = match realm {
+        Realm::Shop(_) => crate::repo::vendor_members::for_user(&tx, id).await?,
+        Realm::Platform => Vec::new(),
+    };
+    Ok(Json(UserOut::new(user, realm, vendors)))
 }

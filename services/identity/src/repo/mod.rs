@@ -7,6 +7,7 @@ pub mod mail;
 pub mod one_time;
 pub mod tokens;
 pub mod users;
+pub mod vendor_members;
 
 use mercato_db::Migration;
 
@@ -28,4 +29,11 @@ pub const MIGRATIONS: &[Migration] = &[
         tenant_tables: &["mail_outbox", "one_time_tokens", "api_keys"],
     },
     mercato_jobs::JOBS_MIGRATION,
+    Migration {
+        version: 3,
+        name: "vendor memberships",
+        sqlite: include_str!("../../migrations/0003_vendor_members.sqlite.sql"),
+        postgres: include_str!("../../migrations/0003_vendor_members.postgres.sql"),
+        tenant_tables: &["vendor_members"],
+    },
 ];

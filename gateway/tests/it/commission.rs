@@ -1,0 +1,1 @@
+//! Commission rules and payout accounts (being written).

@@ -1,0 +1,90 @@
+//! `GET /media/{*key}`: serves the local backend's signed download links.
+
+use crate::key::ObjectKey;
+use crate::signing::SignatureError;
+use crate::{Storage, StorageError, unix_now};
+use axum::Router;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use mercato_kernel::Problem;
+use serde::Deserialize;
+
+/// The router serving [`Storage::download_url`]'s links for the local backend, to merge into
+/// the gateway's router. It answers `403` (problem+json) for a missing, forged or expired
+/// signature, `404` for a signed key whose object is gone, and otherwise the object with its
+/// stored `Content-Type` and `Cache-Control: private`.
+///
+/// With the S3 backend links point at the bucket, never here, so every request is a `404`;
+/// the gateway can mount the router whatever the backend.
+pub fn media_router(storage: Storage) -> Router {
+    Router::new()
+        .route("/media/{*key}", get(download))
+        .with_state(storage)
+}
+
+#[derive(Deserialize)]
+struct Link {
+    expires: i64,
+    sig: String,
+}
+
+async fn download(
+    State(storage): State<Storage>,
+    Path(key): Path<String>,
+    link: Result<Query<Link>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Some(signer) = storage.media_signer() else {
+        return Err(Problem::not_found());
+    };
+    let Ok(Query(link)) = link else {
+        return Err(forbidden(
+            "invalid_signature",
+            "the download link is not signed",
+        ));
+    };
+    // The signature is checked over the key exactly as it arrived, before the key is used
+    // for anything; only keys this platform issued can pass.
+    signer
+        .verify_download(&key, link.expires, &link.sig, unix_now())
+        .map_err(|error| match error {
+            SignatureError::BadSignature => forbidden("invalid_signature", error.to_string()),
+            SignatureError::Expired => forbidden("link_expired", error.to_string()),
+        })?;
+    let key = ObjectKey::parse_any_tenant(&key).map_err(|_| Problem::not_found())?;
+    let object = storage
+        .get(&key)
+        .await
+        .map_err(StorageError::into_problem)?;
+
+    let content_type = HeaderValue::from_str(&object.content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    let mut response = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        object.bytes,
+    )
+        .into_response();
+    // Served on the shop's own domain: anything but a known image or PDF (an HTML or SVG
+    // file stored by some other path) is downloaded, never rendered.
+    if crate::MediaType::from_mime(&object.content_type).is_none() {
+        response.headers_mut().insert(
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_static("attachment"),
+        );
+    }
+    Ok(response)
+}
+
+fn forbidden(code: &'static str, detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::FORBIDDEN, code, "Not allowed").with_detail(detail)
+}

@@ -1,0 +1,57 @@
+//! Which vendors a shop user works for. The vendors service decides (an application makes
+//! its applicant the owner); identity keeps the memberships so access tokens can carry them.
+
+use super::entities::vendor_member;
+use mercato_db::TenantTx;
+use mercato_tenant_context::{UserId, VendorId, VendorMembership, VendorRole};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+
+/// Grants `role` at `vendor`, or changes the role of an existing membership.
+pub async fn upsert(
+    tx: &TenantTx,
+    user: UserId,
+    vendor: VendorId,
+    role: VendorRole,
+) -> Result<(), DbErr> {
+    let model = vendor_member::ActiveModel {
+        tenant_id: Set(tx.tenant().as_uuid()),
+        user_id: Set(user.as_uuid()),
+        vendor_id: Set(vendor.as_uuid()),
+        role: Set(role.code().to_owned()),
+        created_at: Set(chrono::Utc::now()),
+    };
+    vendor_member::Entity::insert(model)
+        .on_conflict(
+            OnConflict::columns([
+                vendor_member::Column::TenantId,
+                vendor_member::Column::UserId,
+                vendor_member::Column::VendorId,
+            ])
+            .update_column(vendor_member::Column::Role)
+            .to_owned(),
+        )
+        .exec_without_returning(&**tx)
+        .await
+        .map(|_| ())
+}
+
+/// The user's memberships, oldest first.
+pub async fn for_user(tx: &TenantTx, user: UserId) -> Result<Vec<VendorMembership>, DbErr> {
+    let rows = vendor_member::Entity::find()
+        .filter(vendor_member::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(vendor_member::Column::UserId.eq(user.as_uuid()))
+        .order_by_asc(vendor_member::Column::CreatedAt)
+        .all(&**tx)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let role = VendorRole::parse(&row.role)
+                .ok_or_else(|| DbErr::Custom(format!("unknown vendor role {:?}", row.role)))?;
+            Ok(VendorMembership {
+                vendor: VendorId::from_uuid(row.vendor_id),
+                role,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! The vendors service's types and rules, free of HTTP and SQL.
+
+pub mod checklist;
+pub mod commission;
+pub mod payout;
+pub mod vendor;
+
+pub use vendor::{Action, Vendor, VendorStatus};

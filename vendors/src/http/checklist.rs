@@ -1,0 +1,290 @@
+//! The onboarding checklist: the shop's configuration, a vendor's progress, the vendor
+//! completing items and the merchant overriding them (recorded in the vendor's history).
+
+use super::{Standing, actor_label, parse_reason, vendor_to_change, visible_vendor};
+use crate::VendorsState;
+use crate::domain::VendorStatus;
+use crate::domain::checklist::{ChecklistItem, ItemKind, ItemState, check_items, missing_required};
+use crate::events;
+use crate::repo::history::{self, HistoryEntry};
+use crate::repo::{self};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::{get, post, put};
+use mercato_kernel::Problem;
+use mercato_kernel::http::{Json, path_id};
+use mercato_tenant_context::{Permission, TenantContext, VendorId, VendorPermission};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<VendorsState> {
+    Router::new()
+        .route("/api/v1/vendor-checklist", get(config).put(configure))
+        .route("/api/v1/vendors/{vendor_id}/checklist", get(progress))
+        .route(
+            "/api/v1/vendors/{vendor_id}/checklist/{code}",
+            put(complete),
+        )
+        .route(
+            "/api/v1/vendors/{vendor_id}/checklist/{code}/override",
+            post(override_item),
+        )
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistConfig {
+    pub items: Vec<ChecklistItem>,
+}
+
+#[utoipa::path(get, path = "/api/v1/vendor-checklist", tag = "vendors",
+    responses((status = 200, description = "what this shop asks of vendors (public: applicants read it)", body = ChecklistConfig)))]
+pub async fn config(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+) -> Result<Json<ChecklistConfig>, Problem> {
+    let tx = state.db.tenant_read(ctx.tenant).await?;
+    Ok(Json(ChecklistConfig {
+        items: repo::checklist::items(&tx).await?,
+    }))
+}
+
+#[utoipa::path(put, path = "/api/v1/vendor-checklist", tag = "vendors", request_body = ChecklistConfig,
+    responses((status = 200, body = ChecklistConfig), (status = 403), (status = 422)))]
+pub async fn configure(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+    Json(body): Json<ChecklistConfig>,
+) -> Result<Json<ChecklistConfig>, Problem> {
+    ctx.require(Permission::VendorsManage)?;
+    check_items(&body.items)?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    repo::checklist::replace(&tx, &body.items).await?;
+    let items = repo::checklist::items(&tx).await?;
+    tx.commit().await?;
+    Ok(Json(ChecklistConfig { items }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ItemProgressOut {
+    pub code: String,
+    pub label: String,
+    pub kind: ItemKind,
+    pub required: bool,
+    pub state: ItemState,
+    /// What the vendor entered (text items; `"accepted"` for confirmations).
+    pub value: Option<String>,
+    /// Whether a document is on file (document items).
+    pub has_document: bool,
+    pub completed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub completed_by: Option<String>,
+    pub override_reason: Option<String>,
+    pub overridden_by: Option<String>,
+    pub overridden_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ChecklistProgressOut {
+    pub items: Vec<ItemProgressOut>,
+    /// Codes of required items neither completed nor overridden.
+    pub missing: Vec<String>,
+    /// Whether the vendor may submit for review.
+    pub complete: bool,
+}
+
+async fn progress_of(
+    tx: &mercato_db::TenantTx,
+    vendor: VendorId,
+) -> Result<ChecklistProgressOut, Problem> {
+    let items = repo::checklist::items(tx).await?;
+    let progress = repo::checklist::progress(tx, vendor).await?;
+    let state_of = |code: &str| {
+        progress
+            .iter()
+            .find(|p| p.code == code)
+            .map_or(ItemState::Missing, |p| p.state)
+    };
+    let missing: Vec<String> = missing_required(&items, state_of)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let out = items
+        .into_iter()
+        .map(|item| {
+            let p = progress.iter().find(|p| p.code == item.code);
+            ItemProgressOut {
+                state: state_of(&item.code),
+                value: p.and_then(|p| p.value.clone()),
+                has_document: p.is_some_and(|p| p.document_key.is_some()),
+                completed_at: p.and_then(|p| p.completed_at),
+                completed_by: p.and_then(|p| p.completed_by.clone()),
+                override_reason: p.and_then(|p| p.override_reason.clone()),
+                overridden_by: p.and_then(|p| p.overridden_by.clone()),
+                overridden_at: p.and_then(|p| p.overridden_at),
+                code: item.code,
+                label: item.label,
+                kind: item.kind,
+                required: item.required,
+            }
+        })
+        .collect();
+    Ok(ChecklistProgressOut {
+        complete: missing.is_empty(),
+        items: out,
+        missing,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/vendors/{vendor_id}/checklist", tag = "vendors",
+    params(("vendor_id" = String, Path)),
+    responses((status = 200, body = ChecklistProgressOut), (status = 404)))]
+pub async fn progress(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+    Path(id): Path<String>,
+) -> Result<Json<ChecklistProgressOut>, Problem> {
+    let id: VendorId = path_id(&id)?;
+    let tx = state.db.tenant_read(ctx.tenant).await?;
+    let (vendor, standing) = visible_vendor(&tx, &ctx, id).await?;
+    if standing == Standing::Public {
+        return Err(Problem::not_found());
+    }
+    Ok(Json(progress_of(&tx, vendor.id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemIn {
+    /// For text items.
+    #[serde(default)]
+    pub value: Option<String>,
+    /// For confirmation items: must be `true`.
+    #[serde(default)]
+    pub accepted: Option<bool>,
+}
+
+fn item_named(items: Vec<ChecklistItem>, code: &str) -> Result<ChecklistItem, Problem> {
+    items
+        .into_iter()
+        .find(|item| item.code == code)
+        .ok_or_else(Problem::not_found)
+}
+
+#[utoipa::path(put, path = "/api/v1/vendors/{vendor_id}/checklist/{code}", tag = "vendors",
+    request_body = ItemIn, params(("vendor_id" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = ChecklistProgressOut), (status = 403), (status = 404),
+        (status = 409, description = "the vendor was rejected"), (status = 422)))]
+pub async fn complete(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+    Path((id, code)): Path<(String, String)>,
+    Json(body): Json<ItemIn>,
+) -> Result<Json<ChecklistProgressOut>, Problem> {
+    let id: VendorId = path_id(&id)?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let (vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
+    if vendor.status == VendorStatus::Rejected {
+        return Err(Problem::conflict(
+            "vendor_rejected",
+            "a rejected vendor can no longer be changed",
+        ));
+    }
+    let item = item_named(repo::checklist::items(&tx).await?, &code)?;
+    let value = match item.kind {
+        ItemKind::Text => {
+            let value = body.value.as_deref().map(str::trim).unwrap_or_default();
+            if value.is_empty()
+                || value.chars().count() > 500
+                || value.chars().any(char::is_control)
+            {
+                return Err(Problem::invalid_field(
+                    "/value",
+                    "1-500 characters, no control characters",
+                ));
+            }
+            value.to_owned()
+        }
+        ItemKind::Confirmation => {
+            if body.accepted != Some(true) {
+                return Err(Problem::invalid_field("/accepted", "must be true"));
+            }
+            "accepted".to_owned()
+        }
+        ItemKind::Document => {
+            return Err(Problem::invalid_field(
+                "/",
+                "document items are completed by uploading the document",
+            ));
+        }
+        ItemKind::PayoutAccount => {
+            return Err(Problem::invalid_field(
+                "/",
+                "this item is completed by saving a payout account",
+            ));
+        }
+    };
+    repo::checklist::complete(
+        &tx,
+        vendor.id,
+        &item.code,
+        Some(value),
+        None,
+        &actor_label(&ctx),
+    )
+    .await?;
+    let out = progress_of(&tx, vendor.id).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideIn {
+    /// Why the merchant accepts the item without (or despite) the vendor's input.
+    pub reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/vendors/{vendor_id}/checklist/{code}/override", tag = "vendors",
+    request_body = OverrideIn, params(("vendor_id" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = ChecklistProgressOut), (status = 403), (status = 404), (status = 422)))]
+pub async fn override_item(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+    Path((id, code)): Path<(String, String)>,
+    Json(body): Json<OverrideIn>,
+) -> Result<Json<ChecklistProgressOut>, Problem> {
+    let id: VendorId = path_id(&id)?;
+    let reason = parse_reason(Some(&body.reason), true)?.unwrap_or_default();
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let (vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::Read).await?;
+    ctx.require(Permission::VendorsManage)?;
+    let item = item_named(repo::checklist::items(&tx).await?, &code)?;
+    let actor = actor_label(&ctx);
+    repo::checklist::override_item(&tx, vendor.id, &item.code, &reason, &actor).await?;
+    history::record(
+        &tx,
+        &HistoryEntry {
+            id: uuid::Uuid::now_v7(),
+            vendor: vendor.id,
+            action: format!("checklist_override:{}", item.code),
+            from_status: Some(vendor.status.code().into()),
+            to_status: vendor.status.code().into(),
+            reason: Some(reason.clone()),
+            actor: actor.clone(),
+            at: chrono::Utc::now(),
+        },
+    )
+    .await?;
+    events::publish(
+        &*tx,
+        "vendor.checklist_overridden",
+        ctx.tenant,
+        &serde_json::json!({
+            "vendor_id": vendor.id, "code": item.code, "reason": reason, "actor": actor,
+        }),
+    )
+    .await?;
+    let out = progress_of(&tx, vendor.id).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(Json(out))
+}

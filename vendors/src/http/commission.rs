@@ -1,0 +1,8 @@
+//! Commission rules (being written).
+
+use crate::VendorsState;
+use axum::Router;
+
+pub fn router() -> Router<VendorsState> {
+    Router::new()
+}

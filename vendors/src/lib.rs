@@ -1,0 +1,59 @@
+//! The vendors service owns a shop's vendors: applications and their lifecycle (with a
+//! history of who did what and why), the onboarding checklist each shop configures and the
+//! merchant's overrides, store profiles, commission rules (and the "what commission applies
+//! to this line" answer later checkout uses), and payout accounts.
+//!
+//! It publishes `vendor.*` events (`vendor.applied`, `vendor.approved`, …; see `events`) and
+//! consumes none. Identity consumes `vendor.applied` to make the applicant the vendor's owner.
+
+pub mod domain;
+pub mod events;
+pub mod http;
+pub mod repo;
+
+use axum::Router;
+use mercato_db::Db;
+use std::sync::Arc;
+
+/// Cheap handles shared by the handlers.
+#[derive(Clone)]
+pub struct VendorsState {
+    pub db: Db,
+    /// Poked after a commit that wrote to the outbox, so the relay publishes at once.
+    pub outbox: Arc<tokio::sync::Notify>,
+}
+
+pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
+    mercato_db::migrate(db, "vendors", repo::MIGRATIONS).await
+}
+
+pub fn router(state: VendorsState) -> Router {
+    Router::new()
+        .merge(http::vendors::router())
+        .merge(http::lifecycle::router())
+        .merge(http::checklist::router())
+        .merge(http::commission::router())
+        .merge(http::payout::router())
+        .with_state(state)
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        http::vendors::apply,
+        http::vendors::list,
+        http::vendors::mine,
+        http::vendors::show,
+        http::vendors::update,
+        http::vendors::set_holiday,
+        http::vendors::history_list,
+        http::lifecycle::transition,
+        http::checklist::config,
+        http::checklist::configure,
+        http::checklist::progress,
+        http::checklist::complete,
+        http::checklist::override_item,
+    ),
+    tags((name = "vendors", description = "A shop's vendors: applications, lifecycle, checklist, profiles, on the shop's domain"))
+)]
+pub struct ApiDoc;

@@ -69,6 +69,8 @@ pub enum StartError {
     },
     #[error("event bus: {0}")]
     Bus(#[from] mercato_events::BusError),
+    #[error("object storage: {0}")]
+    Storage(#[from] mercato_storage::StorageError),
     #[error("cache: {0}")]
     Cache(#[from] mercato_cache::CacheError),
     #[error("dns resolver: {0}")]
@@ -166,6 +168,15 @@ pub async fn start(
     let keys = TokenKeys::new(&signing_keys, config.auth.access_token_ttl_secs)?;
     let context_key = ContextKey::new(internal_key.expose().as_bytes());
     let bus = bus(config).await?;
+    // Local media links are signed with a key derived from the internal key, which every
+    // process of a deployment shares.
+    let media_secret =
+        mercato_kernel::Secret::new(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            format!("mercato media links\0{}", internal_key.expose()).as_bytes(),
+        )));
+    let storage =
+        mercato_storage::Storage::from_config(&config.storage, &config.data_dir, &media_secret)?;
+    storage.ensure_bucket().await?;
     // Background tasks start once every consumer has subscribed, so no relay publishes an
     // event (e.g. `shop.created` from the demo seed) before its consumers listen.
     let mut background: Vec<futures::future::BoxFuture<'static, ()>> = Vec::new();
@@ -243,6 +254,7 @@ pub async fn start(
         let state = mercato_vendors::VendorsState {
             db: db.clone(),
             outbox: relay.notifier(),
+            storage: storage.clone(),
         };
         background.push(Box::pin(relay.run(shutdown.clone())));
         routers.insert("vendors", mercato_vendors::router(state));
@@ -354,7 +366,8 @@ pub async fn start(
                 .route("/api/openapi.json", get(crate::openapi::serve))
                 .route("/api/docs", get(crate::openapi::docs_page))
                 .fallback(crate::proxy::forward)
-                .with_state(gateway);
+                .with_state(gateway)
+                .merge(mercato_storage::media_router(storage.clone()));
             with_health(router, readiness, Some(metrics))
         }
     };

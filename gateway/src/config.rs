@@ -24,6 +24,8 @@ pub struct Config {
     pub gateway: GatewayConfig,
     pub tenants: mercato_tenants::TenantsConfig,
     pub identity: mercato_identity::IdentityConfig,
+    /// Object storage: local files under `<data_dir>/objects`, or an S3 bucket.
+    pub storage: mercato_storage::StorageConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -138,6 +140,7 @@ impl Default for Config {
             },
             tenants: Default::default(),
             identity: Default::default(),
+            storage: Default::default(),
         }
     }
 }
@@ -209,6 +212,12 @@ impl Config {
         if !self.auth.internal_key.expose().is_empty() && self.auth.internal_key.expose().len() < 32
         {
             return invalid("auth.internal_key", "must be at least 32 bytes");
+        }
+        if let Err(e) = self.storage.validate() {
+            return Err(ConfigProblem::Invalid {
+                key: "storage",
+                message: e.to_string(),
+            });
         }
         if self.tenants.platform_domain.is_empty()
             || self.tenants.platform_domain.contains(['/', ':', ' '])

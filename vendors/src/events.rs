@@ -5,20 +5,10 @@
 //! `commission_rule.created`, `commission_rule.deleted`, `payout_account.updated`.
 
 use crate::domain::Vendor;
-use mercato_events::Envelope;
-use mercato_tenant_context::TenantId;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
 
-pub async fn publish(
-    conn: &impl ConnectionTrait,
-    name: &str,
-    tenant: TenantId,
-    payload: &impl Serialize,
-) -> Result<(), DbErr> {
-    let event = Envelope::new(name, 1, tenant, payload).map_err(|e| DbErr::Json(e.to_string()))?;
-    mercato_events::enqueue(conn, &event).await
-}
+pub use mercato_events::publish;
 
 /// What every `vendor.*` event carries: enough for a consumer to mirror the vendor
 /// (catalog hides the listings of vendors that are not approved, search shows the name).

@@ -21,6 +21,8 @@ pub struct VendorsState {
     pub db: Db,
     /// Poked after a commit that wrote to the outbox, so the relay publishes at once.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Checklist documents (and later logos and banners), under the vendor's prefix.
+    pub storage: mercato_storage::Storage,
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
@@ -53,6 +55,8 @@ pub fn router(state: VendorsState) -> Router {
         http::checklist::progress,
         http::checklist::complete,
         http::checklist::override_item,
+        http::checklist::upload_document,
+        http::checklist::document_link,
     ),
     tags((name = "vendors", description = "A shop's vendors: applications, lifecycle, checklist, profiles, on the shop's domain"))
 )]

@@ -74,6 +74,20 @@ pub fn test_config(
         config.bus.kind = BusKind::Amqp;
         config.bus.amqp_url = amqp;
         config.bus.exchange = unique("mercato-test-");
+        // Object storage on the S3 server when one is configured (CI has one), each test
+        // app with its own bucket.
+        if let Ok(endpoint) = std::env::var(mercato_testkit::S3) {
+            config.storage.kind = mercato_storage::StorageKind::S3;
+            config.storage.s3 = mercato_storage::S3Config {
+                endpoint,
+                region: "us-east-1".into(),
+                bucket: unique("mercato-test-"),
+                access_key_id: std::env::var(mercato_testkit::S3_ACCESS_KEY).unwrap_or_default(),
+                secret_access_key: mercato_kernel::Secret::new(
+                    std::env::var(mercato_testkit::S3_SECRET_KEY).unwrap_or_default(),
+                ),
+            };
+        }
     }
     if backend == Backend::Split {
         // Separate processes must share their keys.

@@ -14,6 +14,17 @@ fn application(name: &str) -> Value {
     })
 }
 
+/// The link with one hex digit of its signature changed (S3 `X-Amz-Signature` or local `sig`).
+fn tamper_signature(url: &str) -> String {
+    let start = ["X-Amz-Signature=", "sig="]
+        .iter()
+        .find_map(|param| url.find(param).map(|at| at + param.len()))
+        .expect("a signed link");
+    let digit = &url[start..=start];
+    let other = if digit == "0" { "1" } else { "0" };
+    format!("{}{other}{}", &url[..start], &url[start + 1..])
+}
+
 fn ids(list: &Value) -> Vec<String> {
     list["data"]
         .as_array()
@@ -175,7 +186,95 @@ async fn a_vendor_applies_onboards_and_sells(backend: Backend, test: &str) {
         .await
         .unwrap();
     assert_eq!(vendor_override.status, 403, "{}", vendor_override.text);
-    for code in ["registration_document", "payout_account"] {
+    // Documents are recognised by their bytes, not their names or declared types.
+    let upload = |bytes: Vec<u8>, content_type: &'static str| {
+        let auth = format!("Bearer {seller}");
+        let path = format!("{path}/checklist/registration_document/document");
+        let client = app.client.clone();
+        async move {
+            client
+                .send_raw(
+                    "POST",
+                    host,
+                    &path,
+                    &[
+                        ("authorization", auth.as_str()),
+                        ("content-type", content_type),
+                    ],
+                    bytes,
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let not_pdf = upload(
+        b"MZ\x90\x00 definitely an executable".to_vec(),
+        "application/pdf",
+    )
+    .await;
+    assert_eq!(not_pdf.status, 415, "{}", not_pdf.text);
+    let empty = upload(Vec::new(), "application/pdf").await;
+    assert_eq!(empty.status, 422, "{}", empty.text);
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    let uploaded = upload(pdf.clone(), "application/octet-stream").await;
+    assert_eq!(uploaded.status, 200, "{}", uploaded.text);
+    let link = app
+        .client
+        .get(
+            host,
+            &format!("{path}/checklist/registration_document/document"),
+            Some(&shop.owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(link.status, 200, "{}", link.text);
+    let url = link.str("url");
+    // Local storage links go through the gateway; S3 links are presigned URLs to the bucket.
+    let fetch = |url: String| {
+        let client = app.client.clone();
+        async move {
+            if url.starts_with("http") {
+                let response = reqwest::get(&url).await.unwrap();
+                let status = response.status().as_u16();
+                let kind = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                (status, response.bytes().await.unwrap().to_vec(), kind)
+            } else {
+                let reply = client
+                    .send_raw("GET", host, &url, &[], Vec::new())
+                    .await
+                    .unwrap();
+                let kind = reply.content_type();
+                (reply.status, reply.text.into_bytes(), kind)
+            }
+        }
+    };
+    let (status, bytes, kind) = fetch(url.clone()).await;
+    assert_eq!(status, 200, "{url}");
+    assert_eq!(bytes, pdf);
+    assert_eq!(kind, "application/pdf");
+    let forged = tamper_signature(&url);
+    assert_ne!(forged, url);
+    let (status, _, _) = fetch(forged).await;
+    assert_eq!(status, 403);
+    // Another shop's owner cannot get a link to it.
+    let (_, stranger) = app.customer(&shop).await;
+    let snoop = app
+        .client
+        .get(
+            host,
+            &format!("{path}/checklist/registration_document/document"),
+            Some(&stranger),
+        )
+        .await
+        .unwrap();
+    assert_eq!(snoop.status, 404, "{}", snoop.text);
+
+    for code in ["payout_account"] {
         let overridden = app
             .client
             .post(
@@ -201,8 +300,8 @@ async fn a_vendor_applies_onboards_and_sells(backend: Backend, test: &str) {
         .find(|i| i["code"] == "registration_document")
         .unwrap()
         .clone();
-    assert_eq!(document["state"], "overridden");
-    assert_eq!(document["override_reason"], "checked by phone");
+    assert_eq!(document["state"], "completed");
+    assert_eq!(document["has_document"], true);
 
     // Submit, review, approve: now public.
     for (who, action) in [(&seller, "submit"), (&shop.owner, "approve")] {
@@ -296,7 +395,6 @@ async fn a_vendor_applies_onboards_and_sells(backend: Backend, test: &str) {
         vec![
             "apply",
             "accept",
-            "checklist_override:registration_document",
             "checklist_override:payout_account",
             "submit",
             "approve",
@@ -305,7 +403,7 @@ async fn a_vendor_applies_onboards_and_sells(backend: Backend, test: &str) {
         "{}",
         history.text
     );
-    assert_eq!(history.body["data"][6]["reason"], "counterfeit complaints");
+    assert_eq!(history.body["data"][5]["reason"], "counterfeit complaints");
 }
 on_all_backends!(a_vendor_applies_onboards_and_sells);
 

@@ -22,5 +22,5 @@ pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy};
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
 pub use inbox::{INBOX_MIGRATION, mark_processed};
-pub use outbox::{OUTBOX_MIGRATION, enqueue};
+pub use outbox::{OUTBOX_MIGRATION, enqueue, publish};
 pub use relay::{Relay, RelayError};

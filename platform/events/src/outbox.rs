@@ -48,6 +48,18 @@ CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
 /// derefs to one). The relay publishes it once the transaction commits; if it rolls back,
 /// the event never existed. On PostgreSQL, row-level security refuses an event for another
 /// tenant than the transaction's.
+/// Builds the envelope of a version-1 event `name` for `tenant` and writes it to the outbox
+/// in the caller's transaction (the usual way a service publishes).
+pub async fn publish(
+    conn: &impl ConnectionTrait,
+    name: &str,
+    tenant: mercato_tenant_context::TenantId,
+    payload: &impl serde::Serialize,
+) -> Result<(), DbErr> {
+    let event = Envelope::new(name, 1, tenant, payload).map_err(|e| DbErr::Json(e.to_string()))?;
+    enqueue(conn, &event).await
+}
+
 pub async fn enqueue(conn: &impl ConnectionTrait, event: &Envelope) -> Result<(), DbErr> {
     // Refuse here, in the producer's transaction, rather than letting a row the broker can
     // never route block the relay.

@@ -17,6 +17,18 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The limit and the typed cursor (`T` is the id type the list's cursors are made of).
+    pub fn page<T: std::str::FromStr>(&self) -> Result<(u64, Option<T>), crate::Problem> {
+        let limit = self.limit()?;
+        let cursor = match self.cursor.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                crate::Problem::invalid_field("/cursor", "not a cursor this list gave out")
+            })?),
+        };
+        Ok((limit, cursor))
+    }
+
     pub fn limit(&self) -> Result<u64, crate::Problem> {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),

@@ -14,20 +14,10 @@ use crate::repo::api_keys::ApiKey;
 use crate::repo::one_time::OneTimeToken;
 use crate::repo::users::User;
 use async_trait::async_trait;
-use mercato_events::{Envelope, Handler, HandlerError};
+use mercato_events::{Envelope, Handler, HandlerError, publish};
 use mercato_tenant_context::{ApiKeyId, Role, TenantId, UserId, VendorId, VendorRole};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
-
-async fn publish(
-    conn: &impl ConnectionTrait,
-    name: &str,
-    tenant: TenantId,
-    payload: &impl Serialize,
-) -> Result<(), DbErr> {
-    let event = Envelope::new(name, 1, tenant, payload).map_err(|e| DbErr::Json(e.to_string()))?;
-    mercato_events::enqueue(conn, &event).await
-}
 
 #[derive(Serialize)]
 struct UserRegistered<'a> {

@@ -63,13 +63,13 @@ pub const IBAN_LENGTHS: &[(&str, usize)] = &[
 /// to the end, letters as two-digit numbers (A = 10 … Z = 35).
 fn mod97(iban: &str) -> u32 {
     let (head, tail) = iban.split_at(4);
-    tail.chars().chain(head.chars()).fold(0, |rem, c| {
-        match c.to_digit(36) {
+    tail.chars()
+        .chain(head.chars())
+        .fold(0, |rem, c| match c.to_digit(36) {
             Some(v) if v >= 10 => (rem * 100 + v) % 97,
             Some(v) => (rem * 10 + v) % 97,
             None => rem,
-        }
-    })
+        })
 }
 
 impl Iban {
@@ -86,7 +86,9 @@ impl Iban {
             || !bytes[2..4].iter().all(u8::is_ascii_digit)
             || !bytes.iter().all(u8::is_ascii_alphanumeric)
         {
-            return Err("an IBAN: country code, check digits and account number (15-34 characters)");
+            return Err(
+                "an IBAN: country code, check digits and account number (15-34 characters)",
+            );
         }
         if let Some((_, length)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == &iban[..2])
             && *length != bytes.len()

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use mercato_kernel::Problem;
 use mercato_kernel::http::{Json, path_id};
+use mercato_storage::{MediaType, ObjectKey, Owner, validate_upload};
 use mercato_tenant_context::{Permission, TenantContext, VendorId, VendorPermission};
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,117 @@ pub fn router() -> Router<VendorsState> {
             "/api/v1/vendors/{vendor_id}/checklist/{code}/override",
             post(override_item),
         )
+        .route(
+            "/api/v1/vendors/{vendor_id}/checklist/{code}/document",
+            post(upload_document).get(document_link),
+        )
+}
+
+/// Documents vendors may upload for a checklist item, recognised by their bytes.
+const DOCUMENT_TYPES: &[MediaType] = &[MediaType::Pdf, MediaType::Jpeg, MediaType::Png];
+/// The largest document accepted (the gateway's body limit may be lower).
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+/// How long a document link works.
+const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+#[utoipa::path(post, path = "/api/v1/vendors/{vendor_id}/checklist/{code}/document", tag = "vendors",
+    request_body(content = Vec<u8>, description = "the file itself (PDF, JPEG or PNG); its type is read from its bytes", content_type = "application/octet-stream"),
+    params(("vendor_id" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = ChecklistProgressOut), (status = 403), (status = 404),
+        (status = 409, description = "the vendor was rejected"), (status = 413), (status = 415), (status = 422)))]
+pub async fn upload_document(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+    Path((id, code)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<ChecklistProgressOut>, Problem> {
+    let id: VendorId = path_id(&id)?;
+    // Authorise before reading what was sent.
+    let read = state.db.tenant_read(ctx.tenant).await?;
+    let (vendor, _) = vendor_to_change(&read, &ctx, id, VendorPermission::ProfileWrite).await?;
+    let item = item_named(repo::checklist::items(&read).await?, &code)?;
+    drop(read);
+    if vendor.status == VendorStatus::Rejected {
+        return Err(Problem::conflict(
+            "vendor_rejected",
+            "a rejected vendor can no longer be changed",
+        ));
+    }
+    if item.kind != ItemKind::Document {
+        return Err(Problem::invalid_field(
+            "/",
+            "this item is not a document; complete it with PUT",
+        ));
+    }
+    let media =
+        validate_upload(&body, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES).map_err(|e| e.to_problem())?;
+    let key = ObjectKey::unique(
+        ctx.tenant,
+        Owner::Vendor(vendor.id),
+        "documents",
+        Some(media.extension()),
+    )
+    .map_err(Problem::internal)?;
+    // The object is written before the row that points at it: a crash in between leaves an
+    // unreferenced object, never a row pointing at nothing.
+    state
+        .storage
+        .put(&key, body, media.mime())
+        .await
+        .map_err(|e| e.into_problem())?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    repo::checklist::complete(
+        &tx,
+        vendor.id,
+        &item.code,
+        None,
+        Some(key.as_str().to_owned()),
+        &actor_label(&ctx),
+    )
+    .await?;
+    let out = progress_of(&tx, vendor.id).await?;
+    tx.commit().await?;
+    Ok(Json(out))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DocumentLink {
+    /// Fetches the document without other credentials until `expires_at`.
+    pub url: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[utoipa::path(get, path = "/api/v1/vendors/{vendor_id}/checklist/{code}/document", tag = "vendors",
+    params(("vendor_id" = String, Path), ("code" = String, Path)),
+    responses((status = 200, body = DocumentLink), (status = 404, description = "no such vendor, item or document")))]
+pub async fn document_link(
+    State(state): State<VendorsState>,
+    ctx: TenantContext,
+    Path((id, code)): Path<(String, String)>,
+) -> Result<Json<DocumentLink>, Problem> {
+    let id: VendorId = path_id(&id)?;
+    let tx = state.db.tenant_read(ctx.tenant).await?;
+    let (vendor, standing) = visible_vendor(&tx, &ctx, id).await?;
+    if standing == Standing::Public {
+        return Err(Problem::not_found());
+    }
+    let stored = repo::checklist::progress(&tx, vendor.id)
+        .await?
+        .into_iter()
+        .find(|p| p.code == code)
+        .and_then(|p| p.document_key)
+        .ok_or_else(Problem::not_found)?;
+    drop(tx);
+    let key = ObjectKey::parse(ctx.tenant, &stored).map_err(Problem::internal)?;
+    let url = state
+        .storage
+        .download_url(&key, LINK_TTL)
+        .await
+        .map_err(|e| e.into_problem())?;
+    Ok(Json(DocumentLink {
+        url,
+        expires_at: chrono::Utc::now() + chrono::Duration::seconds(LINK_TTL.as_secs() as i64),
+    }))
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]

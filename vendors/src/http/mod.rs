@@ -98,15 +98,7 @@ pub async fn vendor_to_change(
 
 /// `?limit=&cursor=` read into a limit and the typed cursor.
 pub fn page<T: std::str::FromStr>(query: &ListQuery) -> Result<(u64, Option<T>), Problem> {
-    let limit = query.limit()?;
-    let cursor =
-        match query.cursor.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(text.parse().map_err(|_| {
-                Problem::invalid_field("/cursor", "not a cursor this list gave out")
-            })?),
-        };
-    Ok((limit, cursor))
+    query.page()
 }
 
 /// A reason a merchant gives: trimmed, 1-500 characters.

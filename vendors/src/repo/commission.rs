@@ -97,7 +97,12 @@ pub async fn list(
     if let Some(after) = after {
         query = query.filter(C::Id.gt(after.as_uuid()));
     }
-    query.all(&**tx).await?.into_iter().map(from_model).collect()
+    query
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect()
 }
 
 /// Every rule that could apply to a line of `vendor` in `category`, whatever its validity:

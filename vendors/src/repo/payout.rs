@@ -14,7 +14,12 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
 use payout_account::Column as C;
 
 fn from_model(m: payout_account::Model) -> Result<PayoutAccount, DbErr> {
-    let method = match (m.method.as_str(), m.account_holder, m.iban, m.stripe_account_id) {
+    let method = match (
+        m.method.as_str(),
+        m.account_holder,
+        m.iban,
+        m.stripe_account_id,
+    ) {
         ("bank_transfer", Some(account_holder), Some(iban), _) => PayoutMethod::BankTransfer {
             account_holder,
             iban: Iban::parse(&iban).map_err(|_| corrupt("IBAN", "(not shown)"))?,

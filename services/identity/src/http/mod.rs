@@ -68,15 +68,7 @@ pub(crate) fn invalid_token() -> Problem {
 
 /// A list page's size and where it starts (the previous page's `next_cursor`, a typed id).
 pub(crate) fn page<T: std::str::FromStr>(query: &ListQuery) -> Result<(u64, Option<T>), Problem> {
-    let limit = query.limit()?;
-    let cursor =
-        match query.cursor.as_deref() {
-            None | Some("") => None,
-            Some(text) => Some(text.parse().map_err(|_| {
-                Problem::invalid_field("/cursor", "not a cursor this list gave out")
-            })?),
-        };
-    Ok((limit, cursor))
+    query.page()
 }
 
 /// Checks a password the way registration does, as a 422 naming `/password`.

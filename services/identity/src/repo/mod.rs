@@ -29,11 +29,10 @@ pub const MIGRATIONS: &[Migration] = &[
         tenant_tables: &["mail_outbox", "one_time_tokens", "api_keys"],
     },
     mercato_jobs::JOBS_MIGRATION,
-    Migration {
-        version: 3,
-        name: "vendor memberships",
-        sqlite: include_str!("../../migrations/0003_vendor_members.sqlite.sql"),
-        postgres: include_str!("../../migrations/0003_vendor_members.postgres.sql"),
-        tenant_tables: &["vendor_members"],
-    },
+    Migration::portable(
+        3,
+        "vendor memberships",
+        include_str!("../../migrations/0003_vendor_members.sql"),
+        &["vendor_members"],
+    ),
 ];

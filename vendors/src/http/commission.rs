@@ -148,6 +148,7 @@ fn parse_percent(checks: &mut Checks, value: &serde_json::Value) -> Option<Perce
     let parsed = match value {
         serde_json::Value::String(text) => Percent::parse(text),
         serde_json::Value::Number(n) if n.is_u64() => Percent::parse(&n.to_string()),
+        serde_json::Value::Number(n) if n.is_i64() => Err("a percentage from 0 to 100"),
         serde_json::Value::Number(_) => {
             Err("send a fractional percentage as a string, e.g. \"12.5\"")
         }
@@ -482,4 +483,46 @@ pub async fn quote(
         },
     };
     Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    #[derive(OpenApi)]
+    #[openapi(paths(
+        super::create,
+        super::list,
+        super::show,
+        super::remove,
+        super::quote,
+        crate::http::payout::show,
+        crate::http::payout::save,
+    ))]
+    struct Doc;
+
+    #[test]
+    fn the_endpoints_are_documented_with_their_schemas() {
+        let doc = serde_json::to_value(Doc::openapi()).unwrap();
+        for path in [
+            "/api/v1/commission-rules",
+            "/api/v1/commission-rules/{rule_id}",
+            "/api/v1/commission/quote",
+            "/api/v1/vendors/{vendor_id}/payout-account",
+        ] {
+            assert!(doc["paths"][path].is_object(), "{path} missing");
+        }
+        for schema in [
+            "CommissionRuleIn",
+            "CommissionRuleOut",
+            "QuoteOut",
+            "PayoutAccountIn",
+            "PayoutAccountOut",
+        ] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} missing"
+            );
+        }
+    }
 }

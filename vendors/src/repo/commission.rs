@@ -135,7 +135,8 @@ pub async fn candidates(
 
 /// Marks the rule deleted; false when it was not there (or deleted already).
 pub async fn delete(tx: &TenantTx, id: CommissionRuleId, by: &str) -> Result<bool, DbErr> {
-    let now = chrono::Utc::now();
+    // Microseconds: what PostgreSQL keeps.
+    let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
     let result = commission_rule::Entity::update_many()
         .col_expr(C::DeletedAt, sea_orm::sea_query::Expr::value(Some(now)))
         .col_expr(

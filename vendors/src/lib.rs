@@ -57,7 +57,15 @@ pub fn router(state: VendorsState) -> Router {
         http::checklist::override_item,
         http::checklist::upload_document,
         http::checklist::document_link,
+        http::commission::create,
+        http::commission::list,
+        http::commission::show,
+        http::commission::remove,
+        http::commission::quote,
+        http::payout::show,
+        http::payout::save,
     ),
-    tags((name = "vendors", description = "A shop's vendors: applications, lifecycle, checklist, profiles, on the shop's domain"))
+    tags((name = "vendors", description = "A shop's vendors: applications, lifecycle, checklist, profiles, on the shop's domain"),
+         (name = "commission", description = "A shop's commission rules and the commission that applies to a line"))
 )]
 pub struct ApiDoc;

@@ -46,6 +46,14 @@ mercato_kernel::typed_id!(
     pub CategoryId, "cat"
 );
 mercato_kernel::typed_id!(
+    /// A product listed by a vendor (owned by catalog; inventory, orders and search refer to it).
+    pub ProductId, "prd"
+);
+mercato_kernel::typed_id!(
+    /// One purchasable variant of a product (a SKU).
+    pub VariantId, "var"
+);
+mercato_kernel::typed_id!(
     /// One request, for logs and support.
     pub RequestId, "req"
 );

@@ -36,6 +36,8 @@ pub enum Permission {
     VendorsRead,
     /// Set the shop's commission rules.
     CommissionManage,
+    /// The shop's categories and attributes, listing moderation, any vendor's products and stock.
+    CatalogManage,
 }
 
 impl Permission {
@@ -50,6 +52,7 @@ impl Permission {
             Self::VendorsManage => "vendors:manage",
             Self::VendorsRead => "vendors:read",
             Self::CommissionManage => "commission:manage",
+            Self::CatalogManage => "catalog:manage",
         }
     }
 }
@@ -70,6 +73,7 @@ impl Role {
                     | VendorsManage
                     | VendorsRead
                     | CommissionManage
+                    | CatalogManage
             ),
             Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead),
             Role::Customer => false,

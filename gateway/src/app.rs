@@ -75,7 +75,7 @@ pub enum StartError {
     Cache(#[from] mercato_cache::CacheError),
     #[error("dns resolver: {0}")]
     Dns(#[from] mercato_tenants::dns::LookupError),
-    #[error("unknown service {0:?}; known: tenants, identity, vendors")]
+    #[error("unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory")]
     UnknownService(String),
     #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
     MissingUpstream(&'static str),
@@ -96,6 +96,8 @@ pub struct Running {
     pub tenants_db: Option<Db>,
     pub identity_db: Option<Db>,
     pub vendors_db: Option<Db>,
+    pub catalog_db: Option<Db>,
+    pub inventory_db: Option<Db>,
     pub context_key: ContextKey,
     pub bus: Arc<dyn Bus>,
 }
@@ -186,6 +188,8 @@ pub async fn start(
     let mut tenants_db = None;
     let mut identity_db = None;
     let mut vendors_db = None;
+    let mut catalog_db = None;
+    let mut inventory_db = None;
 
     if wants("tenants") {
         let db = connect(config, "tenants").await?;
@@ -260,6 +264,59 @@ pub async fn start(
         routers.insert("vendors", mercato_vendors::router(state));
         vendors_db = Some(db);
     }
+    if wants("catalog") {
+        let db = connect(config, "catalog").await?;
+        mercato_catalog::migrate(&db)
+            .await
+            .map_err(|source| StartError::Migrate {
+                service: "catalog",
+                source,
+            })?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        let state = mercato_catalog::CatalogState {
+            db: db.clone(),
+            outbox: relay.notifier(),
+            storage: storage.clone(),
+        };
+        for subscription in mercato_catalog::subscriptions(&state) {
+            bus.subscribe(
+                subscription.consumer,
+                subscription.patterns,
+                subscription.handler,
+            )
+            .await?;
+        }
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        background.extend(mercato_catalog::workers(&state, shutdown.clone()));
+        routers.insert("catalog", mercato_catalog::router(state));
+        catalog_db = Some(db);
+    }
+    if wants("inventory") {
+        let db = connect(config, "inventory").await?;
+        mercato_inventory::migrate(&db)
+            .await
+            .map_err(|source| StartError::Migrate {
+                service: "inventory",
+                source,
+            })?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        let state = mercato_inventory::InventoryState {
+            db: db.clone(),
+            outbox: relay.notifier(),
+        };
+        for subscription in mercato_inventory::subscriptions(&state) {
+            bus.subscribe(
+                subscription.consumer,
+                subscription.patterns,
+                subscription.handler,
+            )
+            .await?;
+        }
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        background.extend(mercato_inventory::workers(&state, shutdown.clone()));
+        routers.insert("inventory", mercato_inventory::router(state));
+        inventory_db = Some(db);
+    }
     if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
         for line in crate::demo::seed(t, i, &config.tenants.platform_domain, config.listen).await? {
             tracing::info!("{line}");
@@ -286,10 +343,16 @@ pub async fn start(
             .method_not_allowed_fallback(method_not_allowed)
     };
     let readiness = Readiness {
-        dbs: [tenants_db.clone(), identity_db.clone(), vendors_db.clone()]
-            .into_iter()
-            .flatten()
-            .collect(),
+        dbs: [
+            tenants_db.clone(),
+            identity_db.clone(),
+            vendors_db.clone(),
+            catalog_db.clone(),
+            inventory_db.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
         cache: None,
         bus: bus.clone(),
     };
@@ -381,6 +444,8 @@ pub async fn start(
         tenants_db,
         identity_db,
         vendors_db,
+        catalog_db,
+        inventory_db,
         context_key,
         bus,
     })

@@ -18,6 +18,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mercato_tenants::ApiDoc::openapi());
     doc.merge(mercato_identity::ApiDoc::openapi());
     doc.merge(mercato_vendors::ApiDoc::openapi());
+    doc.merge(mercato_catalog::ApiDoc::openapi());
+    doc.merge(mercato_inventory::ApiDoc::openapi());
     doc
 }
 

@@ -1,6 +1,6 @@
 //! Which service owns which path. Paths under `/internal` are never routed from outside.
 
-pub const SERVICES: &[&str] = &["tenants", "identity", "vendors"];
+pub const SERVICES: &[&str] = &["tenants", "identity", "vendors", "catalog", "inventory"];
 
 /// Path prefixes, most specific first, and the service that owns them.
 const TABLE: &[(&str, &str)] = &[
@@ -13,6 +13,14 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/vendor-checklist", "vendors"),
     ("/api/v1/commission-rules", "vendors"),
     ("/api/v1/commission", "vendors"),
+    ("/api/v1/products", "catalog"),
+    ("/api/v1/categories", "catalog"),
+    ("/api/v1/attributes", "catalog"),
+    ("/api/v1/search", "catalog"),
+    ("/api/v1/catalog", "catalog"),
+    ("/api/v1/warehouses", "inventory"),
+    ("/api/v1/stock", "inventory"),
+    ("/api/v1/reservations", "inventory"),
 ];
 
 /// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not `/api/v1/shop`).

@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod api_keys;
 #[cfg(test)]
+mod catalog;
+#[cfg(test)]
 mod commission;
 #[cfg(test)]
 mod domains;
@@ -12,6 +14,8 @@ mod domains;
 mod identity;
 #[cfg(test)]
 mod input;
+#[cfg(test)]
+mod inventory;
 #[cfg(test)]
 mod isolation;
 #[cfg(test)]

@@ -169,7 +169,9 @@ impl TestApp {
         config.gateway.upstreams = [
             ("tenants".to_owned(), upstream.clone()),
             ("identity".to_owned(), upstream.clone()),
-            ("vendors".to_owned(), upstream),
+            ("vendors".to_owned(), upstream.clone()),
+            ("catalog".to_owned(), upstream.clone()),
+            ("inventory".to_owned(), upstream),
         ]
         .into();
         let file = dir.path().join("mercato.toml");
@@ -182,7 +184,7 @@ impl TestApp {
             &[
                 "serve",
                 "--only",
-                "tenants,identity,vendors",
+                "tenants,identity,vendors,catalog,inventory",
                 "--listen",
                 &services_addr.to_string(),
             ],

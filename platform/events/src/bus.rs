@@ -218,3 +218,14 @@ mod tests {
         assert_eq!(policy.backoff(u32::MAX), Duration::from_millis(500));
     }
 }
+
+/// A durable consumer a service declares: the composition root subscribes it before any
+/// relay starts.
+#[derive(Clone)]
+pub struct Subscription {
+    /// The consumer's name: its queue on RabbitMQ and its key in the inbox.
+    pub consumer: &'static str,
+    /// Event-name patterns (`vendor.*`, `product.changed`).
+    pub patterns: &'static [&'static str],
+    pub handler: Arc<dyn Handler>,
+}

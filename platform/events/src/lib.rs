@@ -18,7 +18,7 @@ mod pattern;
 mod relay;
 
 pub use amqp::AmqpBus;
-pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy};
+pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription};
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
 pub use inbox::{INBOX_MIGRATION, mark_processed};

@@ -1,0 +1,1 @@
+//! Catalog end to end (being written).

@@ -1,0 +1,1 @@
+//! Inventory end to end (being written).

@@ -7,6 +7,7 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/auth", "identity"),
     ("/api/v1/staff", "identity"),
     ("/api/v1/api-keys", "identity"),
+    ("/api/v1/vendor-staff", "identity"),
     ("/api/v1/admin/shops", "tenants"),
     ("/api/v1/shop", "tenants"),
     ("/api/v1/vendors", "vendors"),

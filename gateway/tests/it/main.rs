@@ -35,4 +35,6 @@ mod staff;
 #[cfg(test)]
 mod support;
 #[cfg(test)]
+mod vendor_staff;
+#[cfg(test)]
 mod vendors;

@@ -112,6 +112,7 @@ pub fn router(state: IdentityState) -> Router {
         .merge(http::invitations::router())
         .merge(http::staff::router())
         .merge(http::api_keys::router())
+        .merge(http::vendor_staff::router())
         .merge(http::internal::router())
         .with_state(state)
 }
@@ -173,11 +174,16 @@ pub async fn ensure_account(
         http::staff::remove,
         http::api_keys::create,
         http::api_keys::list,
-        http::api_keys::revoke
+        http::api_keys::revoke,
+        http::vendor_staff::invite,
+        http::vendor_staff::list,
+        http::vendor_staff::remove,
+        http::vendor_staff::accept,
     ),
     tags(
         (name = "staff", description = "A shop's merchant staff and their invitations, on the shop's domain"),
-        (name = "api_keys", description = "Integration API keys of a shop, on the shop's domain")
+        (name = "api_keys", description = "Integration API keys of a shop, on the shop's domain"),
+        (name = "vendor_staff", description = "The people who work for a vendor and their invitations, on the shop's domain")
     )
 )]
 pub struct ApiDoc;

@@ -6,6 +6,7 @@ pub mod internal;
 pub mod invitations;
 pub mod password_reset;
 pub mod staff;
+pub mod vendor_staff;
 
 use crate::domain::staff::{Refusal, highest};
 use crate::repo::users;

@@ -36,6 +36,31 @@ If you did not expect this invitation, ignore this mail.
     Letter { subject, body }
 }
 
+/// An invitation to work for one of the shop's vendors.
+pub fn vendor_invitation(role: &str, token: &str) -> Letter {
+    let body = format!(
+        "Hello,
+
+you have been invited to work for a vendor of this shop on Mercato, as {role}.
+
+Your invitation code:
+
+    {token}
+
+To accept, send it within 7 days to POST /api/v1/auth/vendor-invitations/accept on the
+shop's domain, as {{\"token\": \"<code>\", \"password\": \"<password>\"}}. If you have an
+account in this shop with this email already, give its current password; otherwise choose
+a new one (at least 10 characters).
+
+If you did not expect this invitation, ignore this mail.
+"
+    );
+    Letter {
+        subject: "You are invited to work for a vendor on Mercato".to_owned(),
+        body,
+    }
+}
+
 pub fn password_reset(token: &str) -> Letter {
     Letter {
         subject: "Reset your Mercato password".to_owned(),

@@ -7,6 +7,7 @@ pub mod mail;
 pub mod one_time;
 pub mod tokens;
 pub mod users;
+pub mod vendor_invitations;
 pub mod vendor_members;
 
 use mercato_db::Migration;
@@ -34,5 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         "vendor memberships",
         include_str!("../../migrations/0003_vendor_members.sql"),
         &["vendor_members"],
+    ),
+    Migration::portable(
+        4,
+        "vendor staff invitations",
+        include_str!("../../migrations/0004_vendor_invitations.sql"),
+        &["vendor_invitations"],
     ),
 ];

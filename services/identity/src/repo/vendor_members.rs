@@ -55,3 +55,47 @@ pub async fn for_user(tx: &TenantTx, user: UserId) -> Result<Vec<VendorMembershi
         })
         .collect()
 }
+
+/// The user's role at `vendor`, if they work for it.
+pub async fn role_of(
+    tx: &TenantTx,
+    user: UserId,
+    vendor: VendorId,
+) -> Result<Option<VendorRole>, DbErr> {
+    Ok(for_user(tx, user)
+        .await?
+        .into_iter()
+        .find(|m| m.vendor == vendor)
+        .map(|m| m.role))
+}
+
+/// Everyone who works for `vendor`, with their role, oldest first.
+pub async fn of_vendor(
+    tx: &TenantTx,
+    vendor: VendorId,
+) -> Result<Vec<(UserId, VendorRole)>, DbErr> {
+    let rows = vendor_member::Entity::find()
+        .filter(vendor_member::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(vendor_member::Column::VendorId.eq(vendor.as_uuid()))
+        .order_by_asc(vendor_member::Column::CreatedAt)
+        .all(&**tx)
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let role = VendorRole::parse(&row.role)
+                .ok_or_else(|| DbErr::Custom(format!("unknown vendor role {:?}", row.role)))?;
+            Ok((UserId::from_uuid(row.user_id), role))
+        })
+        .collect()
+}
+
+/// Ends a membership; false when there was none.
+pub async fn remove(tx: &TenantTx, user: UserId, vendor: VendorId) -> Result<bool, DbErr> {
+    let done = vendor_member::Entity::delete_many()
+        .filter(vendor_member::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(vendor_member::Column::UserId.eq(user.as_uuid()))
+        .filter(vendor_member::Column::VendorId.eq(vendor.as_uuid()))
+        .exec(&**tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}

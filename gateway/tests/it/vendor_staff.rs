@@ -1,0 +1,296 @@
+//! A vendor builds its team: the owner invites a manager and staff by mail; each sees and
+//! changes only what its vendor role allows, and only for its own vendor.
+
+use crate::on_all_backends;
+use crate::staff::nth_mail;
+use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use mercato_testkit::unique;
+use serde_json::json;
+
+/// A vendor applied for by a new customer, once identity has recorded them as its owner.
+async fn vendor_with_owner(app: &TestApp, shop: &Shop, name: &str) -> (String, String) {
+    let (_, owner) = app.customer(shop).await;
+    let applied = app
+        .client
+        .post(
+            &shop.host,
+            "/api/v1/vendors",
+            Some(&owner),
+            &json!({
+                "store_name": name, "legal_entity": format!("{name} Ltd"), "country": "GB",
+                "contact_email": "team@example.test",
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(applied.status, 201, "{}", applied.text);
+    let vendor = applied.str("id");
+    eventually(
+        "the owner membership",
+        || async {
+            app.client
+                .get(&shop.host, "/api/v1/auth/me", Some(&owner))
+                .await
+                .unwrap()
+                .body
+        },
+        |me| me["vendors"][0]["vendor"] == vendor.as_str(),
+    )
+    .await;
+    (vendor, owner)
+}
+
+async fn invite(
+    app: &TestApp,
+    shop: &Shop,
+    by: &str,
+    vendor: &str,
+    email: &str,
+    role: &str,
+) -> u16 {
+    app.client
+        .post(
+            &shop.host,
+            "/api/v1/vendor-staff/invitations",
+            Some(by),
+            &json!({ "vendor_id": vendor, "email": email, "role": role }),
+        )
+        .await
+        .unwrap()
+        .status
+}
+
+/// Accepts the newest vendor invitation mailed to `email` with a new account; the token.
+async fn accept(app: &TestApp, shop: &Shop, email: &str, nth: usize) -> String {
+    let code = nth_mail(app, &shop.id.to_string(), email, nth)
+        .await
+        .code("mvi_");
+    let reply = app
+        .client
+        .post(
+            &shop.host,
+            "/api/v1/auth/vendor-invitations/accept",
+            None,
+            &json!({ "token": code, "password": PASSWORD }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    reply.str("access_token")
+}
+
+async fn a_vendor_builds_its_team(backend: Backend, test: &str) {
+    let Some(app) = TestApp::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "growth").await;
+    let (vendor, owner) = vendor_with_owner(&app, &shop, "Fjord Knits").await;
+    let (other_vendor, _) = vendor_with_owner(&app, &shop, "Other Wool").await;
+    let manager_email = format!("{}@example.test", unique("manager-"));
+    let staff_email = format!("{}@example.test", unique("staff-"));
+
+    assert_eq!(
+        invite(&app, &shop, &owner, &vendor, &manager_email, "manager").await,
+        201
+    );
+    let manager = accept(&app, &shop, &manager_email, 1).await;
+    // A manager may invite staff, not owners.
+    assert_eq!(
+        invite(&app, &shop, &manager, &vendor, &staff_email, "owner").await,
+        403
+    );
+    assert_eq!(
+        invite(&app, &shop, &manager, &vendor, &staff_email, "staff").await,
+        201
+    );
+    assert_eq!(
+        invite(&app, &shop, &manager, &vendor, &staff_email, "staff").await,
+        409
+    );
+    let staff = accept(&app, &shop, &staff_email, 1).await;
+    // A code works once.
+    let code = nth_mail(&app, &shop.id.to_string(), &staff_email, 1)
+        .await
+        .code("mvi_");
+    let again = app
+        .client
+        .post(
+            &shop.host,
+            "/api/v1/auth/vendor-invitations/accept",
+            None,
+            &json!({ "token": code, "password": PASSWORD }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, 400, "{}", again.text);
+
+    // Staff cannot invite; nobody can invite for a vendor they do not work for.
+    let outsider = format!("{}@example.test", unique("x-"));
+    assert_eq!(
+        invite(&app, &shop, &staff, &vendor, &outsider, "staff").await,
+        403
+    );
+    assert_eq!(
+        invite(&app, &shop, &owner, &other_vendor, &outsider, "staff").await,
+        404
+    );
+
+    let team = app
+        .client
+        .get(
+            &shop.host,
+            &format!("/api/v1/vendor-staff?vendor_id={vendor}"),
+            Some(&staff),
+        )
+        .await
+        .unwrap();
+    assert_eq!(team.status, 200, "{}", team.text);
+    let roles: Vec<&str> = team.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["role"].as_str())
+        .collect();
+    assert_eq!(roles, vec!["owner", "manager", "staff"], "{}", team.text);
+
+    // What each may do at the vendor: the manager edits the profile, staff may not.
+    let path = format!("/api/v1/vendors/{vendor}");
+    let patch = json!({ "description": "Hand-knitted in Bergen" });
+    let by_manager = app
+        .client
+        .patch(&shop.host, &path, Some(&manager), &patch)
+        .await
+        .unwrap();
+    assert_eq!(by_manager.status, 200, "{}", by_manager.text);
+    let by_staff = app
+        .client
+        .patch(&shop.host, &path, Some(&staff), &patch)
+        .await
+        .unwrap();
+    assert_eq!(by_staff.status, 403, "{}", by_staff.text);
+    let history = app
+        .client
+        .get(&shop.host, &format!("{path}/history"), Some(&staff))
+        .await
+        .unwrap();
+    assert_eq!(history.status, 200, "{}", history.text);
+    // Another vendor of the same shop does not exist for them.
+    let elsewhere = app
+        .client
+        .patch(
+            &shop.host,
+            &format!("/api/v1/vendors/{other_vendor}"),
+            Some(&manager),
+            &patch,
+        )
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status, 404, "{}", elsewhere.text);
+
+    // Removal: staff cannot remove the manager; the manager removes staff; the last owner stays.
+    let members = team.body["data"].as_array().unwrap().clone();
+    let id_of = |role: &str| {
+        members
+            .iter()
+            .find(|m| m["role"] == role)
+            .and_then(|m| m["user_id"].as_str())
+            .unwrap()
+            .to_owned()
+    };
+    let delete = |by: String, user: String| {
+        let client = app.client.clone();
+        let host = shop.host.clone();
+        let path = format!("/api/v1/vendor-staff/{vendor}/{user}");
+        async move { client.delete(&host, &path, Some(&by)).await.unwrap().status }
+    };
+    assert_eq!(delete(staff.clone(), id_of("manager")).await, 403);
+    assert_eq!(delete(manager.clone(), id_of("owner")).await, 403);
+    assert_eq!(delete(owner.clone(), id_of("owner")).await, 409);
+    assert_eq!(delete(manager.clone(), id_of("staff")).await, 204);
+    let after = app
+        .client
+        .get(
+            &shop.host,
+            &format!("/api/v1/vendor-staff?vendor_id={vendor}"),
+            Some(&owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        after.body["data"].as_array().unwrap().len(),
+        2,
+        "{}",
+        after.text
+    );
+}
+on_all_backends!(a_vendor_builds_its_team);
+
+async fn vendor_staff_stay_in_their_shop(backend: Backend, test: &str) {
+    let Some(app) = TestApp::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop_a = app.shop(&admin, "growth").await;
+    let shop_b = app.shop(&admin, "growth").await;
+    let (vendor_a, owner_a) = vendor_with_owner(&app, &shop_a, "Alpha Goods").await;
+    let (vendor_b, owner_b) = vendor_with_owner(&app, &shop_b, "Beta Goods").await;
+    let email = format!("{}@example.test", unique("x-"));
+    // Shop B's vendor, or shop B's owner token, used on shop A: nothing there.
+    assert_eq!(
+        invite(&app, &shop_a, &owner_a, &vendor_b, &email, "staff").await,
+        404
+    );
+    assert_eq!(
+        invite(&app, &shop_a, &owner_b, &vendor_a, &email, "staff").await,
+        401
+    );
+    let listing = app
+        .client
+        .get(
+            &shop_a.host,
+            &format!("/api/v1/vendor-staff?vendor_id={vendor_b}"),
+            Some(&shop_a.owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(listing.status, 404, "{}", listing.text);
+    // A code mailed for shop B means nothing on shop A.
+    assert_eq!(
+        invite(&app, &shop_b, &owner_b, &vendor_b, &email, "staff").await,
+        201
+    );
+    let code = nth_mail(&app, &shop_b.id.to_string(), &email, 1)
+        .await
+        .code("mvi_");
+    let foreign = app
+        .client
+        .post(
+            &shop_a.host,
+            "/api/v1/auth/vendor-invitations/accept",
+            None,
+            &json!({ "token": code, "password": PASSWORD }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(foreign.status, 400, "{}", foreign.text);
+    // Bad input is named.
+    let bad = app
+        .client
+        .post(
+            &shop_a.host,
+            "/api/v1/vendor-staff/invitations",
+            Some(&owner_a),
+            &json!({ "vendor_id": "nope", "email": "nope", "role": "boss" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(
+        bad.body["errors"].as_array().unwrap().len(),
+        3,
+        "{}",
+        bad.text
+    );
+}
+on_all_backends!(vendor_staff_stay_in_their_shop);

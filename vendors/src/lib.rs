@@ -33,6 +33,7 @@ pub fn router(state: VendorsState) -> Router {
     Router::new()
         .merge(http::vendors::router())
         .merge(http::lifecycle::router())
+        .merge(http::images::router())
         .merge(http::checklist::router())
         .merge(http::commission::router())
         .merge(http::payout::router())
@@ -49,6 +50,8 @@ pub fn router(state: VendorsState) -> Router {
         http::vendors::update,
         http::vendors::set_holiday,
         http::vendors::history_list,
+        http::images::upload,
+        http::images::remove,
         http::lifecycle::transition,
         http::checklist::config,
         http::checklist::configure,

@@ -630,3 +630,89 @@ async fn bad_vendor_input_is_refused(backend: Backend, test: &str) {
     assert!(matches!(bad_id.status, 400 | 404), "{}", bad_id.text);
 }
 on_all_backends!(bad_vendor_input_is_refused);
+
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82";
+
+async fn store_images_are_checked_and_linked(backend: Backend, test: &str) {
+    let Some(app) = TestApp::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "growth").await;
+    let (_, seller) = app.customer(&shop).await;
+    let (_, stranger) = app.customer(&shop).await;
+    let host = shop.host.as_str();
+    let vendor = app
+        .client
+        .post(
+            host,
+            "/api/v1/vendors",
+            Some(&seller),
+            &application("Pixel Prints"),
+        )
+        .await
+        .unwrap()
+        .str("id");
+    let put = |token: String, bytes: &'static [u8]| {
+        let client = app.client.clone();
+        let path = format!("/api/v1/vendors/{vendor}/images/logo");
+        async move {
+            let auth = format!("Bearer {token}");
+            client
+                .send_raw(
+                    "PUT",
+                    host,
+                    &path,
+                    &[
+                        ("authorization", auth.as_str()),
+                        ("content-type", "image/png"),
+                    ],
+                    bytes.to_vec(),
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let text = put(seller.clone(), b"not an image, whatever the header says").await;
+    assert_eq!(text.status, 415, "{}", text.text);
+    let foreign = put(stranger.clone(), PNG).await;
+    assert_eq!(foreign.status, 404, "{}", foreign.text);
+    let uploaded = put(seller.clone(), PNG).await;
+    assert_eq!(uploaded.status, 200, "{}", uploaded.text);
+    let url = uploaded.str("logo_url");
+    assert!(!url.is_empty(), "{}", uploaded.text);
+    // S3 links are absolute; local ones are served by the gateway on any host.
+    let absolute = if url.starts_with("http") {
+        url.clone()
+    } else {
+        app.client.url(&url)
+    };
+    let response = reqwest::get(&absolute).await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "{absolute}");
+    assert_eq!(response.headers()["content-type"], "image/png");
+    let fetched = response.bytes().await.unwrap().to_vec();
+    assert_eq!(fetched, PNG);
+    let unknown_slot = app
+        .client
+        .delete(
+            host,
+            &format!("/api/v1/vendors/{vendor}/images/avatar"),
+            Some(&seller),
+        )
+        .await
+        .unwrap();
+    assert_eq!(unknown_slot.status, 404);
+    let removed = app
+        .client
+        .delete(
+            host,
+            &format!("/api/v1/vendors/{vendor}/images/logo"),
+            Some(&seller),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed.status, 200, "{}", removed.text);
+    assert!(removed.body["logo_url"].is_null(), "{}", removed.text);
+}
+on_all_backends!(store_images_are_checked_and_linked);

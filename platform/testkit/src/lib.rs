@@ -84,6 +84,11 @@ impl Client {
         }
     }
 
+    /// The absolute URL of `path` on this server (for raw requests, e.g. binary downloads).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
     /// Sends a request with `Host: host`, an optional bearer token and an optional JSON body.
     pub async fn send(
         &self,

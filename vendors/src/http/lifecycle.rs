@@ -115,5 +115,5 @@ pub async fn transition(
     events::vendor(&*tx, action.event(), &vendor, reason.as_deref(), &actor).await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    Ok(Json(vendor.into()))
+    Ok(Json(VendorOut::render(vendor, &state.storage).await))
 }

@@ -2,6 +2,7 @@
 
 pub mod checklist;
 pub mod commission;
+pub mod images;
 pub mod lifecycle;
 pub mod payout;
 pub mod vendors;

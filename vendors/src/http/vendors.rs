@@ -15,8 +15,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use mercato_kernel::http::{Json, Query, nullable, path_id};
 use mercato_kernel::{Checks, ListResponse, Problem};
+use mercato_storage::{ObjectKey, Storage};
 use mercato_tenant_context::{
-    Permission, TenantContext, UserId, VendorAccess, VendorId, VendorPermission,
+    Permission, TenantContext, TenantId, UserId, VendorAccess, VendorId, VendorPermission,
 };
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +60,9 @@ pub struct PublicVendorOut {
     /// On holiday until this day (inclusive): listed, but orders ship later.
     pub holiday_until: Option<chrono::NaiveDate>,
     pub on_holiday: bool,
+    /// Time-limited links to the store's images (see `PUT …/images/{slot}`).
+    pub logo_url: Option<String>,
+    pub banner_url: Option<String>,
 }
 
 /// A vendor as the merchant and the vendor's staff see it.
@@ -78,6 +82,8 @@ pub struct VendorOut {
     pub holiday_until: Option<chrono::NaiveDate>,
     pub on_holiday: bool,
     pub profile: StoreProfile,
+    pub logo_url: Option<String>,
+    pub banner_url: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -97,6 +103,8 @@ impl From<Vendor> for PublicVendorOut {
             description: v.profile.description,
             policies: v.profile.policies,
             holiday_until: v.holiday_until,
+            logo_url: None,
+            banner_url: None,
         }
     }
 }
@@ -117,6 +125,8 @@ impl From<Vendor> for VendorOut {
             status_reason: v.status_reason,
             holiday_until: v.holiday_until,
             profile: v.profile,
+            logo_url: None,
+            banner_url: None,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
@@ -129,6 +139,46 @@ impl From<Vendor> for VendorOut {
 pub enum AnyVendorOut {
     Full(Box<VendorOut>),
     Public(PublicVendorOut),
+}
+
+/// How long image links in vendor responses work.
+const IMAGE_LINK_TTL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// A link to a stored image, or none when there is no image or the link cannot be made
+/// (logged: a broken link must not break the page).
+async fn image_url(storage: &Storage, tenant: TenantId, key: Option<&str>) -> Option<String> {
+    let key = ObjectKey::parse(tenant, key?)
+        .map_err(|e| tracing::warn!(error = %e, "stored image key is not valid"))
+        .ok()?;
+    storage
+        .download_url(&key, IMAGE_LINK_TTL)
+        .await
+        .map_err(|e| tracing::warn!(error = %e, "no link for a vendor image"))
+        .ok()
+}
+
+impl VendorOut {
+    pub async fn render(v: Vendor, storage: &Storage) -> Self {
+        let logo = image_url(storage, v.tenant, v.profile.logo_key.as_deref()).await;
+        let banner = image_url(storage, v.tenant, v.profile.banner_key.as_deref()).await;
+        Self {
+            logo_url: logo,
+            banner_url: banner,
+            ..v.into()
+        }
+    }
+}
+
+impl PublicVendorOut {
+    pub async fn render(v: Vendor, storage: &Storage) -> Self {
+        let logo = image_url(storage, v.tenant, v.profile.logo_key.as_deref()).await;
+        let banner = image_url(storage, v.tenant, v.profile.banner_key.as_deref()).await;
+        Self {
+            logo_url: logo,
+            banner_url: banner,
+            ..v.into()
+        }
+    }
 }
 
 fn check_phone(phone: &str) -> Result<(), &'static str> {
@@ -233,7 +283,10 @@ pub async fn apply(
     events::vendor(&*tx, "vendor.applied", &vendor, None, &actor).await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    Ok((StatusCode::CREATED, Json(vendor.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(VendorOut::render(vendor, &state.storage).await),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -277,18 +330,16 @@ pub async fn list(
     };
     let full = status.is_some();
     let page = ListResponse::from_overfetch(rows, limit, |v| v.id.to_string());
+    let mut data = Vec::with_capacity(page.data.len());
+    for v in page.data {
+        data.push(if full {
+            AnyVendorOut::Full(Box::new(VendorOut::render(v, &state.storage).await))
+        } else {
+            AnyVendorOut::Public(PublicVendorOut::render(v, &state.storage).await)
+        });
+    }
     Ok(Json(ListResponse {
-        data: page
-            .data
-            .into_iter()
-            .map(|v| {
-                if full {
-                    AnyVendorOut::Full(Box::new(v.into()))
-                } else {
-                    AnyVendorOut::Public(v.into())
-                }
-            })
-            .collect(),
+        data,
         next_cursor: page.next_cursor,
     }))
 }
@@ -311,7 +362,13 @@ pub async fn mine(
     }
     vendors.sort_by_key(|v| v.id.as_uuid());
     Ok(Json(ListResponse {
-        data: vendors.into_iter().map(Into::into).collect(),
+        data: {
+            let mut data = Vec::with_capacity(vendors.len());
+            for v in vendors {
+                data.push(VendorOut::render(v, &state.storage).await);
+            }
+            data
+        },
         next_cursor: None,
     }))
 }
@@ -328,8 +385,10 @@ pub async fn show(
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let (vendor, standing) = visible_vendor(&tx, &ctx, id).await?;
     Ok(Json(match standing {
-        Standing::Public => AnyVendorOut::Public(vendor.into()),
-        _ => AnyVendorOut::Full(Box::new(vendor.into())),
+        Standing::Public => {
+            AnyVendorOut::Public(PublicVendorOut::render(vendor, &state.storage).await)
+        }
+        _ => AnyVendorOut::Full(Box::new(VendorOut::render(vendor, &state.storage).await)),
     }))
 }
 
@@ -476,7 +535,7 @@ pub async fn update(
     events::vendor(&*tx, "vendor.updated", &vendor, None, &actor_label(&ctx)).await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    Ok(Json(vendor.into()))
+    Ok(Json(VendorOut::render(vendor, &state.storage).await))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -542,7 +601,7 @@ pub async fn set_holiday(
     events::vendor(&*tx, "vendor.updated", &vendor, None, &actor).await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    Ok(Json(vendor.into()))
+    Ok(Json(VendorOut::render(vendor, &state.storage).await))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -60,6 +60,28 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Bulk imports, run in this process against the configured databases.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportCommand {
+    /// Import products and variants of one vendor from a CSV file (the format of
+    /// docs/catalog-csv.md), with a progress bar. Runs the same code as
+    /// POST /api/v1/catalog/imports; rows are upserted by SKU, so a re-run changes nothing.
+    Products {
+        /// The CSV file (UTF-8, header row first).
+        file: PathBuf,
+        /// The shop: its id (shop_…) or slug.
+        #[arg(long)]
+        shop: String,
+        /// The vendor (ven_…) whose products the file holds.
+        #[arg(long)]
+        vendor: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +186,9 @@ async fn main() -> ExitCode {
             };
             mercato_gateway::work(config, services, shutdown_on_signal()).await
         }
+        Command::Import {
+            command: ImportCommand::Products { file, shop, vendor },
+        } => import_products(&config, &file, &shop, &vendor).await,
         Command::Migrate => {
             let services = mercato_gateway::routes::SERVICES
                 .iter()
@@ -197,4 +222,50 @@ async fn run(config: Config, shape: Shape, demo: bool) -> anyhow::Result<()> {
         eprintln!("OpenAPI: http://platform.localhost:{port}/api/openapi.json");
     }
     mercato_gateway::serve(config, listener, shape, demo, shutdown_on_signal()).await
+}
+
+/// The database of `service` as the server would open it.
+async fn open_db(config: &Config, service: &str) -> anyhow::Result<mercato_db::Db> {
+    use mercato_db::{Db, DbTarget};
+    let db = if config.database.url.is_empty() {
+        let path = config.data_dir.join(format!("{service}.db"));
+        Db::connect(DbTarget::Sqlite(&path), 2).await?
+    } else {
+        let schema = format!("{}{service}", config.database.schema_prefix);
+        let target = DbTarget::Postgres {
+            url: &config.database.url,
+            schema: &schema,
+        };
+        Db::connect(target, 2).await?
+    };
+    Ok(db)
+}
+
+async fn import_products(
+    config: &Config,
+    file: &std::path::Path,
+    shop: &str,
+    vendor: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use mercato_tenants::repo::shops;
+    let vendor = vendor
+        .parse::<mercato_tenant_context::VendorId>()
+        .context("--vendor")?;
+    let tenants = open_db(config, "tenants").await?;
+    let tx = tenants
+        .platform_read("resolve the shop to import into")
+        .await?;
+    let found = match shop.parse::<mercato_tenant_context::TenantId>() {
+        Ok(id) => shops::find(&tx, id).await?,
+        Err(_) => shops::find_by_slug(&tx, shop).await?,
+    }
+    .with_context(|| format!("no shop {shop:?} (give its id or slug)"))?;
+    drop(tx);
+    let catalog = open_db(config, "catalog").await?;
+    mercato_catalog::migrate(&catalog).await?;
+    let limit = found.plan.limits().products;
+    mercato_catalog::import::cli::import_file(&catalog, found.tenant, vendor, limit, file)
+        .await
+        .map(|_| ())
 }

@@ -414,3 +414,87 @@ macro_rules! on_all_backends {
         }
     };
 }
+
+impl TestApp {
+    /// A vendor of `shop` taken through onboarding (apply, accept, checklist completed or
+    /// overridden, submit, approve) by a new shopper: (vendor id, the shopper's token).
+    pub async fn approved_vendor(&self, shop: &Shop, name: &str) -> (String, String) {
+        let (vendor, _, seller) = self.approved_vendor_account(shop, name).await;
+        (vendor, seller)
+    }
+
+    /// Like `approved_vendor`, with the shopper's email too (to sign in again once their
+    /// token should carry the vendor membership): (vendor id, email, token).
+    pub async fn approved_vendor_account(
+        &self,
+        shop: &Shop,
+        name: &str,
+    ) -> (String, String, String) {
+        let (email, seller) = self.customer(shop).await;
+        let host = shop.host.as_str();
+        let applied = self
+            .client
+            .post(
+                host,
+                "/api/v1/vendors",
+                Some(&seller),
+                &json!({
+                    "store_name": name,
+                    "legal_entity": format!("{name} GmbH"),
+                    "country": "DE",
+                    "contact_email": "sales@example.test",
+                }),
+            )
+            .await
+            .expect("apply");
+        assert_eq!(applied.status, 201, "apply: {}", applied.text);
+        let vendor = applied.str("id");
+        let path = format!("/api/v1/vendors/{vendor}");
+        let step = |token: &str, suffix: &str, method: &'static str, body: Value| {
+            let url = format!("{path}{suffix}");
+            let token = token.to_owned();
+            async move {
+                let reply = self
+                    .client
+                    .send(method, host, &url, Some(&token), Some(&body))
+                    .await
+                    .expect("vendor step");
+                assert!(reply.status < 300, "{method} {url}: {}", reply.text);
+            }
+        };
+        let owner = shop.owner.as_str();
+        step(owner, "/transitions", "POST", json!({ "action": "accept" })).await;
+        for (code, body) in [
+            ("business_details", json!({ "value": "HRB 1, Hamburg" })),
+            ("tax_id", json!({ "value": "DE123456789" })),
+            ("terms_accepted", json!({ "accepted": true })),
+        ] {
+            step(&seller, &format!("/checklist/{code}"), "PUT", body).await;
+        }
+        for code in ["registration_document", "payout_account"] {
+            let reason = json!({ "reason": "checked by phone" });
+            step(
+                owner,
+                &format!("/checklist/{code}/override"),
+                "POST",
+                reason,
+            )
+            .await;
+        }
+        step(
+            &seller,
+            "/transitions",
+            "POST",
+            json!({ "action": "submit" }),
+        )
+        .await;
+        step(
+            owner,
+            "/transitions",
+            "POST",
+            json!({ "action": "approve" }),
+        )
+        .await;
+        (vendor, email, seller)
+    }
+}

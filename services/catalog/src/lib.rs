@@ -1,8 +1,19 @@
-//! The catalog service owns what vendors sell: products, variants, categories, attributes,
-//! media, moderation, CSV import and export, and the shop's public product pages.
-//! (Being built: see issue 3.)
+//! The catalog service owns what vendors sell: products with their variants, prices, option
+//! types, typed attributes, tags and SEO fields; the shop's category tree and attribute
+//! definitions; product images in object storage; listing moderation; CSV import (a durable
+//! job, also run by `mercato import products`) and export; and the shop's public product
+//! list and pages.
+//!
+//! It publishes `product.changed` (a full snapshot, whenever a product, its variants or its
+//! visibility change), `product.approved` and `product.rejected` (see `events`). It consumes
+//! `vendor.*` into a vendors mirror (who may list; a suspended vendor's products vanish at
+//! once) and `stock.changed` into a stock mirror (`available`, `in_stock`).
 
+pub mod domain;
+pub mod events;
 pub mod http;
+pub mod import;
+pub mod repo;
 
 use axum::Router;
 use mercato_db::Db;
@@ -21,7 +32,7 @@ pub struct CatalogState {
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
-    mercato_db::migrate(db, "catalog", &[mercato_events::OUTBOX_MIGRATION]).await
+    mercato_db::migrate(db, "catalog", repo::MIGRATIONS).await
 }
 
 pub fn router(state: CatalogState) -> Router {
@@ -29,18 +40,70 @@ pub fn router(state: CatalogState) -> Router {
 }
 
 /// The events this service consumes.
-pub fn subscriptions(_state: &CatalogState) -> Vec<Subscription> {
-    Vec::new()
+pub fn subscriptions(state: &CatalogState) -> Vec<Subscription> {
+    vec![
+        Subscription {
+            consumer: events::VENDORS,
+            patterns: events::VENDORS_PATTERNS,
+            handler: Arc::new(events::VendorsMirror {
+                db: state.db.clone(),
+                outbox: state.outbox.clone(),
+            }),
+        },
+        Subscription {
+            consumer: events::STOCK,
+            patterns: events::STOCK_PATTERNS,
+            handler: Arc::new(events::StockMirror {
+                db: state.db.clone(),
+            }),
+        },
+    ]
 }
 
 /// Its background workers (jobs), run until `shutdown`.
 pub fn workers(
-    _state: &CatalogState,
-    _shutdown: CancellationToken,
+    state: &CatalogState,
+    shutdown: CancellationToken,
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
-    Vec::new()
+    vec![Box::pin(import::worker(state).run(shutdown))]
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(
+        http::public::list,
+        http::public::show,
+        http::products::create,
+        http::products::list,
+        http::products::show,
+        http::products::update,
+        http::products::remove,
+        http::products::transition,
+        http::variants::add,
+        http::variants::update,
+        http::variants::remove,
+        http::media::upload,
+        http::media::reorder,
+        http::media::remove,
+        http::categories::list,
+        http::categories::show,
+        http::categories::create,
+        http::categories::update,
+        http::categories::remove,
+        http::attributes::list,
+        http::attributes::show,
+        http::attributes::create,
+        http::attributes::update,
+        http::attributes::remove,
+        http::settings::show,
+        http::settings::save,
+        http::imports::start,
+        http::imports::show,
+        http::imports::export,
+    ),
+    tags((name = "products", description = "The shop's products on sale, for shoppers, on the shop's domain"),
+         (name = "catalog", description = "Managing listings: products, variants, images, moderation, CSV import and export (vendor staff and merchant staff)"),
+         (name = "categories", description = "The shop's category tree"),
+         (name = "attributes", description = "The shop's typed product attributes"))
+)]
 pub struct ApiDoc;

@@ -1,8 +1,22 @@
 //! The inventory service owns stock: vendors' warehouses, stock levels per variant and
-//! warehouse with an adjustment history, reservations with a time to live, and low-stock
-//! events. (Being built: see issue 3.)
+//! warehouse with a history of every adjustment (who, when, how many, why), reservations
+//! that hold units for a checkout for a while and are committed on payment, released on
+//! cancel or expired by a job, and low-stock thresholds.
+//!
+//! It publishes `stock.changed` (a variant's totals, after every change), `stock.low` (once
+//! per crossing below a threshold) and `reservation.created|committed|released|expired`
+//! (see `events`). It consumes catalog's `product.changed`, to know which variants exist
+//! and which vendor sells each, and `vendor.*`, to know the shop's vendors.
+//!
+//! No oversell: every movement locks the variants it moves (row locks on PostgreSQL, the
+//! write lock on SQLite) and changes levels by guarded updates; see `movements`.
 
+pub mod domain;
+pub mod events;
+pub mod expiry;
 pub mod http;
+pub mod movements;
+pub mod repo;
 
 use axum::Router;
 use mercato_db::Db;
@@ -19,26 +33,59 @@ pub struct InventoryState {
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
-    mercato_db::migrate(db, "inventory", &[mercato_events::OUTBOX_MIGRATION]).await
+    mercato_db::migrate(db, "inventory", repo::MIGRATIONS).await
 }
 
 pub fn router(state: InventoryState) -> Router {
-    Router::new().merge(http::router()).with_state(state)
+    Router::new()
+        .merge(http::warehouses::router())
+        .merge(http::stock::router())
+        .merge(http::reservations::router())
+        .with_state(state)
 }
 
 /// The events this service consumes.
-pub fn subscriptions(_state: &InventoryState) -> Vec<Subscription> {
-    Vec::new()
+pub fn subscriptions(state: &InventoryState) -> Vec<Subscription> {
+    vec![
+        Subscription {
+            consumer: events::CATALOG_MIRROR,
+            patterns: events::CATALOG_MIRROR_PATTERNS,
+            handler: Arc::new(events::CatalogMirror(state.clone())),
+        },
+        Subscription {
+            consumer: events::VENDOR_MIRROR,
+            patterns: events::VENDOR_MIRROR_PATTERNS,
+            handler: Arc::new(events::VendorMirror(state.clone())),
+        },
+    ]
 }
 
 /// Its background workers (jobs), run until `shutdown`.
 pub fn workers(
-    _state: &InventoryState,
-    _shutdown: CancellationToken,
+    state: &InventoryState,
+    shutdown: CancellationToken,
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
-    Vec::new()
+    vec![Box::pin(expiry::worker(state).run(shutdown))]
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(
+        http::warehouses::create,
+        http::warehouses::list,
+        http::warehouses::show,
+        http::warehouses::update,
+        http::warehouses::levels,
+        http::warehouses::adjust,
+        http::warehouses::history,
+        http::stock::show,
+        http::stock::set_threshold,
+        http::reservations::create,
+        http::reservations::list,
+        http::reservations::show,
+        http::reservations::commit,
+        http::reservations::release,
+    ),
+    tags((name = "inventory", description = "Vendors' warehouses, stock levels and adjustments, low-stock thresholds and reservations, on the shop's domain"))
+)]
 pub struct ApiDoc;

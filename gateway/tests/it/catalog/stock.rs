@@ -1,0 +1,104 @@
+//! Stock from inventory: a variant has 0 available until inventory reports it; stocked
+//! through a warehouse adjustment, it shows as available and passes `in_stock=true`.
+
+use super::{catalog_knows, create, listed, move_product, product};
+use crate::on_all_backends;
+use crate::support::{Backend, PASSWORD, eventually};
+use serde_json::json;
+
+async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
+    let Some(app) = super::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "growth").await;
+    let host = shop.host.as_str();
+    let (vendor, email, seller) = app.approved_vendor_account(&shop, "Stocked Tea").await;
+    catalog_knows(&app, &shop, &seller, &vendor).await;
+    // Inventory goes by the vendor membership in the token: sign in again once it is there.
+    let stocker = eventually(
+        "a token with the vendor membership",
+        || async {
+            let token = app.login(host, &email, PASSWORD).await;
+            let me = app
+                .client
+                .get(host, "/api/v1/auth/me", Some(&token))
+                .await
+                .unwrap();
+            (token, me.body)
+        },
+        |(_, me)| me["vendors"][0]["vendor"] == vendor.as_str(),
+    )
+    .await
+    .0;
+    let mut body = product(&vendor, "Stocked Sencha", &[]);
+    body["option_types"] = json!(["size"]);
+    body["variants"] = json!([
+        { "sku": "STK-S", "options": { "size": "S" }, "price": super::eur(500) },
+        { "sku": "STK-L", "options": { "size": "L" }, "price": super::eur(900) },
+    ]);
+    let created = create(&app, &shop, &seller, &body).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let small = created.body["variants"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    move_product(&app, &shop, &seller, &created.str("id"), "publish", None).await;
+    eventually(
+        "on sale",
+        || listed(&app, host, ""),
+        |s| s == &["stocked-sencha"],
+    )
+    .await;
+    // Nothing in stock until inventory says so.
+    assert!(listed(&app, host, "in_stock=true").await.is_empty());
+
+    // The vendor receives five of the small size into a warehouse (inventory learns of the
+    // variant from `product.changed`, so it may take a moment to accept it).
+    let warehouse = eventually(
+        "a warehouse",
+        || async {
+            app.client
+                .post(host, "/api/v1/warehouses", Some(&stocker), &json!({
+                    "vendor_id": vendor, "name": "Hamburg",
+                    "address": { "line1": "Speicherstadt 1", "postal_code": "20457", "city": "Hamburg", "country": "DE" }
+                }))
+                .await
+                .unwrap()
+        },
+        |reply| reply.status == 201 || reply.status == 409,
+    )
+    .await;
+    let warehouse = warehouse.str("id");
+    eventually(
+        "the stock adjustment",
+        || async {
+            app.client
+                .post(
+                    host,
+                    &format!("/api/v1/warehouses/{warehouse}/adjustments"),
+                    Some(&stocker),
+                    &json!({ "variant_id": small, "delta": 5, "reason": "received" }),
+                )
+                .await
+                .unwrap()
+                .status
+        },
+        |status| *status < 300,
+    )
+    .await;
+    eventually(
+        "the product in stock",
+        || listed(&app, host, "in_stock=true"),
+        |s| s == &["stocked-sencha"],
+    )
+    .await;
+    let page = app
+        .client
+        .get(host, "/api/v1/products/stocked-sencha", None)
+        .await
+        .unwrap();
+    assert_eq!(page.body["variants"][0]["available"], 5, "{}", page.text);
+    assert_eq!(page.body["variants"][1]["available"], 0, "{}", page.text);
+}
+on_all_backends!(stock_from_inventory_shows_as_available);

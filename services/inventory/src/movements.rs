@@ -1,0 +1,367 @@
+//! Stock movements — adjusting, reserving, committing, releasing, expiring — each in the
+//! caller's transaction, with the events it causes written to the outbox in it.
+//!
+//! Locking, the same in every movement: first the variants moved, in id order
+//! ([`repo::mirror::lock_variants`]), then their stock rows. On PostgreSQL these are row
+//! locks (`SELECT … FOR UPDATE`), so movements of one variant run one after another and
+//! movements of different variants in parallel, and no two ever wait on each other in a
+//! circle. On SQLite every write transaction holds the database's write lock from its
+//! start (`BEGIN IMMEDIATE`), so movements run one after another anyway. Either way each
+//! level changes by a guarded relative update ([`repo::stock::change_level`]) and the
+//! schema's `CHECK (0 <= reserved <= on_hand)` holds as a last wall.
+
+use crate::domain::reservation::{self, Ending, Line, Reservation, ReservedLine, Shortage, Status};
+use crate::domain::stock::{Change, Level, Reason, StockError, low_stock};
+use crate::domain::warehouse::Warehouse;
+use crate::domain::{AdjustmentId, ReservationId, Variant};
+use crate::repo::stock::Adjustment;
+use crate::{events, expiry, repo};
+use chrono::{DateTime, Utc};
+use mercato_db::TenantTx;
+use mercato_kernel::FieldError;
+use mercato_tenant_context::VariantId;
+use sea_orm::DbErr;
+
+/// The current instant at the precision both databases keep (microseconds), so what a
+/// response shows is what a later read returns.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
+
+/// Who did it, when the expiry job did.
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// Why a movement did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum MovementError {
+    #[error(transparent)]
+    Db(#[from] DbErr),
+    /// Fields of the request name something that cannot move (422).
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// The stock level does not allow it (409).
+    #[error(transparent)]
+    Stock(#[from] StockError),
+    /// Some lines cannot be covered; nothing was reserved (409).
+    #[error("not enough stock for {} line(s)", .0.len())]
+    Short(Vec<Shortage>),
+    /// The reservation is past the point where this is possible (409).
+    #[error("the reservation is {}", .0.code())]
+    Ended(Status),
+}
+
+fn invalid(field: impl Into<String>, message: impl Into<String>) -> MovementError {
+    MovementError::Invalid(vec![FieldError::new(field, message)])
+}
+
+/// After levels of `variants` changed: their totals to the outbox (`stock.changed`), and
+/// their low-stock state updated, alerting (`stock.low`) on a crossing.
+pub async fn after_change(tx: &TenantTx, variants: &[Variant]) -> Result<(), DbErr> {
+    for variant in variants {
+        let totals = repo::stock::totals(tx, variant.id, variant.vendor).await?;
+        let state = low_stock(
+            variant.low_stock_threshold,
+            variant.low_stock,
+            totals.available,
+        );
+        if state.low != variant.low_stock {
+            repo::mirror::save_low_stock(tx, variant.id, variant.low_stock_threshold, state.low)
+                .await?;
+        }
+        events::stock_changed(&**tx, tx.tenant(), variant, totals).await?;
+        if state.alert
+            && let Some(threshold) = variant.low_stock_threshold
+        {
+            events::stock_low(&**tx, tx.tenant(), variant, totals.available, threshold).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The variant, locked, if the warehouse's vendor may stock it.
+async fn stockable(
+    tx: &TenantTx,
+    warehouse: &Warehouse,
+    variant: VariantId,
+) -> Result<Variant, MovementError> {
+    repo::mirror::lock_variants(tx, &[variant])
+        .await?
+        .into_iter()
+        .find(|v| !v.deleted && v.vendor == warehouse.vendor)
+        .ok_or_else(|| invalid("/variant_id", "no such variant of this warehouse's vendor"))
+}
+
+/// An adjustment a client asks for.
+pub struct AdjustmentRequest<'a> {
+    pub warehouse: &'a Warehouse,
+    pub variant: VariantId,
+    pub change: Change,
+    pub reason: Reason,
+    pub note: Option<String>,
+    pub actor: &'a str,
+}
+
+/// Changes on hand in one warehouse, recording why.
+pub async fn adjust(
+    tx: &TenantTx,
+    request: AdjustmentRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<(Adjustment, Level), MovementError> {
+    let warehouse = request.warehouse;
+    let variant = stockable(tx, warehouse, request.variant).await?;
+    repo::stock::ensure_level(tx, warehouse.id, variant.id, now).await?;
+    let current = repo::stock::lock_level(tx, warehouse.id, variant.id)
+        .await?
+        .unwrap_or_default();
+    let delta = request.change.delta(current);
+    let field = match request.change {
+        Change::Delta(_) => "/delta",
+        Change::Count(_) => "/on_hand",
+    };
+    if let (Change::Count(n), 0) = (request.change, delta) {
+        return Err(invalid(field, format!("on hand is already {n}")));
+    }
+    request
+        .reason
+        .check_delta(delta)
+        .map_err(|m| invalid(field, m))?;
+    match current.adjusted(delta) {
+        Err(StockError::TooMuch) => return Err(invalid(field, StockError::TooMuch.to_string())),
+        other => other?,
+    };
+    let level = repo::stock::change_level(tx, warehouse.id, variant.id, delta, 0, now)
+        .await?
+        // The level is locked: the check above and the guard agree.
+        .ok_or(MovementError::Stock(StockError::BelowReserved {
+            on_hand: current.on_hand + delta,
+            reserved: current.reserved,
+        }))?;
+    let adjustment = Adjustment {
+        id: AdjustmentId::new(),
+        warehouse: warehouse.id,
+        variant: variant.id,
+        delta,
+        reason: request.reason,
+        note: request.note,
+        on_hand_after: level.on_hand,
+        reservation: None,
+        actor: request.actor.to_owned(),
+        at: now,
+    };
+    repo::stock::record(tx, &adjustment).await?;
+    after_change(tx, &[variant]).await?;
+    Ok((adjustment, level))
+}
+
+/// A reservation a client asks for; its lines name each variant once.
+pub struct ReservationRequest<'a> {
+    pub lines: &'a [Line],
+    pub ttl: chrono::Duration,
+    pub reference: Option<String>,
+    pub actor: &'a str,
+}
+
+/// Reserves every line, or nothing (see `domain::reservation` for the strategy).
+pub async fn reserve(
+    tx: &TenantTx,
+    request: ReservationRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<Reservation, MovementError> {
+    let ids: Vec<VariantId> = request.lines.iter().map(|l| l.variant).collect();
+    let variants = repo::mirror::lock_variants(tx, &ids).await?;
+    let unknown: Vec<FieldError> = request
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| !variants.iter().any(|v| v.id == line.variant && !v.deleted))
+        .map(|(i, _)| FieldError::new(format!("/lines/{i}/variant_id"), "no such variant"))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(MovementError::Invalid(unknown));
+    }
+    let stock = repo::stock::candidates(tx, &ids).await?;
+    let allocations =
+        reservation::allocate_all(request.lines, &stock).map_err(MovementError::Short)?;
+    let lines: Vec<ReservedLine> = request
+        .lines
+        .iter()
+        .zip(allocations)
+        .map(|(line, allocations)| ReservedLine {
+            variant: line.variant,
+            quantity: line.quantity,
+            allocations,
+        })
+        .collect();
+    let reservation = Reservation {
+        id: ReservationId::new(),
+        status: Status::Active,
+        reference: request.reference,
+        created_by: request.actor.to_owned(),
+        lines,
+        expires_at: now + request.ttl,
+        created_at: now,
+        updated_at: now,
+        ended_at: None,
+        ended_by: None,
+    };
+    for (warehouse, variant, quantity) in reservation.holdings() {
+        repo::stock::change_level(tx, warehouse, variant, 0, quantity, now)
+            .await?
+            // Allocated from levels read under the variants' locks: cannot be refused.
+            .ok_or_else(|| DbErr::Custom("a locked stock level changed under its lock".into()))?;
+    }
+    repo::reservations::insert(tx, &reservation).await?;
+    expiry::schedule(tx, &reservation).await?;
+    after_change(tx, &variants).await?;
+    events::reservation(
+        &**tx,
+        "reservation.created",
+        tx.tenant(),
+        &reservation,
+        &variants,
+        request.actor,
+    )
+    .await?;
+    Ok(reservation)
+}
+
+/// How a reservation ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// Paid: its units leave on hand.
+    Commit,
+    /// Cancelled: its units are available again.
+    Release,
+    /// Timed out (the expiry job): its units are available again.
+    Expire,
+}
+
+/// What ending a reservation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// It moved to the asked-for state.
+    Done(Reservation),
+    /// It already was there (or equivalent): nothing changed.
+    Already(Reservation),
+    /// A commit came too late: it was expired instead (commit this, then refuse).
+    ExpiredInstead(Reservation),
+    /// The expiry job came early: nothing changed, try later.
+    NotYet(Reservation),
+}
+
+/// Ends `id` (which the caller may see) as `how`. `None`: there is no such reservation.
+pub async fn end(
+    tx: &TenantTx,
+    id: ReservationId,
+    how: End,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Ended>, MovementError> {
+    let Some(first_look) = repo::reservations::find(tx, id).await? else {
+        return Ok(None);
+    };
+    let variants = repo::mirror::lock_variants(tx, &first_look.variants()).await?;
+    // Read again under the locks: anything that ended it meanwhile has committed by now.
+    let Some(current) = repo::reservations::find(tx, id).await? else {
+        return Ok(None);
+    };
+    let ending = match how {
+        End::Commit => reservation::commit(current.status, current.expires_at, now),
+        End::Release => reservation::release(current.status),
+        End::Expire => reservation::expire(current.status, current.expires_at, now),
+    };
+    match ending {
+        Ending::AlreadyDone => Ok(Some(Ended::Already(current))),
+        Ending::Refuse(Status::Active) => Ok(Some(Ended::NotYet(current))),
+        Ending::Refuse(status) => Err(MovementError::Ended(status)),
+        Ending::Apply => {
+            let done = apply_end(tx, current, &variants, how, actor, now).await?;
+            Ok(Some(Ended::Done(done)))
+        }
+        Ending::ExpireInstead => {
+            let expired = apply_end(tx, current, &variants, End::Expire, SYSTEM_ACTOR, now).await?;
+            Ok(Some(Ended::ExpiredInstead(expired)))
+        }
+    }
+}
+
+async fn apply_end(
+    tx: &TenantTx,
+    mut reservation: Reservation,
+    variants: &[Variant],
+    how: End,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Reservation, MovementError> {
+    let (status, event) = match how {
+        End::Commit => (Status::Committed, "reservation.committed"),
+        End::Release => (Status::Released, "reservation.released"),
+        End::Expire => (Status::Expired, "reservation.expired"),
+    };
+    if !repo::reservations::end(tx, reservation.id, status, actor, now).await? {
+        return Err(DbErr::Custom("a locked reservation ended under its lock".into()).into());
+    }
+    for (warehouse, variant, quantity) in reservation.holdings() {
+        let on_hand_delta = if how == End::Commit { -quantity } else { 0 };
+        let level =
+            repo::stock::change_level(tx, warehouse, variant, on_hand_delta, -quantity, now)
+                .await?
+                .ok_or(MovementError::Stock(StockError::ReservedMismatch))?;
+        if how == End::Commit {
+            let sold = Adjustment {
+                id: AdjustmentId::new(),
+                warehouse,
+                variant,
+                delta: -quantity,
+                reason: Reason::Sold,
+                note: reservation.reference.clone(),
+                on_hand_after: level.on_hand,
+                reservation: Some(reservation.id),
+                actor: actor.to_owned(),
+                at: now,
+            };
+            repo::stock::record(tx, &sold).await?;
+        }
+    }
+    reservation.status = status;
+    reservation.updated_at = now;
+    reservation.ended_at = Some(now);
+    reservation.ended_by = Some(actor.to_owned());
+    after_change(tx, variants).await?;
+    events::reservation(&**tx, event, tx.tenant(), &reservation, variants, actor).await?;
+    Ok(reservation)
+}
+
+/// Sets (or clears) a variant's low-stock threshold, re-evaluating its state at once.
+pub async fn set_threshold(
+    tx: &TenantTx,
+    variant: &Variant,
+    threshold: Option<i64>,
+) -> Result<Variant, DbErr> {
+    let totals = repo::stock::totals(tx, variant.id, variant.vendor).await?;
+    let state = low_stock(
+        threshold,
+        variant.low_stock && threshold.is_some(),
+        totals.available,
+    );
+    repo::mirror::save_low_stock(tx, variant.id, threshold, state.low).await?;
+    let updated = Variant {
+        low_stock_threshold: threshold,
+        low_stock: state.low,
+        ..variant.clone()
+    };
+    if state.alert
+        && let Some(threshold) = threshold
+    {
+        events::stock_low(&**tx, tx.tenant(), &updated, totals.available, threshold).await?;
+    }
+    Ok(updated)
+}
+
+/// After a warehouse was switched on or off: what its variants have available changed.
+pub async fn warehouse_toggled(tx: &TenantTx, warehouse: &Warehouse) -> Result<(), DbErr> {
+    let ids = repo::stock::variants_in_warehouse(tx, warehouse.id).await?;
+    let variants = repo::mirror::lock_variants(tx, &ids).await?;
+    after_change(tx, &variants).await
+}

@@ -1,0 +1,320 @@
+//! Stock levels per warehouse and variant, and the adjustment history.
+//!
+//! Levels change only through [`change_level`], a relative update guarded by the schema's
+//! own rule (`0 <= reserved <= on_hand`): even a caller that read a stale level cannot
+//! oversell or take on hand below what is reserved.
+
+use super::entities::{adjustment, stock_level};
+use super::{corrupt, for_update, placeholders, statement};
+use crate::domain::reservation::Candidate;
+use crate::domain::stock::{Level, Reason, Totals};
+use crate::domain::{AdjustmentId, ReservationId, WarehouseId};
+use chrono::{DateTime, Utc};
+use mercato_db::TenantTx;
+use mercato_tenant_context::{VariantId, VendorId};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use std::collections::HashMap;
+
+/// A level with where it is and when it last changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredLevel {
+    pub warehouse: WarehouseId,
+    pub variant: VariantId,
+    pub level: Level,
+    pub updated_at: DateTime<Utc>,
+}
+
+fn stored(m: stock_level::Model) -> StoredLevel {
+    StoredLevel {
+        warehouse: WarehouseId::from_uuid(m.warehouse_id),
+        variant: VariantId::from_uuid(m.variant_id),
+        level: Level {
+            on_hand: m.on_hand,
+            reserved: m.reserved,
+        },
+        updated_at: m.updated_at,
+    }
+}
+
+/// Makes sure the level row exists (empty if new), so it can be locked and changed.
+pub async fn ensure_level(
+    tx: &TenantTx,
+    warehouse: WarehouseId,
+    variant: VariantId,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    stock_level::Entity::insert(stock_level::ActiveModel {
+        tenant_id: Set(tx.tenant().as_uuid()),
+        warehouse_id: Set(warehouse.as_uuid()),
+        variant_id: Set(variant.as_uuid()),
+        on_hand: Set(0),
+        reserved: Set(0),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([
+            stock_level::Column::TenantId,
+            stock_level::Column::WarehouseId,
+            stock_level::Column::VariantId,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .exec_without_returning(&**tx)
+    .await
+    .map(|_| ())
+}
+
+/// One level, locked until the transaction ends on PostgreSQL.
+pub async fn lock_level(
+    tx: &TenantTx,
+    warehouse: WarehouseId,
+    variant: VariantId,
+) -> Result<Option<Level>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT on_hand, reserved FROM stock_levels \
+                 WHERE tenant_id = $1 AND warehouse_id = $2 AND variant_id = $3{}",
+                for_update(&**tx)
+            ),
+            [
+                tx.tenant().as_uuid().into(),
+                warehouse.as_uuid().into(),
+                variant.as_uuid().into(),
+            ],
+        ))
+        .await?;
+    row.map(|row| {
+        Ok(Level {
+            on_hand: row.try_get("", "on_hand")?,
+            reserved: row.try_get("", "reserved")?,
+        })
+    })
+    .transpose()
+}
+
+/// Moves on hand and reserved by the given amounts, unless that would break
+/// `0 <= reserved <= on_hand`; returns the new level, or `None` when refused.
+pub async fn change_level(
+    tx: &TenantTx,
+    warehouse: WarehouseId,
+    variant: VariantId,
+    on_hand_delta: i64,
+    reserved_delta: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Level>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "UPDATE stock_levels SET on_hand = on_hand + $4, reserved = reserved + $5, updated_at = $6 \
+             WHERE tenant_id = $1 AND warehouse_id = $2 AND variant_id = $3 \
+               AND reserved + $5 >= 0 AND on_hand + $4 >= reserved + $5 \
+             RETURNING on_hand, reserved",
+            [
+                tx.tenant().as_uuid().into(),
+                warehouse.as_uuid().into(),
+                variant.as_uuid().into(),
+                on_hand_delta.into(),
+                reserved_delta.into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    row.map(|row| {
+        Ok(Level {
+            on_hand: row.try_get("", "on_hand")?,
+            reserved: row.try_get("", "reserved")?,
+        })
+    })
+    .transpose()
+}
+
+/// The levels reservations may draw on for `variants`: in active warehouses of each
+/// variant's own vendor, with units available.
+pub async fn candidates(
+    tx: &TenantTx,
+    variants: &[VariantId],
+) -> Result<HashMap<VariantId, Vec<Candidate>>, DbErr> {
+    let mut found: HashMap<VariantId, Vec<Candidate>> = HashMap::new();
+    if variants.is_empty() {
+        return Ok(found);
+    }
+    let sql = format!(
+        "SELECT s.warehouse_id, s.variant_id, s.on_hand, s.reserved FROM stock_levels s \
+         JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.id = s.warehouse_id \
+         JOIN variants v ON v.tenant_id = s.tenant_id AND v.id = s.variant_id \
+         WHERE s.tenant_id = $1 AND w.active AND w.vendor_id = v.vendor_id \
+           AND s.on_hand > s.reserved AND s.variant_id IN ({}) \
+         ORDER BY s.variant_id, s.warehouse_id",
+        placeholders(2, variants.len())
+    );
+    let mut values = vec![tx.tenant().as_uuid().into()];
+    values.extend(variants.iter().map(|v| v.as_uuid().into()));
+    for row in tx.query_all_raw(statement(&**tx, &sql, values)).await? {
+        let variant = VariantId::from_uuid(row.try_get("", "variant_id")?);
+        found.entry(variant).or_default().push(Candidate {
+            warehouse: WarehouseId::from_uuid(row.try_get("", "warehouse_id")?),
+            level: Level {
+                on_hand: row.try_get("", "on_hand")?,
+                reserved: row.try_get("", "reserved")?,
+            },
+        });
+    }
+    Ok(found)
+}
+
+/// A variant's stock over its vendor's warehouses (see [`Totals`]).
+pub async fn totals(tx: &TenantTx, variant: VariantId, vendor: VendorId) -> Result<Totals, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT CAST(COALESCE(SUM(s.on_hand), 0) AS BIGINT) AS on_hand, \
+                    CAST(COALESCE(SUM(s.reserved), 0) AS BIGINT) AS reserved, \
+                    CAST(COALESCE(SUM(CASE WHEN w.active THEN s.on_hand - s.reserved ELSE 0 END), 0) AS BIGINT) AS available \
+             FROM stock_levels s \
+             JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.id = s.warehouse_id \
+             WHERE s.tenant_id = $1 AND s.variant_id = $2 AND w.vendor_id = $3",
+            [
+                tx.tenant().as_uuid().into(),
+                variant.as_uuid().into(),
+                vendor.as_uuid().into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| corrupt("stock totals", "no row"))?;
+    Ok(Totals {
+        on_hand: row.try_get("", "on_hand")?,
+        reserved: row.try_get("", "reserved")?,
+        available: row.try_get("", "available")?,
+    })
+}
+
+/// A page of a warehouse's levels, by variant id.
+pub async fn in_warehouse(
+    tx: &TenantTx,
+    warehouse: WarehouseId,
+    after: Option<VariantId>,
+    limit: u64,
+) -> Result<Vec<StoredLevel>, DbErr> {
+    let mut query = stock_level::Entity::find()
+        .filter(stock_level::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(stock_level::Column::WarehouseId.eq(warehouse.as_uuid()))
+        .order_by_asc(stock_level::Column::VariantId)
+        .limit(limit);
+    if let Some(after) = after {
+        query = query.filter(stock_level::Column::VariantId.gt(after.as_uuid()));
+    }
+    Ok(query.all(&**tx).await?.into_iter().map(stored).collect())
+}
+
+/// Every variant stocked in a warehouse (for a change that affects all of them).
+pub async fn variants_in_warehouse(
+    tx: &TenantTx,
+    warehouse: WarehouseId,
+) -> Result<Vec<VariantId>, DbErr> {
+    Ok(stock_level::Entity::find()
+        .filter(stock_level::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(stock_level::Column::WarehouseId.eq(warehouse.as_uuid()))
+        .order_by_asc(stock_level::Column::VariantId)
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|m| VariantId::from_uuid(m.variant_id))
+        .collect())
+}
+
+/// A variant's levels in every warehouse, by warehouse id.
+pub async fn of_variant(tx: &TenantTx, variant: VariantId) -> Result<Vec<StoredLevel>, DbErr> {
+    Ok(stock_level::Entity::find()
+        .filter(stock_level::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(stock_level::Column::VariantId.eq(variant.as_uuid()))
+        .order_by_asc(stock_level::Column::WarehouseId)
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(stored)
+        .collect())
+}
+
+/// One change of on hand, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    pub id: AdjustmentId,
+    pub warehouse: WarehouseId,
+    pub variant: VariantId,
+    pub delta: i64,
+    pub reason: Reason,
+    pub note: Option<String>,
+    pub on_hand_after: i64,
+    /// The reservation a `sold` adjustment committed.
+    pub reservation: Option<ReservationId>,
+    /// `usr_…`, `key_…`, or `system` for the expiry job.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn record(tx: &TenantTx, a: &Adjustment) -> Result<(), DbErr> {
+    adjustment::Entity::insert(adjustment::ActiveModel {
+        tenant_id: Set(tx.tenant().as_uuid()),
+        id: Set(a.id.as_uuid()),
+        warehouse_id: Set(a.warehouse.as_uuid()),
+        variant_id: Set(a.variant.as_uuid()),
+        delta: Set(a.delta),
+        reason: Set(a.reason.code().to_owned()),
+        note: Set(a.note.clone()),
+        on_hand_after: Set(a.on_hand_after),
+        reservation_id: Set(a.reservation.map(|r| r.as_uuid())),
+        actor: Set(a.actor.clone()),
+        at: Set(a.at),
+    })
+    .exec_without_returning(&**tx)
+    .await
+    .map(|_| ())
+}
+
+/// A page of a warehouse's history (of one variant when given), newest first, before
+/// `before`.
+pub async fn history(
+    tx: &TenantTx,
+    warehouse: WarehouseId,
+    variant: Option<VariantId>,
+    before: Option<AdjustmentId>,
+    limit: u64,
+) -> Result<Vec<Adjustment>, DbErr> {
+    let mut query = adjustment::Entity::find()
+        .filter(adjustment::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(adjustment::Column::WarehouseId.eq(warehouse.as_uuid()))
+        .order_by_desc(adjustment::Column::Id)
+        .limit(limit);
+    if let Some(variant) = variant {
+        query = query.filter(adjustment::Column::VariantId.eq(variant.as_uuid()));
+    }
+    if let Some(before) = before {
+        query = query.filter(adjustment::Column::Id.lt(before.as_uuid()));
+    }
+    query
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|m| {
+            Ok(Adjustment {
+                id: AdjustmentId::from_uuid(m.id),
+                warehouse: WarehouseId::from_uuid(m.warehouse_id),
+                variant: VariantId::from_uuid(m.variant_id),
+                delta: m.delta,
+                reason: Reason::parse(&m.reason)
+                    .ok_or_else(|| corrupt("adjustment reason", &m.reason))?,
+                note: m.note,
+                on_hand_after: m.on_hand_after,
+                reservation: m.reservation_id.map(ReservationId::from_uuid),
+                actor: m.actor,
+                at: m.at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,440 @@
+//! A migrated inventory database of its own for each test, on each backend, and the service's
+//! router called directly with a signed context, as the gateway would call it.
+
+use axum::Extension;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use mercato_db::{Db, DbTarget};
+use mercato_events::{Envelope, Handler};
+use mercato_inventory::{InventoryState, events};
+use mercato_tenant_context::{
+    Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, PlanLimits, ProductId, RequestContext, RequestId,
+    Role, Scope, ShopTerms, TenantId, UserId, VariantId, VendorId, VendorMembership, VendorRole,
+};
+use sea_orm::{ConnectionTrait as _, Statement};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The service under test: its state (for handlers and workers) and its router.
+#[derive(Clone)]
+pub struct Service {
+    pub state: InventoryState,
+    pub router: axum::Router,
+    key: ContextKey,
+}
+
+/// Runs `body` against a fresh, migrated inventory database on `backend`. PostgreSQL needs
+/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
+/// its schema is dropped afterwards, pass or fail.
+pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
+where
+    F: FnOnce(Service) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("inventory.db");
+    let schema = format!("inventory_test_{}", uuid::Uuid::now_v7().simple());
+    let url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
+            Some(url) => Some(url),
+            None => return,
+        },
+    };
+    let connect = || async {
+        match &url {
+            None => Db::connect(DbTarget::Sqlite(&path), 5).await,
+            Some(url) => {
+                Db::connect(
+                    DbTarget::Postgres {
+                        url,
+                        schema: &schema,
+                    },
+                    8,
+                )
+                .await
+            }
+        }
+        .expect("connect")
+    };
+    let db = connect().await;
+    mercato_inventory::migrate(&db).await.expect("migrate");
+    let state = InventoryState {
+        db,
+        outbox: Arc::new(tokio::sync::Notify::new()),
+    };
+    let key = ContextKey::new(b"inventory-test-context-key-0123456789");
+    let router = mercato_inventory::router(state.clone()).layer(Extension(key.clone()));
+    let outcome = tokio::spawn(body(Service { state, router, key })).await;
+    if url.is_some() {
+        let admin = connect().await;
+        admin
+            .raw_connection()
+            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .expect("drop the test schema");
+        admin.close().await.expect("close");
+    }
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// Declares each listed `async fn(Service)` as a test per backend.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Who is calling, in which shop.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant: TenantId,
+    pub actor: Actor,
+    pub roles: Vec<Role>,
+    pub vendors: Vec<VendorMembership>,
+}
+
+impl Caller {
+    /// The shop's owner: merchant staff with every right.
+    pub fn merchant(tenant: TenantId) -> Self {
+        Self {
+            tenant,
+            actor: Actor::User(UserId::new()),
+            roles: vec![Role::Owner],
+            vendors: Vec::new(),
+        }
+    }
+
+    /// Merchant staff who may see every vendor but change none.
+    pub fn merchant_staff(tenant: TenantId) -> Self {
+        Self {
+            roles: vec![Role::Staff],
+            ..Self::merchant(tenant)
+        }
+    }
+
+    /// A signed-in shopper.
+    pub fn shopper(tenant: TenantId) -> Self {
+        Self {
+            roles: vec![Role::Customer],
+            ..Self::merchant(tenant)
+        }
+    }
+
+    pub fn vendor_staff(tenant: TenantId, vendor: VendorId, role: VendorRole) -> Self {
+        Self {
+            vendors: vec![VendorMembership { vendor, role }],
+            ..Self::shopper(tenant)
+        }
+    }
+
+    pub fn anonymous(tenant: TenantId) -> Self {
+        Self {
+            actor: Actor::Anonymous,
+            roles: Vec::new(),
+            ..Self::merchant(tenant)
+        }
+    }
+
+    /// An integration's API key with a merchant role.
+    pub fn api_key(tenant: TenantId, role: Role) -> Self {
+        Self {
+            actor: Actor::ApiKey(ApiKeyId::new()),
+            roles: vec![role],
+            ..Self::merchant(tenant)
+        }
+    }
+
+    /// The same caller in another shop (a token replayed on another domain).
+    pub fn in_shop(&self, tenant: TenantId) -> Self {
+        Self {
+            tenant,
+            ..self.clone()
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn str(&self, key: &str) -> String {
+        self.body[key].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The field paths a problem names.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn terms() -> ShopTerms {
+    ShopTerms {
+        plan: "growth".into(),
+        limits: PlanLimits {
+            staff_seats: 10,
+            api_requests_per_second: 100,
+            api_burst: 100,
+            custom_domains: 2,
+            products: 10_000,
+            vendors: 100,
+            storage_mb: 1_000,
+        },
+        features: Default::default(),
+    }
+}
+
+impl Service {
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        use tower::ServiceExt as _;
+        let context = RequestContext {
+            scope: Scope::Shop(caller.tenant),
+            actor: caller.actor,
+            roles: caller.roles.clone(),
+            vendors: caller.vendors.clone(),
+            request_id: RequestId::new(),
+            terms: Some(terms()),
+        };
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(CONTEXT_HEADER, self.key.sign(&context));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("respond");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, caller: &Caller, path: &str) -> Reply {
+        self.call(caller, "GET", path, None, &[]).await
+    }
+
+    pub async fn post(&self, caller: &Caller, path: &str, body: Value) -> Reply {
+        self.call(caller, "POST", path, Some(body), &[]).await
+    }
+
+    /// Delivers `product.changed` to the catalog mirror, as the bus would.
+    pub async fn product_changed(&self, event: &Envelope) {
+        events::CatalogMirror(self.state.clone())
+            .handle(event)
+            .await
+            .expect("product.changed handled");
+    }
+
+    /// Delivers a `vendor.*` event to the vendor mirror.
+    pub async fn vendor_event(&self, tenant: TenantId, name: &str, vendor: VendorId, status: &str) {
+        let payload =
+            json!({ "vendor_id": vendor, "status": status, "slug": "x", "store_name": "X" });
+        self.vendor_payload(tenant, name, payload).await;
+    }
+
+    /// Delivers any `vendor.*` payload to the vendor mirror.
+    pub async fn vendor_payload(&self, tenant: TenantId, name: &str, payload: Value) {
+        let event = Envelope::new(name, 1, tenant, &payload).expect("envelope");
+        events::VendorMirror(self.state.clone())
+            .handle(&event)
+            .await
+            .expect("vendor event handled");
+    }
+
+    /// Lists a product with `variants` for `vendor` (as catalog would announce it) and
+    /// returns the variant ids.
+    pub async fn product(
+        &self,
+        tenant: TenantId,
+        vendor: VendorId,
+        variants: usize,
+    ) -> (ProductId, Vec<VariantId>) {
+        let product = ProductId::new();
+        let ids: Vec<VariantId> = (0..variants).map(|_| VariantId::new()).collect();
+        self.product_changed(&product_event(tenant, product, vendor, &ids, false))
+            .await;
+        (product, ids)
+    }
+
+    /// A vendor of `tenant` with a warehouse holding `units` of a new variant; returns
+    /// (vendor, warehouse id, variant).
+    pub async fn stocked(&self, tenant: TenantId, units: i64) -> (VendorId, String, VariantId) {
+        let vendor = VendorId::new();
+        let (_, variants) = self.product(tenant, vendor, 1).await;
+        let staff = Caller::vendor_staff(tenant, vendor, VendorRole::Staff);
+        let warehouse = self.warehouse(&staff, vendor, "Main").await;
+        if units > 0 {
+            self.receive(&staff, &warehouse, variants[0], units).await;
+        }
+        (vendor, warehouse, variants[0])
+    }
+
+    /// Creates a warehouse; returns its id.
+    pub async fn warehouse(&self, caller: &Caller, vendor: VendorId, name: &str) -> String {
+        let reply = self
+            .post(caller, "/api/v1/warehouses", warehouse_body(vendor, name))
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.str("id")
+    }
+
+    /// Receives `units` of `variant` into `warehouse`.
+    pub async fn receive(
+        &self,
+        caller: &Caller,
+        warehouse: &str,
+        variant: VariantId,
+        units: i64,
+    ) -> Reply {
+        let reply = self
+            .post(
+                caller,
+                &format!("/api/v1/warehouses/{warehouse}/adjustments"),
+                json!({ "variant_id": variant, "delta": units, "reason": "received" }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply
+    }
+
+    /// A variant's totals as merchant staff see them: (on hand, reserved, available).
+    pub async fn totals(&self, tenant: TenantId, variant: VariantId) -> (i64, i64, i64) {
+        let reply = self
+            .get(
+                &Caller::merchant(tenant),
+                &format!("/api/v1/stock/{variant}"),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        let n = |k: &str| reply.body[k].as_i64().expect("a number");
+        (n("on_hand"), n("reserved"), n("available"))
+    }
+
+    /// Every event the service wrote to its outbox for `tenant`, oldest first: (name, payload).
+    pub async fn events(&self, tenant: TenantId) -> Vec<(String, Value)> {
+        let tx = self.state.db.tenant_read(tenant).await.expect("read");
+        let rows = tx
+            .query_all_raw(Statement::from_sql_and_values(
+                tx.get_database_backend(),
+                "SELECT name, payload FROM outbox WHERE tenant_id = $1 ORDER BY seq",
+                [tenant.as_uuid().into()],
+            ))
+            .await
+            .expect("outbox");
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("", "name").expect("name");
+                let payload: Value = row.try_get("", "payload").expect("payload");
+                (name, payload)
+            })
+            .collect()
+    }
+
+    /// The events named `name`.
+    pub async fn events_named(&self, tenant: TenantId, name: &str) -> Vec<Value> {
+        self.events(tenant)
+            .await
+            .into_iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, p)| p)
+            .collect()
+    }
+}
+
+pub fn product_event(
+    tenant: TenantId,
+    product: ProductId,
+    vendor: VendorId,
+    variants: &[VariantId],
+    deleted: bool,
+) -> Envelope {
+    let variants: Vec<Value> = variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| json!({ "variant_id": v, "sku": format!("SKU-{i}"), "price": { "amount": 1000, "currency": "EUR" } }))
+        .collect();
+    Envelope::new(
+        "product.changed",
+        1,
+        tenant,
+        &json!({
+            "product_id": product, "vendor_id": vendor, "variants": variants,
+            "deleted": deleted, "status": "active", "title": "Tea",
+        }),
+    )
+    .expect("envelope")
+}
+
+pub fn warehouse_body(vendor: VendorId, name: &str) -> Value {
+    json!({
+        "vendor_id": vendor,
+        "name": name,
+        "address": {
+            "line1": "Speicherstadt 1", "postal_code": "20457", "city": "Hamburg", "country": "DE"
+        }
+    })
+}

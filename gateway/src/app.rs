@@ -71,6 +71,8 @@ pub enum StartError {
     Bus(#[from] mercato_events::BusError),
     #[error("object storage: {0}")]
     Storage(#[from] mercato_storage::StorageError),
+    #[error("search index: {0}")]
+    Search(#[from] mercato_search::SearchError),
     #[error("cache: {0}")]
     Cache(#[from] mercato_cache::CacheError),
     #[error("dns resolver: {0}")]
@@ -273,10 +275,14 @@ pub async fn start(
                 source,
             })?;
         let relay = Relay::new(db.clone(), bus.clone());
+        // Only the process that runs catalog opens the index (an embedded one is locked to it).
+        let search = mercato_search::open(&config.search, &config.data_dir)?;
+        search.prepare().await?;
         let state = mercato_catalog::CatalogState {
             db: db.clone(),
             outbox: relay.notifier(),
             storage: storage.clone(),
+            search,
         };
         for subscription in mercato_catalog::subscriptions(&state) {
             bus.subscribe(
@@ -317,10 +323,14 @@ pub async fn start(
         routers.insert("inventory", mercato_inventory::router(state));
         inventory_db = Some(db);
     }
+    let mut demo_shops = Vec::new();
     if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
-        for line in crate::demo::seed(t, i, &config.tenants.platform_domain, config.listen).await? {
+        let seeded =
+            crate::demo::seed(t, i, &config.tenants.platform_domain, config.listen).await?;
+        for line in seeded.lines {
             tracing::info!("{line}");
         }
+        demo_shops = seeded.shops;
     }
 
     // Each service router verifies the signed context with the internal key, and answers
@@ -437,6 +447,29 @@ pub async fn start(
     let mut tasks = JoinSet::new();
     for task in background {
         tasks.spawn(task);
+    }
+    // The demo marketplace goes through the API, so it starts once everything runs.
+    if shape == Shape::AllInOne
+        && !demo_shops.is_empty()
+        && let Some(identity) = identity_db.clone()
+    {
+        let seed = crate::demo::marketplace::seed(router.clone(), identity, demo_shops);
+        let stop = shutdown.clone();
+        tasks.spawn(async move {
+            tokio::select! {
+                () = stop.cancelled() => {}
+                seeded = seed => match seeded {
+                    Ok(lines) if lines.is_empty() => tracing::info!("demo marketplace already seeded"),
+                    Ok(lines) => {
+                        tracing::info!("demo marketplace ready:");
+                        for line in lines {
+                            tracing::info!("{line}");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "demo marketplace not seeded"),
+                },
+            }
+        });
     }
     Ok(Running {
         router,

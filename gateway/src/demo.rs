@@ -1,5 +1,9 @@
 //! `mercato serve --demo`: a platform admin, two shops (`acme`, `globex`) with an owner each,
 //! and a customer in acme — all with the password `mercato-demo`. Seeding is idempotent.
+//! Then, in the background, each shop's marketplace (see [`marketplace`]): three approved
+//! vendors with ten stocked products each.
+
+pub mod marketplace;
 
 use mercato_db::Db;
 use mercato_identity::domain::{AccountRole, Realm};
@@ -46,13 +50,20 @@ async fn shop(
     Ok(shop.tenant)
 }
 
-/// Seeds the demo; returns lines telling the user where to go.
+/// What the first stage seeded: lines telling the user where to go, and the shops (id, host,
+/// currency) whose marketplaces [`marketplace::seed`] fills next.
+pub struct Seeded {
+    pub lines: Vec<String>,
+    pub shops: Vec<(TenantId, String, &'static str)>,
+}
+
+/// Seeds the accounts and shops of the demo.
 pub async fn seed(
     tenants: &Db,
     identity: &Db,
     platform_domain: &str,
     listen: std::net::SocketAddr,
-) -> Result<Vec<String>, DemoError> {
+) -> Result<Seeded, DemoError> {
     let acme = shop(
         tenants,
         "acme",
@@ -105,5 +116,12 @@ pub async fn seed(
             role.code()
         ));
     }
-    Ok(lines)
+    lines.push("  (vendors and products are being added in the background)".to_owned());
+    Ok(Seeded {
+        lines,
+        shops: vec![
+            (acme, format!("acme.{platform_domain}"), "EUR"),
+            (globex, format!("globex.{platform_domain}"), "USD"),
+        ],
+    })
 }

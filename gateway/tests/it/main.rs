@@ -9,6 +9,8 @@ mod catalog;
 #[cfg(test)]
 mod commission;
 #[cfg(test)]
+mod demo;
+#[cfg(test)]
 mod domains;
 #[cfg(test)]
 mod identity;

@@ -112,6 +112,20 @@ impl TestApp {
         test: &str,
         adjust: impl FnOnce(&mut Config),
     ) -> Option<Self> {
+        Self::start(backend, test, adjust, false).await
+    }
+
+    /// Starts the all-in-one shape as `mercato serve --demo` does (embedded or real servers).
+    pub async fn spawn_demo(backend: Backend, test: &str) -> Option<Self> {
+        Self::start(backend, test, |_| {}, true).await
+    }
+
+    async fn start(
+        backend: Backend,
+        test: &str,
+        adjust: impl FnOnce(&mut Config),
+        demo: bool,
+    ) -> Option<Self> {
         mercato_kernel::telemetry::init(
             mercato_kernel::telemetry::LogFormat::Pretty,
             "error,mercato_jobs=off",
@@ -124,7 +138,7 @@ impl TestApp {
             return Some(Self::spawn_split(config, dir, dns).await);
         }
         let shutdown = CancellationToken::new();
-        let running = app::start(&config, Shape::AllInOne, false, shutdown.clone())
+        let running = app::start(&config, Shape::AllInOne, demo, shutdown.clone())
             .await
             .expect("platform starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,525 @@
+//! The marketplace half of `mercato serve --demo`: in each demo shop, three vendors apply,
+//! complete their checklist and are approved, list ten products each and stock them. It is
+//! driven through the platform's own API (in-process, through the gateway router), so the
+//! demo data is exactly what merchants and vendors would create, events and all. It runs in
+//! the background once the relays are up, waits for each service to learn what it needs
+//! from events, and skips a shop that has its vendors already.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use mercato_db::Db;
+use mercato_identity::domain::{AccountRole, Realm};
+use mercato_tenant_context::{Role, TenantId};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tower::ServiceExt;
+
+use super::PASSWORD;
+
+/// One demo vendor and what it sells: (title, comma-separated tags) per product.
+struct DemoVendor {
+    slug: &'static str,
+    store_name: &'static str,
+    legal_entity: &'static str,
+    country: &'static str,
+    description: &'static str,
+    products: &'static [(&'static str, &'static str)],
+}
+
+const ACME: &[DemoVendor] = &[
+    DemoVendor {
+        slug: "nordic-trail",
+        store_name: "Nordic Trail Co.",
+        legal_entity: "Nordic Trail AB",
+        country: "SE",
+        description: "Tents, packs and shelter for long walks in the north.",
+        products: &[
+            ("Fjäll 2 Tent", "tent,camping,2-person"),
+            ("Fjäll 3 Tent", "tent,camping,3-person"),
+            ("Lapland Down Sleeping Bag", "sleeping bag,down,winter"),
+            ("Kungsleden 45L Backpack", "backpack,hiking"),
+            ("Kungsleden 65L Backpack", "backpack,trekking"),
+            ("Tarp Shelter 3x3", "tarp,shelter,ultralight"),
+            ("Trekking Poles Carbon", "poles,carbon,hiking"),
+            ("Insulated Sleeping Mat", "mat,insulated,camping"),
+            ("Titanium Cook Pot 900ml", "cookware,titanium"),
+            ("Dry Bag Set", "dry bag,waterproof"),
+        ],
+    },
+    DemoVendor {
+        slug: "alpine-threads",
+        store_name: "Alpine Threads",
+        legal_entity: "Alpine Threads GmbH",
+        country: "AT",
+        description: "Merino and shell layers made in the Alps.",
+        products: &[
+            ("Merino Base Layer Top", "merino,base layer"),
+            ("Merino Leggings", "merino,base layer"),
+            ("Hardshell Rain Jacket", "jacket,waterproof,shell"),
+            ("Softshell Hiking Pants", "pants,softshell"),
+            ("Down Puffer Vest", "vest,down,insulated"),
+            ("Fleece Mid Layer", "fleece,mid layer"),
+            ("Wool Beanie", "hat,wool"),
+            ("Hiking Socks 3-Pack", "socks,merino"),
+            ("Windproof Gloves", "gloves,windproof"),
+            ("Sun Hoodie", "hoodie,sun protection"),
+        ],
+    },
+    DemoVendor {
+        slug: "summit-lights",
+        store_name: "Summit Lights",
+        legal_entity: "Summit Lights Ltd",
+        country: "GB",
+        description: "Headlamps, lanterns and power for the backcountry.",
+        products: &[
+            ("Headlamp 400 Lumen", "headlamp,light"),
+            ("Headlamp 900 Lumen", "headlamp,light,rechargeable"),
+            ("Camp Lantern", "lantern,light,camping"),
+            ("Solar Panel 21W", "solar,power"),
+            ("Power Bank 20000mAh", "power bank,battery"),
+            ("Emergency Beacon", "beacon,safety"),
+            ("GPS Handheld", "gps,navigation"),
+            ("Compass Pro", "compass,navigation"),
+            ("Satellite Messenger", "satellite,safety"),
+            ("Bike Light Set", "light,bike"),
+        ],
+    },
+];
+
+const GLOBEX: &[DemoVendor] = &[
+    DemoVendor {
+        slug: "hearth-and-clay",
+        store_name: "Hearth & Clay",
+        legal_entity: "Hearth and Clay LLC",
+        country: "US",
+        description: "Stoneware made by hand in small batches.",
+        products: &[
+            ("Stoneware Dinner Plate", "plate,stoneware,dinnerware"),
+            ("Stoneware Bowl", "bowl,stoneware"),
+            ("Espresso Cup Pair", "cup,espresso"),
+            ("Large Serving Platter", "platter,serving"),
+            ("Ceramic Teapot", "teapot,tea"),
+            ("Pour-Over Coffee Dripper", "coffee,pour over"),
+            ("Salad Bowl", "bowl,salad"),
+            ("Butter Dish", "butter,dish"),
+            ("Mug Set of 4", "mug,coffee,set"),
+            ("Flower Vase", "vase,decor"),
+        ],
+    },
+    DemoVendor {
+        slug: "cast-iron-works",
+        store_name: "Cast Iron Works",
+        legal_entity: "Cast Iron Works Inc.",
+        country: "US",
+        description: "Pans and pots that outlive their cooks.",
+        products: &[
+            ("Cast Iron Skillet 10in", "skillet,cast iron"),
+            ("Cast Iron Skillet 12in", "skillet,cast iron"),
+            ("Dutch Oven 5qt", "dutch oven,cast iron"),
+            ("Grill Pan", "grill pan,cast iron"),
+            ("Carbon Steel Wok", "wok,carbon steel"),
+            ("Cornbread Pan", "baking,cast iron"),
+            ("Pan Scraper Set", "tools,cleaning"),
+            ("Seasoning Oil", "care,seasoning"),
+            ("Chainmail Scrubber", "cleaning,tools"),
+            ("Trivet", "trivet,kitchen"),
+        ],
+    },
+    DemoVendor {
+        slug: "linen-loft",
+        store_name: "Linen Loft",
+        legal_entity: "Linen Loft Co.",
+        country: "CA",
+        description: "Washed linen for the table and the bed.",
+        products: &[
+            ("Linen Tablecloth", "tablecloth,linen"),
+            ("Linen Napkins Set of 4", "napkins,linen"),
+            ("Linen Duvet Cover", "bedding,linen"),
+            ("Linen Pillowcases", "bedding,pillowcase"),
+            ("Linen Apron", "apron,kitchen"),
+            ("Tea Towels Set of 3", "towels,kitchen"),
+            ("Linen Curtains", "curtains,decor"),
+            ("Table Runner", "table runner,decor"),
+            ("Bath Towel", "towel,bath"),
+            ("Throw Blanket", "blanket,throw"),
+        ],
+    },
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum MarketplaceError {
+    #[error("{what} answered {status}: {body}")]
+    Refused {
+        what: String,
+        status: StatusCode,
+        body: String,
+    },
+    #[error("{0} did not become ready in time")]
+    Timeout(String),
+    #[error(transparent)]
+    Seed(#[from] mercato_identity::SeedError),
+    #[error("in-process request: {0}")]
+    Request(String),
+}
+
+/// Calls the gateway in-process as a client on `host` would.
+struct Client {
+    router: Router,
+    host: String,
+}
+
+struct Reply {
+    status: StatusCode,
+    body: Value,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Result<Reply, MarketplaceError> {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("host", &self.host);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => builder
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .map_err(|e| MarketplaceError::Request(e.to_string()))?;
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| MarketplaceError::Request(e.to_string()))?;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 * 1024 * 1024)
+            .await
+            .map_err(|e| MarketplaceError::Request(e.to_string()))?;
+        Ok(Reply {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        })
+    }
+
+    /// Sends until the answer is one of `ok`, waiting out rate limits and services that have
+    /// not yet heard of what an earlier call created (they learn it from events).
+    async fn expect(
+        &self,
+        what: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        ok: &[u16],
+    ) -> Result<Value, MarketplaceError> {
+        let mut last = None;
+        for _ in 0..150 {
+            let reply = self.send(method, path, token, body).await?;
+            if ok.contains(&reply.status.as_u16()) {
+                return Ok(reply.body);
+            }
+            let retry = matches!(reply.status.as_u16(), 404 | 409 | 422 | 429 | 503);
+            last = Some(reply);
+            if !retry {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        match last {
+            Some(reply) => Err(MarketplaceError::Refused {
+                what: what.to_owned(),
+                status: reply.status,
+                body: reply.body.to_string(),
+            }),
+            None => Err(MarketplaceError::Timeout(what.to_owned())),
+        }
+    }
+
+    async fn login(&self, email: &str) -> Result<String, MarketplaceError> {
+        let body = json!({ "email": email, "password": PASSWORD });
+        let reply = self
+            .expect(
+                "sign-in",
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                Some(&body),
+                &[200],
+            )
+            .await?;
+        Ok(reply["access_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+}
+
+/// Seeds both demo shops' marketplaces; returns lines telling what is there.
+pub async fn seed(
+    router: Router,
+    identity: Db,
+    shops: Vec<(TenantId, String, &'static str)>,
+) -> Result<Vec<String>, MarketplaceError> {
+    let mut lines = Vec::new();
+    for (tenant, host, currency) in shops {
+        let vendors = if host.starts_with("acme.") {
+            ACME
+        } else {
+            GLOBEX
+        };
+        let client = Client {
+            router: router.clone(),
+            host: host.clone(),
+        };
+        let listed = client
+            .expect("vendor list", "GET", "/api/v1/vendors", None, None, &[200])
+            .await?;
+        if listed["data"]
+            .as_array()
+            .is_some_and(|a| a.len() >= vendors.len())
+        {
+            continue;
+        }
+        let owner = client.login(&format!("owner@{host}")).await?;
+        for (i, vendor) in vendors.iter().enumerate() {
+            let email = format!("seller{}@{host}", i + 1);
+            mercato_identity::ensure_account(
+                &identity,
+                Realm::Shop(tenant),
+                &email,
+                PASSWORD,
+                AccountRole::Shop(Role::Customer),
+            )
+            .await?;
+            let seller = client.login(&email).await?;
+            let id = onboard(&client, &owner, &seller, vendor, currency).await?;
+            let variants = list_products(&client, &owner, &id, vendor, currency, i).await?;
+            stock(&client, &owner, &id, vendor, &variants).await?;
+            lines.push(format!(
+                "  {host:<18} vendor {:<18} {} products, {} variants in stock; seller {email}",
+                vendor.store_name,
+                vendor.products.len(),
+                variants.len()
+            ));
+        }
+    }
+    Ok(lines)
+}
+
+async fn onboard(
+    client: &Client,
+    owner: &str,
+    seller: &str,
+    vendor: &DemoVendor,
+    currency: &str,
+) -> Result<String, MarketplaceError> {
+    let applied = client
+        .expect(
+            "vendor application",
+            "POST",
+            "/api/v1/vendors",
+            Some(seller),
+            Some(&json!({
+                "store_name": vendor.store_name, "slug": vendor.slug,
+                "legal_entity": vendor.legal_entity, "country": vendor.country,
+                "contact_email": format!("hello@{}.example", vendor.slug),
+                "description": vendor.description,
+            })),
+            &[201],
+        )
+        .await?;
+    let id = applied["id"].as_str().unwrap_or_default().to_owned();
+    let path = format!("/api/v1/vendors/{id}");
+    let act = |action: &'static str| json!({ "action": action });
+    client
+        .expect(
+            "accept",
+            "POST",
+            &format!("{path}/transitions"),
+            Some(owner),
+            Some(&act("accept")),
+            &[200],
+        )
+        .await?;
+    for (code, body) in [
+        (
+            "business_details",
+            json!({ "value": format!("{} — registered company", vendor.legal_entity) }),
+        ),
+        (
+            "tax_id",
+            json!({ "value": format!("{}123456789", vendor.country) }),
+        ),
+        ("terms_accepted", json!({ "accepted": true })),
+    ] {
+        client
+            .expect(
+                code,
+                "PUT",
+                &format!("{path}/checklist/{code}"),
+                Some(seller),
+                Some(&body),
+                &[200, 404],
+            )
+            .await?;
+    }
+    client
+        .expect(
+            "payout account",
+            "PUT",
+            &format!("{path}/payout-account"),
+            Some(seller),
+            Some(&json!({
+                "method": "bank_transfer", "account_holder": vendor.legal_entity,
+                "iban": "DE89370400440532013000", "schedule": "weekly",
+                "minimum_payout": { "amount": 5000, "currency": currency }, "currency": currency,
+            })),
+            &[200],
+        )
+        .await?;
+    // The demo has no document to upload: the merchant accepts that item by hand.
+    client
+        .expect(
+            "document override",
+            "POST",
+            &format!("{path}/checklist/registration_document/override"),
+            Some(owner),
+            Some(&json!({ "reason": "demo data: registration checked by the merchant" })),
+            &[200, 404],
+        )
+        .await?;
+    client
+        .expect(
+            "submit",
+            "POST",
+            &format!("{path}/transitions"),
+            Some(seller),
+            Some(&act("submit")),
+            &[200],
+        )
+        .await?;
+    client
+        .expect(
+            "approve",
+            "POST",
+            &format!("{path}/transitions"),
+            Some(owner),
+            Some(&act("approve")),
+            &[200],
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Lists the vendor's products (one to three variants each) and publishes them; returns
+/// the variant ids.
+async fn list_products(
+    client: &Client,
+    owner: &str,
+    vendor_id: &str,
+    vendor: &DemoVendor,
+    currency: &str,
+    vendor_index: usize,
+) -> Result<Vec<String>, MarketplaceError> {
+    let mut variants = Vec::new();
+    for (n, (title, tags)) in vendor.products.iter().enumerate() {
+        let base = 1_500 + ((n * 37 + vendor_index * 11) % 40) as i64 * 500;
+        let sizes: &[&str] = match n % 3 {
+            0 => &["S", "M", "L"],
+            1 => &["Standard"],
+            _ => &["Small", "Large"],
+        };
+        let body = json!({
+            "vendor_id": vendor_id,
+            "title": title,
+            "description": format!("{title} from {}. {}", vendor.store_name, vendor.description),
+            "tags": tags.split(',').collect::<Vec<_>>(),
+            "option_types": ["size"],
+            "variants": sizes.iter().enumerate().map(|(k, size)| json!({
+                "sku": format!("{}-{:02}-{}", vendor.slug.to_ascii_uppercase(), n + 1, size.to_ascii_uppercase()),
+                "options": { "size": size },
+                "price": { "amount": base + k as i64 * 1_000, "currency": currency },
+            })).collect::<Vec<_>>(),
+        });
+        let created = client
+            .expect(
+                "product",
+                "POST",
+                "/api/v1/catalog/products",
+                Some(owner),
+                Some(&body),
+                &[201],
+            )
+            .await?;
+        let id = created["id"].as_str().unwrap_or_default().to_owned();
+        client
+            .expect(
+                "publish",
+                "POST",
+                &format!("/api/v1/catalog/products/{id}/transitions"),
+                Some(owner),
+                Some(&json!({ "action": "publish" })),
+                &[200],
+            )
+            .await?;
+        variants.extend(
+            created["variants"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v["id"].as_str().map(str::to_owned)),
+        );
+    }
+    Ok(variants)
+}
+
+/// A warehouse for the vendor with every variant in stock.
+async fn stock(
+    client: &Client,
+    owner: &str,
+    vendor_id: &str,
+    vendor: &DemoVendor,
+    variants: &[String],
+) -> Result<(), MarketplaceError> {
+    let warehouse = client
+        .expect(
+            "warehouse",
+            "POST",
+            "/api/v1/warehouses",
+            Some(owner),
+            Some(&json!({
+                "vendor_id": vendor_id, "name": "Main warehouse",
+                "address": { "line1": "1 Depot Road", "postal_code": "10115", "city": "Port", "country": vendor.country },
+            })),
+            &[201],
+        )
+        .await?;
+    let warehouse = warehouse["id"].as_str().unwrap_or_default().to_owned();
+    for (n, variant) in variants.iter().enumerate() {
+        client
+            .expect(
+                "stock",
+                "POST",
+                &format!("/api/v1/warehouses/{warehouse}/adjustments"),
+                Some(owner),
+                Some(&json!({
+                    "variant_id": variant, "delta": 5 + (n % 7) as i64 * 5, "reason": "received",
+                    "note": "demo opening stock",
+                })),
+                &[201],
+            )
+            .await?;
+    }
+    Ok(())
+}

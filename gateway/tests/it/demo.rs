@@ -1,0 +1,94 @@
+//! `mercato serve --demo`: both demo shops become working marketplaces — three approved
+//! vendors each with ten active, stocked products, different in each shop.
+
+use crate::support::{Backend, TestApp};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Polls `probe` until `check` holds; the demo seeds a few hundred API calls per shop, so
+/// this waits longer than the suite's usual `eventually`.
+async fn within<F, Fut>(what: &str, mut probe: F, check: impl Fn(&Value) -> bool) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let value = probe().await;
+        if check(&value) {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: last {value}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn titles(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn the_demo_is_a_working_marketplace(backend: Backend, test: &str) {
+    let Some(app) = TestApp::spawn_demo(backend, test).await else {
+        return;
+    };
+    let mut catalogs = Vec::new();
+    for host in ["acme.localhost", "globex.localhost"] {
+        let vendors = within(
+            "three approved vendors",
+            || async {
+                app.client
+                    .get(host, "/api/v1/vendors", None)
+                    .await
+                    .unwrap()
+                    .body
+            },
+            |v| v["data"].as_array().is_some_and(|a| a.len() == 3),
+        )
+        .await;
+        assert_eq!(vendors["data"].as_array().unwrap().len(), 3);
+        // 30 products, every one in stock once inventory's events have reached the catalog.
+        let products = within(
+            "thirty products in stock",
+            || async {
+                app.client
+                    .get(host, "/api/v1/products?limit=100&in_stock=true", None)
+                    .await
+                    .unwrap()
+                    .body
+            },
+            |p| p["data"].as_array().is_some_and(|a| a.len() == 30),
+        )
+        .await;
+        let first = &products["data"][0];
+        assert!(
+            first["variants"][0]["available"].as_i64().unwrap() > 0,
+            "{first}"
+        );
+        catalogs.push(titles(&products));
+    }
+    assert!(
+        catalogs[0].iter().all(|t| !catalogs[1].contains(t)),
+        "the two shops sell different things"
+    );
+    // The seller accounts can sign in on their own shop.
+    app.login("acme.localhost", "seller1@acme.localhost", "mercato-demo")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_a_working_marketplace_embedded() {
+    the_demo_is_a_working_marketplace(Backend::Embedded, "demo::embedded").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_a_working_marketplace_real() {
+    the_demo_is_a_working_marketplace(Backend::Real, "demo::real").await;
+}

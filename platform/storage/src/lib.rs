@@ -152,6 +152,42 @@ impl Storage {
         }
     }
 
+    /// Bytes one shop stores, over all its vendors and areas: what the plan's storage limit
+    /// counts. It walks the shop's objects (a listing on S3), so call it on uploads, not on
+    /// reads.
+    pub async fn usage(
+        &self,
+        tenant: mercato_tenant_context::TenantId,
+    ) -> Result<u64, StorageError> {
+        let prefix = format!("shops/{tenant}");
+        match &self.0 {
+            Backend::Local(local) => local.usage(prefix).await,
+            Backend::S3(s3) => s3.usage(prefix).await,
+        }
+    }
+
+    /// Refuses an upload of `size` bytes that would take the shop past `limit_mb` megabytes
+    /// (the plan's `storage_mb`): 402 `plan_limit_exceeded`, nothing stored.
+    pub async fn check_quota(
+        &self,
+        tenant: mercato_tenant_context::TenantId,
+        size: usize,
+        limit_mb: u32,
+    ) -> Result<(), Problem> {
+        let used = self
+            .usage(tenant)
+            .await
+            .map_err(StorageError::into_problem)?;
+        let limit = u64::from(limit_mb) * 1024 * 1024;
+        if used.saturating_add(size as u64) > limit {
+            return Err(Problem::limit_exceeded(format!(
+                "the plan allows {limit_mb} MB of files; {} MB are in use",
+                used.div_ceil(1024 * 1024)
+            )));
+        }
+        Ok(())
+    }
+
     /// Stores `bytes` at `key` with `content_type`, replacing any object there. Readers see
     /// the old object or the new one, never a mix.
     pub async fn put(

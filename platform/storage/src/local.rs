@@ -109,6 +109,33 @@ impl LocalStore {
         .await
     }
 
+    /// Bytes stored under `prefix` (a directory relative to the root), sidecars excluded.
+    pub(crate) async fn usage(&self, prefix: String) -> Result<u64, StorageError> {
+        let dir = self.root.join(prefix);
+        blocking(move || {
+            let mut total = 0u64;
+            let mut pending = vec![dir];
+            while let Some(dir) = pending.pop() {
+                let entries = match fs::read_dir(&dir) {
+                    Ok(entries) => entries,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(io_error("list objects", &dir)(e)),
+                };
+                for entry in entries {
+                    let entry = entry.map_err(io_error("list objects", &dir))?;
+                    let meta = entry.metadata().map_err(io_error("list objects", &dir))?;
+                    if meta.is_dir() {
+                        pending.push(entry.path());
+                    } else if !entry.file_name().to_string_lossy().starts_with('.') {
+                        total = total.saturating_add(meta.len());
+                    }
+                }
+            }
+            Ok(total)
+        })
+        .await
+    }
+
     pub(crate) async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
         let (data, sidecar) = (self.data_path(key), self.sidecar_path(key));
         blocking(move || {

@@ -160,6 +160,31 @@ impl S3Store {
         }
     }
 
+    /// Bytes stored under `prefix`, summed over a listing of the objects.
+    pub(crate) async fn usage(&self, prefix: String) -> Result<u64, StorageError> {
+        let mut total = 0u64;
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(format!("{prefix}/"))
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(backend("list objects"))?;
+            for object in page.contents() {
+                total =
+                    total.saturating_add(u64::try_from(object.size().unwrap_or(0)).unwrap_or(0));
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated().unwrap_or(false) => token = Some(next.to_owned()),
+                _ => return Ok(total),
+            }
+        }
+    }
+
     pub(crate) async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
         // S3 answers a delete of a missing key with success too.
         self.client

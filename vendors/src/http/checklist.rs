@@ -84,6 +84,10 @@ pub async fn upload_document(
     // unreferenced object, never a row pointing at nothing.
     state
         .storage
+        .check_quota(ctx.tenant, body.len(), ctx.terms.limits.storage_mb)
+        .await?;
+    state
+        .storage
         .put(&key, body, media.mime())
         .await
         .map_err(|e| e.into_problem())?;

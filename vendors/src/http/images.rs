@@ -83,6 +83,10 @@ pub async fn upload(
     .map_err(Problem::internal)?;
     state
         .storage
+        .check_quota(ctx.tenant, body.len(), ctx.terms.limits.storage_mb)
+        .await?;
+    state
+        .storage
         .put(&key, body, media.mime())
         .await
         .map_err(|e| e.into_problem())?;

@@ -14,7 +14,36 @@ on_every_backend!(
     shops_with_the_same_names_do_not_collide,
     an_invalid_content_type_stores_nothing,
     ensuring_the_bucket_twice_is_harmless,
+    usage_counts_one_shop_and_the_quota_holds,
 );
+
+async fn usage_counts_one_shop_and_the_quota_holds(f: Fixture) {
+    let storage = f.storage().await;
+    let (shop, other) = (TenantId::new(), TenantId::new());
+    assert_eq!(storage.usage(shop).await.unwrap(), 0);
+    let half_mb = vec![7u8; 512 * 1024];
+    for (tenant, owner) in [
+        (shop, Owner::Vendor(VendorId::new())),
+        (shop, Owner::Shop),
+        (other, Owner::Shop),
+    ] {
+        let key = ObjectKey::unique(tenant, owner, "media", Some("pdf")).unwrap();
+        storage
+            .put(&key, half_mb.clone(), "application/pdf")
+            .await
+            .unwrap();
+    }
+    // Both of this shop's objects count, under every vendor; the other shop's do not.
+    assert_eq!(storage.usage(shop).await.unwrap(), 1024 * 1024);
+    assert_eq!(storage.usage(other).await.unwrap(), 512 * 1024);
+    storage.check_quota(shop, 1024 * 1024, 2).await.unwrap();
+    let refused = storage
+        .check_quota(shop, 1024 * 1024 + 1, 2)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.status.as_u16(), 402);
+    assert_eq!(refused.code, "plan_limit_exceeded");
+}
 
 async fn an_object_round_trips_until_deleted(f: Fixture) {
     let storage = f.storage().await;

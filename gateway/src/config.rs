@@ -26,6 +26,9 @@ pub struct Config {
     pub identity: mercato_identity::IdentityConfig,
     /// Object storage: local files under `<data_dir>/objects`, or an S3 bucket.
     pub storage: mercato_storage::StorageConfig,
+    /// Product search: an embedded index under `<data_dir>/search` (one process only), or
+    /// a Meilisearch server.
+    pub search: mercato_search::SearchConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +144,7 @@ impl Default for Config {
             tenants: Default::default(),
             identity: Default::default(),
             storage: Default::default(),
+            search: Default::default(),
         }
     }
 }
@@ -219,6 +223,12 @@ impl Config {
                 message: e.to_string(),
             });
         }
+        if let Err(e) = self.search.validate() {
+            return Err(ConfigProblem::Invalid {
+                key: "search",
+                message: e.to_string(),
+            });
+        }
         if self.tenants.platform_domain.is_empty()
             || self.tenants.platform_domain.contains(['/', ':', ' '])
         {
@@ -280,5 +290,9 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("bus.kind"));
+        let err = Config::load(None, env(&[("MERCATO_SEARCH__KIND", "meilisearch")]))
+            .err()
+            .map(|e| e.to_string());
+        assert!(err.unwrap_or_default().contains("meilisearch.url"));
     }
 }

@@ -65,6 +65,25 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Product search tools, run in this process against the configured databases and index.
+    Search {
+        #[command(subcommand)]
+        command: SearchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SearchCommand {
+    /// Rebuild the search documents of one shop (or of every shop) from the catalog
+    /// database; each shop's documents are swapped at once, never empty in between. With the
+    /// embedded index (search.kind = "embedded") only one process may open it: stop the
+    /// server first, or let merchant staff call POST /api/v1/catalog/search/reindex, which
+    /// runs the same rebuild as a job inside the server.
+    Reindex {
+        /// The shop: its id (shop_…) or slug. Default: every shop.
+        #[arg(long)]
+        shop: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -189,6 +208,9 @@ async fn main() -> ExitCode {
         Command::Import {
             command: ImportCommand::Products { file, shop, vendor },
         } => import_products(&config, &file, &shop, &vendor).await,
+        Command::Search {
+            command: SearchCommand::Reindex { shop },
+        } => reindex_search(&config, shop.as_deref()).await,
         Command::Migrate => {
             let services = mercato_gateway::routes::SERVICES
                 .iter()
@@ -268,4 +290,45 @@ async fn import_products(
     mercato_catalog::import::cli::import_file(&catalog, found.tenant, vendor, limit, file)
         .await
         .map(|_| ())
+}
+
+/// `mercato search reindex`: every shop's (or one shop's) documents rebuilt from catalog.
+async fn reindex_search(config: &Config, shop: Option<&str>) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use mercato_tenants::repo::shops;
+    let tenants = open_db(config, "tenants").await?;
+    let tx = tenants.platform_read("choose the shops to reindex").await?;
+    let mut chosen = Vec::new();
+    match shop {
+        Some(shop) => {
+            let found = match shop.parse::<mercato_tenant_context::TenantId>() {
+                Ok(id) => shops::find(&tx, id).await?,
+                Err(_) => shops::find_by_slug(&tx, shop).await?,
+            }
+            .with_context(|| format!("no shop {shop:?} (give its id or slug)"))?;
+            chosen.push(found.tenant);
+        }
+        None => loop {
+            let page = shops::list(&tx, None, chosen.last().copied(), 500).await?;
+            if page.is_empty() {
+                break;
+            }
+            chosen.extend(page.iter().map(|s| s.tenant));
+        },
+    }
+    drop(tx);
+    let catalog = open_db(config, "catalog").await?;
+    mercato_catalog::migrate(&catalog).await?;
+    let index = mercato_search::open(&config.search, &config.data_dir).context(
+        "cannot open the search index (an embedded index is locked while the server runs)",
+    )?;
+    index.prepare().await?;
+    for tenant in chosen {
+        let count = mercato_catalog::search::reindex_shop(&catalog, index.as_ref(), tenant)
+            .await
+            .with_context(|| format!("reindexing shop {tenant}"))?;
+        eprintln!("{tenant}: {count} products searchable");
+    }
+    index.commit().await?;
+    Ok(())
 }

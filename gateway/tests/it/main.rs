@@ -31,6 +31,8 @@ mod password_reset;
 #[cfg(test)]
 mod rls;
 #[cfg(test)]
+mod search;
+#[cfg(test)]
 mod shops;
 #[cfg(test)]
 mod staff;

@@ -3,7 +3,8 @@
 //!
 //! - `product.changed`: a full snapshot of a product ([`ProductChanged`]) whenever the
 //!   product, its variants, or its visibility to shoppers changes (a vendor's approval or
-//!   suspension included), and once more with `deleted: true` when it is deleted. Inventory
+//!   suspension included; its stock flipping between in stock and sold out, as the stock
+//!   mirror learns it), and once more with `deleted: true` when it is deleted. Inventory
 //!   learns from it which variants are whose; search indexes it.
 //! - `product.approved`, `product.rejected`: the merchant's moderation decisions
 //!   ([`ProductModerated`]).
@@ -209,6 +210,7 @@ struct StockChanged {
 
 pub struct StockMirror {
     pub db: Db,
+    pub outbox: Arc<tokio::sync::Notify>,
 }
 
 #[async_trait]
@@ -219,7 +221,15 @@ impl Handler for StockMirror {
         if !mercato_events::mark_processed(&*tx, STOCK, event).await? {
             return Ok(());
         }
-        repo::stock::record(
+        // Whether the product could be bought before this report, to tell when it flips.
+        let variants: Vec<VariantId> = repo::variants::of_products(&tx, &[payload.product_id])
+            .await?
+            .iter()
+            .map(|v| v.id)
+            .collect();
+        let mut levels = repo::stock::available(&tx, &variants).await?;
+        let was_in_stock = levels.values().any(|available| *available > 0);
+        let applied = repo::stock::record(
             &tx,
             &repo::stock::StockLevel {
                 variant: payload.variant_id,
@@ -232,7 +242,19 @@ impl Handler for StockMirror {
             },
         )
         .await?;
+        if applied && variants.contains(&payload.variant_id) {
+            levels.insert(payload.variant_id, payload.available.max(0));
+        }
+        // In stock ↔ sold out is what shoppers see (and search filters on): say so. The
+        // snapshot goes out after this commit, so its consumers read the new level.
+        let flipped = applied && was_in_stock != levels.values().any(|available| *available > 0);
+        if flipped {
+            publish_changed(&tx, &[payload.product_id]).await?;
+        }
         tx.commit().await?;
+        if flipped {
+            self.outbox.notify_one();
+        }
         Ok(())
     }
 }

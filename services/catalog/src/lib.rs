@@ -8,12 +8,19 @@
 //! visibility change), `product.approved` and `product.rejected` (see `events`). It consumes
 //! `vendor.*` into a vendors mirror (who may list; a suspended vendor's products vanish at
 //! once) and `stock.changed` into a stock mirror (`available`, `in_stock`).
+//!
+//! It keeps the shop's product search index (`mercato-search`) in step with its rows: a
+//! durable consumer of its own `product.changed` (re-published when the stock mirror sees a
+//! product flip between in stock and sold out) upserts or deletes each product's document
+//! (see `search`), and it answers `GET /api/v1/search` and
+//! `GET /api/v1/search/suggest` from that index.
 
 pub mod domain;
 pub mod events;
 pub mod http;
 pub mod import;
 pub mod repo;
+pub mod search;
 
 use axum::Router;
 use mercato_db::Db;
@@ -29,6 +36,8 @@ pub struct CatalogState {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Product media, under the shop's and vendor's prefix.
     pub storage: mercato_storage::Storage,
+    /// The product search index shared by all shops (every read names the shop).
+    pub search: Arc<dyn mercato_search::SearchIndex>,
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
@@ -55,6 +64,15 @@ pub fn subscriptions(state: &CatalogState) -> Vec<Subscription> {
             patterns: events::STOCK_PATTERNS,
             handler: Arc::new(events::StockMirror {
                 db: state.db.clone(),
+                outbox: state.outbox.clone(),
+            }),
+        },
+        Subscription {
+            consumer: search::INDEXER,
+            patterns: search::INDEXER_PATTERNS,
+            handler: Arc::new(search::SearchIndexer {
+                db: state.db.clone(),
+                search: state.search.clone(),
             }),
         },
     ]
@@ -65,7 +83,10 @@ pub fn workers(
     state: &CatalogState,
     shutdown: CancellationToken,
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
-    vec![Box::pin(import::worker(state).run(shutdown))]
+    vec![
+        Box::pin(import::worker(state).run(shutdown.clone())),
+        Box::pin(search::reindex_worker(state).run(shutdown)),
+    ]
 }
 
 #[derive(utoipa::OpenApi)]
@@ -100,10 +121,14 @@ pub fn workers(
         http::imports::start,
         http::imports::show,
         http::imports::export,
+        http::search::search,
+        http::search::suggest,
+        http::search::reindex,
     ),
     tags((name = "products", description = "The shop's products on sale, for shoppers, on the shop's domain"),
          (name = "catalog", description = "Managing listings: products, variants, images, moderation, CSV import and export (vendor staff and merchant staff)"),
          (name = "categories", description = "The shop's category tree"),
-         (name = "attributes", description = "The shop's typed product attributes"))
+         (name = "attributes", description = "The shop's typed product attributes"),
+         (name = "search", description = "Product search on the shop's domain: full text with typos, filters, facets, autocomplete"))
 )]
 pub struct ApiDoc;

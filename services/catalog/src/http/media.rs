@@ -67,6 +67,10 @@ pub async fn upload(
     // unreferenced object, never a row pointing at nothing.
     state
         .storage
+        .check_quota(ctx.tenant, body.len(), ctx.terms.limits.storage_mb)
+        .await?;
+    state
+        .storage
         .put(&key, body, media.mime())
         .await
         .map_err(|e| e.into_problem())?;

@@ -10,6 +10,7 @@ pub mod media;
 pub mod out;
 pub mod products;
 pub mod public;
+pub mod search;
 pub mod settings;
 pub mod variants;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<CatalogState> {
         .merge(attributes::router())
         .merge(settings::router())
         .merge(imports::router())
+        .merge(search::router())
 }
 
 /// Who did it, for events and import records: `usr_…` or `key_…`.

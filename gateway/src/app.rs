@@ -121,6 +121,26 @@ async fn connect(config: &Config, service: &'static str) -> Result<Db, StartErro
         .map_err(|source| StartError::Connect { service, source })
 }
 
+fn migrate_error(service: &'static str) -> impl FnOnce(sea_orm::DbErr) -> StartError {
+    move |source| StartError::Migrate { service, source }
+}
+
+/// Subscribes a service's durable consumers (before any relay runs; see `start`).
+async fn subscribe_all(
+    bus: &dyn Bus,
+    subscriptions: Vec<mercato_events::Subscription>,
+) -> Result<(), StartError> {
+    for subscription in subscriptions {
+        bus.subscribe(
+            subscription.consumer,
+            subscription.patterns,
+            subscription.handler,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn bus(config: &Config) -> Result<Arc<dyn Bus>, StartError> {
     Ok(match config.bus.kind {
         BusKind::InProcess => Arc::new(InProcessBus::new()),
@@ -197,10 +217,7 @@ pub async fn start(
         let db = connect(config, "tenants").await?;
         mercato_tenants::migrate(&db)
             .await
-            .map_err(|source| StartError::Migrate {
-                service: "tenants",
-                source,
-            })?;
+            .map_err(migrate_error("tenants"))?;
         let relay = Relay::new(db.clone(), bus.clone());
         let state = TenantsState {
             db: db.clone(),
@@ -217,10 +234,7 @@ pub async fn start(
         let db = connect(config, "identity").await?;
         mercato_identity::migrate(&db)
             .await
-            .map_err(|source| StartError::Migrate {
-                service: "identity",
-                source,
-            })?;
+            .map_err(migrate_error("identity"))?;
         let relay = Relay::new(db.clone(), bus.clone());
         let mut identity = config.identity.clone();
         if identity.mail_dir.as_os_str().is_empty() {
@@ -229,18 +243,7 @@ pub async fn start(
         let mailer = Arc::new(FileMailer::new(identity.mail_dir.clone()));
         let state =
             IdentityState::new(db.clone(), keys.clone(), identity, relay.notifier(), mailer)?;
-        bus.subscribe(
-            mercato_identity::events::OWNER_INVITES,
-            mercato_identity::events::OWNER_INVITES_PATTERNS,
-            mercato_identity::owner_invites(&state),
-        )
-        .await?;
-        bus.subscribe(
-            mercato_identity::events::VENDOR_MEMBERS,
-            mercato_identity::events::VENDOR_MEMBERS_PATTERNS,
-            mercato_identity::vendor_members(&state),
-        )
-        .await?;
+        subscribe_all(bus.as_ref(), mercato_identity::subscriptions(&state)).await?;
         background.push(Box::pin(relay.run(shutdown.clone())));
         background.push(Box::pin(
             mercato_identity::mail_worker(&state).run(shutdown.clone()),
@@ -252,10 +255,7 @@ pub async fn start(
         let db = connect(config, "vendors").await?;
         mercato_vendors::migrate(&db)
             .await
-            .map_err(|source| StartError::Migrate {
-                service: "vendors",
-                source,
-            })?;
+            .map_err(migrate_error("vendors"))?;
         let relay = Relay::new(db.clone(), bus.clone());
         let state = mercato_vendors::VendorsState {
             db: db.clone(),
@@ -270,10 +270,7 @@ pub async fn start(
         let db = connect(config, "catalog").await?;
         mercato_catalog::migrate(&db)
             .await
-            .map_err(|source| StartError::Migrate {
-                service: "catalog",
-                source,
-            })?;
+            .map_err(migrate_error("catalog"))?;
         let relay = Relay::new(db.clone(), bus.clone());
         // Only the process that runs catalog opens the index (an embedded one is locked to it).
         let search = mercato_search::open(&config.search, &config.data_dir)?;
@@ -284,14 +281,7 @@ pub async fn start(
             storage: storage.clone(),
             search,
         };
-        for subscription in mercato_catalog::subscriptions(&state) {
-            bus.subscribe(
-                subscription.consumer,
-                subscription.patterns,
-                subscription.handler,
-            )
-            .await?;
-        }
+        subscribe_all(bus.as_ref(), mercato_catalog::subscriptions(&state)).await?;
         background.push(Box::pin(relay.run(shutdown.clone())));
         background.extend(mercato_catalog::workers(&state, shutdown.clone()));
         routers.insert("catalog", mercato_catalog::router(state));
@@ -301,23 +291,13 @@ pub async fn start(
         let db = connect(config, "inventory").await?;
         mercato_inventory::migrate(&db)
             .await
-            .map_err(|source| StartError::Migrate {
-                service: "inventory",
-                source,
-            })?;
+            .map_err(migrate_error("inventory"))?;
         let relay = Relay::new(db.clone(), bus.clone());
         let state = mercato_inventory::InventoryState {
             db: db.clone(),
             outbox: relay.notifier(),
         };
-        for subscription in mercato_inventory::subscriptions(&state) {
-            bus.subscribe(
-                subscription.consumer,
-                subscription.patterns,
-                subscription.handler,
-            )
-            .await?;
-        }
+        subscribe_all(bus.as_ref(), mercato_inventory::subscriptions(&state)).await?;
         background.push(Box::pin(relay.run(shutdown.clone())));
         background.extend(mercato_inventory::workers(&state, shutdown.clone()));
         routers.insert("inventory", mercato_inventory::router(state));

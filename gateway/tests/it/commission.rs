@@ -3,7 +3,7 @@
 //! vendors store where they are paid, which completes their checklist item.
 
 use crate::on_all_backends;
-use crate::support::{Backend, Shop, TestApp};
+use crate::support::{Backend, Shop, TestApp, error_fields, ids};
 use mercato_tenant_context::{CategoryId, VendorId};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
@@ -66,28 +66,6 @@ async fn quoted(app: &TestApp, shop: &Shop, query: &str) -> (i64, Value, Value) 
         reply.body["rule"]["id"].clone(),
         reply.body["level"].clone(),
     )
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list["data"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn error_fields(reply: &Reply) -> Vec<String> {
-    reply.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn the_most_specific_rule_decides(backend: Backend, test: &str) {

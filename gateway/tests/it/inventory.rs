@@ -8,9 +8,8 @@
 mod sales;
 
 use crate::on_all_backends;
-use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use crate::support::{Backend, PASSWORD, Shop, TestApp, error_fields, eventually, ids};
 use mercato_tenant_context::VariantId;
-use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
 /// A shopper of `shop` applies to sell and signs in again once their token carries the
@@ -58,28 +57,6 @@ pub fn warehouse(vendor: &str, name: &str) -> Value {
             "line1": "Am Sandtorkai 5", "postal_code": "20457", "city": "Hamburg", "country": "DE"
         }
     })
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list["data"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn fields(reply: &Reply) -> Vec<String> {
-    reply.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e["field"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &str) {
@@ -160,7 +137,7 @@ async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &
         .await
         .unwrap();
     assert_eq!(unknown.status, 422, "{}", unknown.text);
-    assert_eq!(fields(&unknown), ["/variant_id"]);
+    assert_eq!(error_fields(&unknown), ["/variant_id"]);
 
     // The merchant sees every vendor's warehouses and may set one up for a vendor, once
     // inventory has heard of it (from `vendor.applied`).
@@ -224,7 +201,7 @@ async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &
         .await
         .unwrap();
     assert_eq!(reservation.status, 422, "{}", reservation.text);
-    assert_eq!(fields(&reservation), ["/lines/0/variant_id"]);
+    assert_eq!(error_fields(&reservation), ["/lines/0/variant_id"]);
     let none = app
         .client
         .get(host, "/api/v1/reservations", Some(&shopper))
@@ -378,7 +355,10 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
         .await
         .unwrap();
     assert_eq!(bad.status, 422, "{}", bad.text);
-    assert_eq!(fields(&bad), ["/name", "/address/city", "/address/country"]);
+    assert_eq!(
+        error_fields(&bad),
+        ["/name", "/address/city", "/address/country"]
+    );
     let malformed = app
         .client
         .send_raw(
@@ -423,7 +403,7 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
             .unwrap();
         assert_eq!(reply.status, 422, "{body}: {}", reply.text);
         assert!(
-            fields(&reply).contains(&field.to_owned()),
+            error_fields(&reply).contains(&field.to_owned()),
             "{body}: {}",
             reply.text
         );

@@ -512,3 +512,27 @@ impl TestApp {
         (vendor, email, seller)
     }
 }
+
+/// The `id`s of a list response's `data`.
+pub fn ids(list: &Value) -> Vec<String> {
+    list["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The field paths a problem response names.
+pub fn error_fields(reply: &mercato_testkit::Reply) -> Vec<String> {
+    reply.body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -2,7 +2,7 @@
 //! appears among the shop's vendors, and vanishes when suspended. Every move is recorded.
 
 use crate::on_all_backends;
-use crate::support::{Backend, TestApp, eventually};
+use crate::support::{Backend, TestApp, eventually, ids};
 use serde_json::{Value, json};
 
 fn application(name: &str) -> Value {
@@ -23,17 +23,6 @@ fn tamper_signature(url: &str) -> String {
     let digit = &url[start..=start];
     let other = if digit == "0" { "1" } else { "0" };
     format!("{}{other}{}", &url[..start], &url[start + 1..])
-}
-
-fn ids(list: &Value) -> Vec<String> {
-    list["data"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v["id"].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn a_vendor_applies_onboards_and_sells(backend: Backend, test: &str) {

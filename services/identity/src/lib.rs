@@ -101,6 +101,22 @@ pub fn vendor_members(state: &IdentityState) -> Arc<dyn Handler> {
     Arc::new(events::VendorMembers(state.clone()))
 }
 
+/// The events identity consumes: new shops' owners and new vendors' owners.
+pub fn subscriptions(state: &IdentityState) -> Vec<mercato_events::Subscription> {
+    vec![
+        mercato_events::Subscription {
+            consumer: events::OWNER_INVITES,
+            patterns: events::OWNER_INVITES_PATTERNS,
+            handler: owner_invites(state),
+        },
+        mercato_events::Subscription {
+            consumer: events::VENDOR_MEMBERS,
+            patterns: events::VENDOR_MEMBERS_PATTERNS,
+            handler: vendor_members(state),
+        },
+    ]
+}
+
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
     mercato_db::migrate(db, "identity", repo::MIGRATIONS).await
 }

@@ -33,14 +33,22 @@ async fn every_tenant_table_is_walled_by_rls() {
 
     let tenants = app.tenants_db.schema().expect("a PostgreSQL schema");
     let identity = app.identity_db.schema().expect("a PostgreSQL schema");
+    // Every service's schema of this app: they share the app's prefix.
+    let prefix = tenants.strip_suffix("tenants").expect("a prefixed schema");
+    let schema = |service: &str| format!("{prefix}{service}");
+    // Schema names are the app's own (lowercase letters, digits, underscores): safe to inline.
+    let schemas = ["tenants", "identity", "vendors", "catalog", "inventory"]
+        .map(|service| format!("'{}'", schema(service)))
+        .join(", ");
     let tables = conn
-        .query_all_raw(Statement::from_sql_and_values(
+        .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' \
-             WHERE c.relkind = 'r' AND n.nspname IN ($1, $2)",
-            [tenants.into(), identity.into()],
+            format!(
+                "SELECT n.nspname, c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' \
+                 WHERE c.relkind = 'r' AND n.nspname IN ({schemas})"
+            ),
         ))
         .await
         .unwrap();
@@ -61,6 +69,14 @@ async fn every_tenant_table_is_walled_by_rls() {
         format!("{tenants}.jobs"),
         format!("{identity}.users"),
         format!("{identity}.refresh_tokens"),
+        format!("{identity}.vendor_members"),
+        format!("{}.vendors", schema("vendors")),
+        format!("{}.vendor_history", schema("vendors")),
+        format!("{}.commission_rules", schema("vendors")),
+        format!("{}.products", schema("catalog")),
+        format!("{}.variants", schema("catalog")),
+        format!("{}.warehouses", schema("inventory")),
+        format!("{}.reservations", schema("inventory")),
     ];
     for expected in &expected {
         assert!(

@@ -46,6 +46,9 @@ pub enum MovementError {
     /// Some lines cannot be covered; nothing was reserved (409).
     #[error("not enough stock for {} line(s)", .0.len())]
     Short(Vec<Shortage>),
+    /// The vendors of these lines are suspended or rejected: they sell nothing (409).
+    #[error("the vendor of {} line(s) is not selling", .0.len())]
+    NotSelling(Vec<FieldError>),
     /// The reservation is past the point where this is possible (409).
     #[error("the reservation is {}", .0.code())]
     Ended(Status),
@@ -179,6 +182,24 @@ pub async fn reserve(
         .collect();
     if !unknown.is_empty() {
         return Err(MovementError::Invalid(unknown));
+    }
+    let mut not_selling = Vec::new();
+    for (i, line) in request.lines.iter().enumerate() {
+        let vendor = variants
+            .iter()
+            .find(|v| v.id == line.variant)
+            .map(|v| v.vendor);
+        if let Some(vendor) = vendor
+            && repo::mirror::vendor_blocked(tx, vendor).await?
+        {
+            not_selling.push(FieldError::new(
+                format!("/lines/{i}/variant_id"),
+                "its vendor is suspended and sells nothing",
+            ));
+        }
+    }
+    if !not_selling.is_empty() {
+        return Err(MovementError::NotSelling(not_selling));
     }
     let stock = repo::stock::candidates(tx, &ids).await?;
     let allocations =

@@ -71,6 +71,14 @@ pub fn movement_problem(error: MovementError) -> Problem {
     match error {
         MovementError::Db(e) => Problem::from(e),
         MovementError::Invalid(errors) => Problem::validation(errors),
+        MovementError::NotSelling(errors) => {
+            let mut problem = Problem::conflict(
+                "vendor_not_selling",
+                "a vendor of these lines is suspended; nothing was reserved",
+            );
+            problem.errors = errors;
+            problem
+        }
         MovementError::Stock(e @ StockError::BelowZero { .. }) => {
             Problem::conflict("stock_below_zero", e.to_string())
         }

@@ -161,7 +161,7 @@ fn is_shopper(ctx: &TenantContext) -> bool {
     params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key and body get the first answer and reserve nothing more")),
     responses((status = 201, description = "reserved; a retry with the same key or reference gets the same answer again, with `Idempotent-Replayed: true`", body = ReservationOut),
         (status = 401),
-        (status = 409, description = "not enough stock for the lines named in `errors`; nothing was reserved"),
+        (status = 409, description = "`insufficient_stock` for the lines named in `errors`, or `vendor_not_selling` (a suspended vendor's lines); nothing was reserved"),
         (status = 422, description = "bad input: quantities, unknown variants, a TTL over an hour, a reused key"),
         (status = 503, description = "too busy; retry after the `Retry-After` seconds")))]
 pub async fn create(

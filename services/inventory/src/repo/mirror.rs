@@ -69,6 +69,17 @@ pub async fn vendor_exists(tx: &TenantTx, id: VendorId) -> Result<bool, DbErr> {
     )
 }
 
+/// Whether the mirror knows `id` as stopped from selling (suspended or rejected). A vendor
+/// the mirror has not heard of yet is not blocked: its events may still be on their way.
+pub async fn vendor_blocked(tx: &TenantTx, id: VendorId) -> Result<bool, DbErr> {
+    Ok(
+        vendor::Entity::find_by_id((tx.tenant().as_uuid(), id.as_uuid()))
+            .one(&**tx)
+            .await?
+            .is_some_and(|v| v.status == "suspended" || v.status == "rejected"),
+    )
+}
+
 /// What catalog says a variant is, as of `at`.
 pub struct CatalogVariant<'a> {
     pub id: VariantId,

@@ -12,6 +12,33 @@ pub fn lines(items: &[(VariantId, i64)]) -> Value {
     })
 }
 
+async fn a_suspended_vendors_stock_is_not_reserved(service: Service) {
+    let shop = TenantId::new();
+    let vendor = VendorId::new();
+    let (_, variants) = service.product(shop, vendor, 1).await;
+    let staff = Caller::vendor_staff(shop, vendor, VendorRole::Staff);
+    let warehouse = service.warehouse(&staff, vendor, "Main").await;
+    service.receive(&staff, &warehouse, variants[0], 5).await;
+    let shopper = Caller::shopper(shop);
+    service
+        .vendor_event(shop, "vendor.suspended", vendor, "suspended")
+        .await;
+    let refused = service
+        .post(&shopper, "/api/v1/reservations", lines(&[(variants[0], 1)]))
+        .await;
+    assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert_eq!(refused.str("code"), "vendor_not_selling");
+    assert_eq!(refused.body["errors"][0]["field"], "/lines/0/variant_id");
+    assert_eq!(service.totals(shop, variants[0]).await, (5, 0, 5));
+    service
+        .vendor_event(shop, "vendor.reinstated", vendor, "approved")
+        .await;
+    let reserved = service
+        .post(&shopper, "/api/v1/reservations", lines(&[(variants[0], 1)]))
+        .await;
+    assert_eq!(reserved.status, 201, "{:?}", reserved.body);
+}
+
 async fn reserve_commit_and_release(service: Service) {
     let shop = TenantId::new();
     let vendor = VendorId::new();
@@ -512,6 +539,7 @@ async fn reservations_stay_with_their_shopper_and_shop(service: Service) {
 }
 
 on_every_backend!(
+    a_suspended_vendors_stock_is_not_reserved,
     reserve_commit_and_release,
     all_or_nothing,
     retries_with_a_key_reserve_once,

@@ -10,24 +10,8 @@ use serde_json::{Value, json};
 
 /// A vendor applied for by a new shopper of `shop`: (vendor id, the shopper's token).
 async fn vendor(app: &TestApp, shop: &Shop, name: &str) -> (String, String) {
-    let (_, seller) = app.customer(shop).await;
-    let applied = app
-        .client
-        .post(
-            &shop.host,
-            "/api/v1/vendors",
-            Some(&seller),
-            &json!({
-                "store_name": name,
-                "legal_entity": format!("{name} GmbH"),
-                "country": "DE",
-                "contact_email": "sales@example.test",
-            }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(applied.status, 201, "{}", applied.text);
-    (applied.str("id"), seller)
+    let (vendor, _, seller) = app.applied_vendor(shop, name).await;
+    (vendor, seller)
 }
 
 async fn add_rule(app: &TestApp, shop: &Shop, body: Value) -> String {

@@ -8,46 +8,9 @@
 mod sales;
 
 use crate::on_all_backends;
-use crate::support::{Backend, PASSWORD, Shop, TestApp, error_fields, eventually, ids};
+use crate::support::{Backend, TestApp, error_fields, eventually, ids};
 use mercato_tenant_context::VariantId;
 use serde_json::{Value, json};
-
-/// A shopper of `shop` applies to sell and signs in again once their token carries the
-/// vendor membership: (vendor id, the vendor owner's token).
-async fn vendor_owner(app: &TestApp, shop: &Shop, name: &str) -> (String, String) {
-    let (email, seller) = app.customer(shop).await;
-    let applied = app
-        .client
-        .post(
-            &shop.host,
-            "/api/v1/vendors",
-            Some(&seller),
-            &json!({
-                "store_name": name,
-                "legal_entity": format!("{name} GmbH"),
-                "country": "DE",
-                "contact_email": "sales@example.test",
-            }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(applied.status, 201, "{}", applied.text);
-    let vendor = applied.str("id");
-    eventually(
-        "the owner membership",
-        || async {
-            let me = app
-                .client
-                .get(&shop.host, "/api/v1/auth/me", Some(&seller))
-                .await;
-            me.unwrap().body
-        },
-        |me| me["vendors"][0]["vendor"] == vendor.as_str(),
-    )
-    .await;
-    let token = app.login(&shop.host, &email, PASSWORD).await;
-    (vendor, token)
-}
 
 pub fn warehouse(vendor: &str, name: &str) -> Value {
     json!({
@@ -66,7 +29,7 @@ async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &
     let admin = app.admin_token().await;
     let shop = app.shop(&admin, "growth").await;
     let host = shop.host.as_str();
-    let (vendor, owner) = vendor_owner(&app, &shop, "Nordic Tea").await;
+    let (vendor, owner) = app.vendor_with_owner(&shop, "Nordic Tea").await;
 
     let created = app
         .client
@@ -219,9 +182,9 @@ async fn warehouses_stay_with_their_vendor_and_shop(backend: Backend, test: &str
     let admin = app.admin_token().await;
     let shop_a = app.shop(&admin, "growth").await;
     let shop_b = app.shop(&admin, "growth").await;
-    let (vendor_a, owner_a) = vendor_owner(&app, &shop_a, "Alpine Honey").await;
-    let (_, rival_a) = vendor_owner(&app, &shop_a, "Baltic Amber").await;
-    let (_, owner_b) = vendor_owner(&app, &shop_b, "Celtic Wool").await;
+    let (vendor_a, owner_a) = app.vendor_with_owner(&shop_a, "Alpine Honey").await;
+    let (_, rival_a) = app.vendor_with_owner(&shop_a, "Baltic Amber").await;
+    let (_, owner_b) = app.vendor_with_owner(&shop_b, "Celtic Wool").await;
     let (_, shopper_a) = app.customer(&shop_a).await;
     let created = app
         .client
@@ -340,7 +303,7 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
     let admin = app.admin_token().await;
     let shop = app.shop(&admin, "growth").await;
     let host = shop.host.as_str();
-    let (vendor, owner) = vendor_owner(&app, &shop, "Danube Soap").await;
+    let (vendor, owner) = app.vendor_with_owner(&shop, "Danube Soap").await;
     let bad = app
         .client
         .post(

@@ -536,3 +536,53 @@ pub fn error_fields(reply: &mercato_testkit::Reply) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A vendor application body for a store called `name`.
+pub fn application(name: &str) -> Value {
+    json!({
+        "store_name": name,
+        "legal_entity": format!("{name} GmbH"),
+        "country": "DE",
+        "contact_email": "sales@example.test",
+    })
+}
+
+impl TestApp {
+    /// A vendor applied for by a new customer of `shop`: (vendor id, email, token). The token
+    /// predates the owner membership (the vendors service knows the owner from its row).
+    pub async fn applied_vendor(&self, shop: &Shop, name: &str) -> (String, String, String) {
+        let (email, seller) = self.customer(shop).await;
+        let applied = self
+            .client
+            .post(
+                &shop.host,
+                "/api/v1/vendors",
+                Some(&seller),
+                &application(name),
+            )
+            .await
+            .expect("apply");
+        assert_eq!(applied.status, 201, "{}", applied.text);
+        (applied.str("id"), email, seller)
+    }
+
+    /// Like `applied_vendor`, once identity has recorded the applicant as the vendor's owner;
+    /// returns a fresh token that carries the membership: (vendor id, token).
+    pub async fn vendor_with_owner(&self, shop: &Shop, name: &str) -> (String, String) {
+        let (vendor, email, seller) = self.applied_vendor(shop, name).await;
+        eventually(
+            "the owner membership",
+            || async {
+                self.client
+                    .get(&shop.host, "/api/v1/auth/me", Some(&seller))
+                    .await
+                    .expect("me")
+                    .body
+            },
+            |me| me["vendors"][0]["vendor"] == vendor.as_str(),
+        )
+        .await;
+        let token = self.login(&shop.host, &email, PASSWORD).await;
+        (vendor, token)
+    }
+}

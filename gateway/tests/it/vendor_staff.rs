@@ -3,42 +3,9 @@
 
 use crate::on_all_backends;
 use crate::staff::nth_mail;
-use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use crate::support::{Backend, PASSWORD, Shop, TestApp};
 use mercato_testkit::unique;
 use serde_json::json;
-
-/// A vendor applied for by a new customer, once identity has recorded them as its owner.
-async fn vendor_with_owner(app: &TestApp, shop: &Shop, name: &str) -> (String, String) {
-    let (_, owner) = app.customer(shop).await;
-    let applied = app
-        .client
-        .post(
-            &shop.host,
-            "/api/v1/vendors",
-            Some(&owner),
-            &json!({
-                "store_name": name, "legal_entity": format!("{name} Ltd"), "country": "GB",
-                "contact_email": "team@example.test",
-            }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(applied.status, 201, "{}", applied.text);
-    let vendor = applied.str("id");
-    eventually(
-        "the owner membership",
-        || async {
-            app.client
-                .get(&shop.host, "/api/v1/auth/me", Some(&owner))
-                .await
-                .unwrap()
-                .body
-        },
-        |me| me["vendors"][0]["vendor"] == vendor.as_str(),
-    )
-    .await;
-    (vendor, owner)
-}
 
 async fn invite(
     app: &TestApp,
@@ -85,8 +52,8 @@ async fn a_vendor_builds_its_team(backend: Backend, test: &str) {
     };
     let admin = app.admin_token().await;
     let shop = app.shop(&admin, "growth").await;
-    let (vendor, owner) = vendor_with_owner(&app, &shop, "Fjord Knits").await;
-    let (other_vendor, _) = vendor_with_owner(&app, &shop, "Other Wool").await;
+    let (vendor, owner) = app.vendor_with_owner(&shop, "Fjord Knits").await;
+    let (other_vendor, _) = app.vendor_with_owner(&shop, "Other Wool").await;
     let manager_email = format!("{}@example.test", unique("manager-"));
     let staff_email = format!("{}@example.test", unique("staff-"));
 
@@ -233,8 +200,8 @@ async fn vendor_staff_stay_in_their_shop(backend: Backend, test: &str) {
     let admin = app.admin_token().await;
     let shop_a = app.shop(&admin, "growth").await;
     let shop_b = app.shop(&admin, "growth").await;
-    let (vendor_a, owner_a) = vendor_with_owner(&app, &shop_a, "Alpha Goods").await;
-    let (vendor_b, owner_b) = vendor_with_owner(&app, &shop_b, "Beta Goods").await;
+    let (vendor_a, owner_a) = app.vendor_with_owner(&shop_a, "Alpha Goods").await;
+    let (vendor_b, owner_b) = app.vendor_with_owner(&shop_b, "Beta Goods").await;
     let email = format!("{}@example.test", unique("x-"));
     // Shop B's vendor, or shop B's owner token, used on shop A: nothing there.
     assert_eq!(

@@ -2,17 +2,8 @@
 //! appears among the shop's vendors, and vanishes when suspended. Every move is recorded.
 
 use crate::on_all_backends;
-use crate::support::{Backend, TestApp, eventually, ids};
-use serde_json::{Value, json};
-
-fn application(name: &str) -> Value {
-    json!({
-        "store_name": name,
-        "legal_entity": format!("{name} GmbH"),
-        "country": "DE",
-        "contact_email": "sales@example.test",
-    })
-}
+use crate::support::{Backend, TestApp, application, eventually, ids};
+use serde_json::json;
 
 /// The link with one hex digit of its signature changed (S3 `X-Amz-Signature` or local `sig`).
 fn tamper_signature(url: &str) -> String {

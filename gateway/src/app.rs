@@ -263,6 +263,7 @@ pub async fn start(
             storage: storage.clone(),
         };
         background.push(Box::pin(relay.run(shutdown.clone())));
+        subscribe_all(bus.as_ref(), mercato_vendors::subscriptions(&state)).await?;
         routers.insert("vendors", mercato_vendors::router(state));
         vendors_db = Some(db);
     }

@@ -3,6 +3,9 @@
 //! `vendor.approved`, `vendor.rejected`, `vendor.suspended`, `vendor.reinstated` (the
 //! lifecycle), `vendor.updated` (profile or holiday), `vendor.checklist_overridden`,
 //! `commission_rule.created`, `commission_rule.deleted`, `payout_account.updated`.
+//!
+//! It consumes identity's `vendor_staff.removed` as [`STAFF_REMOVALS`]: when the applicant is
+//! removed from their vendor, the vendor stops treating them as its owner.
 
 use crate::domain::Vendor;
 use sea_orm::{ConnectionTrait, DbErr};
@@ -42,4 +45,42 @@ pub async fn vendor(
         actor,
     };
     publish(conn, name, vendor.tenant, &payload).await
+}
+
+/// The durable consumer that ends an applicant's standing when identity removes them.
+pub const STAFF_REMOVALS: &str = "vendors-staff-removals";
+pub const STAFF_REMOVALS_PATTERNS: &[&str] = &["vendor_staff.removed"];
+
+/// The part of `vendor_staff.removed` (identity, version 1) this consumer reads.
+#[derive(serde::Deserialize)]
+struct StaffRemoved {
+    vendor_id: mercato_tenant_context::VendorId,
+    user_id: mercato_tenant_context::UserId,
+}
+
+pub struct StaffRemovals(pub crate::VendorsState);
+
+#[async_trait::async_trait]
+impl mercato_events::Handler for StaffRemovals {
+    async fn handle(
+        &self,
+        event: &mercato_events::Envelope,
+    ) -> Result<(), mercato_events::HandlerError> {
+        let removed: StaffRemoved = event.payload_as()?;
+        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
+        if !mercato_events::mark_processed(&*tx, STAFF_REMOVALS, event).await? {
+            return Ok(());
+        }
+        if let Some(mut found) = crate::repo::vendors::find(&tx, removed.vendor_id).await?
+            && found.owner == removed.user_id
+        {
+            found.owner = Vendor::no_owner();
+            found.updated_at = chrono::Utc::now();
+            crate::repo::vendors::update(&tx, &found).await?;
+            vendor(&*tx, "vendor.updated", &found, None, "identity").await?;
+        }
+        tx.commit().await?;
+        self.0.outbox.notify_one();
+        Ok(())
+    }
 }

@@ -4,7 +4,8 @@
 //! to this line" answer later checkout uses), and payout accounts.
 //!
 //! It publishes `vendor.*` events (`vendor.applied`, `vendor.approved`, …; see `events`) and
-//! consumes none. Identity consumes `vendor.applied` to make the applicant the vendor's owner.
+//! consumes identity's `vendor_staff.removed` (an applicant removed from their vendor is no
+//! longer its owner). Identity consumes `vendor.applied` to make the applicant the owner.
 
 pub mod domain;
 pub mod events;
@@ -27,6 +28,15 @@ pub struct VendorsState {
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
     mercato_db::migrate(db, "vendors", repo::MIGRATIONS).await
+}
+
+/// The events this service consumes.
+pub fn subscriptions(state: &VendorsState) -> Vec<mercato_events::Subscription> {
+    vec![mercato_events::Subscription {
+        consumer: events::STAFF_REMOVALS,
+        patterns: events::STAFF_REMOVALS_PATTERNS,
+        handler: Arc::new(events::StaffRemovals(state.clone())),
+    }]
 }
 
 pub fn router(state: VendorsState) -> Router {

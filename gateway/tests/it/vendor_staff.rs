@@ -3,7 +3,7 @@
 
 use crate::on_all_backends;
 use crate::staff::nth_mail;
-use crate::support::{Backend, PASSWORD, Shop, TestApp};
+use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
 use mercato_testkit::unique;
 use serde_json::json;
 
@@ -192,6 +192,72 @@ async fn a_vendor_builds_its_team(backend: Backend, test: &str) {
     );
 }
 on_all_backends!(a_vendor_builds_its_team);
+
+async fn a_removed_applicant_loses_the_vendor(backend: Backend, test: &str) {
+    let Some(app) = TestApp::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "growth").await;
+    let (vendor, applicant) = app.vendor_with_owner(&shop, "Handover Ltd").await;
+    let successor_email = format!("{}@example.test", unique("successor-"));
+    assert_eq!(
+        invite(&app, &shop, &applicant, &vendor, &successor_email, "owner").await,
+        201
+    );
+    let successor = accept(&app, &shop, &successor_email, 1).await;
+    let team = app
+        .client
+        .get(
+            &shop.host,
+            &format!("/api/v1/vendor-staff?vendor_id={vendor}"),
+            Some(&successor),
+        )
+        .await
+        .unwrap();
+    let applicant_id = team.body["data"][0]["user_id"].as_str().unwrap().to_owned();
+    let removed = app
+        .client
+        .delete(
+            &shop.host,
+            &format!("/api/v1/vendor-staff/{vendor}/{applicant_id}"),
+            Some(&successor),
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed.status, 204, "{}", removed.text);
+
+    // Being the applicant no longer counts: a fresh sign-in sees the vendor as a stranger.
+    let path = format!("/api/v1/vendors/{vendor}");
+    let patch = json!({ "description": "still mine?" });
+    let email = team.body["data"][0]["email"].as_str().unwrap().to_owned();
+    let fresh = app.login(&shop.host, &email, PASSWORD).await;
+    let refused = eventually(
+        "the applicant's standing to end",
+        || async {
+            app.client
+                .patch(&shop.host, &path, Some(&fresh), &patch)
+                .await
+                .unwrap()
+                .status
+        },
+        |status| *status == 404,
+    )
+    .await;
+    assert_eq!(refused, 404);
+    let shown = app
+        .client
+        .get(&shop.host, &path, Some(&successor))
+        .await
+        .unwrap();
+    assert!(shown.body["owner_user_id"].is_null(), "{}", shown.text);
+    assert!(
+        shown.body["profile"]["description"].is_null(),
+        "{}",
+        shown.text
+    );
+}
+on_all_backends!(a_removed_applicant_loses_the_vendor);
 
 async fn vendor_staff_stay_in_their_shop(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {

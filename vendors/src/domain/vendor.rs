@@ -155,6 +155,8 @@ pub struct Vendor {
     pub country: String,
     pub contact_email: String,
     pub contact_phone: Option<String>,
+    /// The applicant. They count as the owner even before their token carries the
+    /// membership; once identity removes them from the vendor this is [`Vendor::no_owner`].
     pub owner: UserId,
     pub status: VendorStatus,
     /// Why the last merchant action that needed a reason was taken.
@@ -193,6 +195,17 @@ pub struct Address {
 }
 
 impl Vendor {
+    /// The recorded owner once the applicant no longer works for the vendor: an id no user
+    /// has (user ids are UUIDv7), so the applicant's standing ends.
+    pub fn no_owner() -> UserId {
+        UserId::from_uuid(uuid::Uuid::nil())
+    }
+
+    /// The applicant, while they still work for the vendor.
+    pub fn applicant(&self) -> Option<UserId> {
+        (self.owner != Self::no_owner()).then_some(self.owner)
+    }
+
     /// Shoppers see approved vendors only (on holiday too, marked as such).
     pub fn is_public(&self) -> bool {
         self.status == VendorStatus::Approved

@@ -1,6 +1,6 @@
 //! Applying to sell in a shop, vendor listings, store profiles and holiday mode.
 
-use super::{Standing, actor_label, page, vendor_to_change, visible_vendor};
+use super::{Standing, vendor_to_change, visible_vendor};
 use crate::VendorsState;
 use crate::domain::vendor::{
     Address, StoreProfile, check_country, check_email, check_name, check_slug, slugify,
@@ -75,7 +75,8 @@ pub struct VendorOut {
     pub country: String,
     pub contact_email: String,
     pub contact_phone: Option<String>,
-    pub owner_user_id: UserId,
+    /// The applicant, while they work for the vendor.
+    pub owner_user_id: Option<UserId>,
     pub status: VendorStatus,
     /// Why the last reasoned merchant action (reject, suspend, request changes) was taken.
     pub status_reason: Option<String>,
@@ -112,6 +113,7 @@ impl From<Vendor> for PublicVendorOut {
 impl From<Vendor> for VendorOut {
     fn from(v: Vendor) -> Self {
         Self {
+            owner_user_id: v.applicant(),
             on_holiday: v.on_holiday(today()),
             id: v.id,
             slug: v.slug,
@@ -120,7 +122,6 @@ impl From<Vendor> for VendorOut {
             country: v.country,
             contact_email: v.contact_email,
             contact_phone: v.contact_phone,
-            owner_user_id: v.owner,
             status: v.status,
             status_reason: v.status_reason,
             holiday_until: v.holiday_until,
@@ -265,7 +266,7 @@ pub async fn apply(
             e.into()
         });
     }
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     history::record(
         &tx,
         &HistoryEntry {
@@ -310,7 +311,7 @@ pub async fn list(
         limit: query.limit,
         cursor: query.cursor.clone(),
     };
-    let (limit, after) = page::<VendorId>(&list_query)?;
+    let (limit, after) = list_query.page::<VendorId>()?;
     let status = match query.status.as_deref() {
         None => None,
         Some(code) => Some(VendorStatus::parse(code).ok_or_else(|| {
@@ -532,7 +533,7 @@ pub async fn update(
             e.into()
         });
     }
-    events::vendor(&*tx, "vendor.updated", &vendor, None, &actor_label(&ctx)).await?;
+    events::vendor(&*tx, "vendor.updated", &vendor, None, &ctx.actor.label()).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(Json(VendorOut::render(vendor, &state.storage).await))
@@ -579,7 +580,7 @@ pub async fn set_holiday(
     vendor.holiday_until = body.until;
     vendor.updated_at = chrono::Utc::now();
     repo::vendors::update(&tx, &vendor).await?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     history::record(
         &tx,
         &HistoryEntry {
@@ -626,7 +627,7 @@ pub async fn history_list(
     Query(query): Query<mercato_kernel::ListQuery>,
 ) -> Result<Json<ListResponse<HistoryOut>>, Problem> {
     let id: VendorId = path_id(&id)?;
-    let (limit, after) = page::<uuid::Uuid>(&query)?;
+    let (limit, after) = query.page::<uuid::Uuid>()?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let (vendor, standing) = visible_vendor(&tx, &ctx, id).await?;
     if standing == Standing::Public {

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0002_commission_payouts.sql"),
         &["commission_rules", "payout_accounts"],
     ),
+    mercato_events::INBOX_MIGRATION,
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

@@ -44,10 +44,6 @@ CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
     tenant_tables: &["outbox"],
 };
 
-/// Writes `event` to the outbox in the caller's transaction (a `TenantTx` or `PlatformTx`
-/// derefs to one). The relay publishes it once the transaction commits; if it rolls back,
-/// the event never existed. On PostgreSQL, row-level security refuses an event for another
-/// tenant than the transaction's.
 /// Builds the envelope of a version-1 event `name` for `tenant` and writes it to the outbox
 /// in the caller's transaction (the usual way a service publishes).
 pub async fn publish(
@@ -60,6 +56,10 @@ pub async fn publish(
     enqueue(conn, &event).await
 }
 
+/// Writes `event` to the outbox in the caller's transaction (a `TenantTx` or `PlatformTx`
+/// derefs to one). The relay publishes it once the transaction commits; if it rolls back,
+/// the event never existed. On PostgreSQL, row-level security refuses an event for another
+/// tenant than the transaction's.
 pub async fn enqueue(conn: &impl ConnectionTrait, event: &Envelope) -> Result<(), DbErr> {
     // Refuse here, in the producer's transaction, rather than letting a row the broker can
     // never route block the relay.

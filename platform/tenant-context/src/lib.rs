@@ -71,6 +71,19 @@ pub enum Actor {
     PlatformAdmin(AdminId),
 }
 
+impl Actor {
+    /// Who acted, for history rows, events and audit fields: `usr_…`, `key_…`, `adm_…`, or
+    /// `anonymous`.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::User(id) => id.to_string(),
+            Actor::ApiKey(id) => id.to_string(),
+            Actor::PlatformAdmin(id) => id.to_string(),
+            Actor::Anonymous => "anonymous".to_owned(),
+        }
+    }
+}
+
 /// Where the request arrived: a shop's domain or the platform host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "tenant", rename_all = "snake_case")]

@@ -19,7 +19,7 @@ use crate::{events, expiry, repo};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::FieldError;
-use mercato_tenant_context::VariantId;
+use mercato_tenant_context::{VariantId, VendorId};
 use sea_orm::DbErr;
 
 /// The current instant at the precision both databases keep (microseconds), so what a
@@ -183,21 +183,24 @@ pub async fn reserve(
     if !unknown.is_empty() {
         return Err(MovementError::Invalid(unknown));
     }
-    let mut not_selling = Vec::new();
-    for (i, line) in request.lines.iter().enumerate() {
-        let vendor = variants
-            .iter()
-            .find(|v| v.id == line.variant)
-            .map(|v| v.vendor);
-        if let Some(vendor) = vendor
-            && repo::mirror::vendor_blocked(tx, vendor).await?
-        {
-            not_selling.push(FieldError::new(
+    let vendors: Vec<VendorId> = variants.iter().map(|v| v.vendor).collect();
+    let blocked = repo::mirror::blocked_vendors(tx, &vendors).await?;
+    let not_selling: Vec<FieldError> = request
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            variants
+                .iter()
+                .any(|v| v.id == line.variant && blocked.contains(&v.vendor))
+        })
+        .map(|(i, _)| {
+            FieldError::new(
                 format!("/lines/{i}/variant_id"),
                 "its vendor is suspended and sells nothing",
-            ));
-        }
-    }
+            )
+        })
+        .collect();
     if !not_selling.is_empty() {
         return Err(MovementError::NotSelling(not_selling));
     }

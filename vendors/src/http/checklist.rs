@@ -1,7 +1,7 @@
 //! The onboarding checklist: the shop's configuration, a vendor's progress, the vendor
 //! completing items and the merchant overriding them (recorded in the vendor's history).
 
-use super::{Standing, actor_label, parse_reason, vendor_to_change, visible_vendor};
+use super::{Standing, parse_reason, vendor_to_change, visible_vendor};
 use crate::VendorsState;
 use crate::domain::VendorStatus;
 use crate::domain::checklist::{ChecklistItem, ItemKind, ItemState, check_items, missing_required};
@@ -98,7 +98,7 @@ pub async fn upload_document(
         &item.code,
         None,
         Some(key.as_str().to_owned()),
-        &actor_label(&ctx),
+        &ctx.actor.label(),
     )
     .await?;
     let out = progress_of(&tx, vendor.id).await?;
@@ -344,7 +344,7 @@ pub async fn complete(
         &item.code,
         Some(value),
         None,
-        &actor_label(&ctx),
+        &ctx.actor.label(),
     )
     .await?;
     let out = progress_of(&tx, vendor.id).await?;
@@ -374,7 +374,7 @@ pub async fn override_item(
     let (vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::Read).await?;
     ctx.require(Permission::VendorsManage)?;
     let item = item_named(repo::checklist::items(&tx).await?, &code)?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     repo::checklist::override_item(&tx, vendor.id, &item.code, &reason, &actor).await?;
     history::record(
         &tx,

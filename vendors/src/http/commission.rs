@@ -1,7 +1,7 @@
 //! The shop's commission rules, and the answer to "what commission applies to this line".
 //! The rules themselves (levels, precedence, rounding) are in [`crate::domain::commission`].
 
-use super::{Standing, actor_label, page, visible_vendor};
+use super::{Standing, visible_vendor};
 use crate::VendorsState;
 use crate::domain::commission::{
     self, CommissionRule, CommissionRuleId, CurrencyLimits, Level, Line, Percent,
@@ -251,7 +251,7 @@ pub async fn create(
     Json(body): Json<CommissionRuleIn>,
 ) -> Result<(StatusCode, Json<CommissionRuleOut>), Problem> {
     ctx.require(Permission::CommissionManage)?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     let rule = parse_rule(&body, actor.clone())?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     if let Some(vendor) = rule.vendor
@@ -304,10 +304,11 @@ pub async fn list(
     Query(query): Query<RuleListQuery>,
 ) -> Result<Json<ListResponse<CommissionRuleOut>>, Problem> {
     may_read_rules(&ctx)?;
-    let (limit, cursor) = page::<CommissionRuleId>(&ListQuery {
+    let (limit, cursor) = (ListQuery {
         limit: query.limit,
         cursor: query.cursor,
-    })?;
+    })
+    .page::<CommissionRuleId>()?;
     let vendor = match query.vendor_id.as_deref() {
         None | Some("") => None,
         Some(text) => Some(
@@ -352,7 +353,7 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> Result<StatusCode, Problem> {
     ctx.require(Permission::CommissionManage)?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let rule = load(&tx, &id).await?;
     if !repo::commission::delete(&tx, rule.id, &actor).await? {

@@ -1,8 +1,8 @@
 //! A store's logo and banner: images uploaded as the request body, recognised by their
 //! bytes, stored under the vendor's prefix; the old image is deleted once replaced.
 
+use super::vendor_to_change;
 use super::vendors::VendorOut;
-use super::{actor_label, vendor_to_change};
 use crate::VendorsState;
 use crate::domain::{Vendor, VendorStatus};
 use crate::events;
@@ -102,7 +102,7 @@ pub async fn upload(
     let old = slot.key_of(&mut vendor).replace(key.as_str().to_owned());
     vendor.updated_at = chrono::Utc::now();
     repo::vendors::update(&tx, &vendor).await?;
-    events::vendor(&*tx, "vendor.updated", &vendor, None, &actor_label(&ctx)).await?;
+    events::vendor(&*tx, "vendor.updated", &vendor, None, &ctx.actor.label()).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     delete_quietly(&state, &ctx, old).await;
@@ -125,7 +125,7 @@ pub async fn remove(
     if old.is_some() {
         vendor.updated_at = chrono::Utc::now();
         repo::vendors::update(&tx, &vendor).await?;
-        events::vendor(&*tx, "vendor.updated", &vendor, None, &actor_label(&ctx)).await?;
+        events::vendor(&*tx, "vendor.updated", &vendor, None, &ctx.actor.label()).await?;
     }
     tx.commit().await?;
     state.outbox.notify_one();

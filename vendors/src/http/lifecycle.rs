@@ -2,7 +2,7 @@
 //! against the state machine (`domain::vendor`), the caller's side and the checklist.
 
 use super::vendors::VendorOut;
-use super::{actor_label, parse_reason, vendor_to_change};
+use super::{parse_reason, vendor_to_change};
 use crate::VendorsState;
 use crate::domain::Action;
 use crate::domain::checklist::{ItemState, missing_required};
@@ -97,7 +97,7 @@ pub async fn transition(
     }
     vendor.updated_at = chrono::Utc::now();
     repo::vendors::update(&tx, &vendor).await?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     history::record(
         &tx,
         &HistoryEntry {

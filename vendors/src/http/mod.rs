@@ -10,7 +10,7 @@ pub mod vendors;
 use crate::domain::Vendor;
 use crate::repo;
 use mercato_db::TenantTx;
-use mercato_kernel::{ListQuery, Problem};
+use mercato_kernel::Problem;
 use mercato_tenant_context::{
     Actor, Permission, TenantContext, VendorAccess, VendorId, VendorPermission,
 };
@@ -26,16 +26,6 @@ pub enum Standing {
     Staff,
     /// Anyone else: sees approved vendors' public side only.
     Public,
-}
-
-/// Who did it, for history rows and events: `usr_…` or `key_…`.
-pub fn actor_label(ctx: &TenantContext) -> String {
-    match ctx.actor {
-        Actor::User(id) => id.to_string(),
-        Actor::ApiKey(id) => id.to_string(),
-        Actor::PlatformAdmin(id) => id.to_string(),
-        Actor::Anonymous => "anonymous".to_owned(),
-    }
 }
 
 /// Whether the caller works for `vendor` with `permission`. The owner recorded on the
@@ -95,11 +85,6 @@ pub async fn vendor_to_change(
         return Err(Problem::unauthorized("sign in to do this"));
     }
     Err(Problem::not_found())
-}
-
-/// `?limit=&cursor=` read into a limit and the typed cursor.
-pub fn page<T: std::str::FromStr>(query: &ListQuery) -> Result<(u64, Option<T>), Problem> {
-    query.page()
 }
 
 /// A reason a merchant gives: trimmed, 1-500 characters.

@@ -3,7 +3,7 @@
 //! Saving one completes the vendor's `payout_account` checklist items.
 
 use super::commission::{MoneyIn, currency_at};
-use super::{actor_label, vendor_to_change};
+use super::vendor_to_change;
 use crate::VendorsState;
 use crate::domain::Vendor;
 use crate::domain::checklist::ItemKind;
@@ -254,7 +254,7 @@ pub async fn save(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
     let terms = parse(&body)?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     let now = Utc::now().trunc_subsecs(6);
     let earlier = repo::payout::find(&tx, vendor.id).await?;
     let account = PayoutAccount {

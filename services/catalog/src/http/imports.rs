@@ -3,7 +3,7 @@
 //! `/api/v1/catalog/imports/{id}`. An export is the same format, for one vendor or (the
 //! merchant) for all.
 
-use super::{actor_label, signed_in, vendor_for};
+use super::{signed_in, vendor_for};
 use crate::CatalogState;
 use crate::domain::ImportId;
 use crate::domain::csv_file::{self, ExportRow, RowError};
@@ -153,7 +153,7 @@ pub async fn start(
             vendor,
             as_merchant,
             product_limit: ctx.terms.limits.products,
-            created_by: &actor_label(&ctx),
+            created_by: &ctx.actor.label(),
             total_rows,
         },
         text,

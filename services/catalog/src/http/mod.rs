@@ -38,16 +38,6 @@ pub fn router() -> Router<CatalogState> {
         .merge(search::router())
 }
 
-/// Who did it, for events and import records: `usr_…` or `key_…`.
-pub fn actor_label(ctx: &TenantContext) -> String {
-    match ctx.actor {
-        Actor::User(id) => id.to_string(),
-        Actor::ApiKey(id) => id.to_string(),
-        Actor::PlatformAdmin(id) => id.to_string(),
-        Actor::Anonymous => "anonymous".to_owned(),
-    }
-}
-
 /// Whether the caller works for `vendor` with `permission`. The owner recorded on the
 /// vendor counts even before their token carries the membership.
 pub fn is_vendor_staff(

@@ -4,10 +4,7 @@
 use super::body::Body;
 use super::out::{self, ProductOut};
 use super::variants::{VariantIn, check_all, check_variant, reprice, variant_from};
-use super::{
-    actor_label, conflict_of, is_vendor_staff, parse_reason, product_for, require_listing,
-    vendor_for,
-};
+use super::{conflict_of, is_vendor_staff, parse_reason, product_for, require_listing, vendor_for};
 use crate::CatalogState;
 use crate::domain::product::{Seo, Side, check_option_types, check_tags, normalize_tags};
 use crate::domain::{
@@ -574,7 +571,7 @@ pub async fn transition(
             slug: product.slug.clone(),
             title: product.title.clone(),
             reason,
-            actor: actor_label(&ctx),
+            actor: ctx.actor.label(),
         };
         events::product_moderated(&*tx, ctx.tenant, name, &payload).await?;
     }

@@ -1,6 +1,5 @@
 //! The shop's catalog settings: whether vendors' listings wait for the merchant's approval.
 
-use super::actor_label;
 use super::body::Body;
 use crate::CatalogState;
 use crate::repo;
@@ -53,7 +52,7 @@ pub async fn save(
     ctx.require(Permission::CatalogManage)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let saved =
-        repo::settings::save(&tx, body.require_listing_approval, &actor_label(&ctx)).await?;
+        repo::settings::save(&tx, body.require_listing_approval, &ctx.actor.label()).await?;
     tx.commit().await?;
     Ok(Json(CatalogSettingsOut {
         require_listing_approval: saved.require_listing_approval,

@@ -1,7 +1,7 @@
 //! Integration API keys: created by the shop's admins when the plan has the `api_keys`
 //! feature, shown once, listed without secrets, revoked at any time.
 
-use super::{acting_role, actor_label, page, refused};
+use super::{acting_role, actor_label, refused};
 use crate::IdentityState;
 use crate::domain::api_keys::{KEY_PREFIX, display_prefix, parse_key_role, parse_name};
 use crate::domain::staff::{check_grant, role_code};
@@ -149,7 +149,7 @@ pub async fn list(
 ) -> Result<Json<ListResponse<ApiKeyOut>>, Problem> {
     ctx.require(Permission::ApiKeysManage)?;
     by_a_person(&ctx)?;
-    let (limit, cursor) = page::<ApiKeyId>(&query)?;
+    let (limit, cursor) = query.page::<ApiKeyId>()?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = api_keys::list(&tx, cursor, limit + 1).await?;
     let rows = rows.into_iter().map(ApiKeyOut::from).collect();

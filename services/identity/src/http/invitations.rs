@@ -2,7 +2,7 @@
 //! with the mailed code, creating an account or joining with the one they have.
 
 use super::auth::{TokensOut, hash, start_session, verify};
-use super::{acting_role, actor_label, check_new_password, invalid_token, page, refused};
+use super::{acting_role, actor_label, check_new_password, invalid_token, refused};
 use crate::IdentityState;
 use crate::domain::one_time::{InvitationId, Purpose, TokenStatus};
 use crate::domain::staff::{check_grant, parse_staff_role, role_code};
@@ -133,7 +133,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ListResponse<InvitationOut>>, Problem> {
     ctx.require(Permission::StaffManage)?;
-    let (limit, cursor) = page::<InvitationId>(&query)?;
+    let (limit, cursor) = query.page::<InvitationId>()?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = one_time::list_invitations(&tx, cursor.map(|c| c.as_uuid()), limit + 1).await?;
     let rows = rows.into_iter().map(InvitationOut::from).collect();

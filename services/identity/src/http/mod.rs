@@ -11,7 +11,7 @@ pub mod vendor_staff;
 use crate::domain::staff::{Refusal, highest};
 use crate::repo::users;
 use mercato_db::TenantTx;
-use mercato_kernel::{ListQuery, Problem};
+use mercato_kernel::Problem;
 use mercato_tenant_context::{Actor, Permission, Role, TenantContext};
 
 /// The role the caller acts with as it stands now: a user's stored role (their access token
@@ -65,11 +65,6 @@ pub(crate) fn invalid_token() -> Problem {
         "invalid_token",
         "the code is not valid: it is unknown, expired or used already",
     )
-}
-
-/// A list page's size and where it starts (the previous page's `next_cursor`, a typed id).
-pub(crate) fn page<T: std::str::FromStr>(query: &ListQuery) -> Result<(u64, Option<T>), Problem> {
-    query.page()
 }
 
 /// Checks a password the way registration does, as a 422 naming `/password`.

@@ -1,7 +1,7 @@
 //! A shop's merchant staff: who they are, changing their roles, removing them. A shop always
 //! keeps an active owner.
 
-use super::{acting_role, actor_label, page, refused};
+use super::{acting_role, actor_label, refused};
 use crate::IdentityState;
 use crate::domain::AccountRole;
 use crate::domain::staff::{check_removal, check_role_change, parse_staff_role, role_code};
@@ -63,7 +63,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ListResponse<StaffOut>>, Problem> {
     ctx.require(Permission::UsersRead)?;
-    let (limit, cursor) = page::<UserId>(&query)?;
+    let (limit, cursor) = query.page::<UserId>()?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = users::list_staff(&tx, cursor, limit + 1).await?;
     let rows = rows.into_iter().map(StaffOut::from).collect();

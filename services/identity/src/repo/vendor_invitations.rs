@@ -101,11 +101,16 @@ pub async fn find_usable(tx: &TenantTx, digest: &str) -> Result<Option<VendorInv
 
 /// Whether `email` has a pending invitation to `vendor`.
 pub async fn pending_for(tx: &TenantTx, vendor: VendorId, email: &str) -> Result<bool, DbErr> {
-    let now = Utc::now();
-    Ok(list(tx, vendor)
-        .await?
-        .iter()
-        .any(|i| i.email == email && i.is_pending(now)))
+    let found = vi::Entity::find()
+        .filter(vi::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(vi::Column::VendorId.eq(vendor.as_uuid()))
+        .filter(vi::Column::Email.eq(email))
+        .filter(vi::Column::UsedAt.is_null())
+        .filter(vi::Column::RevokedAt.is_null())
+        .filter(vi::Column::ExpiresAt.gt(Utc::now()))
+        .one(&**tx)
+        .await?;
+    Ok(found.is_some())
 }
 
 /// A vendor's invitations, newest first.

@@ -62,11 +62,19 @@ pub async fn role_of(
     user: UserId,
     vendor: VendorId,
 ) -> Result<Option<VendorRole>, DbErr> {
-    Ok(for_user(tx, user)
-        .await?
-        .into_iter()
-        .find(|m| m.vendor == vendor)
-        .map(|m| m.role))
+    let Some(row) = vendor_member::Entity::find_by_id((
+        tx.tenant().as_uuid(),
+        user.as_uuid(),
+        vendor.as_uuid(),
+    ))
+    .one(&**tx)
+    .await?
+    else {
+        return Ok(None);
+    };
+    VendorRole::parse(&row.role)
+        .map(Some)
+        .ok_or_else(|| DbErr::Custom(format!("unknown vendor role {:?}", row.role)))
 }
 
 /// Everyone who works for `vendor`, with their role, oldest first.

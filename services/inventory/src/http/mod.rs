@@ -17,16 +17,6 @@ use mercato_tenant_context::{
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
 use std::time::Duration;
 
-/// Who did it, for history rows, reservations and events: `usr_…`, `key_…`, `adm_…`.
-pub fn actor_label(ctx: &TenantContext) -> String {
-    match ctx.actor {
-        Actor::User(id) => id.to_string(),
-        Actor::ApiKey(id) => id.to_string(),
-        Actor::PlatformAdmin(id) => id.to_string(),
-        Actor::Anonymous => "anonymous".to_owned(),
-    }
-}
-
 /// Merchant staff who may change any vendor's warehouses and stock.
 pub fn is_stock_manager(ctx: &TenantContext) -> bool {
     ctx.can(Permission::CatalogManage)

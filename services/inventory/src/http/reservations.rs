@@ -3,9 +3,7 @@
 //! it and to merchant staff.
 
 use super::idempotency::{self, Idempotency};
-use super::{
-    actor_label, body_id, is_stock_manager, is_stock_reader, movement_problem, retrying, signed_in,
-};
+use super::{body_id, is_stock_manager, is_stock_reader, movement_problem, retrying, signed_in};
 use crate::InventoryState;
 use crate::domain::ReservationId;
 use crate::domain::reservation::{
@@ -173,7 +171,7 @@ pub async fn create(
     signed_in(&ctx)?;
     let (lines, ttl, reference) = parse(&body)?;
     let key = idempotency::key_from(&headers)?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     let idempotency = Idempotency {
         key: key.or_else(|| reference.as_ref().map(|r| format!("reference:{r}"))),
         actor: actor.clone(),
@@ -248,7 +246,7 @@ pub async fn list(
         })?),
     };
     let filter = repo::reservations::Filter {
-        created_by: (!is_stock_reader(&ctx)).then(|| actor_label(&ctx)),
+        created_by: (!is_stock_reader(&ctx)).then(|| ctx.actor.label()),
         status,
         reference: query.reference,
     };
@@ -270,7 +268,7 @@ async fn visible(
     let reservation = repo::reservations::find(tx, id)
         .await?
         .ok_or_else(Problem::not_found)?;
-    if is_stock_reader(ctx) || reservation.created_by == actor_label(ctx) {
+    if is_stock_reader(ctx) || reservation.created_by == ctx.actor.label() {
         Ok(reservation)
     } else {
         Err(Problem::not_found())
@@ -298,7 +296,7 @@ async fn end(
     how: End,
 ) -> Result<Json<ReservationOut>, Problem> {
     let id: ReservationId = path_id(id)?;
-    let actor = &actor_label(ctx);
+    let actor = &ctx.actor.label();
     retrying(|| async move {
         let tx = state.db.tenant_tx(ctx.tenant).await?;
         let found = visible(&tx, ctx, id).await?;

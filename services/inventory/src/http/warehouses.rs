@@ -1,9 +1,7 @@
 //! Warehouses, their stock levels, and adjustments to them with their history.
 
 use super::idempotency::{self, Idempotency};
-use super::{
-    actor_label, body_id, is_stock_reader, may_change, may_read, movement_problem, retrying,
-};
+use super::{body_id, is_stock_reader, may_change, may_read, movement_problem, retrying};
 use crate::InventoryState;
 use crate::domain::stock::{Change, Reason, parse_note};
 use crate::domain::warehouse::{Address, Warehouse, check_text};
@@ -440,7 +438,7 @@ pub async fn adjust(
     Json(body): Json<AdjustmentIn>,
 ) -> Result<Response, Problem> {
     let (variant, change, reason, note) = parse_adjustment(&body)?;
-    let actor = actor_label(&ctx);
+    let actor = ctx.actor.label();
     let idempotency = Idempotency {
         key: idempotency::key_from(&headers)?,
         actor: actor.clone(),

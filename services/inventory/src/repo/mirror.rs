@@ -69,15 +69,18 @@ pub async fn vendor_exists(tx: &TenantTx, id: VendorId) -> Result<bool, DbErr> {
     )
 }
 
-/// Whether the mirror knows `id` as stopped from selling (suspended or rejected). A vendor
+/// Which of `ids` the mirror knows as stopped from selling (suspended or rejected). A vendor
 /// the mirror has not heard of yet is not blocked: its events may still be on their way.
-pub async fn vendor_blocked(tx: &TenantTx, id: VendorId) -> Result<bool, DbErr> {
-    Ok(
-        vendor::Entity::find_by_id((tx.tenant().as_uuid(), id.as_uuid()))
-            .one(&**tx)
-            .await?
-            .is_some_and(|v| v.status == "suspended" || v.status == "rejected"),
-    )
+pub async fn blocked_vendors(tx: &TenantTx, ids: &[VendorId]) -> Result<Vec<VendorId>, DbErr> {
+    Ok(vendor::Entity::find()
+        .filter(vendor::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(vendor::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+        .filter(vendor::Column::Status.is_in(["suspended", "rejected"]))
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|v| VendorId::from_uuid(v.id))
+        .collect())
 }
 
 /// What catalog says a variant is, as of `at`.

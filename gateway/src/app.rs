@@ -77,7 +77,7 @@ pub enum StartError {
     Cache(#[from] mercato_cache::CacheError),
     #[error("dns resolver: {0}")]
     Dns(#[from] mercato_tenants::dns::LookupError),
-    #[error("unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory")]
+    #[error("unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory, orders")]
     UnknownService(String),
     #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
     MissingUpstream(&'static str),
@@ -100,6 +100,7 @@ pub struct Running {
     pub vendors_db: Option<Db>,
     pub catalog_db: Option<Db>,
     pub inventory_db: Option<Db>,
+    pub orders_db: Option<Db>,
     pub context_key: ContextKey,
     pub bus: Arc<dyn Bus>,
 }
@@ -212,6 +213,7 @@ pub async fn start(
     let mut vendors_db = None;
     let mut catalog_db = None;
     let mut inventory_db = None;
+    let mut orders_db = None;
 
     if wants("tenants") {
         let db = connect(config, "tenants").await?;
@@ -304,6 +306,67 @@ pub async fn start(
         routers.insert("inventory", mercato_inventory::router(state));
         inventory_db = Some(db);
     }
+    if wants("orders") {
+        let db = connect(config, "orders").await?;
+        mercato_orders::migrate(&db)
+            .await
+            .map_err(migrate_error("orders"))?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        // Checkout holds stock through inventory: in this process when it runs here, else
+        // at its upstream URL.
+        let link = match routers.get("inventory") {
+            Some(router) => mercato_orders::inventory::InventoryLink::Local(
+                router.clone().layer(Extension(context_key.clone())),
+            ),
+            None => mercato_orders::inventory::InventoryLink::Remote {
+                client: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .map_err(StartError::HttpClient)?,
+                base: config
+                    .gateway
+                    .upstreams
+                    .get("inventory")
+                    .cloned()
+                    .ok_or(StartError::MissingUpstream("inventory"))?,
+            },
+        };
+        let derive = |purpose: &str| {
+            <sha2::Sha256 as sha2::Digest>::digest(
+                format!("mercato {purpose}\0{}", internal_key.expose()).as_bytes(),
+            )
+        };
+        let mut payments =
+            mercato_orders::payment::Providers::new(config.orders.webhook_tolerance_secs);
+        if config.orders.test_provider {
+            let secret = if config.orders.test_webhook_secret.is_empty() {
+                format!("whsec_{}", hex::encode(derive("test payment webhooks")))
+            } else {
+                config.orders.test_webhook_secret.clone()
+            };
+            payments = payments.with_test(mercato_payments::TestProvider::new(
+                db.clone(),
+                secret,
+                Duration::from_millis(config.orders.test_webhook_delay_ms),
+            ));
+        }
+        let state = mercato_orders::OrdersState {
+            db: db.clone(),
+            outbox: relay.notifier(),
+            config: Arc::new(config.orders.clone()),
+            inventory: mercato_orders::inventory::InventoryClient {
+                link,
+                key: context_key.clone(),
+            },
+            payments,
+            token_key: derive("order tokens").to_vec().into(),
+        };
+        subscribe_all(bus.as_ref(), mercato_orders::subscriptions(&state)).await?;
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        background.extend(mercato_orders::workers(&state, shutdown.clone()));
+        routers.insert("orders", mercato_orders::router(state));
+        orders_db = Some(db);
+    }
     let mut demo_shops = Vec::new();
     if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
         let seeded =
@@ -340,6 +403,7 @@ pub async fn start(
             vendors_db.clone(),
             catalog_db.clone(),
             inventory_db.clone(),
+            orders_db.clone(),
         ]
         .into_iter()
         .flatten()
@@ -460,6 +524,7 @@ pub async fn start(
         vendors_db,
         catalog_db,
         inventory_db,
+        orders_db,
         context_key,
         bus,
     })

@@ -29,6 +29,8 @@ pub struct Config {
     /// Product search: an embedded index under `<data_dir>/search` (one process only), or
     /// a Meilisearch server.
     pub search: mercato_search::SearchConfig,
+    /// Buying: default shop settings and payment providers.
+    pub orders: mercato_orders::OrdersConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,6 +147,7 @@ impl Default for Config {
             identity: Default::default(),
             storage: Default::default(),
             search: Default::default(),
+            orders: Default::default(),
         }
     }
 }
@@ -175,6 +178,15 @@ impl Config {
                 message: message.to_owned(),
             })
         };
+        if !(1..=3300).contains(&self.orders.order_ttl_secs) {
+            return invalid("orders.order_ttl_secs", "from 1 to 3300 seconds");
+        }
+        if !(60..=7_776_000).contains(&self.orders.cart_idle_secs) {
+            return invalid("orders.cart_idle_secs", "from 60 to 7776000 seconds");
+        }
+        if !(0..=2_592_000).contains(&self.orders.cancel_window_secs) {
+            return invalid("orders.cancel_window_secs", "from 0 to 2592000 seconds");
+        }
         if !self.database.url.is_empty() && !self.database.url.starts_with("postgres") {
             return invalid(
                 "database.url",

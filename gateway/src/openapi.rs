@@ -20,6 +20,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mercato_vendors::ApiDoc::openapi());
     doc.merge(mercato_catalog::ApiDoc::openapi());
     doc.merge(mercato_inventory::ApiDoc::openapi());
+    doc.merge(mercato_orders::ApiDoc::openapi());
     doc
 }
 

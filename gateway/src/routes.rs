@@ -1,6 +1,13 @@
 //! Which service owns which path. Paths under `/internal` are never routed from outside.
 
-pub const SERVICES: &[&str] = &["tenants", "identity", "vendors", "catalog", "inventory"];
+pub const SERVICES: &[&str] = &[
+    "tenants",
+    "identity",
+    "vendors",
+    "catalog",
+    "inventory",
+    "orders",
+];
 
 /// Path prefixes, most specific first, and the service that owns them.
 const TABLE: &[(&str, &str)] = &[
@@ -22,6 +29,15 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/warehouses", "inventory"),
     ("/api/v1/stock", "inventory"),
     ("/api/v1/reservations", "inventory"),
+    ("/api/v1/carts", "orders"),
+    ("/api/v1/checkout", "orders"),
+    ("/api/v1/orders", "orders"),
+    ("/api/v1/vendor-orders", "orders"),
+    ("/api/v1/returns", "orders"),
+    ("/api/v1/coupons", "orders"),
+    ("/api/v1/tax-rates", "orders"),
+    ("/api/v1/order-settings", "orders"),
+    ("/api/v1/payments", "orders"),
 ];
 
 /// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not `/api/v1/shop`).
@@ -64,5 +80,11 @@ mod tests {
         );
         assert_eq!(service_for("/api/v1/commission/quote"), Some("vendors"));
         assert_eq!(service_for("/api/v1/vendorsx"), None);
+        assert_eq!(service_for("/api/v1/orders/ord_x/refunds"), Some("orders"));
+        assert_eq!(service_for("/api/v1/vendor-orders"), Some("orders"));
+        assert_eq!(
+            service_for("/api/v1/payments/webhooks/test"),
+            Some("orders")
+        );
     }
 }

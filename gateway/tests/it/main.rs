@@ -27,6 +27,8 @@ mod onboarding;
 #[cfg(test)]
 mod openapi;
 #[cfg(test)]
+mod orders;
+#[cfg(test)]
 mod password_reset;
 #[cfg(test)]
 mod rls;

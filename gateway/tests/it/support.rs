@@ -48,6 +48,9 @@ fn real_backends(test: &str) -> Option<(String, String, String)> {
     Some((pg, redis, amqp))
 }
 
+/// The test payment provider's webhook secret in every test app.
+pub const TEST_WEBHOOK_SECRET: &str = "whsec_mercato_test";
+
 pub fn test_config(
     backend: Backend,
     dir: &std::path::Path,
@@ -59,6 +62,9 @@ pub fn test_config(
         ..Config::default()
     };
     config.database.max_connections = 4;
+    // Tests sign their own provider webhooks with this secret.
+    config.orders.test_webhook_secret = TEST_WEBHOOK_SECRET.into();
+    config.orders.test_webhook_delay_ms = 500;
     config.tenants.dns.nameservers = vec![dns.addr];
     config.tenants.dns.timeout_ms = 1_000;
     config.tenants.domain_checks.max_attempts = 100;
@@ -185,7 +191,8 @@ impl TestApp {
             ("identity".to_owned(), upstream.clone()),
             ("vendors".to_owned(), upstream.clone()),
             ("catalog".to_owned(), upstream.clone()),
-            ("inventory".to_owned(), upstream),
+            ("inventory".to_owned(), upstream.clone()),
+            ("orders".to_owned(), upstream),
         ]
         .into();
         let file = dir.path().join("mercato.toml");
@@ -198,7 +205,7 @@ impl TestApp {
             &[
                 "serve",
                 "--only",
-                "tenants,identity,vendors,catalog,inventory",
+                "tenants,identity,vendors,catalog,inventory,orders",
                 "--listen",
                 &services_addr.to_string(),
             ],

@@ -101,7 +101,9 @@ impl TokenKeys {
         let sub = match token.actor {
             Actor::User(id) => id.to_string(),
             Actor::PlatformAdmin(id) => id.to_string(),
-            Actor::Anonymous | Actor::ApiKey(_) => return Err(TokenError::BadSubject),
+            Actor::Anonymous | Actor::ApiKey(_) | Actor::Service(_) => {
+                return Err(TokenError::BadSubject);
+            }
         };
         let ten = match token.scope {
             Scope::Shop(tenant) => tenant.to_string(),

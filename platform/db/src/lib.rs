@@ -254,3 +254,45 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
     )
 }
+
+/// Raw SQL helpers for repositories that write their statements by hand. Both backends
+/// accept `$n` placeholders.
+pub mod sql {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+    /// A raw statement with `$n` placeholders.
+    pub fn statement(
+        conn: &impl ConnectionTrait,
+        sql: &str,
+        values: impl IntoIterator<Item = Value>,
+    ) -> Statement {
+        Statement::from_sql_and_values(conn.get_database_backend(), sql, values)
+    }
+
+    /// `$from, $from+1, …` for an `IN (…)` list of `n` values.
+    pub fn placeholders(from: usize, n: usize) -> String {
+        (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// `FOR UPDATE` where the backend has row locks. SQLite has none and needs none: its
+    /// write transactions begin IMMEDIATE and run one at a time.
+    pub fn for_update(conn: &impl ConnectionTrait) -> &'static str {
+        if conn.get_database_backend() == DbBackend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn placeholders_number_from_the_start() {
+            assert_eq!(super::placeholders(2, 3), "$2, $3, $4");
+            assert_eq!(super::placeholders(1, 0), "");
+        }
+    }
+}

@@ -69,16 +69,36 @@ pub enum Actor {
     User(UserId),
     ApiKey(ApiKeyId),
     PlatformAdmin(AdminId),
+    /// Another Mercato service acting on its own behalf (orders reserving stock for a
+    /// checkout). Never a person: it has no account, token or API key, and the gateway never
+    /// forwards it; only a service holding the context key can sign one.
+    Service(ServiceName),
+}
+
+/// The services that may act as themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceName {
+    Orders,
+}
+
+impl ServiceName {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceName::Orders => "orders",
+        }
+    }
 }
 
 impl Actor {
-    /// Who acted, for history rows, events and audit fields: `usr_…`, `key_…`, `adm_…`, or
-    /// `anonymous`.
+    /// Who acted, for history rows, events and audit fields: `usr_…`, `key_…`, `adm_…`,
+    /// `svc_…`, or `anonymous`.
     pub fn label(&self) -> String {
         match self {
             Actor::User(id) => id.to_string(),
             Actor::ApiKey(id) => id.to_string(),
             Actor::PlatformAdmin(id) => id.to_string(),
+            Actor::Service(name) => format!("svc_{}", name.as_str()),
             Actor::Anonymous => "anonymous".to_owned(),
         }
     }
@@ -237,5 +257,51 @@ impl<S: Send + Sync> FromRequestParts<S> for PlatformContext {
             }),
             Scope::Shop(_) => Err(Problem::not_found()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_actor_round_trips_and_is_labelled_by_its_name() {
+        let actor = Actor::Service(ServiceName::Orders);
+        let json = serde_json::to_value(actor).unwrap();
+        assert_eq!(json, serde_json::json!({"kind": "service", "id": "orders"}));
+        assert_eq!(serde_json::from_value::<Actor>(json).unwrap(), actor);
+        assert_eq!(actor.label(), "svc_orders");
+    }
+
+    #[test]
+    fn a_service_actor_is_not_a_user() {
+        let ctx = TenantContext {
+            tenant: TenantId::new(),
+            actor: Actor::Service(ServiceName::Orders),
+            roles: Vec::new(),
+            vendors: Vec::new(),
+            request_id: RequestId::new(),
+            terms: ShopTerms {
+                plan: "free".into(),
+                limits: PlanLimits {
+                    staff_seats: 1,
+                    api_requests_per_second: 1,
+                    api_burst: 1,
+                    custom_domains: 0,
+                    products: 1,
+                    vendors: 1,
+                    storage_mb: 1,
+                },
+                features: Default::default(),
+            },
+        };
+        assert_eq!(
+            ctx.user().map_err(|p| p.status),
+            Err(http::StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(
+            ctx.require(Permission::CatalogManage).map_err(|p| p.status),
+            Err(http::StatusCode::FORBIDDEN)
+        );
     }
 }

@@ -38,6 +38,10 @@ pub enum Permission {
     CommissionManage,
     /// The shop's categories and attributes, listing moderation, any vendor's products and stock.
     CatalogManage,
+    /// See every order and vendor order of the shop.
+    OrdersRead,
+    /// Cancel and refund orders, decide returns, manage coupons, taxes and buying settings.
+    OrdersManage,
 }
 
 impl Permission {
@@ -53,6 +57,8 @@ impl Permission {
             Self::VendorsRead => "vendors:read",
             Self::CommissionManage => "commission:manage",
             Self::CatalogManage => "catalog:manage",
+            Self::OrdersRead => "orders:read",
+            Self::OrdersManage => "orders:manage",
         }
     }
 }
@@ -74,8 +80,10 @@ impl Role {
                     | VendorsRead
                     | CommissionManage
                     | CatalogManage
+                    | OrdersRead
+                    | OrdersManage
             ),
-            Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead),
+            Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead | OrdersRead),
             Role::Customer => false,
         }
     }

@@ -31,6 +31,8 @@ pub enum VendorPermission {
     Read,
     /// Submit the vendor for review and set holiday mode.
     Lifecycle,
+    /// Fulfil the vendor's orders: mark them shipped and delivered, decide returns.
+    OrdersFulfil,
 }
 
 impl VendorPermission {
@@ -42,6 +44,7 @@ impl VendorPermission {
             Self::StockWrite => "vendor.stock:write",
             Self::Read => "vendor:read",
             Self::Lifecycle => "vendor:lifecycle",
+            Self::OrdersFulfil => "vendor.orders:fulfil",
         }
     }
 }
@@ -52,7 +55,9 @@ impl VendorRole {
         match self {
             VendorRole::Owner => true,
             VendorRole::Manager => !matches!(permission, Lifecycle),
-            VendorRole::Staff => matches!(permission, ListingsWrite | StockWrite | Read),
+            VendorRole::Staff => {
+                matches!(permission, ListingsWrite | StockWrite | Read | OrdersFulfil)
+            }
         }
     }
 

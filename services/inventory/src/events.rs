@@ -11,17 +11,21 @@
 //!
 //! It consumes `product.changed` (catalog) as [`CATALOG_MIRROR`], to know which variants
 //! exist and whose they are, and `vendor.*` (vendors) as [`VENDOR_MIRROR`], to know the
-//! shop's vendors. Both record the event in the inbox in the same transaction as the
-//! change, and ignore events older than what they already reflect.
+//! shop's vendors; both ignore events older than what they already reflect. As
+//! [`ORDER_STOCK`] it consumes orders' `order.paid`, `order.expired`, `order.cancelled` and
+//! `refund.completed`, to commit, release or restock the order's reservation. Every consumer
+//! records the event in the inbox in the same transaction as the change.
 
 use crate::InventoryState;
-use crate::domain::reservation::{Allocation, Reservation};
+use crate::domain::reservation::{Allocation, Line, Reservation, Status};
 use crate::domain::stock::Totals;
 use crate::domain::{ReservationId, Variant};
+use crate::movements::{self, End, Ended, MovementError, RestockRequest, Restocked};
 use crate::repo;
 use async_trait::async_trait;
+use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, publish};
-use mercato_tenant_context::{ProductId, TenantId, VariantId, VendorId};
+use mercato_tenant_context::{Actor, ProductId, ServiceName, TenantId, VariantId, VendorId};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
 
@@ -232,4 +236,262 @@ impl Handler for VendorMirror {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The durable consumer that moves stock as orders are paid, given up and refunded.
+pub const ORDER_STOCK: &str = "inventory-orders";
+pub const ORDER_STOCK_PATTERNS: &[&str] = &[
+    "order.paid",
+    "order.expired",
+    "order.cancelled",
+    "refund.completed",
+];
+
+/// The part of `order.paid|expired|cancelled` (orders, version 1) this consumer reads.
+#[derive(Debug, Deserialize)]
+struct OrderEvent {
+    order_id: String,
+    #[serde(default)]
+    reservation_id: Option<ReservationId>,
+    /// Whether a paid order's units go back on the shelf when it is cancelled.
+    #[serde(default)]
+    restock: bool,
+    #[serde(default)]
+    lines: Vec<OrderLine>,
+}
+
+/// The part of `refund.completed` (orders, version 1) this consumer reads.
+#[derive(Debug, Deserialize)]
+struct RefundCompleted {
+    order_id: String,
+    refund_id: String,
+    #[serde(default)]
+    reservation_id: Option<ReservationId>,
+    /// Empty: the refund puts nothing back.
+    #[serde(default)]
+    restock_lines: Vec<OrderLine>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OrderLine {
+    variant_id: VariantId,
+    quantity: i64,
+}
+
+fn lines_of(lines: &[OrderLine]) -> Vec<Line> {
+    lines
+        .iter()
+        .map(|l| Line {
+            variant: l.variant_id,
+            quantity: l.quantity,
+        })
+        .collect()
+}
+
+/// What an order event asks of its reservation.
+enum OrderStep {
+    /// Paid: commit it, if still active.
+    Commit { order: String },
+    /// Expired or cancelled: release it if active; if it was committed already and
+    /// `restock` is set, put `lines` back.
+    Release {
+        order: String,
+        verb: &'static str,
+        restock: Option<Vec<Line>>,
+    },
+    /// Refunded with units to put back.
+    Restock {
+        order: String,
+        refund: String,
+        lines: Vec<Line>,
+    },
+}
+
+impl OrderStep {
+    /// The step and the reservation it applies to; `None` when the event moves no stock.
+    fn from_event(event: &Envelope) -> Result<Option<(ReservationId, Self)>, HandlerError> {
+        if event.name == "refund.completed" {
+            let refund: RefundCompleted = event.payload_as()?;
+            let (Some(reservation), false) =
+                (refund.reservation_id, refund.restock_lines.is_empty())
+            else {
+                return Ok(None);
+            };
+            let step = Self::Restock {
+                lines: lines_of(&refund.restock_lines),
+                order: refund.order_id,
+                refund: refund.refund_id,
+            };
+            return Ok(Some((reservation, step)));
+        }
+        let order: OrderEvent = event.payload_as()?;
+        let Some(reservation) = order.reservation_id else {
+            return Ok(None);
+        };
+        let step = match event.name.as_str() {
+            "order.paid" => Self::Commit {
+                order: order.order_id,
+            },
+            "order.expired" | "order.cancelled" => Self::Release {
+                verb: if event.name == "order.expired" {
+                    "expired"
+                } else {
+                    "cancelled"
+                },
+                restock: order.restock.then(|| lines_of(&order.lines)),
+                order: order.order_id,
+            },
+            _ => return Ok(None),
+        };
+        Ok(Some((reservation, step)))
+    }
+}
+
+/// Commits, releases and restocks the reservations behind orders, as orders' own service
+/// (`svc_orders`). Idempotent through the inbox; a reservation already where the event would
+/// take it, or one this shop does not have, is left alone.
+pub struct OrderStock(pub InventoryState);
+
+fn order_actor() -> String {
+    Actor::Service(ServiceName::Orders).label()
+}
+
+fn handler_error(error: MovementError) -> HandlerError {
+    match error {
+        MovementError::Db(e) => HandlerError::Db(e),
+        other => HandlerError::Other(anyhow::Error::new(other)),
+    }
+}
+
+#[async_trait]
+impl Handler for OrderStock {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let Some((reservation, step)) = OrderStep::from_event(event)? else {
+            return Ok(());
+        };
+        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
+        if !mercato_events::mark_processed(&*tx, ORDER_STOCK, event).await? {
+            return Ok(());
+        }
+        let now = movements::now();
+        // The order was paid when the event occurred, however late it arrives.
+        let paid_at = event.occurred_at.min(now);
+        let actor = order_actor();
+        match step {
+            OrderStep::Commit { order } => {
+                commit(&tx, reservation, &order, &actor, paid_at, now).await?;
+            }
+            OrderStep::Release {
+                order,
+                verb,
+                restock,
+            } => {
+                let ended = movements::end(&tx, reservation, End::Release, &actor, now).await;
+                match ended {
+                    Err(MovementError::Ended(Status::Committed)) => {
+                        if let Some(lines) = restock {
+                            let note = format!("order {order} {verb}");
+                            put_back(&tx, reservation, &lines, note, &actor, now).await?;
+                        }
+                    }
+                    Err(error) => return Err(handler_error(error)),
+                    Ok(None) => unknown(reservation, &order),
+                    Ok(Some(_)) => {}
+                }
+            }
+            OrderStep::Restock {
+                order,
+                refund,
+                lines,
+            } => {
+                // A refund proves the order was paid, in time: commit first if that news
+                // has not arrived (judged as of the dawn of time, it cannot have run out).
+                let in_time = chrono::DateTime::<chrono::Utc>::MIN_UTC;
+                if commit(&tx, reservation, &order, &actor, in_time, now).await? {
+                    let note = format!("order {order} refund {refund}");
+                    put_back(&tx, reservation, &lines, note, &actor, now).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        self.0.outbox.notify_one();
+        Ok(())
+    }
+}
+
+fn unknown(reservation: ReservationId, order: &str) {
+    tracing::warn!(
+        reservation_id = %reservation, order_id = order,
+        "order event names a reservation this shop does not have; nothing to do"
+    );
+}
+
+/// Commits the paid order's reservation if it is still active. True when it is committed
+/// (now or before).
+async fn commit(
+    tx: &TenantTx,
+    reservation: ReservationId,
+    order: &str,
+    actor: &str,
+    paid_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, HandlerError> {
+    match movements::end_as_of(tx, reservation, End::Commit, actor, paid_at, now).await {
+        Ok(Some(Ended::Done(_) | Ended::Already(_))) => Ok(true),
+        Ok(Some(Ended::ExpiredInstead(_) | Ended::NotYet(_))) => {
+            tracing::warn!(
+                reservation_id = %reservation, order_id = order,
+                "order was paid after its reservation ran out; its units were released"
+            );
+            Ok(false)
+        }
+        Ok(None) => {
+            unknown(reservation, order);
+            Ok(false)
+        }
+        Err(MovementError::Ended(status)) => {
+            tracing::warn!(
+                reservation_id = %reservation, order_id = order, status = status.code(),
+                "order was paid but its reservation had ended; nothing committed"
+            );
+            Ok(false)
+        }
+        Err(error) => Err(handler_error(error)),
+    }
+}
+
+/// Puts a committed reservation's units back where they came from.
+async fn put_back(
+    tx: &TenantTx,
+    reservation: ReservationId,
+    lines: &[Line],
+    note: String,
+    actor: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), HandlerError> {
+    let request = RestockRequest {
+        reservation,
+        lines,
+        note,
+        actor,
+    };
+    match movements::restock(tx, request, now)
+        .await
+        .map_err(handler_error)?
+    {
+        Some(Restocked::Done { unplaced, .. }) if !unplaced.is_empty() => {
+            tracing::warn!(
+                reservation_id = %reservation, lines = ?unplaced,
+                "some units to restock were never taken by the reservation or are back already"
+            );
+        }
+        Some(Restocked::NotCommitted(status)) => {
+            tracing::debug!(
+                reservation_id = %reservation, status = status.code(),
+                "reservation was not committed: its units never left"
+            );
+        }
+        Some(Restocked::Done { .. }) | None => {}
+    }
+    Ok(())
 }

@@ -6,7 +6,9 @@
 //! It publishes `stock.changed` (a variant's totals, after every change), `stock.low` (once
 //! per crossing below a threshold) and `reservation.created|committed|released|expired`
 //! (see `events`). It consumes catalog's `product.changed`, to know which variants exist
-//! and which vendor sells each, and `vendor.*`, to know the shop's vendors.
+//! and which vendor sells each, `vendor.*`, to know the shop's vendors, and orders'
+//! `order.paid|expired|cancelled` and `refund.completed`, to commit, release or restock the
+//! order's reservation.
 //!
 //! No oversell: every movement locks the variants it moves (row locks on PostgreSQL, the
 //! write lock on SQLite) and changes levels by guarded updates; see `movements`.
@@ -56,6 +58,11 @@ pub fn subscriptions(state: &InventoryState) -> Vec<Subscription> {
             consumer: events::VENDOR_MIRROR,
             patterns: events::VENDOR_MIRROR_PATTERNS,
             handler: Arc::new(events::VendorMirror(state.clone())),
+        },
+        Subscription {
+            consumer: events::ORDER_STOCK,
+            patterns: events::ORDER_STOCK_PATTERNS,
+            handler: Arc::new(events::OrderStock(state.clone())),
         },
     ]
 }

@@ -1,5 +1,5 @@
-//! Stock movements — adjusting, reserving, committing, releasing, expiring — each in the
-//! caller's transaction, with the events it causes written to the outbox in it.
+//! Stock movements — adjusting, reserving, committing, releasing, expiring, restocking a
+//! cancelled or refunded order — each in the caller's transaction, with the events it causes written to the outbox in it.
 //!
 //! Locking, the same in every movement: first the variants moved, in id order
 //! ([`repo::mirror::lock_variants`]), then their stock rows. On PostgreSQL these are row
@@ -11,6 +11,7 @@
 //! schema's `CHECK (0 <= reserved <= on_hand)` holds as a last wall.
 
 use crate::domain::reservation::{self, Ending, Line, Reservation, ReservedLine, Shortage, Status};
+use crate::domain::restock;
 use crate::domain::stock::{Change, Level, Reason, StockError, low_stock};
 use crate::domain::warehouse::Warehouse;
 use crate::domain::{AdjustmentId, ReservationId, Variant};
@@ -282,6 +283,20 @@ pub async fn end(
     actor: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Ended>, MovementError> {
+    end_as_of(tx, id, how, actor, now, now).await
+}
+
+/// [`end`], judging whether the reservation ran out as of `as_of` rather than now: an order
+/// paid before its reservation's time was up is committed even when the news arrives late
+/// (the expiry job has not ended it yet, or the commit is a no-op).
+pub async fn end_as_of(
+    tx: &TenantTx,
+    id: ReservationId,
+    how: End,
+    actor: &str,
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<Ended>, MovementError> {
     let Some(first_look) = repo::reservations::find(tx, id).await? else {
         return Ok(None);
     };
@@ -291,9 +306,9 @@ pub async fn end(
         return Ok(None);
     };
     let ending = match how {
-        End::Commit => reservation::commit(current.status, current.expires_at, now),
+        End::Commit => reservation::commit(current.status, current.expires_at, as_of),
         End::Release => reservation::release(current.status),
-        End::Expire => reservation::expire(current.status, current.expires_at, now),
+        End::Expire => reservation::expire(current.status, current.expires_at, as_of),
     };
     match ending {
         Ending::AlreadyDone => Ok(Some(Ended::Already(current))),
@@ -355,6 +370,92 @@ async fn apply_end(
     after_change(tx, variants).await?;
     events::reservation(&**tx, event, tx.tenant(), &reservation, variants, actor).await?;
     Ok(reservation)
+}
+
+/// Sold units a cancelled or refunded order gives back.
+pub struct RestockRequest<'a> {
+    /// The reservation the order's units were committed from.
+    pub reservation: ReservationId,
+    pub lines: &'a [Line],
+    /// Why, for the history (`order ord_… cancelled`).
+    pub note: String,
+    pub actor: &'a str,
+}
+
+/// What a restock did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restocked {
+    /// The units went back where the reservation took them from (one `returned` adjustment
+    /// per warehouse and variant); `unplaced` had nowhere to go (see `domain::restock`).
+    Done {
+        adjustments: Vec<Adjustment>,
+        unplaced: Vec<Line>,
+    },
+    /// The reservation was never committed: its units never left on hand.
+    NotCommitted(Status),
+}
+
+/// Puts sold units of a committed reservation back into the warehouses they came from.
+/// `None`: there is no such reservation.
+pub async fn restock(
+    tx: &TenantTx,
+    request: RestockRequest<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<Restocked>, MovementError> {
+    let Some(first_look) = repo::reservations::find(tx, request.reservation).await? else {
+        return Ok(None);
+    };
+    let variants = repo::mirror::lock_variants(tx, &first_look.variants()).await?;
+    // Read again under the locks, with what earlier restocks returned.
+    let Some(current) = repo::reservations::find(tx, request.reservation).await? else {
+        return Ok(None);
+    };
+    if current.status != Status::Committed {
+        return Ok(Some(Restocked::NotCommitted(current.status)));
+    }
+    let returned = repo::stock::returned_for(tx, current.id).await?;
+    let plan = restock::plan(&current, &returned, request.lines);
+    let mut adjustments = Vec::with_capacity(plan.placements.len());
+    for placement in &plan.placements {
+        let current_level = repo::stock::lock_level(tx, placement.warehouse, placement.variant)
+            .await?
+            .unwrap_or_default();
+        current_level.adjusted(placement.quantity)?;
+        let level = repo::stock::change_level(
+            tx,
+            placement.warehouse,
+            placement.variant,
+            placement.quantity,
+            0,
+            now,
+        )
+        .await?
+        // The reservation's allocation made the row; adding on hand passes the guard.
+        .ok_or_else(|| DbErr::Custom("a sold-from stock level is missing".into()))?;
+        let adjustment = Adjustment {
+            id: AdjustmentId::new(),
+            warehouse: placement.warehouse,
+            variant: placement.variant,
+            delta: placement.quantity,
+            reason: Reason::Returned,
+            note: Some(request.note.clone()),
+            on_hand_after: level.on_hand,
+            reservation: Some(current.id),
+            actor: request.actor.to_owned(),
+            at: now,
+        };
+        repo::stock::record(tx, &adjustment).await?;
+        adjustments.push(adjustment);
+    }
+    let moved: Vec<Variant> = variants
+        .into_iter()
+        .filter(|v| plan.placements.iter().any(|p| p.variant == v.id))
+        .collect();
+    after_change(tx, &moved).await?;
+    Ok(Some(Restocked::Done {
+        adjustments,
+        unplaced: plan.unplaced,
+    }))
 }
 
 /// Sets (or clears) a variant's low-stock threshold, re-evaluating its state at once.

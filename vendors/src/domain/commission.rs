@@ -145,6 +145,14 @@ impl Serialize for Percent {
     }
 }
 
+/// Reads the decimal string [`Percent`] serializes to (events carry it so).
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// `amount × percent / 100` rounded half up to the minor unit; `amount` must be ≥ 0.
 pub fn percentage_of(amount: i64, percent: Percent) -> i64 {
     let amount = i128::from(amount.max(0));

@@ -5,4 +5,4 @@ pub mod commission;
 pub mod payout;
 pub mod vendor;
 
-pub use vendor::{Action, Vendor, VendorStatus};
+pub use vendor::{Action, Shipping, Vendor, VendorStatus};

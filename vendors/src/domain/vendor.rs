@@ -2,7 +2,7 @@
 //! `rejected`, and `approved` ↔ `suspended`. Each move is an [`Action`] taken by one side
 //! (the merchant or the vendor), some only with a reason.
 
-use mercato_kernel::Problem;
+use mercato_kernel::{Money, Problem};
 use mercato_tenant_context::{TenantId, UserId, VendorId};
 use serde::{Deserialize, Serialize};
 
@@ -163,8 +163,60 @@ pub struct Vendor {
     pub status_reason: Option<String>,
     pub holiday_until: Option<chrono::NaiveDate>,
     pub profile: StoreProfile,
+    pub shipping: Shipping,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What the vendor charges to ship an order's part it sells: a flat rate per order, waived
+/// when the vendor's part comes to `free_over` or more. Checkout computes the charge; this
+/// only keeps the settings consistent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Shipping {
+    /// Charged once per order for this vendor's items; none means shipping is free.
+    pub flat_rate: Option<Money>,
+    /// Orders of this vendor's items worth at least this much ship free.
+    pub free_over: Option<Money>,
+}
+
+/// Why shipping settings cannot be kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShippingProblem {
+    NegativeFlatRate,
+    NegativeFreeOver,
+    /// The threshold is in another currency than the flat rate.
+    CurrencyMismatch,
+}
+
+impl ShippingProblem {
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::NegativeFlatRate | Self::NegativeFreeOver => "must not be negative",
+            Self::CurrencyMismatch => {
+                "the flat rate and the free-shipping threshold must be in one currency"
+            }
+        }
+    }
+}
+
+impl Shipping {
+    /// What is wrong with the settings: amounts are not negative, and a threshold is in the
+    /// flat rate's currency (there is no conversion).
+    pub fn problems(&self) -> Vec<ShippingProblem> {
+        let mut bad = Vec::new();
+        if self.flat_rate.is_some_and(|m| m.amount < 0) {
+            bad.push(ShippingProblem::NegativeFlatRate);
+        }
+        if self.free_over.is_some_and(|m| m.amount < 0) {
+            bad.push(ShippingProblem::NegativeFreeOver);
+        }
+        if let (Some(rate), Some(over)) = (self.flat_rate, self.free_over)
+            && rate.currency != over.currency
+        {
+            bad.push(ShippingProblem::CurrencyMismatch);
+        }
+        bad
+    }
 }
 
 /// What shoppers see of a vendor besides its name.
@@ -358,6 +410,35 @@ mod tests {
         ] {
             assert_eq!(Action::parse(a).map(Action::code), Some(a));
         }
+    }
+
+    #[test]
+    fn shipping_settings_are_not_negative_and_in_one_currency() {
+        let eur = mercato_kernel::Currency::parse("EUR").unwrap();
+        let usd = mercato_kernel::Currency::parse("USD").unwrap();
+        let fine = Shipping {
+            flat_rate: Some(Money::new(490, eur)),
+            free_over: Some(Money::new(5_000, eur)),
+        };
+        assert!(fine.problems().is_empty());
+        assert!(Shipping::default().problems().is_empty());
+        let free = Shipping {
+            flat_rate: Some(Money::new(0, eur)),
+            free_over: None,
+        };
+        assert!(free.problems().is_empty());
+        let bad = Shipping {
+            flat_rate: Some(Money::new(-1, eur)),
+            free_over: Some(Money::new(-5, usd)),
+        };
+        assert_eq!(
+            bad.problems(),
+            [
+                ShippingProblem::NegativeFlatRate,
+                ShippingProblem::NegativeFreeOver,
+                ShippingProblem::CurrencyMismatch
+            ]
+        );
     }
 
     #[test]

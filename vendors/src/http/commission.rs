@@ -125,14 +125,6 @@ impl From<&CommissionRule> for CommissionRuleOut {
     }
 }
 
-/// `commission_rule.created` / `commission_rule.deleted`: the rule and who acted.
-#[derive(Serialize)]
-struct RuleEvent<'a> {
-    #[serde(flatten)]
-    rule: &'a CommissionRuleOut,
-    actor: &'a str,
-}
-
 fn timestamp(checks: &mut Checks, path: &str, text: &str) -> Option<DateTime<Utc>> {
     match DateTime::parse_from_rfc3339(text) {
         // Stored with microseconds on PostgreSQL: keep what the database keeps.
@@ -265,11 +257,8 @@ pub async fn create(
     }
     repo::commission::insert(&tx, &rule).await?;
     let out = CommissionRuleOut::from(&rule);
-    let event = RuleEvent {
-        rule: &out,
-        actor: &actor,
-    };
-    crate::events::publish(&*tx, "commission_rule.created", ctx.tenant, &event).await?;
+    crate::events::commission_rule(&*tx, "commission_rule.created", ctx.tenant, &rule, &actor)
+        .await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok((StatusCode::CREATED, Json(out)))
@@ -359,12 +348,8 @@ pub async fn remove(
     if !repo::commission::delete(&tx, rule.id, &actor).await? {
         return Err(Problem::not_found());
     }
-    let out = CommissionRuleOut::from(&rule);
-    let event = RuleEvent {
-        rule: &out,
-        actor: &actor,
-    };
-    crate::events::publish(&*tx, "commission_rule.deleted", ctx.tenant, &event).await?;
+    crate::events::commission_rule(&*tx, "commission_rule.deleted", ctx.tenant, &rule, &actor)
+        .await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(StatusCode::NO_CONTENT)

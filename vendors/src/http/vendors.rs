@@ -1,11 +1,13 @@
 //! Applying to sell in a shop, vendor listings, store profiles and holiday mode.
 
+use super::commission::{MoneyIn, currency_at};
 use super::{Standing, vendor_to_change, visible_vendor};
 use crate::VendorsState;
 use crate::domain::vendor::{
-    Address, StoreProfile, check_country, check_email, check_name, check_slug, slugify,
+    Address, ShippingProblem, StoreProfile, check_country, check_email, check_name, check_slug,
+    slugify,
 };
-use crate::domain::{Vendor, VendorStatus};
+use crate::domain::{Shipping, Vendor, VendorStatus};
 use crate::events;
 use crate::repo::history::{self, HistoryEntry};
 use crate::repo::{self};
@@ -14,7 +16,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use mercato_kernel::http::{Json, Query, nullable, path_id};
-use mercato_kernel::{Checks, ListResponse, Problem};
+use mercato_kernel::{Checks, ListResponse, Money, Problem};
 use mercato_storage::{ObjectKey, Storage};
 use mercato_tenant_context::{
     Permission, TenantContext, TenantId, UserId, VendorAccess, VendorId, VendorPermission,
@@ -60,6 +62,10 @@ pub struct PublicVendorOut {
     /// On holiday until this day (inclusive): listed, but orders ship later.
     pub holiday_until: Option<chrono::NaiveDate>,
     pub on_holiday: bool,
+    /// Charged once per order for this vendor's items; null: shipping is free.
+    pub shipping_flat_rate: Option<Money>,
+    /// This vendor's items ship free when they come to at least this much.
+    pub free_shipping_over: Option<Money>,
     /// Time-limited links to the store's images (see `PUT …/images/{slot}`).
     pub logo_url: Option<String>,
     pub banner_url: Option<String>,
@@ -83,6 +89,10 @@ pub struct VendorOut {
     pub holiday_until: Option<chrono::NaiveDate>,
     pub on_holiday: bool,
     pub profile: StoreProfile,
+    /// Charged once per order for this vendor's items; null: shipping is free.
+    pub shipping_flat_rate: Option<Money>,
+    /// This vendor's items ship free when they come to at least this much.
+    pub free_shipping_over: Option<Money>,
     pub logo_url: Option<String>,
     pub banner_url: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -104,6 +114,8 @@ impl From<Vendor> for PublicVendorOut {
             description: v.profile.description,
             policies: v.profile.policies,
             holiday_until: v.holiday_until,
+            shipping_flat_rate: v.shipping.flat_rate,
+            free_shipping_over: v.shipping.free_over,
             logo_url: None,
             banner_url: None,
         }
@@ -126,6 +138,8 @@ impl From<Vendor> for VendorOut {
             status_reason: v.status_reason,
             holiday_until: v.holiday_until,
             profile: v.profile,
+            shipping_flat_rate: v.shipping.flat_rate,
+            free_shipping_over: v.shipping.free_over,
             logo_url: None,
             banner_url: None,
             created_at: v.created_at,
@@ -139,7 +153,7 @@ impl From<Vendor> for VendorOut {
 #[serde(untagged)]
 pub enum AnyVendorOut {
     Full(Box<VendorOut>),
-    Public(PublicVendorOut),
+    Public(Box<PublicVendorOut>),
 }
 
 /// How long image links in vendor responses work.
@@ -256,6 +270,7 @@ pub async fn apply(
             description: body.description,
             ..StoreProfile::default()
         },
+        shipping: Shipping::default(),
         created_at: now,
         updated_at: now,
     };
@@ -336,7 +351,7 @@ pub async fn list(
         data.push(if full {
             AnyVendorOut::Full(Box::new(VendorOut::render(v, &state.storage).await))
         } else {
-            AnyVendorOut::Public(PublicVendorOut::render(v, &state.storage).await)
+            AnyVendorOut::Public(Box::new(PublicVendorOut::render(v, &state.storage).await))
         });
     }
     Ok(Json(ListResponse {
@@ -386,9 +401,9 @@ pub async fn show(
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let (vendor, standing) = visible_vendor(&tx, &ctx, id).await?;
     Ok(Json(match standing {
-        Standing::Public => {
-            AnyVendorOut::Public(PublicVendorOut::render(vendor, &state.storage).await)
-        }
+        Standing::Public => AnyVendorOut::Public(Box::new(
+            PublicVendorOut::render(vendor, &state.storage).await,
+        )),
         _ => AnyVendorOut::Full(Box::new(VendorOut::render(vendor, &state.storage).await)),
     }))
 }
@@ -414,6 +429,41 @@ pub struct VendorPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<Address>)]
     pub return_address: Option<Option<Address>>,
+    /// Charged once per order for this vendor's items, not negative; `null`: free shipping.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<MoneyIn>)]
+    pub shipping_flat_rate: Option<Option<MoneyIn>>,
+    /// Orders of this vendor's items worth at least this much ship free; in the flat rate's
+    /// currency, not negative; `null`: no threshold.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<MoneyIn>)]
+    pub free_shipping_over: Option<Option<MoneyIn>>,
+}
+
+/// The shipping settings a patch sets, parsed: absent fields stay, `Some(None)` clears.
+#[derive(Debug, Default)]
+struct ShippingPatch {
+    flat_rate: Option<Option<Money>>,
+    free_over: Option<Option<Money>>,
+}
+
+/// Parses a patch's money field at `path`, naming bad parts.
+fn money_at(
+    checks: &mut Checks,
+    path: &str,
+    value: &Option<Option<MoneyIn>>,
+) -> Option<Option<Money>> {
+    match value {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(money)) => {
+            if money.amount < 0 {
+                checks.push(&format!("{path}/amount"), "must not be negative");
+            }
+            let currency = currency_at(checks, &format!("{path}/currency"), &money.currency)?;
+            Some(Some(Money::new(money.amount, currency)))
+        }
+    }
 }
 
 fn check_address(address: &Address) -> Vec<(&'static str, &'static str)> {
@@ -440,8 +490,12 @@ fn check_address(address: &Address) -> Vec<(&'static str, &'static str)> {
 }
 
 impl VendorPatch {
-    fn check(&self) -> Result<(), Problem> {
+    fn check(&self) -> Result<ShippingPatch, Problem> {
         let mut checks = Checks::default();
+        let shipping = ShippingPatch {
+            flat_rate: money_at(&mut checks, "/shipping_flat_rate", &self.shipping_flat_rate),
+            free_over: money_at(&mut checks, "/free_shipping_over", &self.free_shipping_over),
+        };
         if let Some(v) = &self.store_name {
             checks.field("/store_name", check_name(v, 120));
         }
@@ -471,10 +525,11 @@ impl VendorPatch {
                 checks.field(field, Err(message));
             }
         }
-        checks.finish()
+        checks.finish()?;
+        Ok(shipping)
     }
 
-    fn apply_to(self, v: &mut Vendor) {
+    fn apply_to(self, v: &mut Vendor, shipping: &ShippingPatch) {
         if let Some(x) = self.store_name {
             v.store_name = x.trim().to_owned();
         }
@@ -502,7 +557,31 @@ impl VendorPatch {
         if let Some(x) = self.return_address {
             v.profile.return_address = x;
         }
+        if let Some(x) = shipping.flat_rate {
+            v.shipping.flat_rate = x;
+        }
+        if let Some(x) = shipping.free_over {
+            v.shipping.free_over = x;
+        }
     }
+}
+
+/// The vendor's shipping settings as patched, or a 422 naming the field the patch set.
+fn check_shipping(shipping: &Shipping, patch: &ShippingPatch) -> Result<(), Problem> {
+    let mut checks = Checks::default();
+    for problem in shipping.problems() {
+        let field = match problem {
+            ShippingProblem::NegativeFlatRate => "/shipping_flat_rate/amount",
+            ShippingProblem::NegativeFreeOver => "/free_shipping_over/amount",
+            // Blame the one this patch changed (the threshold when it changed both).
+            ShippingProblem::CurrencyMismatch if patch.free_over.is_none() => {
+                "/shipping_flat_rate/currency"
+            }
+            ShippingProblem::CurrencyMismatch => "/free_shipping_over/currency",
+        };
+        checks.push(field, problem.message());
+    }
+    checks.finish()
 }
 
 #[utoipa::path(patch, path = "/api/v1/vendors/{vendor_id}", tag = "vendors", request_body = VendorPatch,
@@ -515,7 +594,7 @@ pub async fn update(
     Json(patch): Json<VendorPatch>,
 ) -> Result<Json<VendorOut>, Problem> {
     let id: VendorId = path_id(&id)?;
-    patch.check()?;
+    let shipping = patch.check()?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (mut vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
     if vendor.status == VendorStatus::Rejected {
@@ -524,7 +603,8 @@ pub async fn update(
             "a rejected vendor can no longer be changed",
         ));
     }
-    patch.apply_to(&mut vendor);
+    patch.apply_to(&mut vendor, &shipping);
+    check_shipping(&vendor.shipping, &shipping)?;
     vendor.updated_at = chrono::Utc::now();
     if let Err(e) = repo::vendors::update(&tx, &vendor).await {
         return Err(if mercato_db::is_unique_violation(&e) {

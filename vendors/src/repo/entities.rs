@@ -25,6 +25,10 @@ pub mod vendor {
         pub return_address: Option<Json>,
         pub logo_key: Option<String>,
         pub banner_key: Option<String>,
+        pub shipping_flat_rate_amount: Option<i64>,
+        pub shipping_flat_rate_currency: Option<String>,
+        pub free_shipping_over_amount: Option<i64>,
+        pub free_shipping_over_currency: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

@@ -30,6 +30,12 @@ pub const MIGRATIONS: &[Migration] = &[
         &["commission_rules", "payout_accounts"],
     ),
     mercato_events::INBOX_MIGRATION,
+    Migration::portable(
+        3,
+        "vendor shipping settings",
+        include_str!("../../migrations/0003_vendor_shipping.sql"),
+        &[],
+    ),
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

@@ -3,12 +3,25 @@
 use super::corrupt;
 use super::entities::vendor;
 use crate::domain::vendor::{Address, StoreProfile};
-use crate::domain::{Vendor, VendorStatus};
+use crate::domain::{Shipping, Vendor, VendorStatus};
 use mercato_db::TenantTx;
+use mercato_kernel::{Currency, Money};
 use mercato_tenant_context::{TenantId, UserId, VendorId};
 use sea_orm::{
     ColumnTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+
+/// Money kept as an amount and a currency column: both or neither.
+fn money(what: &str, amount: Option<i64>, currency: Option<&str>) -> Result<Option<Money>, DbErr> {
+    match (amount, currency) {
+        (Some(amount), Some(code)) => Ok(Some(Money::new(
+            amount,
+            Currency::parse(code).map_err(|_| corrupt(what, code))?,
+        ))),
+        (None, None) => Ok(None),
+        _ => Err(corrupt(what, "amount without currency")),
+    }
+}
 
 fn from_model(m: vendor::Model) -> Result<Vendor, DbErr> {
     let status =
@@ -40,6 +53,18 @@ fn from_model(m: vendor::Model) -> Result<Vendor, DbErr> {
             logo_key: m.logo_key,
             banner_key: m.banner_key,
         },
+        shipping: Shipping {
+            flat_rate: money(
+                "shipping flat rate",
+                m.shipping_flat_rate_amount,
+                m.shipping_flat_rate_currency.as_deref(),
+            )?,
+            free_over: money(
+                "free shipping threshold",
+                m.free_shipping_over_amount,
+                m.free_shipping_over_currency.as_deref(),
+            )?,
+        },
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -70,6 +95,16 @@ fn to_model(tx: &TenantTx, v: &Vendor) -> Result<vendor::ActiveModel, DbErr> {
         return_address: Set(return_address),
         logo_key: Set(v.profile.logo_key.clone()),
         banner_key: Set(v.profile.banner_key.clone()),
+        shipping_flat_rate_amount: Set(v.shipping.flat_rate.map(|m| m.amount)),
+        shipping_flat_rate_currency: Set(v
+            .shipping
+            .flat_rate
+            .map(|m| m.currency.code().to_owned())),
+        free_shipping_over_amount: Set(v.shipping.free_over.map(|m| m.amount)),
+        free_shipping_over_currency: Set(v
+            .shipping
+            .free_over
+            .map(|m| m.currency.code().to_owned())),
         created_at: Set(v.created_at),
         updated_at: Set(v.updated_at),
     })

@@ -30,7 +30,7 @@ pub(crate) async fn acting_role(
             .role
             .staff_role(),
         Actor::ApiKey(_) => highest(&ctx.roles),
-        Actor::Anonymous | Actor::PlatformAdmin(_) => None,
+        Actor::Anonymous | Actor::PlatformAdmin(_) | Actor::Service(_) => None,
     };
     match role {
         Some(role) if role.grants(permission) => Ok(role),
@@ -47,6 +47,7 @@ pub(crate) fn actor_label(actor: Actor) -> Option<String> {
         Actor::User(id) => Some(id.to_string()),
         Actor::ApiKey(id) => Some(id.to_string()),
         Actor::PlatformAdmin(id) => Some(id.to_string()),
+        Actor::Service(_) => Some(actor.label()),
         Actor::Anonymous => None,
     }
 }

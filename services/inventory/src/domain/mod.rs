@@ -1,8 +1,9 @@
 //! The inventory service's types and rules, free of HTTP and SQL: stock levels and the
-//! adjustments that move them, low-stock crossings, warehouse allocation for reservations
-//! and the reservation lifecycle.
+//! adjustments that move them, low-stock crossings, warehouse allocation for reservations,
+//! the reservation lifecycle and putting sold units back.
 
 pub mod reservation;
+pub mod restock;
 pub mod stock;
 pub mod warehouse;
 

@@ -62,7 +62,7 @@ pub struct Reservation {
     pub status: Status,
     /// The client's own reference (an order or cart id).
     pub reference: Option<String>,
-    /// Who asked for it: `usr_…` or `key_…`. Only they and merchant staff see it.
+    /// Who asked for it: `usr_…`, `key_…` or `svc_orders`. Only they and merchant staff see it.
     pub created_by: String,
     pub lines: Vec<ReservedLine>,
     pub expires_at: DateTime<Utc>,

@@ -176,7 +176,8 @@ where
     }
 }
 
-/// 401 for anonymous callers: reserving stock needs a signed-in shopper, staff or key.
+/// 401 for anonymous callers: reserving stock needs a signed-in shopper, staff, key or
+/// service (orders reserving for a checkout).
 pub fn signed_in(ctx: &TenantContext) -> Result<(), Problem> {
     if ctx.actor == Actor::Anonymous {
         Err(Problem::unauthorized("sign in to do this"))

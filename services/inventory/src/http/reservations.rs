@@ -1,6 +1,6 @@
 //! Reservations: hold units for a checkout, then commit (on payment) or release (on cancel).
-//! Any signed-in caller of the shop may reserve; a reservation is visible to whoever created
-//! it and to merchant staff.
+//! Any signed-in caller of the shop may reserve, the orders service acting as itself
+//! included; a reservation is visible to whoever created it and to merchant staff.
 
 use super::idempotency::{self, Idempotency};
 use super::{body_id, is_stock_manager, is_stock_reader, movement_problem, retrying, signed_in};
@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use mercato_db::TenantTx;
 use mercato_kernel::http::{Json, Query, path_id};
 use mercato_kernel::{FieldError, ListQuery, ListResponse, Problem};
-use mercato_tenant_context::{Role, TenantContext, VariantId};
+use mercato_tenant_context::{Actor, Role, TenantContext, VariantId};
 use serde::{Deserialize, Serialize};
 
 /// Active reservations a shopper (a caller without staff rights) may hold at once.
@@ -70,7 +70,7 @@ pub struct ReservationOut {
     pub id: ReservationId,
     pub status: Status,
     pub reference: Option<String>,
-    /// `usr_…` or `key_…`.
+    /// `usr_…`, `key_…` or `svc_orders`.
     pub created_by: String,
     pub lines: Vec<ReservedLineOut>,
     /// Until then the units are held; then the reservation expires and releases them.
@@ -150,9 +150,12 @@ fn parse(body: &ReservationIn) -> Result<(Vec<Line>, chrono::Duration, Option<St
     }
 }
 
-/// Staff and integrations may hold any number of reservations; shoppers a few.
+/// Staff, integrations and services (orders reserving for checkouts) may hold any number of
+/// reservations; shoppers a few.
 fn is_shopper(ctx: &TenantContext) -> bool {
-    ctx.roles.iter().all(|r| *r == Role::Customer) && !is_stock_reader(ctx)
+    !matches!(ctx.actor, Actor::Service(_))
+        && ctx.roles.iter().all(|r| *r == Role::Customer)
+        && !is_stock_reader(ctx)
 }
 
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "inventory", request_body = ReservationIn,

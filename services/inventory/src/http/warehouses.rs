@@ -353,9 +353,10 @@ pub struct AdjustmentOut {
     pub reason: Reason,
     pub note: Option<String>,
     pub on_hand_after: i64,
-    /// The reservation a `sold` adjustment committed.
+    /// The reservation a `sold` adjustment committed, or a `returned` one put back (a
+    /// cancelled or refunded order).
     pub reservation_id: Option<ReservationId>,
-    /// `usr_…`, `key_…`, or `system`.
+    /// `usr_…`, `key_…`, `svc_orders` (orders paid, cancelled, refunded), or `system`.
     pub actor: String,
     pub at: chrono::DateTime<chrono::Utc>,
 }

@@ -27,6 +27,12 @@ pub const MIGRATIONS: &[Migration] = &[
             "idempotency_keys",
         ],
     ),
+    Migration::portable(
+        2,
+        "adjustments by reservation, for restocking orders",
+        include_str!("../../migrations/0002_restock_index.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

@@ -251,9 +251,11 @@ pub struct Adjustment {
     pub reason: Reason,
     pub note: Option<String>,
     pub on_hand_after: i64,
-    /// The reservation a `sold` adjustment committed.
+    /// The reservation a `sold` adjustment committed, or a `returned` one restocked (a
+    /// cancelled or refunded order).
     pub reservation: Option<ReservationId>,
-    /// `usr_…`, `key_…`, or `system` for the expiry job.
+    /// `usr_…`, `key_…`, `svc_orders` (paid, cancelled and refunded orders), or `system` for
+    /// the expiry job.
     pub actor: String,
     pub at: DateTime<Utc>,
 }
@@ -275,6 +277,29 @@ pub async fn record(tx: &TenantTx, a: &Adjustment) -> Result<(), DbErr> {
     .exec_without_returning(&**tx)
     .await
     .map(|_| ())
+}
+
+/// What restocks of `reservation` put back so far, per (warehouse, variant).
+pub async fn returned_for(
+    tx: &TenantTx,
+    reservation: ReservationId,
+) -> Result<HashMap<(WarehouseId, VariantId), i64>, DbErr> {
+    let rows = adjustment::Entity::find()
+        .filter(adjustment::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(adjustment::Column::ReservationId.eq(reservation.as_uuid()))
+        .filter(adjustment::Column::Reason.eq(Reason::Returned.code()))
+        .all(&**tx)
+        .await?;
+    let mut returned: HashMap<(WarehouseId, VariantId), i64> = HashMap::new();
+    for m in rows {
+        *returned
+            .entry((
+                WarehouseId::from_uuid(m.warehouse_id),
+                VariantId::from_uuid(m.variant_id),
+            ))
+            .or_default() += m.delta;
+    }
+    Ok(returned)
 }
 
 /// A page of a warehouse's history (of one variant when given), newest first, before

@@ -10,7 +10,8 @@ use mercato_events::{Envelope, Handler};
 use mercato_inventory::{InventoryState, events};
 use mercato_tenant_context::{
     Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, PlanLimits, ProductId, RequestContext, RequestId,
-    Role, Scope, ShopTerms, TenantId, UserId, VariantId, VendorId, VendorMembership, VendorRole,
+    Role, Scope, ServiceName, ShopTerms, TenantId, UserId, VariantId, VendorId, VendorMembership,
+    VendorRole,
 };
 use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::{Value, json};
@@ -173,6 +174,15 @@ impl Caller {
         }
     }
 
+    /// The orders service acting as itself (reserving stock for a checkout).
+    pub fn orders_service(tenant: TenantId) -> Self {
+        Self {
+            actor: Actor::Service(ServiceName::Orders),
+            roles: Vec::new(),
+            ..Self::merchant(tenant)
+        }
+    }
+
     /// The same caller in another shop (a token replayed on another domain).
     pub fn in_shop(&self, tenant: TenantId) -> Self {
         Self {
@@ -303,6 +313,22 @@ impl Service {
             .handle(&event)
             .await
             .expect("vendor event handled");
+    }
+
+    /// Delivers an orders event (`order.*`, `refund.completed`) to the order-stock consumer;
+    /// returns the envelope, to deliver again.
+    pub async fn order_event(&self, tenant: TenantId, name: &str, payload: Value) -> Envelope {
+        let event = Envelope::new(name, 1, tenant, &payload).expect("envelope");
+        self.deliver_order_event(&event).await;
+        event
+    }
+
+    /// Delivers `event` to the order-stock consumer (again), as the bus would.
+    pub async fn deliver_order_event(&self, event: &Envelope) {
+        events::OrderStock(self.state.clone())
+            .handle(event)
+            .await
+            .expect("order event handled");
     }
 
     /// Lists a product with `variants` for `vendor` (as catalog would announce it) and

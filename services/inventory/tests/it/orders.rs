@@ -1,0 +1,443 @@
+//! Checkout: the orders service reserves as itself, and its events commit, release and
+//! restock the reservations behind orders, once each, in the order's own shop only.
+
+use crate::on_every_backend;
+use crate::reservations::lines;
+use crate::support::{Caller, Service};
+use mercato_inventory::domain::ReservationId;
+use mercato_inventory::http::reservations::SHOPPER_ACTIVE_LIMIT;
+use mercato_tenant_context::{TenantId, VariantId, VendorId, VendorRole};
+use serde_json::{Value, json};
+
+fn order_id() -> String {
+    format!("ord_{}", uuid::Uuid::now_v7().simple())
+}
+
+fn order_payload(
+    order: &str,
+    reservation: &str,
+    status: &str,
+    restock: bool,
+    items: &[(VariantId, i64)],
+) -> Value {
+    json!({
+        "order_id": order,
+        "reservation_id": reservation,
+        "status": status,
+        "actor": "svc_orders",
+        "reason": null,
+        "restock": restock,
+        "lines": items.iter().map(|(v, q)| json!({ "variant_id": v, "quantity": q })).collect::<Vec<_>>(),
+    })
+}
+
+/// The orders service reserves `items` for `order`; returns the reservation id.
+async fn reserve_for(
+    service: &Service,
+    shop: TenantId,
+    order: &str,
+    items: &[(VariantId, i64)],
+) -> String {
+    let mut body = lines(items);
+    body["reference"] = json!(order);
+    let reply = service
+        .call(
+            &Caller::orders_service(shop),
+            "POST",
+            "/api/v1/reservations",
+            Some(body),
+            &[("idempotency-key", order)],
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    reply.str("id")
+}
+
+async fn reservation(service: &Service, shop: TenantId, id: &str) -> Value {
+    let reply = service
+        .get(
+            &Caller::merchant(shop),
+            &format!("/api/v1/reservations/{id}"),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body
+}
+
+/// A warehouse's history as merchant staff see it, newest first.
+async fn history(service: &Service, shop: TenantId, warehouse: &str) -> Vec<Value> {
+    let reply = service
+        .get(
+            &Caller::merchant(shop),
+            &format!("/api/v1/warehouses/{warehouse}/adjustments"),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body["data"].as_array().cloned().unwrap_or_default()
+}
+
+async fn the_orders_service_reserves_reads_and_commits_its_own(service: Service) {
+    let shop = TenantId::new();
+    let (_, _, tea) = service.stocked(shop, 10).await;
+    let orders = Caller::orders_service(shop);
+    let order = order_id();
+    let id = reserve_for(&service, shop, &order, &[(tea, 3)]).await;
+    // A retry with the same key is the same reservation, scoped to the service's label.
+    let mut body = lines(&[(tea, 3)]);
+    body["reference"] = json!(order);
+    let again = service
+        .call(
+            &orders,
+            "POST",
+            "/api/v1/reservations",
+            Some(body.clone()),
+            &[("idempotency-key", &order)],
+        )
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.str("id"), id);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    // The same key from a shopper is the shopper's own: a new reservation.
+    let shopper = Caller::shopper(shop);
+    let theirs = service
+        .call(
+            &shopper,
+            "POST",
+            "/api/v1/reservations",
+            Some(body),
+            &[("idempotency-key", &order)],
+        )
+        .await;
+    assert_eq!(theirs.status, 201);
+    assert_ne!(theirs.str("id"), id);
+
+    let path = format!("/api/v1/reservations/{id}");
+    let shown = service.get(&orders, &path).await;
+    assert_eq!(shown.status, 200, "{:?}", shown.body);
+    assert_eq!(shown.str("created_by"), "svc_orders");
+    assert_eq!(service.get(&shopper, &path).await.status, 404);
+    let listed = service.get(&orders, "/api/v1/reservations").await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(listed.body["data"][0]["id"], id.as_str());
+
+    let committed = service
+        .post(&orders, &format!("{path}/commit"), json!({}))
+        .await;
+    assert_eq!(committed.status, 200, "{:?}", committed.body);
+    assert_eq!(committed.str("status"), "committed");
+    assert_eq!(committed.str("ended_by"), "svc_orders");
+    assert_eq!(service.totals(shop, tea).await, (7, 3, 4));
+    let events = service.events_named(shop, "reservation.committed").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["actor"], "svc_orders");
+    // Another shop's orders service does not see it.
+    let elsewhere = Caller::orders_service(TenantId::new());
+    assert_eq!(service.get(&elsewhere, &path).await.status, 404);
+}
+
+async fn the_orders_service_is_not_held_to_the_shopper_limit(service: Service) {
+    let shop = TenantId::new();
+    let units = i64::try_from(SHOPPER_ACTIVE_LIMIT).unwrap() + 5;
+    let (_, _, tea) = service.stocked(shop, units).await;
+    let orders = Caller::orders_service(shop);
+    for _ in 0..=SHOPPER_ACTIVE_LIMIT {
+        let r = service
+            .post(&orders, "/api/v1/reservations", lines(&[(tea, 1)]))
+            .await;
+        assert_eq!(r.status, 201, "{:?}", r.body);
+    }
+    let active = service
+        .get(&orders, "/api/v1/reservations?status=active&limit=100")
+        .await;
+    assert_eq!(
+        active.body["data"].as_array().map(Vec::len),
+        Some(usize::try_from(SHOPPER_ACTIVE_LIMIT).unwrap() + 1)
+    );
+}
+
+async fn a_paid_order_commits_its_reservation_once(service: Service) {
+    let shop = TenantId::new();
+    let (_, _, tea) = service.stocked(shop, 10).await;
+    let order = order_id();
+    let id = reserve_for(&service, shop, &order, &[(tea, 4)]).await;
+    let paid = service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&order, &id, "paid", false, &[(tea, 4)]),
+        )
+        .await;
+    let r = reservation(&service, shop, &id).await;
+    assert_eq!(r["status"], "committed");
+    assert_eq!(r["ended_by"], "svc_orders");
+    assert_eq!(service.totals(shop, tea).await, (6, 0, 6));
+    // The bus delivers at least once: the same event again changes nothing.
+    let before = service.events(shop).await.len();
+    service.deliver_order_event(&paid).await;
+    // Another event for an order already paid changes nothing either.
+    service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&order, &id, "paid", false, &[(tea, 4)]),
+        )
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (6, 0, 6));
+    assert_eq!(service.events(shop).await.len(), before);
+    assert_eq!(
+        service
+            .events_named(shop, "reservation.committed")
+            .await
+            .len(),
+        1
+    );
+    // An order that reserved nothing, or a reservation nobody has, moves nothing.
+    let mut none = order_payload(&order_id(), &id, "paid", false, &[]);
+    none["reservation_id"] = Value::Null;
+    service.order_event(shop, "order.paid", none).await;
+    let unknown = ReservationId::new().to_string();
+    service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&order_id(), &unknown, "paid", false, &[]),
+        )
+        .await;
+    assert_eq!(service.events(shop).await.len(), before);
+}
+
+async fn an_expired_or_cancelled_order_releases_its_reservation(service: Service) {
+    let shop = TenantId::new();
+    let (_, _, tea) = service.stocked(shop, 10).await;
+    let expired_order = order_id();
+    let expired = reserve_for(&service, shop, &expired_order, &[(tea, 3)]).await;
+    let cancelled_order = order_id();
+    let cancelled = reserve_for(&service, shop, &cancelled_order, &[(tea, 2)]).await;
+    assert_eq!(service.totals(shop, tea).await, (10, 5, 5));
+    service
+        .order_event(
+            shop,
+            "order.expired",
+            order_payload(&expired_order, &expired, "expired", true, &[(tea, 3)]),
+        )
+        .await;
+    assert_eq!(
+        reservation(&service, shop, &expired).await["status"],
+        "released"
+    );
+    assert_eq!(service.totals(shop, tea).await, (10, 2, 8));
+    service
+        .order_event(
+            shop,
+            "order.cancelled",
+            order_payload(&cancelled_order, &cancelled, "cancelled", true, &[(tea, 2)]),
+        )
+        .await;
+    assert_eq!(
+        reservation(&service, shop, &cancelled).await["status"],
+        "released"
+    );
+    // Released, not restocked: the units never left on hand.
+    assert_eq!(service.totals(shop, tea).await, (10, 0, 10));
+    assert_eq!(
+        service
+            .events_named(shop, "reservation.released")
+            .await
+            .len(),
+        2
+    );
+    // A paid event after the release commits nothing.
+    service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&cancelled_order, &cancelled, "paid", false, &[(tea, 2)]),
+        )
+        .await;
+    assert_eq!(
+        reservation(&service, shop, &cancelled).await["status"],
+        "released"
+    );
+    assert_eq!(service.totals(shop, tea).await, (10, 0, 10));
+}
+
+async fn a_paid_order_cancelled_with_restock_puts_units_back_where_they_came_from(
+    service: Service,
+) {
+    let shop = TenantId::new();
+    let vendor = VendorId::new();
+    let (_, variants) = service.product(shop, vendor, 1).await;
+    let tea = variants[0];
+    let staff = Caller::vendor_staff(shop, vendor, VendorRole::Staff);
+    let big = service.warehouse(&staff, vendor, "Big").await;
+    let small = service.warehouse(&staff, vendor, "Small").await;
+    service.receive(&staff, &big, tea, 8).await;
+    service.receive(&staff, &small, tea, 5).await;
+    let order = order_id();
+    // 10: the big warehouse's 8 and 2 of the small one's.
+    let id = reserve_for(&service, shop, &order, &[(tea, 10)]).await;
+    service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&order, &id, "paid", true, &[(tea, 10)]),
+        )
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (3, 0, 3));
+    let stock_changes = service.events_named(shop, "stock.changed").await.len();
+
+    let cancelled = service
+        .order_event(
+            shop,
+            "order.cancelled",
+            order_payload(&order, &id, "cancelled", true, &[(tea, 10)]),
+        )
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
+    assert_eq!(
+        reservation(&service, shop, &id).await["status"],
+        "committed"
+    );
+    let changed = service.events_named(shop, "stock.changed").await;
+    assert_eq!(changed.len(), stock_changes + 1);
+    assert_eq!(changed.last().unwrap()["on_hand"], 13);
+    for (warehouse, units, after) in [(&big, 8, 8), (&small, 2, 5)] {
+        let rows = history(&service, shop, warehouse).await;
+        let back = &rows[0];
+        assert_eq!(back["reason"], "returned");
+        assert_eq!(back["delta"], units);
+        assert_eq!(back["on_hand_after"], after);
+        assert_eq!(back["note"], format!("order {order} cancelled"));
+        assert_eq!(back["actor"], "svc_orders");
+        assert_eq!(back["reservation_id"], id.as_str());
+    }
+
+    // Delivered again: nothing more comes back.
+    service.deliver_order_event(&cancelled).await;
+    assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
+    // Even a second cancellation event cannot return more than was sold.
+    service
+        .order_event(
+            shop,
+            "order.cancelled",
+            order_payload(&order, &id, "cancelled", true, &[(tea, 10)]),
+        )
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
+    assert_eq!(history(&service, shop, &big).await.len(), 3);
+
+    // Without restock a cancelled paid order leaves the stock as it is.
+    let other = order_id();
+    let kept = reserve_for(&service, shop, &other, &[(tea, 1)]).await;
+    service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&other, &kept, "paid", false, &[(tea, 1)]),
+        )
+        .await;
+    service
+        .order_event(
+            shop,
+            "order.cancelled",
+            order_payload(&other, &kept, "cancelled", false, &[(tea, 1)]),
+        )
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (12, 0, 12));
+}
+
+async fn a_refund_puts_its_restock_lines_back(service: Service) {
+    let shop = TenantId::new();
+    let (_, warehouse, tea) = service.stocked(shop, 10).await;
+    let order = order_id();
+    let id = reserve_for(&service, shop, &order, &[(tea, 3)]).await;
+    let refund = |refund: &str, units: i64| {
+        let restock: Vec<Value> = if units > 0 {
+            vec![json!({ "variant_id": tea, "quantity": units })]
+        } else {
+            Vec::new()
+        };
+        json!({
+            "order_id": order, "refund_id": refund, "reservation_id": id,
+            "restock_lines": restock,
+        })
+    };
+    // The refund's news arrives before the payment's: the refund proves the sale.
+    let first = service
+        .order_event(shop, "refund.completed", refund("rfd_1", 1))
+        .await;
+    assert_eq!(
+        reservation(&service, shop, &id).await["status"],
+        "committed"
+    );
+    assert_eq!(service.totals(shop, tea).await, (8, 0, 8));
+    let rows = history(&service, shop, &warehouse).await;
+    assert_eq!(rows[0]["reason"], "returned");
+    assert_eq!(rows[0]["delta"], 1);
+    assert_eq!(rows[0]["note"], format!("order {order} refund rfd_1"));
+    assert_eq!(rows[1]["reason"], "sold");
+    service
+        .order_event(
+            shop,
+            "order.paid",
+            order_payload(&order, &id, "paid", false, &[(tea, 3)]),
+        )
+        .await;
+    service.deliver_order_event(&first).await;
+    assert_eq!(service.totals(shop, tea).await, (8, 0, 8));
+    // No restock lines: money back, units stay sold.
+    service
+        .order_event(shop, "refund.completed", refund("rfd_2", 0))
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (8, 0, 8));
+    // More than is left to give back: only the 2 units still out return.
+    service
+        .order_event(shop, "refund.completed", refund("rfd_3", 5))
+        .await;
+    assert_eq!(service.totals(shop, tea).await, (10, 0, 10));
+}
+
+async fn another_shops_reservation_is_left_alone(service: Service) {
+    let shop = TenantId::new();
+    let (_, _, tea) = service.stocked(shop, 10).await;
+    let order = order_id();
+    let id = reserve_for(&service, shop, &order, &[(tea, 4)]).await;
+    let other = TenantId::new();
+    for (name, restock) in [
+        ("order.paid", false),
+        ("order.cancelled", true),
+        ("order.expired", true),
+    ] {
+        service
+            .order_event(
+                other,
+                name,
+                order_payload(&order, &id, "x", restock, &[(tea, 4)]),
+            )
+            .await;
+    }
+    service
+        .order_event(
+            other,
+            "refund.completed",
+            json!({
+                "order_id": order, "refund_id": "rfd_1", "reservation_id": id,
+                "restock_lines": [{ "variant_id": tea, "quantity": 4 }],
+            }),
+        )
+        .await;
+    assert_eq!(reservation(&service, shop, &id).await["status"], "active");
+    assert_eq!(service.totals(shop, tea).await, (10, 4, 6));
+    assert!(service.events(other).await.is_empty());
+}
+
+on_every_backend!(
+    the_orders_service_reserves_reads_and_commits_its_own,
+    the_orders_service_is_not_held_to_the_shopper_limit,
+    a_paid_order_commits_its_reservation_once,
+    an_expired_or_cancelled_order_releases_its_reservation,
+    a_paid_order_cancelled_with_restock_puts_units_back_where_they_came_from,
+    a_refund_puts_its_restock_lines_back,
+    another_shops_reservation_is_left_alone,
+);

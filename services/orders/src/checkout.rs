@@ -1,0 +1,444 @@
+//! Checkout: a cart becomes an order split into vendor orders, with stock held and a payment
+//! taken.
+//!
+//! 1. The cart is priced (`quote`) for the shipping address; anything that blocks it (an
+//!    item no longer for sale, a price the shopper has not seen, a coupon that does not
+//!    apply) refuses the checkout and changes nothing.
+//! 2. Inventory holds every line's units, all or nothing, for the order's lifetime plus five
+//!    minutes (idempotently: a retried checkout gets the same reservation).
+//! 3. One transaction writes the order, its vendor orders and lines (with the shares of
+//!    shipping, discount, tax and the commission of each line), the coupon's use, the
+//!    payment attempt, the `Idempotency-Key`, `order.placed` and the expiry job, and closes
+//!    the cart. If it cannot (the cart changed, the coupon ran out), the reservation is
+//!    released at once.
+//! 4. The payment provider is called (see `payment`).
+
+use crate::OrdersState;
+use crate::domain::coupon::FundedBy;
+use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::domain::pricing;
+use crate::domain::{OrderId, OrderLineId, VendorOrderId};
+use crate::inventory::ReserveError;
+use crate::quote::{self, Quote};
+use crate::repo::carts::{self, Cart, CartStatus};
+use crate::repo::orders::{self, Address, FullOrder, Order, OrderLine, Transition, VendorOrder};
+use crate::repo::{coupons, settings};
+use chrono::TimeDelta;
+use hmac::{Hmac, Mac};
+use mercato_db::TenantTx;
+use mercato_jobs::NewJob;
+use mercato_kernel::{FieldError, Problem};
+use mercato_tenant_context::{TenantContext, VariantId};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Keeps the stock a little longer than the order, so the order's own expiry (which also
+/// cancels the payment) is what gives it back.
+const RESERVATION_MARGIN_SECS: i64 = 300;
+
+pub const EXPIRE_JOB: &str = "orders.expire";
+
+/// What a checkout needs besides the cart.
+pub struct Placement {
+    pub email: String,
+    pub address: Address,
+    /// `Idempotency-Key` and the hash of the request it came with.
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// How a checkout ended.
+pub enum Placed {
+    /// A new order.
+    New(OrderId),
+    /// The key was used before with the same request: its order.
+    Replayed(OrderId),
+}
+
+/// A hash of a request body, to tell a replay from a reuse of a key.
+pub fn request_hash(body: &impl Serialize) -> String {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The token that lets a guest read their order: an HMAC of the order id, so the checkout
+/// response can give it again on a replay without storing it.
+pub fn order_token(key: &[u8], order: OrderId) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| {
+        <Hmac<Sha256> as Mac>::new_from_slice(&[0]).unwrap_or_else(|_| unreachable_mac())
+    });
+    mac.update(b"order-token\0");
+    mac.update(order.to_string().as_bytes());
+    format!("otk_{}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[allow(clippy::panic)]
+fn unreachable_mac() -> Hmac<Sha256> {
+    unreachable!("HMAC accepts keys of any length")
+}
+
+/// Whether `token` is `order`'s.
+pub fn token_matches(key: &[u8], order: OrderId, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    order_token(key, order)
+        .as_bytes()
+        .ct_eq(token.as_bytes())
+        .into()
+}
+
+async fn replayed(tx: &TenantTx, p: &Placement) -> Result<Option<OrderId>, Problem> {
+    match orders::checkout_key(tx, &p.key).await? {
+        Some((hash, order)) if hash == p.request_hash => Ok(Some(order)),
+        Some(_) => Err(Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "Idempotency key reused",
+        )
+        .with_detail("this Idempotency-Key was used with a different checkout")),
+        None => Ok(None),
+    }
+}
+
+fn not_ready(quote: &Quote) -> Option<Problem> {
+    let blocking = quote.blocking();
+    if !blocking.is_empty() {
+        let mut problem = Problem::conflict(
+            "cart_not_ready",
+            "some lines cannot be bought as they are; review the cart",
+        );
+        problem.errors = blocking
+            .iter()
+            .map(|(i, code, message)| {
+                FieldError::new(format!("/lines/{i}"), format!("{code}: {message}"))
+            })
+            .collect();
+        return Some(problem);
+    }
+    if let Some(c) = &quote.coupon
+        && let Some((code, message)) = &c.refused
+    {
+        let mut problem = Problem::conflict("coupon_not_applicable", message.clone());
+        problem.errors = vec![FieldError::new("/coupon_code", *code)];
+        return Some(problem);
+    }
+    None
+}
+
+/// Places the order for `cart_id` (see the module documentation).
+pub async fn place(
+    state: &OrdersState,
+    ctx: &TenantContext,
+    cart_id: crate::domain::CartId,
+    p: &Placement,
+) -> Result<Placed, Problem> {
+    // 1. Price the cart as it stands, for the destination.
+    let tx = state.db.tenant_read(ctx.tenant).await?;
+    if let Some(order) = replayed(&tx, p).await? {
+        return Ok(Placed::Replayed(order));
+    }
+    let mut cart = crate::http::carts::visible_cart(&tx, ctx, cart_id, false).await?;
+    if cart.status != CartStatus::Open {
+        return Err(Problem::conflict(
+            "cart_closed",
+            format!("this cart is {}", cart.status.code()),
+        ));
+    }
+    if cart.lines.is_empty() {
+        return Err(Problem::conflict("cart_empty", "the cart has no lines"));
+    }
+    cart.country = Some(p.address.country.clone());
+    let settings = settings::load(&tx, state.config.default_settings()).await?;
+    let customer_key = customer_key(&cart, &p.email);
+    let now = crate::now();
+    let quote = quote::quote(&tx, &cart, settings, Some(&customer_key), now).await?;
+    drop(tx);
+    if let Some(problem) = not_ready(&quote) {
+        return Err(problem);
+    }
+    let order_id = OrderId::new();
+    let (full, redemption) = build(&cart, &quote, order_id, p, now)?;
+
+    // 2. Hold the stock.
+    let units: Vec<(VariantId, i64)> = full.lines.iter().map(|l| (l.variant, l.quantity)).collect();
+    let reservation = state
+        .inventory
+        .reserve(
+            ctx,
+            &format!("checkout:{cart_id}:{}", p.key),
+            &units,
+            settings.order_ttl_secs + RESERVATION_MARGIN_SECS,
+            &order_id.to_string(),
+        )
+        .await
+        .map_err(|e| match e {
+            ReserveError::Short(errors) => {
+                let mut problem = Problem::conflict(
+                    "insufficient_stock",
+                    "not enough stock for every line; nothing was ordered",
+                );
+                problem.errors = errors;
+                problem
+            }
+            ReserveError::NotSelling(errors) => {
+                let mut problem = Problem::conflict(
+                    "vendor_not_selling",
+                    "a vendor of these lines is not selling; nothing was ordered",
+                );
+                problem.errors = errors;
+                problem
+            }
+            ReserveError::Unavailable(e) => {
+                tracing::error!(error = %e, "inventory unavailable at checkout");
+                Problem::unavailable(
+                    "inventory_unavailable",
+                    "stock cannot be held right now; try again",
+                )
+            }
+        })?;
+    let mut full = full;
+    full.order.reservation = Some(reservation.clone());
+
+    // 3. Write the order.
+    match write(state, ctx, cart_id, &cart, &full, redemption, p).await {
+        Ok(placed) => {
+            if matches!(placed, Placed::Replayed(_)) {
+                let _ = state.inventory.release(ctx, &reservation).await;
+            }
+            state.outbox.notify_one();
+            Ok(placed)
+        }
+        Err(problem) => {
+            if let Err(e) = state.inventory.release(ctx, &reservation).await {
+                tracing::warn!(error = %e, reservation, "could not release an unused reservation; it expires by itself");
+            }
+            Err(problem)
+        }
+    }
+}
+
+fn customer_key(cart: &Cart, email: &str) -> String {
+    cart.customer
+        .map_or_else(|| email.to_lowercase(), |c| c.to_string())
+}
+
+async fn write(
+    state: &OrdersState,
+    ctx: &TenantContext,
+    cart_id: crate::domain::CartId,
+    seen: &Cart,
+    full: &FullOrder,
+    redemption: Option<(crate::domain::CouponId, Option<i64>)>,
+    p: &Placement,
+) -> Result<Placed, Problem> {
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    if let Some(order) = replayed(&tx, p).await? {
+        return Ok(Placed::Replayed(order));
+    }
+    let Some(mut cart) = carts::find(&tx, cart_id, true).await? else {
+        return Err(Problem::not_found());
+    };
+    if cart.status != CartStatus::Open {
+        return Err(Problem::conflict(
+            "cart_closed",
+            format!("this cart is {}", cart.status.code()),
+        ));
+    }
+    if cart.lines != seen.lines || cart.coupon_code != seen.coupon_code {
+        return Err(Problem::conflict(
+            "cart_changed",
+            "the cart changed during checkout; review it and check out again",
+        ));
+    }
+    orders::insert(&tx, full).await?;
+    if let Some((coupon, limit)) = redemption {
+        let key = customer_key(&cart, &p.email);
+        if !coupons::redeem(
+            &tx,
+            coupon,
+            limit,
+            full.order.id,
+            &key,
+            full.order.placed_at,
+        )
+        .await?
+        {
+            return Err(Problem::conflict(
+                "coupon_not_applicable",
+                "this coupon has been used up",
+            ));
+        }
+    }
+    match orders::save_checkout_key(
+        &tx,
+        &p.key,
+        &p.request_hash,
+        full.order.id,
+        full.order.placed_at,
+    )
+    .await
+    {
+        Err(e) if mercato_db::is_unique_violation(&e) => {
+            return Err(Problem::conflict(
+                "checkout_in_progress",
+                "a checkout with this Idempotency-Key is being processed; retry it",
+            ));
+        }
+        other => other?,
+    }
+    cart.status = CartStatus::Ordered;
+    cart.updated_at = full.order.placed_at;
+    carts::update(&tx, &cart).await?;
+    let actor = ctx.actor.label();
+    orders::record_transition(
+        &tx,
+        full.order.id,
+        &Transition {
+            vendor_order_id: None,
+            from: "cart".to_owned(),
+            to: OrderStatus::PendingPayment.code().to_owned(),
+            actor: actor.clone(),
+            reason: None,
+            at: full.order.placed_at,
+        },
+    )
+    .await?;
+    crate::events::order_placed(&tx, full, &actor).await?;
+    mercato_jobs::enqueue(
+        &*tx,
+        NewJob {
+            tenant: tx.tenant(),
+            kind: EXPIRE_JOB,
+            subject: Some(full.order.id.to_string()),
+            payload: serde_json::json!({ "order_id": full.order.id }),
+            run_at: full.order.expires_at,
+            max_attempts: 50,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Placed::New(full.order.id))
+}
+
+/// The order, vendor orders and lines a quote makes, and the coupon use to record.
+#[allow(clippy::type_complexity)]
+fn build(
+    cart: &Cart,
+    quote: &Quote,
+    id: OrderId,
+    p: &Placement,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(FullOrder, Option<(crate::domain::CouponId, Option<i64>)>), Problem> {
+    let (Some(priced), Some(currency)) = (&quote.priced, quote.currency) else {
+        return Err(Problem::conflict(
+            "cart_empty",
+            "the cart has nothing to buy",
+        ));
+    };
+    let funded_by = quote
+        .coupon
+        .as_ref()
+        .filter(|c| c.refused.is_none())
+        .map_or(FundedBy::Shop, |c| c.funded_by);
+    let mut vendor_orders = Vec::new();
+    let mut lines = Vec::new();
+    for totals in &priced.vendors {
+        let vendor_order = VendorOrderId::new();
+        let mut commission = 0;
+        for (position, q) in quote.lines.iter().enumerate() {
+            let (Some(v), Some(pl)) = (&q.variant, &q.priced) else {
+                continue;
+            };
+            if v.vendor != totals.vendor {
+                continue;
+            }
+            let (line_commission, rule) = q.commission.clone().unwrap_or((0, String::new()));
+            commission += line_commission;
+            lines.push(OrderLine {
+                id: OrderLineId::new(),
+                order: id,
+                vendor_order,
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+                variant: v.id,
+                product: v.product,
+                title: v.title.clone(),
+                sku: v.sku.clone(),
+                unit_price: v.price.amount,
+                quantity: q.line.quantity,
+                subtotal: pl.subtotal,
+                discount: pl.discount,
+                tax: pl.tax,
+                tax_rate: pl.tax_rate.normalize().to_string(),
+                total: pl.total,
+                commission: line_commission,
+                commission_rule: (!rule.is_empty()).then_some(rule),
+                refunded_quantity: 0,
+                refunded: 0,
+            });
+        }
+        let shop_funded = if funded_by == FundedBy::Shop {
+            totals.discount
+        } else {
+            0
+        };
+        vendor_orders.push(VendorOrder {
+            id: vendor_order,
+            order: id,
+            vendor: totals.vendor,
+            status: VendorOrderStatus::AwaitingPayment,
+            subtotal: totals.subtotal,
+            discount: totals.discount,
+            discount_funded_by: funded_by.code().to_owned(),
+            shipping: totals.shipping,
+            tax: totals.tax,
+            total: totals.total,
+            commission,
+            earnings: pricing::vendor_earnings(totals.total, shop_funded, commission),
+            refunded: 0,
+            carrier: None,
+            tracking_number: None,
+            shipped_at: None,
+            delivered_at: None,
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    let redemption = quote
+        .coupon
+        .as_ref()
+        .filter(|c| c.refused.is_none())
+        .and_then(|c| c.coupon);
+    let order = Order {
+        id,
+        cart: cart.id,
+        customer: cart.customer,
+        email: p.email.clone(),
+        status: OrderStatus::PendingPayment,
+        currency,
+        subtotal: priced.totals.subtotal,
+        discount: priced.totals.discount,
+        shipping: priced.totals.shipping,
+        tax: priced.totals.tax,
+        total: priced.totals.total,
+        refunded: 0,
+        prices_include_tax: quote.settings.prices_include_tax,
+        shipping_address: p.address.clone(),
+        tax_breakdown: crate::http::out::tax_lines(quote),
+        coupon: redemption.map(|(id, _)| id),
+        coupon_code: redemption.and(quote.coupon.as_ref().map(|c| c.code.clone())),
+        reservation: None,
+        token_hash: String::new(),
+        payment_failure: None,
+        expires_at: now + TimeDelta::seconds(quote.settings.order_ttl_secs),
+        placed_at: now,
+        paid_at: None,
+        updated_at: now,
+    };
+    Ok((
+        FullOrder {
+            order,
+            vendor_orders,
+            lines,
+        },
+        redemption,
+    ))
+}

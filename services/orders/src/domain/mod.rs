@@ -1,0 +1,46 @@
+//! Business rules of buying, free of storage and HTTP; each module is unit- and
+//! property-tested without a database.
+
+mercato_kernel::typed_id!(
+    /// A shopper's cart; its id is the guest's handle on it.
+    pub CartId, "crt"
+);
+mercato_kernel::typed_id!(
+    /// One line of a cart.
+    pub CartLineId, "crl"
+);
+mercato_kernel::typed_id!(
+    /// A shopper's order across vendors.
+    pub OrderId, "ord"
+);
+mercato_kernel::typed_id!(
+    /// One vendor's part of an order.
+    pub VendorOrderId, "vor"
+);
+mercato_kernel::typed_id!(
+    /// One line of an order.
+    pub OrderLineId, "orl"
+);
+mercato_kernel::typed_id!(
+    /// A shop's coupon.
+    pub CouponId, "cpn"
+);
+mercato_kernel::typed_id!(
+    /// A tax rate of a shop.
+    pub TaxRateId, "txr"
+);
+mercato_kernel::typed_id!(
+    /// A refund of (part of) an order.
+    pub RefundId, "rfd"
+);
+mercato_kernel::typed_id!(
+    /// A shopper's return request.
+    pub ReturnId, "ret"
+);
+
+pub mod coupon;
+pub mod lifecycle;
+pub mod percent;
+pub mod pricing;
+pub mod split;
+pub mod tax;

@@ -1,0 +1,588 @@
+//! Carts on the shop's domain. A guest's cart is reached by its unguessable id; a signed-in
+//! customer's cart is theirs alone (others get 404). Every read re-prices the cart from the
+//! catalog (see `quote`).
+
+use super::{body_id, is_order_reader};
+use crate::OrdersState;
+use crate::domain::coupon;
+use crate::domain::tax;
+use crate::domain::{CartId, CartLineId};
+use crate::http::out::{self, CartOut};
+use crate::quote;
+use crate::repo::carts::{self as repo, Cart, CartLine, CartStatus};
+use crate::repo::{mirror, settings};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{patch, post};
+use mercato_db::TenantTx;
+use mercato_kernel::http::{Json, nullable, path_id};
+use mercato_kernel::{FieldError, Problem};
+use mercato_tenant_context::{Actor, TenantContext, VariantId};
+use serde::Deserialize;
+
+/// Lines a cart may have.
+pub const MAX_LINES: usize = 100;
+/// Units of one variant a line may ask for.
+pub const MAX_QUANTITY: i64 = 1000;
+
+pub fn router() -> Router<OrdersState> {
+    Router::new()
+        .route("/api/v1/carts", post(create))
+        .route("/api/v1/carts/{cart_id}", patch(update).get(show))
+        .route("/api/v1/carts/{cart_id}/lines", post(add_line))
+        .route(
+            "/api/v1/carts/{cart_id}/lines/{line_id}",
+            patch(update_line).delete(remove_line),
+        )
+        .route("/api/v1/carts/{cart_id}/accept-prices", post(accept_prices))
+        .route("/api/v1/carts/{cart_id}/merge", post(merge))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineIn {
+    /// `var_…`.
+    pub variant_id: String,
+    /// 1 to 1000.
+    pub quantity: i64,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartIn {
+    /// Lines to start with.
+    #[serde(default)]
+    pub lines: Vec<LineIn>,
+    /// Destination country (ISO 3166-1 alpha-2) for taxes.
+    pub country: Option<String>,
+    pub coupon_code: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CartPatch {
+    /// Destination country; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    pub country: Option<Option<String>>,
+    /// A coupon code to apply; `null` removes the coupon. An unknown or inapplicable code is
+    /// kept and shown with the reason it does not apply.
+    #[serde(default, deserialize_with = "nullable")]
+    pub coupon_code: Option<Option<String>>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinePatch {
+    /// 1 to 1000.
+    pub quantity: i64,
+}
+
+/// The cart when the caller may see it; others' carts do not exist for them.
+pub async fn visible_cart(
+    tx: &TenantTx,
+    ctx: &TenantContext,
+    id: CartId,
+    lock: bool,
+) -> Result<Cart, Problem> {
+    let cart = repo::find(tx, id, lock)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    match cart.customer {
+        Some(owner) if ctx.actor != Actor::User(owner) && !is_order_reader(ctx) => {
+            Err(Problem::not_found())
+        }
+        _ => Ok(cart),
+    }
+}
+
+fn open(cart: &Cart) -> Result<(), Problem> {
+    if cart.status == CartStatus::Open {
+        Ok(())
+    } else {
+        Err(Problem::conflict(
+            "cart_closed",
+            format!("this cart is {}; start a new one", cart.status.code()),
+        ))
+    }
+}
+
+/// The cart as the caller sees it, priced now.
+pub async fn render(
+    state: &OrdersState,
+    tx: &TenantTx,
+    ctx: &TenantContext,
+    cart: &Cart,
+) -> Result<CartOut, Problem> {
+    let settings = settings::load(tx, state.config.default_settings()).await?;
+    let customer = cart.customer.map(|c| c.to_string());
+    let quote = quote::quote(tx, cart, settings, customer.as_deref(), crate::now()).await?;
+    Ok(out::cart(cart, &quote, is_order_reader(ctx)))
+}
+
+fn check_quantity(quantity: i64, field: &str, errors: &mut Vec<FieldError>) {
+    if !(1..=MAX_QUANTITY).contains(&quantity) {
+        errors.push(FieldError::new(field, "from 1 to 1000"));
+    }
+}
+
+fn normalized_country(text: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    tax::validate_country(text)
+        .map_err(|e| errors.push(FieldError::new("/country", e)))
+        .ok()
+}
+
+fn normalized_code(text: &str, errors: &mut Vec<FieldError>) -> Option<String> {
+    coupon::normalize_code(text)
+        .map_err(|e| errors.push(FieldError::new("/coupon_code", e)))
+        .ok()
+}
+
+/// Adds `quantity` of `variant` to the cart (summing with a line it has), checking that the
+/// variant is for sale, in the cart's currency, and available. Refusals name `field`.
+async fn put_units(
+    tx: &TenantTx,
+    cart: &mut Cart,
+    variant: VariantId,
+    quantity: i64,
+    field: &str,
+) -> Result<(), Problem> {
+    let found = mirror::variants(tx, &[variant]).await?;
+    let Some(v) = found.get(&variant).filter(|v| v.visible) else {
+        return Err(Problem::invalid_field(
+            format!("{field}/variant_id"),
+            "this item is not for sale",
+        ));
+    };
+    let vendors = mirror::vendors(tx, &[v.vendor]).await?;
+    if !vendors
+        .get(&v.vendor)
+        .is_some_and(mirror::VendorMirror::selling)
+    {
+        return Err(Problem::conflict(
+            "vendor_not_selling",
+            "this item's vendor is not selling at the moment",
+        ));
+    }
+    // The cart's currency is its first line's.
+    let others: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
+    if let Some(first) = mirror::variants(tx, &others).await?.values().next()
+        && first.price.currency != v.price.currency
+    {
+        return Err(Problem::invalid_field(
+            format!("{field}/variant_id"),
+            format!(
+                "this item is priced in {}, the cart in {}",
+                v.price.currency, first.price.currency
+            ),
+        ));
+    }
+    let existing = cart.lines.iter().position(|l| l.variant == variant);
+    let total = quantity + existing.map_or(0, |i| cart.lines[i].quantity);
+    if total > MAX_QUANTITY {
+        return Err(Problem::invalid_field(
+            format!("{field}/quantity"),
+            "at most 1000 units of one item",
+        ));
+    }
+    let available = mirror::available(tx, &[variant]).await?;
+    let available = available.get(&variant).copied().unwrap_or(0);
+    if total > available {
+        return Err(Problem::conflict(
+            "insufficient_stock",
+            format!("only {available} available"),
+        ));
+    }
+    match existing {
+        Some(i) => {
+            let line = &mut cart.lines[i];
+            line.quantity = total;
+            line.seen_price = v.price.amount;
+            repo::update_line(tx, line).await?;
+        }
+        None => {
+            if cart.lines.len() >= MAX_LINES {
+                return Err(Problem::conflict(
+                    "cart_full",
+                    format!("a cart holds at most {MAX_LINES} lines"),
+                ));
+            }
+            let line = CartLine {
+                id: CartLineId::new(),
+                variant,
+                quantity,
+                seen_price: v.price.amount,
+            };
+            repo::insert_line(tx, cart.id, &line, crate::now()).await?;
+            cart.lines.push(line);
+        }
+    }
+    Ok(())
+}
+
+/// Starts a cart. A signed-in customer gets their open cart (the lines are added to it).
+#[utoipa::path(post, path = "/api/v1/carts", tag = "carts", request_body = CartIn,
+    responses((status = 201, body = CartOut), (status = 200, body = CartOut, description = "The customer's open cart"),
+        (status = 409, description = "Not enough stock or vendor not selling"),
+        (status = 422, description = "Invalid cart")))]
+pub async fn create(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    body: Option<Json<CartIn>>,
+) -> Result<(StatusCode, Json<CartOut>), Problem> {
+    let input = body.map(|Json(b)| b).unwrap_or_default();
+    let mut errors = Vec::new();
+    if input.lines.len() > MAX_LINES {
+        errors.push(FieldError::new("/lines", "at most 100 lines"));
+    }
+    let mut lines = Vec::new();
+    for (i, line) in input.lines.iter().enumerate() {
+        check_quantity(line.quantity, &format!("/lines/{i}/quantity"), &mut errors);
+        if let Some(v) = body_id::<VariantId>(
+            &line.variant_id,
+            &format!("/lines/{i}/variant_id"),
+            &mut errors,
+        ) {
+            lines.push((i, v, line.quantity));
+        }
+    }
+    let country = input
+        .country
+        .as_deref()
+        .and_then(|c| normalized_country(c, &mut errors));
+    let coupon_code = input
+        .coupon_code
+        .as_deref()
+        .and_then(|c| normalized_code(c, &mut errors));
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let customer = match ctx.actor {
+        Actor::User(user) => Some(user),
+        _ => None,
+    };
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let now = crate::now();
+    let (mut cart, status) = match customer {
+        Some(user) => match repo::open_of(&tx, user).await? {
+            Some(id) => (
+                repo::find(&tx, id, true)
+                    .await?
+                    .ok_or_else(Problem::not_found)?,
+                StatusCode::OK,
+            ),
+            None => (
+                new_cart(&tx, Some(user), now, state.config.cart_idle_secs).await?,
+                StatusCode::CREATED,
+            ),
+        },
+        None => (
+            new_cart(&tx, None, now, state.config.cart_idle_secs).await?,
+            StatusCode::CREATED,
+        ),
+    };
+    for (i, variant, quantity) in lines {
+        put_units(&tx, &mut cart, variant, quantity, &format!("/lines/{i}")).await?;
+    }
+    if country.is_some() {
+        cart.country = country;
+    }
+    if coupon_code.is_some() {
+        cart.coupon_code = coupon_code;
+    }
+    cart.updated_at = now;
+    repo::update(&tx, &cart).await?;
+    let body = render(&state, &tx, &ctx, &cart).await?;
+    tx.commit().await?;
+    Ok((status, Json(body)))
+}
+
+async fn new_cart(
+    tx: &TenantTx,
+    customer: Option<mercato_tenant_context::UserId>,
+    now: chrono::DateTime<chrono::Utc>,
+    idle_secs: i64,
+) -> Result<Cart, Problem> {
+    let cart = Cart {
+        id: CartId::new(),
+        customer,
+        status: CartStatus::Open,
+        country: None,
+        coupon_code: None,
+        created_at: now,
+        updated_at: now,
+        lines: Vec::new(),
+    };
+    repo::insert(tx, &cart).await?;
+    crate::expiry::schedule_sweep(tx, idle_secs).await?;
+    Ok(cart)
+}
+
+/// The cart, re-priced.
+#[utoipa::path(get, path = "/api/v1/carts/{cart_id}", tag = "carts",
+    params(("cart_id" = String, Path, description = "`crt_…`")),
+    responses((status = 200, body = CartOut), (status = 404, description = "No such cart")))]
+pub async fn show(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(cart_id): Path<String>,
+) -> Result<Json<CartOut>, Problem> {
+    let id: CartId = path_id(&cart_id)?;
+    let tx = state.db.tenant_read(ctx.tenant).await?;
+    let cart = visible_cart(&tx, &ctx, id, false).await?;
+    Ok(Json(render(&state, &tx, &ctx, &cart).await?))
+}
+
+/// Sets the destination country or the coupon.
+#[utoipa::path(patch, path = "/api/v1/carts/{cart_id}", tag = "carts",
+    params(("cart_id" = String, Path, description = "`crt_…`")), request_body = CartPatch,
+    responses((status = 200, body = CartOut), (status = 404, description = "No such cart"),
+        (status = 409, description = "The cart is closed"), (status = 422, description = "Invalid change")))]
+pub async fn update(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(cart_id): Path<String>,
+    Json(patch): Json<CartPatch>,
+) -> Result<Json<CartOut>, Problem> {
+    let id: CartId = path_id(&cart_id)?;
+    let mut errors = Vec::new();
+    let country = patch
+        .country
+        .map(|c| c.and_then(|c| normalized_country(&c, &mut errors)));
+    let coupon_code = patch
+        .coupon_code
+        .map(|c| c.and_then(|c| normalized_code(&c, &mut errors)));
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    open(&cart)?;
+    if let Some(country) = country {
+        cart.country = country;
+    }
+    if let Some(code) = coupon_code {
+        cart.coupon_code = code;
+    }
+    cart.updated_at = crate::now();
+    repo::update(&tx, &cart).await?;
+    let body = render(&state, &tx, &ctx, &cart).await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+/// Adds units of a variant (to its line, if the cart has one).
+#[utoipa::path(post, path = "/api/v1/carts/{cart_id}/lines", tag = "carts",
+    params(("cart_id" = String, Path, description = "`crt_…`")), request_body = LineIn,
+    responses((status = 201, body = CartOut), (status = 404, description = "No such cart"),
+        (status = 409, description = "Not enough stock, vendor not selling, or cart closed"),
+        (status = 422, description = "Invalid line")))]
+pub async fn add_line(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(cart_id): Path<String>,
+    Json(input): Json<LineIn>,
+) -> Result<(StatusCode, Json<CartOut>), Problem> {
+    let id: CartId = path_id(&cart_id)?;
+    let mut errors = Vec::new();
+    check_quantity(input.quantity, "/quantity", &mut errors);
+    let variant = body_id::<VariantId>(&input.variant_id, "/variant_id", &mut errors);
+    let Some(variant) = variant.filter(|_| errors.is_empty()) else {
+        return Err(Problem::validation(errors));
+    };
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    open(&cart)?;
+    put_units(&tx, &mut cart, variant, input.quantity, "").await?;
+    cart.updated_at = crate::now();
+    repo::update(&tx, &cart).await?;
+    let body = render(&state, &tx, &ctx, &cart).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Sets a line's quantity (and accepts its current price).
+#[utoipa::path(patch, path = "/api/v1/carts/{cart_id}/lines/{line_id}", tag = "carts",
+    params(("cart_id" = String, Path, description = "`crt_…`"), ("line_id" = String, Path, description = "`crl_…`")),
+    request_body = LinePatch,
+    responses((status = 200, body = CartOut), (status = 404, description = "No such cart or line"),
+        (status = 409, description = "Not enough stock or cart closed"), (status = 422, description = "Invalid quantity")))]
+pub async fn update_line(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path((cart_id, line_id)): Path<(String, String)>,
+    Json(input): Json<LinePatch>,
+) -> Result<Json<CartOut>, Problem> {
+    let id: CartId = path_id(&cart_id)?;
+    let line_id: CartLineId = path_id(&line_id)?;
+    let mut errors = Vec::new();
+    check_quantity(input.quantity, "/quantity", &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    open(&cart)?;
+    let Some(i) = cart.lines.iter().position(|l| l.id == line_id) else {
+        return Err(Problem::not_found());
+    };
+    let variant = cart.lines[i].variant;
+    let available = mirror::available(&tx, &[variant]).await?;
+    let available = available.get(&variant).copied().unwrap_or(0);
+    if input.quantity > available {
+        return Err(Problem::conflict(
+            "insufficient_stock",
+            format!("only {available} available"),
+        ));
+    }
+    let price = mirror::variants(&tx, &[variant]).await?;
+    let line = &mut cart.lines[i];
+    line.quantity = input.quantity;
+    if let Some(v) = price.get(&variant) {
+        line.seen_price = v.price.amount;
+    }
+    repo::update_line(&tx, line).await?;
+    cart.updated_at = crate::now();
+    repo::update(&tx, &cart).await?;
+    let body = render(&state, &tx, &ctx, &cart).await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+/// Removes a line.
+#[utoipa::path(delete, path = "/api/v1/carts/{cart_id}/lines/{line_id}", tag = "carts",
+    params(("cart_id" = String, Path, description = "`crt_…`"), ("line_id" = String, Path, description = "`crl_…`")),
+    responses((status = 200, body = CartOut), (status = 404, description = "No such cart or line"),
+        (status = 409, description = "The cart is closed")))]
+pub async fn remove_line(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path((cart_id, line_id)): Path<(String, String)>,
+) -> Result<Json<CartOut>, Problem> {
+    let id: CartId = path_id(&cart_id)?;
+    let line_id: CartLineId = path_id(&line_id)?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    open(&cart)?;
+    let Some(i) = cart.lines.iter().position(|l| l.id == line_id) else {
+        return Err(Problem::not_found());
+    };
+    repo::delete_line(&tx, line_id).await?;
+    cart.lines.remove(i);
+    cart.updated_at = crate::now();
+    repo::update(&tx, &cart).await?;
+    let body = render(&state, &tx, &ctx, &cart).await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+/// Accepts today's prices for every line (after the shopper saw them flagged).
+#[utoipa::path(post, path = "/api/v1/carts/{cart_id}/accept-prices", tag = "carts",
+    params(("cart_id" = String, Path, description = "`crt_…`")),
+    responses((status = 200, body = CartOut), (status = 404, description = "No such cart"),
+        (status = 409, description = "The cart is closed")))]
+pub async fn accept_prices(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(cart_id): Path<String>,
+) -> Result<Json<CartOut>, Problem> {
+    let id: CartId = path_id(&cart_id)?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    open(&cart)?;
+    let ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
+    let prices = mirror::variants(&tx, &ids).await?;
+    for line in &mut cart.lines {
+        if let Some(v) = prices.get(&line.variant)
+            && v.price.amount != line.seen_price
+        {
+            line.seen_price = v.price.amount;
+            repo::update_line(&tx, line).await?;
+        }
+    }
+    cart.updated_at = crate::now();
+    repo::update(&tx, &cart).await?;
+    let body = render(&state, &tx, &ctx, &cart).await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}
+
+/// Merges a guest cart into the signed-in customer's cart (call it right after signing
+/// in): quantities are summed and capped by what is available; the guest cart is closed.
+#[utoipa::path(post, path = "/api/v1/carts/{cart_id}/merge", tag = "carts",
+    params(("cart_id" = String, Path, description = "The guest cart, `crt_…`")),
+    responses((status = 200, body = CartOut, description = "The customer's cart"),
+        (status = 401, description = "Not signed in"), (status = 404, description = "No such cart"),
+        (status = 409, description = "The guest cart is closed")))]
+pub async fn merge(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(cart_id): Path<String>,
+) -> Result<Json<CartOut>, Problem> {
+    let user = ctx.user()?;
+    let id: CartId = path_id(&cart_id)?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut guest = visible_cart(&tx, &ctx, id, true).await?;
+    if guest.customer == Some(user) {
+        let body = render(&state, &tx, &ctx, &guest).await?;
+        return Ok(Json(body));
+    }
+    if guest.customer.is_some() {
+        return Err(Problem::not_found());
+    }
+    open(&guest)?;
+    let now = crate::now();
+    let mut mine = match repo::open_of(&tx, user).await? {
+        Some(mine) => repo::find(&tx, mine, true)
+            .await?
+            .ok_or_else(Problem::not_found)?,
+        None => new_cart(&tx, Some(user), now, state.config.cart_idle_secs).await?,
+    };
+    let ids: Vec<VariantId> = guest.lines.iter().map(|l| l.variant).collect();
+    let available = mirror::available(&tx, &ids).await?;
+    for line in &guest.lines {
+        let cap = available
+            .get(&line.variant)
+            .copied()
+            .unwrap_or(0)
+            .min(MAX_QUANTITY);
+        match mine.lines.iter().position(|l| l.variant == line.variant) {
+            Some(i) => {
+                let existing = &mut mine.lines[i];
+                let summed = (existing.quantity + line.quantity).min(cap);
+                if summed >= 1 && summed > existing.quantity {
+                    existing.quantity = summed;
+                    repo::update_line(&tx, existing).await?;
+                }
+            }
+            None if mine.lines.len() < MAX_LINES => {
+                let quantity = line.quantity.min(cap);
+                if quantity >= 1 {
+                    let moved = CartLine {
+                        id: CartLineId::new(),
+                        variant: line.variant,
+                        quantity,
+                        seen_price: line.seen_price,
+                    };
+                    repo::insert_line(&tx, mine.id, &moved, now).await?;
+                    mine.lines.push(moved);
+                }
+            }
+            None => {}
+        }
+    }
+    if mine.coupon_code.is_none() {
+        mine.coupon_code = guest.coupon_code.clone();
+    }
+    if mine.country.is_none() {
+        mine.country = guest.country.clone();
+    }
+    mine.updated_at = now;
+    repo::update(&tx, &mine).await?;
+    guest.status = CartStatus::Merged;
+    guest.updated_at = now;
+    repo::update(&tx, &guest).await?;
+    let body = render(&state, &tx, &ctx, &mine).await?;
+    tx.commit().await?;
+    Ok(Json(body))
+}

@@ -1,0 +1,974 @@
+//! Cancellations, refunds and returns.
+//!
+//! A refund is recorded first (its amount held against the order, so two refunds can never
+//! give back more than was paid), together with a job that carries it out; the request then
+//! carries it out itself, and the job finishes it if the process stops in between. The
+//! provider refund is idempotent by the refund's id. A refund the provider refuses gives its
+//! amount back to the order.
+
+use super::orders::{ORDER_TOKEN, Viewer, load_out, visible_order};
+use super::{body_id, is_order_reader};
+use crate::OrdersState;
+use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::domain::{OrderId, OrderLineId, RefundId, ReturnId, VendorOrderId};
+use crate::http::out::OrderOut;
+use crate::repo::orders::{self as repo, FullOrder};
+use crate::repo::payments::{
+    self, LineQuantity, PaymentStatus, Refund, RefundStatus, Return, ReturnStatus,
+};
+use crate::repo::{coupons, settings};
+use crate::transitions;
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use mercato_db::TenantTx;
+use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob, Worker};
+use mercato_kernel::http::{Json, path_id};
+use mercato_kernel::{FieldError, Money, Problem};
+use mercato_payments::ProviderError;
+use mercato_tenant_context::{
+    Actor, Permission, TenantContext, TenantId, VendorAccess, VendorPermission,
+};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const REFUND_JOB: &str = "orders.refund";
+
+pub fn router() -> Router<OrdersState> {
+    Router::new()
+        .route("/api/v1/orders/{order_id}/refunds", post(refund))
+        .route("/api/v1/orders/{order_id}/returns", post(request_return))
+        .route("/api/v1/returns/{return_id}/decision", post(decide_return))
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineIn {
+    /// `orl_…`.
+    pub line_id: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundIn {
+    /// Units to refund, per line: each line's share of the total (after discount, with tax)
+    /// is refunded. Give `lines` or `amount`, not both.
+    pub lines: Option<Vec<LineIn>>,
+    /// An amount to refund, up to what is left of the order (or of `vendor_order_id`).
+    pub amount: Option<Money>,
+    /// Limit an amount refund to one vendor order (`vor_…`); vendors must name theirs.
+    pub vendor_order_id: Option<String>,
+    /// Why; 1 to 500 characters.
+    pub reason: String,
+    /// Put refunded units back into stock (line refunds only).
+    #[serde(default)]
+    pub restock: bool,
+}
+
+/// What a new refund holds against the order.
+struct Plan {
+    amount: i64,
+    vendor_order: Option<VendorOrderId>,
+    lines: Vec<(usize, i64, i64)>,
+}
+
+/// The amount that refunding `quantity` more units of a line gives back: its total spread
+/// evenly over its units, the last unit taking the remainder, so refunding every unit
+/// refunds the whole line.
+fn line_share(
+    total: i64,
+    quantity: i64,
+    already_units: i64,
+    more: i64,
+    already_amount: i64,
+) -> i64 {
+    let after = i128::from(total) * i128::from(already_units + more) / i128::from(quantity.max(1));
+    i64::try_from(after).unwrap_or(total) - already_amount
+}
+
+fn plan(
+    full: &FullOrder,
+    lines: Option<&[LineIn]>,
+    amount: Option<Money>,
+    vendor_order: Option<VendorOrderId>,
+) -> Result<Plan, Problem> {
+    let o = &full.order;
+    let left = o.total - o.refunded;
+    match (lines, amount) {
+        (Some(lines), None) => {
+            let mut errors = Vec::new();
+            let mut planned: Vec<(usize, i64, i64)> = Vec::new();
+            if lines.is_empty() || lines.len() > 100 {
+                errors.push(FieldError::new("/lines", "1 to 100 lines"));
+            }
+            for (i, l) in lines.iter().enumerate() {
+                let Some(id) =
+                    body_id::<OrderLineId>(&l.line_id, &format!("/lines/{i}/line_id"), &mut errors)
+                else {
+                    continue;
+                };
+                let Some(index) = full.lines.iter().position(|x| x.id == id) else {
+                    errors.push(FieldError::new(
+                        format!("/lines/{i}/line_id"),
+                        "not a line of this order",
+                    ));
+                    continue;
+                };
+                if planned.iter().any(|(x, _, _)| *x == index) {
+                    errors.push(FieldError::new(
+                        format!("/lines/{i}/line_id"),
+                        "each line once",
+                    ));
+                    continue;
+                }
+                let line = &full.lines[index];
+                let remaining = line.quantity - line.refunded_quantity;
+                if l.quantity < 1 || l.quantity > remaining {
+                    errors.push(FieldError::new(
+                        format!("/lines/{i}/quantity"),
+                        format!("from 1 to {remaining} (units not yet refunded)"),
+                    ));
+                    continue;
+                }
+                let share = line_share(
+                    line.total,
+                    line.quantity,
+                    line.refunded_quantity,
+                    l.quantity,
+                    line.refunded,
+                );
+                planned.push((index, l.quantity, share));
+            }
+            if !errors.is_empty() {
+                return Err(Problem::validation(errors));
+            }
+            let amount: i64 = planned.iter().map(|(_, _, a)| a).sum();
+            // A line refund of the last units also gives back those lines' shipping when
+            // nothing else of the vendor order is left: keep it simple and exact by never
+            // exceeding what is left of the order.
+            let amount = amount.min(left);
+            if amount <= 0 {
+                return Err(Problem::conflict(
+                    "nothing_to_refund",
+                    "these units carry no amount to refund",
+                ));
+            }
+            Ok(Plan {
+                amount,
+                vendor_order,
+                lines: planned,
+            })
+        }
+        (None, Some(money)) => {
+            if money.currency != o.currency {
+                return Err(Problem::invalid_field(
+                    "/amount/currency",
+                    format!("the order is in {}", o.currency),
+                ));
+            }
+            let limit = match vendor_order {
+                Some(v) => {
+                    let v = full
+                        .vendor_orders
+                        .iter()
+                        .find(|x| x.id == v)
+                        .ok_or_else(|| {
+                            Problem::invalid_field(
+                                "/vendor_order_id",
+                                "not a vendor order of this order",
+                            )
+                        })?;
+                    (v.total - v.refunded).min(left)
+                }
+                None => left,
+            };
+            if money.amount < 1 || money.amount > limit {
+                return Err(Problem::invalid_field(
+                    "/amount/amount",
+                    format!("from 1 to {limit}"),
+                ));
+            }
+            Ok(Plan {
+                amount: money.amount,
+                vendor_order,
+                lines: Vec::new(),
+            })
+        }
+        _ => Err(Problem::invalid_field(
+            "/lines",
+            "give lines or amount, not both",
+        )),
+    }
+}
+
+/// Records a refund and holds its amount against the order, in `tx`. Returns the refund
+/// (not yet carried out).
+#[allow(clippy::too_many_arguments)]
+async fn record_refund(
+    tx: &TenantTx,
+    full: &mut FullOrder,
+    plan: &Plan,
+    reason: &str,
+    restock: bool,
+    key: &str,
+    actor: &str,
+) -> Result<Refund, Problem> {
+    let payments = payments::of_order(tx, full.order.id).await?;
+    let payment = payments
+        .iter()
+        .find(|p| p.status == PaymentStatus::Succeeded)
+        .ok_or_else(|| Problem::conflict("not_paid", "the order has no payment to refund"))?;
+    let mut quantities = Vec::new();
+    for &(index, quantity, share) in &plan.lines {
+        let line = &mut full.lines[index];
+        line.refunded_quantity += quantity;
+        line.refunded += share;
+        repo::update_line_refund(tx, line).await?;
+        quantities.push(LineQuantity {
+            line_id: line.id,
+            quantity,
+        });
+        let vendor_order = line.vendor_order;
+        if let Some(v) = full.vendor_orders.iter_mut().find(|v| v.id == vendor_order) {
+            v.refunded += share;
+        }
+    }
+    if plan.lines.is_empty()
+        && let Some(v) = plan
+            .vendor_order
+            .and_then(|id| full.vendor_orders.iter_mut().find(|v| v.id == id))
+    {
+        v.refunded += plan.amount;
+    }
+    for v in &full.vendor_orders {
+        repo::update_vendor_order(tx, v).await?;
+    }
+    full.order.refunded += plan.amount;
+    full.order.updated_at = crate::now();
+    repo::update_order(tx, &full.order).await?;
+    let refund = Refund {
+        id: RefundId::new(),
+        order_id: full.order.id,
+        vendor_order_id: plan.vendor_order,
+        stray_payment: false,
+        amount: Money::new(plan.amount, full.order.currency),
+        reason: reason.to_owned(),
+        restock: restock && !plan.lines.is_empty(),
+        lines: quantities,
+        status: RefundStatus::Pending,
+        provider_ref: None,
+        payment: payment.id,
+        idempotency_key: key.to_owned(),
+        actor: actor.to_owned(),
+        created_at: crate::now(),
+    };
+    payments::insert_refund(tx, &refund).await?;
+    schedule(tx, full.order.id, refund.id).await?;
+    Ok(refund)
+}
+
+#[derive(Serialize, Deserialize)]
+struct RefundTask {
+    order_id: OrderId,
+    refund_id: RefundId,
+}
+
+async fn schedule(tx: &TenantTx, order: OrderId, refund: RefundId) -> Result<(), Problem> {
+    mercato_jobs::enqueue(
+        &**tx,
+        NewJob {
+            tenant: tx.tenant(),
+            kind: REFUND_JOB,
+            subject: Some(order.to_string()),
+            payload: serde_json::to_value(RefundTask {
+                order_id: order,
+                refund_id: refund,
+            })?,
+            // The request carries it out at once; the job is the safety net.
+            run_at: crate::now() + chrono::TimeDelta::seconds(30),
+            max_attempts: 50,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Carries out a pending refund through the provider and applies the outcome. Safe to run
+/// twice: a refund no longer pending is left alone, and the provider call is idempotent.
+pub async fn execute(
+    state: &OrdersState,
+    tenant: TenantId,
+    order: OrderId,
+    refund: RefundId,
+) -> Result<(), Problem> {
+    let (pending, payment) = {
+        let tx = state.db.tenant_read(tenant).await?;
+        let full = repo::find(&tx, order, false)
+            .await?
+            .ok_or_else(Problem::not_found)?;
+        let Some(r) = payments::find_refund(&tx, refund, full.order.currency).await? else {
+            return Err(Problem::not_found());
+        };
+        if r.status != RefundStatus::Pending {
+            return Ok(());
+        }
+        let payment = payments::of_order(&tx, order)
+            .await?
+            .into_iter()
+            .find(|p| p.id == r.payment)
+            .ok_or_else(Problem::not_found)?;
+        (r, payment)
+    };
+    let provider = state
+        .payments
+        .get(&payment.provider)
+        .cloned()
+        .ok_or_else(|| {
+            Problem::unavailable(
+                "provider_unavailable",
+                "the payment provider is not configured",
+            )
+        })?;
+    let provider_ref = payment.provider_ref.clone().unwrap_or_default();
+    let answer = provider
+        .refund(
+            tenant,
+            &provider_ref,
+            pending.amount,
+            &pending.id.to_string(),
+        )
+        .await;
+    let tx = state.db.tenant_tx(tenant).await?;
+    let mut full = repo::find(&tx, order, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let Some(r) = payments::find_refund(&tx, refund, full.order.currency).await? else {
+        return Err(Problem::not_found());
+    };
+    if r.status != RefundStatus::Pending {
+        return Ok(());
+    }
+    match answer {
+        Ok(done) => {
+            payments::set_refund_status(
+                &tx,
+                r.id,
+                RefundStatus::Succeeded,
+                Some(&done.provider_ref),
+            )
+            .await?;
+            if !r.stray_payment {
+                let next = if full.order.refunded >= full.order.total {
+                    OrderStatus::Refunded
+                } else {
+                    OrderStatus::PartiallyRefunded
+                };
+                if full.order.status.can_become(next) {
+                    transitions::order(&tx, &mut full, next, &r.actor, Some(&r.reason), false)
+                        .await?;
+                }
+            }
+            crate::events::refund_completed(&tx, &full, &r).await?;
+        }
+        Err(ProviderError::Refused { code, message, .. }) => {
+            tracing::warn!(refund = %r.id, code, message, "refund refused by the provider");
+            payments::set_refund_status(&tx, r.id, RefundStatus::Failed, None).await?;
+            if !r.stray_payment {
+                give_back(&tx, &mut full, &r).await?;
+            }
+        }
+        Err(ProviderError::Unavailable(e)) => {
+            return Err(Problem::unavailable(
+                "provider_unavailable",
+                format!("the payment provider could not be reached: {e}"),
+            ));
+        }
+    }
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(())
+}
+
+/// Undoes what a refund held against the order.
+async fn give_back(tx: &TenantTx, full: &mut FullOrder, r: &Refund) -> Result<(), Problem> {
+    for q in &r.lines {
+        if let Some(line) = full.lines.iter_mut().find(|l| l.id == q.line_id) {
+            let share = line_share(
+                line.total,
+                line.quantity,
+                line.refunded_quantity - q.quantity,
+                q.quantity,
+                0,
+            ) - line_share(
+                line.total,
+                line.quantity,
+                line.refunded_quantity - q.quantity,
+                0,
+                0,
+            );
+            line.refunded_quantity -= q.quantity;
+            line.refunded -= share;
+            repo::update_line_refund(tx, line).await?;
+            let vo = line.vendor_order;
+            if let Some(v) = full.vendor_orders.iter_mut().find(|v| v.id == vo) {
+                v.refunded -= share;
+            }
+        }
+    }
+    if r.lines.is_empty()
+        && let Some(v) = r
+            .vendor_order_id
+            .and_then(|id| full.vendor_orders.iter_mut().find(|v| v.id == id))
+    {
+        v.refunded -= r.amount.amount;
+    }
+    for v in &full.vendor_orders {
+        repo::update_vendor_order(tx, v).await?;
+    }
+    full.order.refunded -= r.amount.amount;
+    repo::update_order(tx, &full.order).await?;
+    Ok(())
+}
+
+struct Refunds(OrdersState);
+
+#[async_trait]
+impl JobHandler for Refunds {
+    async fn run(&self, job: &Job) -> JobOutcome {
+        let task: RefundTask = match serde_json::from_value(job.payload.clone()) {
+            Ok(task) => task,
+            Err(e) => return JobOutcome::Fail(format!("invalid payload: {e}")),
+        };
+        match execute(&self.0, job.tenant, task.order_id, task.refund_id).await {
+            Ok(()) => JobOutcome::Done,
+            Err(e) => JobOutcome::Retry(e.to_string()),
+        }
+    }
+}
+
+pub fn worker(state: &OrdersState) -> Worker {
+    Worker::new(
+        state.db.clone(),
+        REFUND_JOB,
+        Arc::new(Refunds(state.clone())),
+    )
+    .backoff(Duration::from_secs(5), Duration::from_secs(600))
+}
+
+/// Refunds a whole payment the order cannot keep (see `payment::settle`).
+pub async fn refund_whole_payment(
+    state: &OrdersState,
+    tenant: TenantId,
+    order: OrderId,
+    payment: crate::repo::payments::PaymentId,
+    reason: &str,
+) -> Result<(), Problem> {
+    let key = format!("stray:{payment}");
+    let tx = state.db.tenant_tx(tenant).await?;
+    let full = repo::find(&tx, order, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let refund = match payments::refund_by_key(&tx, order, &key, full.order.currency).await? {
+        Some(existing) => existing,
+        None => {
+            let p = payments::of_order(&tx, order)
+                .await?
+                .into_iter()
+                .find(|p| p.id == payment)
+                .ok_or_else(Problem::not_found)?;
+            let refund = Refund {
+                id: RefundId::new(),
+                order_id: order,
+                vendor_order_id: None,
+                stray_payment: true,
+                amount: p.amount,
+                reason: reason.to_owned(),
+                restock: false,
+                lines: Vec::new(),
+                status: RefundStatus::Pending,
+                provider_ref: None,
+                payment,
+                idempotency_key: key,
+                actor: "system".to_owned(),
+                created_at: crate::now(),
+            };
+            payments::insert_refund(&tx, &refund).await?;
+            refund
+        }
+    };
+    tx.commit().await?;
+    execute(state, tenant, order, refund.id).await
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
+    match headers.get("idempotency-key").map(|v| v.to_str()) {
+        Some(Ok(key))
+            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(key.to_owned())
+        }
+        Some(_) => Err(Problem::invalid_field(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        )),
+        None => Err(Problem::bad_request(
+            "idempotency_key_required",
+            "send an Idempotency-Key header with every refund",
+        )),
+    }
+}
+
+/// May the caller refund these vendor orders? Merchant staff with `orders:manage` always;
+/// vendor staff with `vendor.orders:fulfil` for their own, when the shop allows it.
+fn may_refund(
+    ctx: &TenantContext,
+    full: &FullOrder,
+    vendor_orders: &[VendorOrderId],
+    vendor_refunds: bool,
+) -> Result<(), Problem> {
+    if ctx.can(Permission::OrdersManage) {
+        return Ok(());
+    }
+    let theirs = !vendor_orders.is_empty()
+        && vendor_orders.iter().all(|id| {
+            full.vendor_orders
+                .iter()
+                .find(|v| v.id == *id)
+                .is_some_and(|v| ctx.can_for_vendor(v.vendor, VendorPermission::OrdersFulfil))
+        });
+    if theirs && vendor_refunds {
+        return Ok(());
+    }
+    if is_order_reader(ctx)
+        || full
+            .vendor_orders
+            .iter()
+            .any(|v| ctx.vendor_role(v.vendor).is_some())
+    {
+        return Err(Problem::forbidden("you may not refund this"));
+    }
+    Err(Problem::not_found())
+}
+
+/// Refunds part or all of a paid order, by lines (optionally restocking their units) or by
+/// amount, through the payment provider. Send an `Idempotency-Key`: the same key refunds
+/// once.
+#[utoipa::path(post, path = "/api/v1/orders/{order_id}/refunds", tag = "orders", request_body = RefundIn,
+    params(("order_id" = String, Path, description = "`ord_…`"),
+        ("Idempotency-Key" = String, Header, description = "Required")),
+    responses((status = 201, body = OrderOut), (status = 200, body = OrderOut, description = "A replay"),
+        (status = 404, description = "No such order"), (status = 409, description = "Not paid or nothing to refund"),
+        (status = 422, description = "Invalid refund")))]
+pub async fn refund(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    headers: HeaderMap,
+    Path(order_id): Path<String>,
+    Json(input): Json<RefundIn>,
+) -> Result<(StatusCode, Json<OrderOut>), Problem> {
+    let id: OrderId = path_id(&order_id)?;
+    let key = idempotency_key(&headers)?;
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(Problem::invalid_field("/reason", "1 to 500 characters"));
+    }
+    let mut errors = Vec::new();
+    let vendor_order = input
+        .vendor_order_id
+        .as_deref()
+        .and_then(|v| body_id::<VendorOrderId>(v, "/vendor_order_id", &mut errors));
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut full = repo::find(&tx, id, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    if let Some(existing) = payments::refund_by_key(&tx, id, &key, full.order.currency).await? {
+        drop(tx);
+        if existing.status == RefundStatus::Pending {
+            execute(&state, ctx.tenant, id, existing.id).await?;
+        }
+        return Ok((
+            StatusCode::OK,
+            Json(load_out(&state, &ctx, id, true).await?),
+        ));
+    }
+    let settings = settings::load(&tx, state.config.default_settings()).await?;
+    let plan = plan(&full, input.lines.as_deref(), input.amount, vendor_order)?;
+    let touched: Vec<VendorOrderId> = if plan.lines.is_empty() {
+        vendor_order.into_iter().collect()
+    } else {
+        plan.lines
+            .iter()
+            .map(|(i, _, _)| full.lines[*i].vendor_order)
+            .collect()
+    };
+    may_refund(&ctx, &full, &touched, settings.vendor_refunds)?;
+    if !matches!(
+        full.order.status,
+        OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Completed
+    ) {
+        return Err(Problem::conflict(
+            "not_refundable",
+            format!("the order is {}", full.order.status.code()),
+        ));
+    }
+    let refund = record_refund(
+        &tx,
+        &mut full,
+        &plan,
+        reason,
+        input.restock,
+        &key,
+        &ctx.actor.label(),
+    )
+    .await?;
+    tx.commit().await?;
+    execute(&state, ctx.tenant, id, refund.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(load_out(&state, &ctx, id, true).await?),
+    ))
+}
+
+/// Cancels an order (see `orders::cancel` for who may).
+pub async fn cancel_order(
+    state: &OrdersState,
+    ctx: &TenantContext,
+    id: OrderId,
+    viewer: Viewer,
+    reason: Option<&str>,
+) -> Result<(), Problem> {
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut full = repo::find(&tx, id, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let actor = ctx.actor.label();
+    let shipped = full.vendor_orders.iter().any(|v| {
+        matches!(
+            v.status,
+            VendorOrderStatus::Shipped | VendorOrderStatus::Delivered
+        )
+    });
+    if shipped {
+        return Err(Problem::conflict(
+            "already_shipped",
+            "part of the order has shipped; request a return instead",
+        ));
+    }
+    match full.order.status {
+        OrderStatus::PendingPayment => {
+            if let Some(coupon) = full.order.coupon {
+                coupons::release(&tx, coupon, id).await?;
+            }
+            transitions::all_vendor_orders(
+                &tx,
+                &mut full,
+                VendorOrderStatus::Cancelled,
+                &actor,
+                reason,
+            )
+            .await?;
+            transitions::order(
+                &tx,
+                &mut full,
+                OrderStatus::Cancelled,
+                &actor,
+                reason,
+                false,
+            )
+            .await?;
+            let pending: Vec<_> = payments::of_order(&tx, id)
+                .await?
+                .into_iter()
+                .filter(|p| matches!(p.status, PaymentStatus::Created | PaymentStatus::Processing))
+                .collect();
+            tx.commit().await?;
+            state.outbox.notify_one();
+            crate::expiry::cancel_intents(state, ctx.tenant, &pending).await;
+            Ok(())
+        }
+        OrderStatus::Paid => {
+            if viewer == Viewer::Buyer {
+                let settings = settings::load(&tx, state.config.default_settings()).await?;
+                let paid_at = full.order.paid_at.unwrap_or(full.order.placed_at);
+                if crate::now() - paid_at > chrono::TimeDelta::seconds(settings.cancel_window_secs)
+                {
+                    return Err(Problem::conflict(
+                        "cancel_window_passed",
+                        "the order can no longer be cancelled; ask the shop",
+                    ));
+                }
+            }
+            let left = full.order.total - full.order.refunded;
+            let refund = if left > 0 {
+                let plan = Plan {
+                    amount: left,
+                    vendor_order: None,
+                    lines: Vec::new(),
+                };
+                Some(
+                    record_refund(
+                        &tx,
+                        &mut full,
+                        &plan,
+                        reason.unwrap_or("order cancelled"),
+                        false,
+                        &format!("cancel:{id}"),
+                        &actor,
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
+            transitions::all_vendor_orders(
+                &tx,
+                &mut full,
+                VendorOrderStatus::Cancelled,
+                &actor,
+                reason,
+            )
+            .await?;
+            transitions::order(&tx, &mut full, OrderStatus::Cancelled, &actor, reason, true)
+                .await?;
+            tx.commit().await?;
+            state.outbox.notify_one();
+            if let Some(refund) = refund
+                && let Err(e) = execute(state, ctx.tenant, id, refund.id).await
+            {
+                // The refund job finishes it.
+                tracing::warn!(error = %e, order = %id, "refund of a cancelled order deferred");
+            }
+            Ok(())
+        }
+        other => Err(Problem::conflict(
+            "not_cancellable",
+            format!("the order is {}", other.code()),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnIn {
+    /// The delivered vendor order the units came with (`vor_…`).
+    pub vendor_order_id: String,
+    pub lines: Vec<LineIn>,
+    /// 1 to 500 characters.
+    pub reason: String,
+}
+
+/// The customer (or guest with the token) asks to return delivered units.
+#[utoipa::path(post, path = "/api/v1/orders/{order_id}/returns", tag = "orders", request_body = ReturnIn,
+    params(("order_id" = String, Path, description = "`ord_…`"),
+        ("X-Order-Token" = Option<String>, Header, description = "A guest's order token")),
+    responses((status = 201, body = Return), (status = 404, description = "No such order"),
+        (status = 409, description = "Not delivered"), (status = 422, description = "Invalid return")))]
+pub async fn request_return(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    headers: HeaderMap,
+    Path(order_id): Path<String>,
+    Json(input): Json<ReturnIn>,
+) -> Result<(StatusCode, Json<Return>), Problem> {
+    let id: OrderId = path_id(&order_id)?;
+    let _ = ORDER_TOKEN;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let (_, viewer) = visible_order(&state, &tx, &ctx, &headers, id).await?;
+    if viewer != Viewer::Buyer {
+        return Err(Problem::forbidden("only the customer may request a return"));
+    }
+    let full = repo::find(&tx, id, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let mut errors = Vec::new();
+    let reason = input.reason.trim().to_owned();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        errors.push(FieldError::new("/reason", "1 to 500 characters"));
+    }
+    let vendor_order =
+        body_id::<VendorOrderId>(&input.vendor_order_id, "/vendor_order_id", &mut errors);
+    let vo = vendor_order.and_then(|v| full.vendor_orders.iter().find(|x| x.id == v));
+    if vendor_order.is_some() && vo.is_none() {
+        errors.push(FieldError::new(
+            "/vendor_order_id",
+            "not a vendor order of this order",
+        ));
+    }
+    let open_returns = payments::returns_of(&tx, id).await?;
+    let mut lines = Vec::new();
+    if input.lines.is_empty() || input.lines.len() > 100 {
+        errors.push(FieldError::new("/lines", "1 to 100 lines"));
+    }
+    for (i, l) in input.lines.iter().enumerate() {
+        let Some(line_id) =
+            body_id::<OrderLineId>(&l.line_id, &format!("/lines/{i}/line_id"), &mut errors)
+        else {
+            continue;
+        };
+        let Some(line) = full
+            .lines
+            .iter()
+            .find(|x| x.id == line_id && Some(x.vendor_order) == vendor_order)
+        else {
+            errors.push(FieldError::new(
+                format!("/lines/{i}/line_id"),
+                "not a line of this vendor order",
+            ));
+            continue;
+        };
+        let requested: i64 = open_returns
+            .iter()
+            .filter(|r| r.status == ReturnStatus::Requested || r.status == ReturnStatus::Accepted)
+            .flat_map(|r| r.lines.iter())
+            .filter(|q| q.line_id == line_id)
+            .map(|q| q.quantity)
+            .sum();
+        let left = line.quantity - line.refunded_quantity - requested;
+        if l.quantity < 1 || l.quantity > left {
+            errors.push(FieldError::new(
+                format!("/lines/{i}/quantity"),
+                format!("from 1 to {left}"),
+            ));
+            continue;
+        }
+        lines.push(LineQuantity {
+            line_id,
+            quantity: l.quantity,
+        });
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let Some(vo) = vo else {
+        return Err(Problem::invalid_field("/vendor_order_id", "required"));
+    };
+    if vo.status != VendorOrderStatus::Delivered {
+        return Err(Problem::conflict(
+            "not_delivered",
+            "only delivered items can be returned",
+        ));
+    }
+    let now = crate::now();
+    let ret = Return {
+        id: ReturnId::new(),
+        order_id: id,
+        vendor_order_id: vo.id,
+        lines,
+        reason,
+        status: ReturnStatus::Requested,
+        decided_by: None,
+        decision_note: None,
+        refund_id: None,
+        created_at: now,
+        updated_at: now,
+    };
+    payments::insert_return(&tx, &ret).await?;
+    crate::events::return_changed(&tx, "return.requested", &ret, &ctx.actor.label()).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok((StatusCode::CREATED, Json(ret)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    pub accept: bool,
+    /// Up to 500 characters, shown to the customer.
+    pub note: Option<String>,
+    /// When accepting: put the returned units back into stock (default true).
+    pub restock: Option<bool>,
+}
+
+/// The vendor (staff with `vendor.orders:fulfil`) or merchant staff (`orders:manage`)
+/// accept or reject a return; an accepted return is refunded at once.
+#[utoipa::path(post, path = "/api/v1/returns/{return_id}/decision", tag = "orders", request_body = DecisionIn,
+    params(("return_id" = String, Path, description = "`ret_…`")),
+    responses((status = 200, body = Return), (status = 404, description = "No such return"),
+        (status = 409, description = "Already decided")))]
+pub async fn decide_return(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(return_id): Path<String>,
+    Json(input): Json<DecisionIn>,
+) -> Result<Json<Return>, Problem> {
+    let id: ReturnId = path_id(&return_id)?;
+    if input.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        return Err(Problem::invalid_field("/note", "at most 500 characters"));
+    }
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut ret = payments::find_return(&tx, id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let mut full = repo::find(&tx, ret.order_id, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let vendor = full
+        .vendor_orders
+        .iter()
+        .find(|v| v.id == ret.vendor_order_id)
+        .map(|v| v.vendor)
+        .ok_or_else(Problem::not_found)?;
+    let merchant = ctx.can(Permission::OrdersManage);
+    if !merchant && !ctx.can_for_vendor(vendor, VendorPermission::OrdersFulfil) {
+        if is_order_reader(&ctx) || ctx.vendor_role(vendor).is_some() {
+            return Err(Problem::forbidden("you may not decide this return"));
+        }
+        return Err(Problem::not_found());
+    }
+    if ret.status != ReturnStatus::Requested {
+        return Err(Problem::conflict(
+            "return_decided",
+            format!("the return is {}", ret.status.code()),
+        ));
+    }
+    let actor = ctx.actor.label();
+    ret.decided_by = Some(actor.clone());
+    ret.decision_note = input.note.clone();
+    ret.updated_at = crate::now();
+    let mut refund = None;
+    if input.accept {
+        let lines: Vec<LineIn> = ret
+            .lines
+            .iter()
+            .map(|q| LineIn {
+                line_id: q.line_id.to_string(),
+                quantity: q.quantity,
+            })
+            .collect();
+        let plan = plan(&full, Some(&lines), None, Some(ret.vendor_order_id))?;
+        let r = record_refund(
+            &tx,
+            &mut full,
+            &plan,
+            &format!("return {}: {}", ret.id, ret.reason),
+            input.restock.unwrap_or(true),
+            &format!("return:{}", ret.id),
+            &actor,
+        )
+        .await?;
+        ret.status = ReturnStatus::Refunded;
+        ret.refund_id = Some(r.id);
+        refund = Some(r.id);
+        crate::events::return_changed(&tx, "return.accepted", &ret, &actor).await?;
+    } else {
+        ret.status = ReturnStatus::Rejected;
+        crate::events::return_changed(&tx, "return.rejected", &ret, &actor).await?;
+    }
+    payments::update_return(&tx, &ret).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    if let Some(refund) = refund
+        && let Err(e) = execute(&state, ctx.tenant, ret.order_id, refund).await
+    {
+        tracing::warn!(error = %e, "refund of an accepted return deferred to its job");
+    }
+    let _ = Actor::Anonymous;
+    Ok(Json(ret))
+}

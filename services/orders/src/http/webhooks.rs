@@ -1,0 +1,68 @@
+//! Payment providers' webhooks, on the shop's domain: `POST
+//! /api/v1/payments/webhooks/{provider}`. The body must carry a valid signature
+//! (`Stripe-Signature`, Stripe's scheme, for every provider; any of the provider's secrets
+//! may have signed it, so secrets can be rotated) within the timestamp tolerance; anything
+//! else is a 400 and changes nothing. Each event is applied once (see `payment`).
+
+use crate::OrdersState;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use mercato_kernel::Problem;
+use mercato_tenant_context::{TenantContext, TenantId};
+
+pub const SIGNATURE_HEADER: &str = "stripe-signature";
+
+pub fn router() -> Router<OrdersState> {
+    Router::new().route("/api/v1/payments/webhooks/{provider}", post(receive))
+}
+
+/// Verifies and applies one provider event.
+pub async fn process(
+    state: &OrdersState,
+    tenant: TenantId,
+    provider: &str,
+    signature: &str,
+    body: &[u8],
+) -> Result<(), Problem> {
+    let secrets = state.payments.secrets(provider);
+    if secrets.is_empty() {
+        return Err(Problem::not_found());
+    }
+    let now = chrono::Utc::now().timestamp();
+    mercato_payments::signature::verify(
+        signature,
+        body,
+        secrets,
+        now,
+        state.payments.tolerance_secs,
+    )
+    .map_err(|e| Problem::bad_request("invalid_signature", e.to_string()))?;
+    let event = mercato_payments::event::parse(body)
+        .map_err(|e| Problem::bad_request("invalid_event", e.to_string()))?;
+    crate::payment::apply_event(state, tenant, provider, &event).await
+}
+
+/// Receives a provider's webhook.
+#[utoipa::path(post, path = "/api/v1/payments/webhooks/{provider}", tag = "orders",
+    params(("provider" = String, Path, description = "`test` or `stripe`"),
+        ("Stripe-Signature" = String, Header, description = "`t=…,v1=…`")),
+    request_body(content = String, description = "The provider's event, as sent", content_type = "application/json"),
+    responses((status = 204, description = "Applied (or already applied)"),
+        (status = 400, description = "Bad signature or event"), (status = 404, description = "Unknown provider")))]
+pub async fn receive(
+    State(state): State<OrdersState>,
+    ctx: TenantContext,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, Problem> {
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| Problem::bad_request("invalid_signature", "no Stripe-Signature header"))?;
+    process(&state, ctx.tenant, &provider, signature, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

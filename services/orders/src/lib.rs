@@ -1,0 +1,178 @@
+//! The orders service owns buying: carts (guests' and customers'), coupons, tax rates and a
+//! shop's buying settings, checkout, orders split into one vendor order per vendor, their
+//! lifecycle (`domain::lifecycle`), payments through a provider (`mercato-payments`, linked
+//! into this service so an order and its payment change in one transaction), expiry of
+//! unpaid orders, cancellations, refunds and returns.
+//!
+//! It publishes `order.*`, `vendor_order.*` and `refund.completed` (see `events`); inventory
+//! commits, releases and restocks from them. It consumes catalog's `product.changed`
+//! (prices, titles, visibility), vendors' `vendor.*` (who sells, shipping rates) and
+//! `commission_rule.*`, and inventory's `stock.changed` (availability shown in carts), each
+//! into a local mirror. Stock is reserved by a call to inventory (`inventory`).
+
+pub mod checkout;
+pub mod domain;
+pub mod events;
+pub mod expiry;
+pub mod http;
+pub mod inventory;
+pub mod payment;
+pub mod quote;
+pub mod repo;
+pub mod transitions;
+
+use axum::Router;
+use mercato_db::Db;
+use mercato_events::Subscription;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// The deployment's defaults for shops that have not set their own, and the payment set-up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OrdersConfig {
+    /// Unpaid orders expire after this many seconds (default 900).
+    pub order_ttl_secs: i64,
+    /// Untouched carts expire after this many seconds (default 30 days).
+    pub cart_idle_secs: i64,
+    /// Customers may cancel a paid, unshipped order for this long (default 1 hour).
+    pub cancel_window_secs: i64,
+    pub prices_include_tax: bool,
+    pub vendor_refunds: bool,
+    /// The built-in test payment provider (on by default; switch it off in production).
+    pub test_provider: bool,
+    /// The test provider's webhook signing secret; empty: derived from the internal key.
+    pub test_webhook_secret: String,
+    /// How long the test provider takes to confirm a `4000000000003220` payment.
+    pub test_webhook_delay_ms: u64,
+    /// Webhook timestamps older or newer than this are refused.
+    pub webhook_tolerance_secs: i64,
+}
+
+impl Default for OrdersConfig {
+    fn default() -> Self {
+        Self {
+            order_ttl_secs: 900,
+            cart_idle_secs: 30 * 24 * 3600,
+            cancel_window_secs: 3600,
+            prices_include_tax: false,
+            vendor_refunds: false,
+            test_provider: true,
+            test_webhook_secret: String::new(),
+            test_webhook_delay_ms: 2000,
+            webhook_tolerance_secs: 300,
+        }
+    }
+}
+
+impl OrdersConfig {
+    pub fn default_settings(&self) -> repo::settings::OrderSettings {
+        repo::settings::OrderSettings {
+            prices_include_tax: self.prices_include_tax,
+            order_ttl_secs: self.order_ttl_secs,
+            cart_idle_secs: self.cart_idle_secs,
+            cancel_window_secs: self.cancel_window_secs,
+            vendor_refunds: self.vendor_refunds,
+        }
+    }
+}
+
+/// Cheap handles shared by the handlers.
+#[derive(Clone)]
+pub struct OrdersState {
+    pub db: Db,
+    /// Poked after a commit that wrote to the outbox, so the relay publishes at once.
+    pub outbox: Arc<tokio::sync::Notify>,
+    pub config: Arc<OrdersConfig>,
+    pub inventory: inventory::InventoryClient,
+    pub payments: payment::Providers,
+    /// Signs the tokens that let guests read their orders.
+    pub token_key: Arc<[u8]>,
+}
+
+/// The current instant as the database keeps it (microseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
+    mercato_db::migrate(db, "orders", repo::MIGRATIONS).await?;
+    mercato_payments::migrate(db).await
+}
+
+pub fn router(state: OrdersState) -> Router {
+    Router::new()
+        .merge(http::carts::router())
+        .merge(http::checkout::router())
+        .merge(http::orders::router())
+        .merge(http::refunds::router())
+        .merge(http::coupons::router())
+        .merge(http::settings::router())
+        .merge(http::webhooks::router())
+        .with_state(state)
+}
+
+/// The events this service consumes.
+pub fn subscriptions(state: &OrdersState) -> Vec<Subscription> {
+    events::subscriptions(state)
+}
+
+/// Its background workers (jobs), run until `shutdown`.
+pub fn workers(
+    state: &OrdersState,
+    shutdown: CancellationToken,
+) -> Vec<futures::future::BoxFuture<'static, ()>> {
+    let mut workers: Vec<futures::future::BoxFuture<'static, ()>> = vec![
+        Box::pin(expiry::order_worker(state).run(shutdown.clone())),
+        Box::pin(expiry::cart_worker(state).run(shutdown.clone())),
+        Box::pin(payment::auto_refund_worker(state).run(shutdown.clone())),
+        Box::pin(http::refunds::worker(state).run(shutdown.clone())),
+    ];
+    if let Some(worker) = payment::test_webhook_worker(state) {
+        workers.push(Box::pin(worker.run(shutdown)));
+    }
+    workers
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        http::carts::create,
+        http::carts::show,
+        http::carts::update,
+        http::carts::add_line,
+        http::carts::update_line,
+        http::carts::remove_line,
+        http::carts::accept_prices,
+        http::carts::merge,
+        http::checkout::checkout,
+        http::checkout::pay,
+        http::orders::list,
+        http::orders::show,
+        http::orders::cancel,
+        http::orders::vendor_orders,
+        http::orders::vendor_order,
+        http::orders::ship,
+        http::orders::deliver,
+        http::refunds::refund,
+        http::refunds::request_return,
+        http::refunds::decide_return,
+        http::coupons::create,
+        http::coupons::list,
+        http::coupons::show,
+        http::coupons::update,
+        http::settings::show,
+        http::settings::replace,
+        http::settings::list_rates,
+        http::settings::put_rate,
+        http::settings::delete_rate,
+        http::webhooks::receive,
+    ),
+    tags(
+        (name = "carts", description = "Guests' and customers' carts, re-priced on every read, on the shop's domain"),
+        (name = "orders", description = "Checkout, orders and vendor orders, payments, cancellations, refunds, returns, coupons and taxes, on the shop's domain")
+    )
+)]
+pub struct ApiDoc;

@@ -1,0 +1,503 @@
+//! Payments of orders: the providers a deployment offers, taking a payment for an order,
+//! and applying what providers report through webhooks (each event once, in any order).
+//!
+//! A payment row is written before the provider is called, so a webhook always finds it. A
+//! success pays a pending order; on an order that expired or was cancelled meanwhile it is
+//! refunded by a durable job, never kept. A failure leaves the order `pending_payment` with
+//! the reason, and the shopper may pay again.
+
+use crate::OrdersState;
+use crate::domain::OrderId;
+use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::repo::orders::{self, FullOrder, PaymentFailure};
+use crate::repo::payments::{self as repo, Payment, PaymentId, PaymentStatus};
+use crate::transitions;
+use async_trait::async_trait;
+use mercato_db::TenantTx;
+use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob, Worker};
+use mercato_kernel::{Money, Problem};
+use mercato_payments::{
+    EventKind, IntentRequest, IntentState, IntentStatus, PaymentMethod, PaymentProvider,
+    ProviderError, ProviderEvent, TestProvider, WebhookSink,
+};
+use mercato_tenant_context::TenantId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The payment providers of a deployment and their webhook secrets.
+#[derive(Clone, Default)]
+pub struct Providers {
+    providers: BTreeMap<&'static str, Arc<dyn PaymentProvider>>,
+    secrets: BTreeMap<&'static str, Vec<String>>,
+    test: Option<TestProvider>,
+    pub tolerance_secs: i64,
+}
+
+impl Providers {
+    pub fn new(tolerance_secs: i64) -> Self {
+        Self {
+            tolerance_secs,
+            ..Self::default()
+        }
+    }
+
+    /// Offers the built-in test provider.
+    pub fn with_test(mut self, provider: TestProvider) -> Self {
+        self.secrets
+            .insert("test", vec![provider.secret().to_owned()]);
+        self.providers.insert("test", Arc::new(provider.clone()));
+        self.test = Some(provider);
+        self
+    }
+
+    /// Offers another provider, with the secrets its webhooks may be signed with.
+    pub fn with(mut self, provider: Arc<dyn PaymentProvider>, secrets: Vec<String>) -> Self {
+        let name = provider.name();
+        self.secrets.insert(name, secrets);
+        self.providers.insert(name, provider);
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn PaymentProvider>> {
+        self.providers.get(name)
+    }
+
+    pub fn secrets(&self, name: &str) -> &[String] {
+        self.secrets.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.providers.keys().copied().collect()
+    }
+}
+
+/// Who acted when a provider reported something.
+pub fn provider_actor(provider: &str) -> String {
+    format!("provider:{provider}")
+}
+
+/// Takes a payment for a pending order: records the attempt, calls the provider (outside any
+/// transaction), then applies its answer. Returns the order as it then stands.
+pub async fn pay(
+    state: &OrdersState,
+    tenant: TenantId,
+    order: OrderId,
+    provider_name: &str,
+    method: PaymentMethod,
+) -> Result<(), Problem> {
+    let provider =
+        state.payments.get(provider_name).cloned().ok_or_else(|| {
+            Problem::invalid_field("/payment/provider", "not offered by this shop")
+        })?;
+    // 1. Record the attempt, once no other attempt is under way.
+    let tx = state.db.tenant_tx(tenant).await?;
+    let full = orders::find(&tx, order, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    if full.order.status != OrderStatus::PendingPayment {
+        return Err(Problem::conflict(
+            "order_not_payable",
+            format!("the order is {}", full.order.status.code()),
+        ));
+    }
+    let earlier = repo::of_order(&tx, order).await?;
+    if earlier.iter().any(|p| {
+        matches!(
+            p.status,
+            PaymentStatus::Processing | PaymentStatus::Succeeded
+        ) || (p.status == PaymentStatus::Created
+            && crate::now() - p.created_at < chrono::TimeDelta::seconds(60))
+    }) {
+        return Err(Problem::conflict(
+            "payment_in_progress",
+            "a payment of this order is under way; wait for its outcome",
+        ));
+    }
+    let now = crate::now();
+    let payment = Payment {
+        id: PaymentId::new(),
+        order,
+        provider: provider_name.to_owned(),
+        provider_ref: None,
+        amount: Money::new(full.order.total, full.order.currency),
+        status: PaymentStatus::Created,
+        failure_code: None,
+        failure_message: None,
+        created_at: now,
+        updated_at: now,
+    };
+    repo::insert(&tx, &payment).await?;
+    tx.commit().await?;
+    // 2. The provider.
+    let request = IntentRequest {
+        tenant,
+        order_ref: order.to_string(),
+        amount: payment.amount,
+        method,
+        idempotency_key: payment.id.to_string(),
+        transfer_group: order.to_string(),
+        description: format!("order {order}"),
+    };
+    let answer = provider.create_and_confirm(&request).await;
+    // 3. Its answer.
+    apply_answer(state, tenant, payment, answer).await
+}
+
+/// Applies the provider's synchronous answer to a payment attempt.
+async fn apply_answer(
+    state: &OrdersState,
+    tenant: TenantId,
+    mut payment: Payment,
+    answer: Result<IntentState, ProviderError>,
+) -> Result<(), Problem> {
+    let tx = state.db.tenant_tx(tenant).await?;
+    let mut full = orders::find(&tx, payment.order, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    // A webhook may have settled this attempt meanwhile.
+    let current = repo::of_order(&tx, payment.order)
+        .await?
+        .into_iter()
+        .find(|p| p.id == payment.id);
+    if let Some(current) = current {
+        payment = current;
+    }
+    let actor = provider_actor(&payment.provider);
+    match answer {
+        Ok(intent) => {
+            payment.provider_ref = Some(intent.provider_ref.clone());
+            settle(&tx, state, &mut full, &mut payment, &intent.status, &actor).await?;
+        }
+        Err(ProviderError::Refused { code, message, .. }) => {
+            fail(&tx, &mut full, &mut payment, &code, &message, &actor).await?;
+        }
+        Err(ProviderError::Unavailable(e)) => {
+            tracing::warn!(error = %e, payment = %payment.id, "payment provider unavailable");
+            fail(
+                &tx,
+                &mut full,
+                &mut payment,
+                "provider_unavailable",
+                "the payment provider could not be reached; try again",
+                &actor,
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(())
+}
+
+async fn fail(
+    tx: &TenantTx,
+    full: &mut FullOrder,
+    payment: &mut Payment,
+    code: &str,
+    message: &str,
+    actor: &str,
+) -> Result<(), Problem> {
+    if matches!(
+        payment.status,
+        PaymentStatus::Succeeded | PaymentStatus::Failed | PaymentStatus::Canceled
+    ) {
+        return Ok(());
+    }
+    payment.status = PaymentStatus::Failed;
+    payment.failure_code = Some(code.to_owned());
+    payment.failure_message = Some(message.to_owned());
+    payment.updated_at = crate::now();
+    repo::update(tx, payment).await?;
+    if full.order.status == OrderStatus::PendingPayment {
+        full.order.payment_failure = Some(PaymentFailure {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        });
+        full.order.updated_at = crate::now();
+        orders::update_order(tx, &full.order).await?;
+        #[derive(Serialize)]
+        struct Failed<'a> {
+            order_id: OrderId,
+            payment_id: PaymentId,
+            code: &'a str,
+            message: &'a str,
+            actor: &'a str,
+        }
+        mercato_events::publish(
+            &**tx,
+            "order.payment_failed",
+            tx.tenant(),
+            &Failed {
+                order_id: full.order.id,
+                payment_id: payment.id,
+                code,
+                message,
+                actor,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Applies an intent status to a payment and its order.
+async fn settle(
+    tx: &TenantTx,
+    state: &OrdersState,
+    full: &mut FullOrder,
+    payment: &mut Payment,
+    status: &IntentStatus,
+    actor: &str,
+) -> Result<(), Problem> {
+    let now = crate::now();
+    match status {
+        IntentStatus::Succeeded => {
+            if payment.status == PaymentStatus::Succeeded {
+                return Ok(());
+            }
+            payment.status = PaymentStatus::Succeeded;
+            payment.failure_code = None;
+            payment.failure_message = None;
+            payment.updated_at = now;
+            repo::update(tx, payment).await?;
+            if full.order.status == OrderStatus::PendingPayment {
+                full.order.payment_failure = None;
+                transitions::order(tx, full, OrderStatus::Paid, actor, None, false).await?;
+                transitions::all_vendor_orders(tx, full, VendorOrderStatus::ToFulfil, actor, None)
+                    .await?;
+            } else {
+                // The order expired, was cancelled, or another payment paid it: give this
+                // money back.
+                schedule_refund(tx, payment, &full.order.status).await?;
+            }
+            let _ = state;
+        }
+        IntentStatus::Processing | IntentStatus::RequiresAction => {
+            if payment.status == PaymentStatus::Created {
+                payment.status = PaymentStatus::Processing;
+                payment.updated_at = now;
+                repo::update(tx, payment).await?;
+            }
+        }
+        IntentStatus::Failed { code, message } => {
+            fail(tx, full, payment, code, message, actor).await?;
+        }
+        IntentStatus::Canceled => {
+            if matches!(
+                payment.status,
+                PaymentStatus::Created | PaymentStatus::Processing
+            ) {
+                payment.status = PaymentStatus::Canceled;
+                payment.updated_at = now;
+                repo::update(tx, payment).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Applies a verified provider event, once: a redelivered event changes nothing, and an
+/// event that arrives after a later one (a failure after the success) cannot undo it.
+pub async fn apply_event(
+    state: &OrdersState,
+    tenant: TenantId,
+    provider: &str,
+    event: &ProviderEvent,
+) -> Result<(), Problem> {
+    let tx = state.db.tenant_tx(tenant).await?;
+    let kind = match &event.kind {
+        EventKind::Other(name) => name.clone(),
+        other => format!("{other:?}"),
+    };
+    if !repo::first_delivery(&tx, provider, &event.id, &kind, crate::now()).await? {
+        return Ok(());
+    }
+    if event.intent_ref.is_empty() {
+        tx.commit().await?;
+        return Ok(());
+    }
+    let Some(mut payment) = repo::by_provider_ref(&tx, provider, &event.intent_ref).await? else {
+        // The synchronous answer has not recorded the intent yet: find the attempt by the
+        // order it names, else it is not this shop's.
+        let Some(found) = find_by_metadata(&tx, provider, event).await? else {
+            tracing::info!(event = %event.id, "payment event for an unknown intent ignored");
+            tx.commit().await?;
+            return Ok(());
+        };
+        return apply_to(state, tx, found, provider, event).await;
+    };
+    if payment.amount.amount != event.amount || payment.amount.currency != event.currency {
+        tracing::warn!(event = %event.id, "payment event amount differs from the payment");
+    }
+    payment.provider_ref = Some(event.intent_ref.clone());
+    apply_to(state, tx, payment, provider, event).await
+}
+
+async fn find_by_metadata(
+    tx: &TenantTx,
+    provider: &str,
+    event: &ProviderEvent,
+) -> Result<Option<Payment>, Problem> {
+    let Some(order) = event
+        .metadata
+        .get("order_ref")
+        .and_then(|o| o.parse::<OrderId>().ok())
+    else {
+        return Ok(None);
+    };
+    let payments = repo::of_order(tx, order).await?;
+    Ok(payments
+        .into_iter()
+        .rev()
+        .find(|p| p.provider == provider && p.provider_ref.is_none())
+        .map(|mut p| {
+            p.provider_ref = Some(event.intent_ref.clone());
+            p
+        }))
+}
+
+async fn apply_to(
+    state: &OrdersState,
+    tx: TenantTx,
+    mut payment: Payment,
+    provider: &str,
+    event: &ProviderEvent,
+) -> Result<(), Problem> {
+    let mut full = orders::find(&tx, payment.order, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let status = match &event.kind {
+        EventKind::IntentSucceeded => IntentStatus::Succeeded,
+        EventKind::IntentProcessing => IntentStatus::Processing,
+        EventKind::IntentRequiresAction => IntentStatus::RequiresAction,
+        EventKind::IntentCanceled => IntentStatus::Canceled,
+        EventKind::IntentFailed => {
+            let failure = event.failure.clone();
+            IntentStatus::Failed {
+                code: failure
+                    .as_ref()
+                    .map_or_else(|| "payment_failed".to_owned(), |f| f.code.clone()),
+                message: failure.map_or_else(|| "the payment failed".to_owned(), |f| f.message),
+            }
+        }
+        EventKind::Other(_) => {
+            tx.commit().await?;
+            return Ok(());
+        }
+    };
+    if payment.status == PaymentStatus::Created && payment.provider_ref.is_some() {
+        repo::update(&tx, &payment).await?;
+    }
+    settle(
+        &tx,
+        state,
+        &mut full,
+        &mut payment,
+        &status,
+        &provider_actor(provider),
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(())
+}
+
+pub const AUTO_REFUND_JOB: &str = "orders.auto_refund";
+
+#[derive(Serialize, Deserialize)]
+struct AutoRefund {
+    payment_id: PaymentId,
+    order_id: OrderId,
+    reason: String,
+}
+
+async fn schedule_refund(
+    tx: &TenantTx,
+    payment: &Payment,
+    order_status: &OrderStatus,
+) -> Result<(), Problem> {
+    let payload = serde_json::to_value(AutoRefund {
+        payment_id: payment.id,
+        order_id: payment.order,
+        reason: format!(
+            "payment arrived when the order was already {}",
+            order_status.code()
+        ),
+    })?;
+    mercato_jobs::enqueue(
+        &**tx,
+        NewJob {
+            tenant: tx.tenant(),
+            kind: AUTO_REFUND_JOB,
+            subject: Some(payment.order.to_string()),
+            payload,
+            run_at: crate::now(),
+            max_attempts: 50,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Gives back a payment the order cannot keep (see [`settle`]).
+struct AutoRefunds(OrdersState);
+
+#[async_trait]
+impl JobHandler for AutoRefunds {
+    async fn run(&self, job: &Job) -> JobOutcome {
+        let task: AutoRefund = match serde_json::from_value(job.payload.clone()) {
+            Ok(task) => task,
+            Err(e) => return JobOutcome::Fail(format!("invalid payload: {e}")),
+        };
+        match crate::http::refunds::refund_whole_payment(
+            &self.0,
+            job.tenant,
+            task.order_id,
+            task.payment_id,
+            &task.reason,
+        )
+        .await
+        {
+            Ok(()) => JobOutcome::Done,
+            Err(e) => JobOutcome::Retry(e.to_string()),
+        }
+    }
+}
+
+pub fn auto_refund_worker(state: &OrdersState) -> Worker {
+    Worker::new(
+        state.db.clone(),
+        AUTO_REFUND_JOB,
+        Arc::new(AutoRefunds(state.clone())),
+    )
+    .backoff(Duration::from_secs(2), Duration::from_secs(300))
+}
+
+/// Delivers the test provider's webhooks to this service, through the same verification as
+/// the HTTP endpoint.
+struct LocalWebhooks(OrdersState);
+
+#[async_trait]
+impl WebhookSink for LocalWebhooks {
+    async fn deliver(
+        &self,
+        tenant: TenantId,
+        signature_header: String,
+        body: Vec<u8>,
+    ) -> Result<(), String> {
+        crate::http::webhooks::process(&self.0, tenant, "test", &signature_header, &body)
+            .await
+            .map_err(|p| p.to_string())
+    }
+}
+
+/// The worker that sends the test provider's webhooks, when the test provider is offered.
+pub fn test_webhook_worker(state: &OrdersState) -> Option<Worker> {
+    let provider = state.payments.test.as_ref()?;
+    Some(mercato_payments::webhook_worker(
+        provider,
+        Arc::new(LocalWebhooks(state.clone())),
+    ))
+}

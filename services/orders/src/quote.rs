@@ -1,0 +1,335 @@
+//! Prices a cart as it stands now: today's catalog prices (a price that changed since the
+//! shopper last saw it is flagged), availability from inventory, who still sells, the
+//! coupon, per-vendor shipping, taxes for the destination and the commission each line will
+//! carry. The cart view and checkout use the same quote, so what the shopper saw is what
+//! checkout charges.
+
+use crate::domain::CouponId;
+use crate::domain::coupon::{self, CouponLine, CouponUsage, FundedBy};
+use crate::domain::pricing::{
+    self, Priced, PricedLine, PricingInput, PricingLine, TaxSettings, VendorShipping,
+};
+use crate::domain::tax::{STANDARD, TaxRule};
+use crate::repo::carts::{Cart, CartLine};
+use crate::repo::mirror::{self, CatalogVariant, VendorMirror};
+use crate::repo::{self, settings::OrderSettings};
+use chrono::{DateTime, Utc};
+use mercato_db::TenantTx;
+use mercato_kernel::{Currency, Money, Problem};
+use mercato_tenant_context::VendorId;
+use mercato_vendors::domain::commission::{self as commission, CommissionRule};
+use std::collections::HashMap;
+
+/// Why a line cannot be bought as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineProblem {
+    /// The catalog does not offer it (unknown, unpublished or deleted).
+    NotForSale,
+    /// Its vendor is not selling (suspended, on holiday, not approved).
+    VendorNotSelling,
+    /// Priced in another currency than the rest of the cart.
+    CurrencyMismatch,
+    /// Fewer units are available than the line asks for.
+    InsufficientStock,
+}
+
+impl LineProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotForSale => "not_for_sale",
+            Self::VendorNotSelling => "vendor_not_selling",
+            Self::CurrencyMismatch => "currency_mismatch",
+            Self::InsufficientStock => "insufficient_stock",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::NotForSale => "this item is no longer for sale",
+            Self::VendorNotSelling => "this vendor is not selling at the moment",
+            Self::CurrencyMismatch => "this item is priced in another currency than the cart",
+            Self::InsufficientStock => "fewer units are available than requested",
+        }
+    }
+
+    /// Whether the line is left out of the totals.
+    fn excluded(self) -> bool {
+        !matches!(self, Self::InsufficientStock)
+    }
+}
+
+/// One cart line, priced.
+#[derive(Debug, Clone)]
+pub struct QuotedLine {
+    pub line: CartLine,
+    pub variant: Option<CatalogVariant>,
+    pub available: i64,
+    pub problem: Option<LineProblem>,
+    /// The catalog price now differs from what the shopper last saw.
+    pub price_changed: bool,
+    /// Present when the line is in the totals.
+    pub priced: Option<PricedLine>,
+    /// The commission the line will carry, and the rule it comes from (`com_…`).
+    pub commission: Option<(i64, String)>,
+}
+
+/// The coupon on the cart and what it does.
+#[derive(Debug, Clone)]
+pub struct CouponOutcome {
+    pub code: String,
+    pub coupon: Option<(CouponId, Option<i64>)>,
+    pub funded_by: FundedBy,
+    pub discount: i64,
+    /// Why it does not apply: a stable code and a sentence.
+    pub refused: Option<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Quote {
+    pub currency: Option<Currency>,
+    pub lines: Vec<QuotedLine>,
+    pub vendors: HashMap<VendorId, VendorMirror>,
+    pub priced: Option<Priced>,
+    pub coupon: Option<CouponOutcome>,
+    pub settings: OrderSettings,
+}
+
+impl Quote {
+    /// The lines that block a checkout: problems, and prices the shopper has not seen.
+    pub fn blocking(&self) -> Vec<(usize, &'static str, &'static str)> {
+        self.lines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, l)| match (l.problem, l.price_changed) {
+                (Some(p), _) => Some((i, p.code(), p.message())),
+                (None, true) => Some((
+                    i,
+                    "price_changed",
+                    "the price changed since the cart was last seen; review the cart",
+                )),
+                (None, false) => None,
+            })
+            .collect()
+    }
+
+    pub fn total(&self) -> Option<Money> {
+        let currency = self.currency?;
+        Some(Money::new(
+            self.priced.as_ref().map_or(0, |p| p.totals.total),
+            currency,
+        ))
+    }
+}
+
+/// Loads what a quote needs and prices `cart`. `customer_key` (a user id or an email)
+/// counts the customer's earlier uses of the coupon.
+pub async fn quote(
+    tx: &TenantTx,
+    cart: &Cart,
+    settings: OrderSettings,
+    customer_key: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Quote, Problem> {
+    let ids: Vec<_> = cart.lines.iter().map(|l| l.variant).collect();
+    let variants = mirror::variants(tx, &ids).await?;
+    let stock = mirror::available(tx, &ids).await?;
+    let mut vendor_ids: Vec<VendorId> = variants.values().map(|v| v.vendor).collect();
+    vendor_ids.sort();
+    vendor_ids.dedup();
+    let vendors = mirror::vendors(tx, &vendor_ids).await?;
+
+    let mut currency: Option<Currency> = None;
+    let mut lines = Vec::with_capacity(cart.lines.len());
+    for line in &cart.lines {
+        let variant = variants.get(&line.variant).cloned();
+        let available = stock.get(&line.variant).copied().unwrap_or(0);
+        let mut problem = None;
+        let mut price_changed = false;
+        match &variant {
+            None => problem = Some(LineProblem::NotForSale),
+            Some(v) if !v.visible => problem = Some(LineProblem::NotForSale),
+            Some(v) if !vendors.get(&v.vendor).is_some_and(VendorMirror::selling) => {
+                problem = Some(LineProblem::VendorNotSelling);
+            }
+            Some(v) => {
+                let cart_currency = *currency.get_or_insert(v.price.currency);
+                if v.price.currency != cart_currency {
+                    problem = Some(LineProblem::CurrencyMismatch);
+                } else {
+                    price_changed = v.price.amount != line.seen_price;
+                    if line.quantity > available {
+                        problem = Some(LineProblem::InsufficientStock);
+                    }
+                }
+            }
+        }
+        lines.push(QuotedLine {
+            line: line.clone(),
+            variant,
+            available,
+            problem,
+            price_changed,
+            priced: None,
+            commission: None,
+        });
+    }
+    let mut quote = Quote {
+        currency,
+        lines,
+        vendors,
+        priced: None,
+        coupon: None,
+        settings,
+    };
+    let Some(currency) = currency else {
+        quote.coupon = cart.coupon_code.as_ref().map(|code| CouponOutcome {
+            code: code.clone(),
+            coupon: None,
+            funded_by: FundedBy::Shop,
+            discount: 0,
+            refused: Some((
+                "coupon_no_eligible_lines",
+                "the cart has nothing to discount".into(),
+            )),
+        });
+        return Ok(quote);
+    };
+
+    let priced_idx: Vec<usize> = quote
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| !l.problem.is_some_and(LineProblem::excluded))
+        .map(|(i, _)| i)
+        .collect();
+    let pricing_lines: Vec<PricingLine> = priced_idx
+        .iter()
+        .filter_map(|&i| {
+            let l = &quote.lines[i];
+            let v = l.variant.as_ref()?;
+            Some(PricingLine {
+                vendor: v.vendor,
+                product: v.product,
+                categories: v.categories.clone(),
+                unit_price: v.price.amount,
+                quantity: l.line.quantity,
+                tax_category: v.tax_category.clone(),
+            })
+        })
+        .collect();
+
+    // The coupon.
+    let mut discounts = Vec::new();
+    let mut funded_by = FundedBy::Shop;
+    if let Some(code) = &cart.coupon_code {
+        let mut outcome = CouponOutcome {
+            code: code.clone(),
+            coupon: None,
+            funded_by,
+            discount: 0,
+            refused: None,
+        };
+        match repo::coupons::find_by_code(tx, code).await? {
+            None => {
+                outcome.refused =
+                    Some(("coupon_unknown", "there is no coupon with this code".into()));
+            }
+            Some(stored) => {
+                let coupon = crate::http::coupons::domain_coupon(&stored)?;
+                let by_customer = match customer_key {
+                    Some(key) => repo::coupons::redemptions_by(tx, stored.id, key).await?,
+                    None => 0,
+                };
+                let usage = CouponUsage {
+                    total: stored.used_count,
+                    by_customer,
+                };
+                let coupon_lines: Vec<CouponLine> = pricing_lines
+                    .iter()
+                    .map(|l| CouponLine {
+                        vendor: l.vendor,
+                        product: l.product,
+                        categories: l.categories.clone(),
+                        amount: l.unit_price.saturating_mul(l.quantity),
+                    })
+                    .collect();
+                outcome.coupon = Some((stored.id, coupon.usage_limit));
+                outcome.funded_by = coupon.funded_by;
+                match coupon::discount(&coupon, &coupon_lines, currency, now, usage) {
+                    Ok(per_line) => {
+                        outcome.discount = per_line.iter().sum();
+                        funded_by = coupon.funded_by;
+                        discounts = per_line;
+                    }
+                    Err(why) => outcome.refused = Some((why.code(), why.message())),
+                }
+            }
+        }
+        quote.coupon = Some(outcome);
+    }
+
+    let shipping: Vec<VendorShipping> = quote
+        .vendors
+        .values()
+        .filter_map(|v| {
+            let rate = v.flat_rate.filter(|m| m.currency == currency)?;
+            Some(VendorShipping {
+                vendor: v.id,
+                flat_rate: rate.amount,
+                free_over: v.free_over,
+            })
+        })
+        .collect();
+    let tax_rules: Vec<TaxRule> = repo::settings::tax_rates(tx)
+        .await?
+        .into_iter()
+        .map(|r| r.rule)
+        .collect();
+    let priced = pricing::price(&PricingInput {
+        currency,
+        lines: &pricing_lines,
+        shipping: &shipping,
+        discounts: &discounts,
+        discount_funded_by: funded_by,
+        tax: TaxSettings {
+            prices_include_tax: settings.prices_include_tax,
+        },
+        tax_rules: &tax_rules,
+        country: cart.country.as_deref(),
+    })
+    .map_err(|e| Problem::invalid_field("/lines", e.to_string()))?;
+
+    // Commission per line, on what the vendor's sale is worth.
+    let rules: Vec<CommissionRule> = repo::mirror::commission_rules(tx)
+        .await?
+        .into_iter()
+        .filter_map(|json| {
+            serde_json::from_value::<mercato_vendors::events::CommissionRuleSnapshot>(json)
+                .ok()
+                .and_then(|s| CommissionRule::try_from(s).ok())
+        })
+        .collect();
+    for (k, &i) in priced_idx.iter().enumerate() {
+        let Some(p) = priced.lines.get(k) else {
+            continue;
+        };
+        let l = &mut quote.lines[i];
+        l.priced = Some(p.clone());
+        if let Some(v) = &l.variant {
+            let base = pricing::commission_base(p.subtotal, p.discount, funded_by);
+            let line = commission::Line {
+                amount: Money::new(base, currency),
+                vendor: v.vendor,
+                category: v.categories.last().copied(),
+                at: now,
+            };
+            l.commission = Some(match commission::quote(&rules, &line) {
+                Some(q) => (q.commission.amount, q.rule.id.to_string()),
+                None => (0, String::new()),
+            });
+        }
+    }
+    quote.priced = Some(priced);
+    let _ = STANDARD;
+    Ok(quote)
+}

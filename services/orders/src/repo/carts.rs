@@ -1,0 +1,253 @@
+//! Carts and their lines.
+
+use super::{col, for_update, statement};
+use crate::domain::{CartId, CartLineId};
+use chrono::{DateTime, Utc};
+use mercato_db::TenantTx;
+use mercato_tenant_context::{UserId, VariantId};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartStatus {
+    Open,
+    /// Checked out: its order exists.
+    Ordered,
+    /// Merged into the customer's cart on login.
+    Merged,
+    Expired,
+}
+
+impl CartStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Ordered => "ordered",
+            Self::Merged => "merged",
+            Self::Expired => "expired",
+        }
+    }
+
+    fn parse(text: &str) -> Result<Self, DbErr> {
+        [Self::Open, Self::Ordered, Self::Merged, Self::Expired]
+            .into_iter()
+            .find(|s| s.code() == text)
+            .ok_or_else(|| super::corrupt("cart status", text))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Cart {
+    pub id: CartId,
+    pub customer: Option<UserId>,
+    pub status: CartStatus,
+    pub country: Option<String>,
+    pub coupon_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub lines: Vec<CartLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartLine {
+    pub id: CartLineId,
+    pub variant: VariantId,
+    pub quantity: i64,
+    /// The unit price the shopper last saw; a different catalog price is flagged.
+    pub seen_price: i64,
+}
+
+fn cart_from(row: &QueryResult) -> Result<Cart, DbErr> {
+    let status: String = col(row, "status")?;
+    Ok(Cart {
+        id: CartId::from_uuid(col(row, "id")?),
+        customer: col::<Option<uuid::Uuid>>(row, "customer_id")?.map(UserId::from_uuid),
+        status: CartStatus::parse(&status)?,
+        country: col(row, "country")?,
+        coupon_code: col(row, "coupon_code")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+        lines: Vec::new(),
+    })
+}
+
+pub async fn insert(tx: &TenantTx, cart: &Cart) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO carts (tenant_id, id, customer_id, status, country, coupon_code, created_at, \
+           updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [
+            tx.tenant().as_uuid().into(),
+            cart.id.as_uuid().into(),
+            cart.customer.map(|c| c.as_uuid()).into(),
+            cart.status.code().into(),
+            cart.country.clone().into(),
+            cart.coupon_code.clone().into(),
+            cart.created_at.into(),
+            cart.updated_at.into(),
+        ],
+    ))
+    .await?;
+    for line in &cart.lines {
+        insert_line(tx, cart.id, line, cart.created_at).await?;
+    }
+    Ok(())
+}
+
+/// The cart with its lines; `lock` takes its row lock first (PostgreSQL), so two changes
+/// to one cart run one after the other.
+pub async fn find(tx: &TenantTx, id: CartId, lock: bool) -> Result<Option<Cart>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT id, customer_id, status, country, coupon_code, created_at, updated_at \
+                 FROM carts WHERE tenant_id = $1 AND id = $2{}",
+                if lock { for_update(&**tx) } else { "" }
+            ),
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut cart = cart_from(&row)?;
+    cart.lines = lines(tx, id).await?;
+    Ok(Some(cart))
+}
+
+/// The customer's open cart, if they have one.
+pub async fn open_of(tx: &TenantTx, customer: UserId) -> Result<Option<CartId>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT id FROM carts WHERE tenant_id = $1 AND customer_id = $2 AND status = 'open' \
+             ORDER BY updated_at DESC LIMIT 1",
+            [tx.tenant().as_uuid().into(), customer.as_uuid().into()],
+        ))
+        .await?;
+    row.map(|row| col(&row, "id").map(CartId::from_uuid))
+        .transpose()
+}
+
+async fn lines(tx: &TenantTx, cart: CartId) -> Result<Vec<CartLine>, DbErr> {
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            "SELECT id, variant_id, quantity, seen_price FROM cart_lines \
+             WHERE tenant_id = $1 AND cart_id = $2 ORDER BY created_at, id",
+            [tx.tenant().as_uuid().into(), cart.as_uuid().into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(CartLine {
+                id: CartLineId::from_uuid(col(row, "id")?),
+                variant: VariantId::from_uuid(col(row, "variant_id")?),
+                quantity: col(row, "quantity")?,
+                seen_price: col(row, "seen_price")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn insert_line(
+    tx: &TenantTx,
+    cart: CartId,
+    line: &CartLine,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO cart_lines (tenant_id, id, cart_id, variant_id, quantity, seen_price, \
+           created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        [
+            tx.tenant().as_uuid().into(),
+            line.id.as_uuid().into(),
+            cart.as_uuid().into(),
+            line.variant.as_uuid().into(),
+            line.quantity.into(),
+            line.seen_price.into(),
+            at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn update_line(tx: &TenantTx, line: &CartLine) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE cart_lines SET quantity = $3, seen_price = $4 WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            line.id.as_uuid().into(),
+            line.quantity.into(),
+            line.seen_price.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn delete_line(tx: &TenantTx, line: CartLineId) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "DELETE FROM cart_lines WHERE tenant_id = $1 AND id = $2",
+        [tx.tenant().as_uuid().into(), line.as_uuid().into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Saves the cart's own fields and marks it touched.
+pub async fn update(tx: &TenantTx, cart: &Cart) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE carts SET customer_id = $3, status = $4, country = $5, coupon_code = $6, \
+           updated_at = $7 WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            cart.id.as_uuid().into(),
+            cart.customer.map(|c| c.as_uuid()).into(),
+            cart.status.code().into(),
+            cart.country.clone().into(),
+            cart.coupon_code.clone().into(),
+            cart.updated_at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Removes the lines of carts untouched since `before` and marks the carts expired.
+/// Returns how many carts expired.
+pub async fn expire_idle(tx: &TenantTx, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "DELETE FROM cart_lines WHERE tenant_id = $1 AND cart_id IN \
+           (SELECT id FROM carts WHERE tenant_id = $1 AND status = 'open' AND updated_at < $2)",
+        [tx.tenant().as_uuid().into(), before.into()],
+    ))
+    .await?;
+    let result = tx
+        .execute_raw(statement(
+            &**tx,
+            "UPDATE carts SET status = 'expired' \
+             WHERE tenant_id = $1 AND status = 'open' AND updated_at < $2",
+            [tx.tenant().as_uuid().into(), before.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}
+
+/// Whether the shop has open carts (that a later sweep may expire).
+pub async fn any_open(tx: &TenantTx) -> Result<bool, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT id FROM carts WHERE tenant_id = $1 AND status = 'open' LIMIT 1",
+            [tx.tenant().as_uuid().into()],
+        ))
+        .await?;
+    Ok(row.is_some())
+}

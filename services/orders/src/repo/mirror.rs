@@ -1,0 +1,306 @@
+//! What orders knows of other services, kept from their events: catalog's variants (price,
+//! title, vendor, categories), vendors (status, name, shipping settings), the shop's
+//! commission rules and stock available per variant. Each row remembers when the event it
+//! reflects happened; older events change nothing.
+
+use super::{col, corrupt, currency_col, json_col, placeholders, statement, to_json};
+use chrono::{DateTime, Utc};
+use mercato_db::TenantTx;
+use mercato_kernel::Money;
+use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
+use sea_orm::{ConnectionTrait, DbErr};
+use std::collections::HashMap;
+
+/// A variant as catalog last described it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogVariant {
+    pub id: VariantId,
+    pub product: ProductId,
+    pub vendor: VendorId,
+    /// The product's title, with the variant's SKU when the product has several.
+    pub title: String,
+    pub sku: String,
+    pub price: Money,
+    /// The product's category path, root first.
+    pub categories: Vec<CategoryId>,
+    pub tax_category: String,
+    /// Shoppers may buy it: the product is active and its vendor approved.
+    pub visible: bool,
+}
+
+pub async fn save_product(
+    tx: &TenantTx,
+    product: ProductId,
+    variants: &[CatalogVariant],
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    for v in variants {
+        tx.execute_raw(statement(
+            &**tx,
+            "INSERT INTO catalog_variants (tenant_id, id, product_id, vendor_id, title, sku, price, \
+               currency, categories, tax_category, visible, synced_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (tenant_id, id) DO UPDATE SET product_id = excluded.product_id, \
+               vendor_id = excluded.vendor_id, title = excluded.title, sku = excluded.sku, \
+               price = excluded.price, currency = excluded.currency, \
+               categories = excluded.categories, tax_category = excluded.tax_category, \
+               visible = excluded.visible, synced_at = excluded.synced_at \
+             WHERE catalog_variants.synced_at <= excluded.synced_at",
+            [
+                tx.tenant().as_uuid().into(),
+                v.id.as_uuid().into(),
+                v.product.as_uuid().into(),
+                v.vendor.as_uuid().into(),
+                v.title.clone().into(),
+                v.sku.clone().into(),
+                v.price.amount.into(),
+                v.price.currency.code().to_owned().into(),
+                to_json(&v.categories)?.into(),
+                v.tax_category.clone().into(),
+                v.visible.into(),
+                at.into(),
+            ],
+        ))
+        .await?;
+    }
+    // Variants the product no longer has cannot be bought.
+    let keep: Vec<_> = variants.iter().map(|v| v.id.as_uuid().into()).collect();
+    let mut values = vec![
+        tx.tenant().as_uuid().into(),
+        product.as_uuid().into(),
+        at.into(),
+    ];
+    let not_in = if keep.is_empty() {
+        String::new()
+    } else {
+        format!(" AND id NOT IN ({})", placeholders(4, keep.len()))
+    };
+    values.extend(keep);
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "UPDATE catalog_variants SET visible = FALSE, synced_at = $3 \
+             WHERE tenant_id = $1 AND product_id = $2 AND synced_at <= $3{not_in}"
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+pub async fn variants(
+    tx: &TenantTx,
+    ids: &[VariantId],
+) -> Result<HashMap<VariantId, CatalogVariant>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut values = vec![tx.tenant().as_uuid().into()];
+    values.extend(ids.iter().map(|id| id.as_uuid().into()));
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT id, product_id, vendor_id, title, sku, price, currency, categories, \
+                   tax_category, visible FROM catalog_variants \
+                 WHERE tenant_id = $1 AND id IN ({})",
+                placeholders(2, ids.len())
+            ),
+            values,
+        ))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let variant = CatalogVariant {
+            id: VariantId::from_uuid(col(&row, "id")?),
+            product: ProductId::from_uuid(col(&row, "product_id")?),
+            vendor: VendorId::from_uuid(col(&row, "vendor_id")?),
+            title: col(&row, "title")?,
+            sku: col(&row, "sku")?,
+            price: Money::new(col(&row, "price")?, currency_col(&row, "currency")?),
+            categories: json_col(&row, "categories")?,
+            tax_category: col(&row, "tax_category")?,
+            visible: col(&row, "visible")?,
+        };
+        out.insert(variant.id, variant);
+    }
+    Ok(out)
+}
+
+/// A vendor as the vendors service last described it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorMirror {
+    pub id: VendorId,
+    pub name: String,
+    pub status: String,
+    pub owner: Option<UserId>,
+    pub flat_rate: Option<Money>,
+    pub free_over: Option<i64>,
+}
+
+impl VendorMirror {
+    pub fn selling(&self) -> bool {
+        self.status == "approved"
+    }
+}
+
+pub async fn save_vendor(tx: &TenantTx, v: &VendorMirror, at: DateTime<Utc>) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO vendors (tenant_id, id, name, status, owner_user_id, shipping_flat_rate, \
+           shipping_currency, free_shipping_over, synced_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, status = excluded.status, \
+           owner_user_id = excluded.owner_user_id, shipping_flat_rate = excluded.shipping_flat_rate, \
+           shipping_currency = excluded.shipping_currency, \
+           free_shipping_over = excluded.free_shipping_over, synced_at = excluded.synced_at \
+         WHERE vendors.synced_at <= excluded.synced_at",
+        [
+            tx.tenant().as_uuid().into(),
+            v.id.as_uuid().into(),
+            v.name.clone().into(),
+            v.status.clone().into(),
+            v.owner.map(|u| u.as_uuid()).into(),
+            v.flat_rate.map(|m| m.amount).into(),
+            v.flat_rate.map(|m| m.currency.code().to_owned()).into(),
+            v.free_over.into(),
+            at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn vendors(
+    tx: &TenantTx,
+    ids: &[VendorId],
+) -> Result<HashMap<VendorId, VendorMirror>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut values = vec![tx.tenant().as_uuid().into()];
+    values.extend(ids.iter().map(|id| id.as_uuid().into()));
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT id, name, status, owner_user_id, shipping_flat_rate, shipping_currency, \
+                   free_shipping_over FROM vendors WHERE tenant_id = $1 AND id IN ({})",
+                placeholders(2, ids.len())
+            ),
+            values,
+        ))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let flat: Option<i64> = col(&row, "shipping_flat_rate")?;
+        let currency: Option<String> = col(&row, "shipping_currency")?;
+        let flat_rate = match (flat, currency) {
+            (Some(amount), Some(code)) => Some(Money::new(
+                amount,
+                mercato_kernel::Currency::parse(&code).map_err(|_| corrupt("currency", &code))?,
+            )),
+            _ => None,
+        };
+        let vendor = VendorMirror {
+            id: VendorId::from_uuid(col(&row, "id")?),
+            name: col(&row, "name")?,
+            status: col(&row, "status")?,
+            owner: col::<Option<uuid::Uuid>>(&row, "owner_user_id")?.map(UserId::from_uuid),
+            flat_rate,
+            free_over: col(&row, "free_shipping_over")?,
+        };
+        out.insert(vendor.id, vendor);
+    }
+    Ok(out)
+}
+
+pub async fn save_commission_rule(
+    tx: &TenantTx,
+    id: uuid::Uuid,
+    rule: &serde_json::Value,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO commission_rules (tenant_id, id, rule) VALUES ($1, $2, $3) \
+         ON CONFLICT (tenant_id, id) DO UPDATE SET rule = excluded.rule",
+        [
+            tx.tenant().as_uuid().into(),
+            id.into(),
+            to_json(rule)?.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn delete_commission_rule(tx: &TenantTx, id: uuid::Uuid) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "DELETE FROM commission_rules WHERE tenant_id = $1 AND id = $2",
+        [tx.tenant().as_uuid().into(), id.into()],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// The shop's commission rules as their events carried them.
+pub async fn commission_rules(tx: &TenantTx) -> Result<Vec<serde_json::Value>, DbErr> {
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            "SELECT rule FROM commission_rules WHERE tenant_id = $1",
+            [tx.tenant().as_uuid().into()],
+        ))
+        .await?;
+    rows.iter().map(|row| json_col(row, "rule")).collect()
+}
+
+pub async fn save_stock(
+    tx: &TenantTx,
+    variant: VariantId,
+    available: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO stock (tenant_id, variant_id, available, synced_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, \
+           synced_at = excluded.synced_at WHERE stock.synced_at <= excluded.synced_at",
+        [
+            tx.tenant().as_uuid().into(),
+            variant.as_uuid().into(),
+            available.into(),
+            at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// Units available per variant, as inventory last said (0 when it never did).
+pub async fn available(tx: &TenantTx, ids: &[VariantId]) -> Result<HashMap<VariantId, i64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut values = vec![tx.tenant().as_uuid().into()];
+    values.extend(ids.iter().map(|id| id.as_uuid().into()));
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT variant_id, available FROM stock WHERE tenant_id = $1 AND variant_id IN ({})",
+                placeholders(2, ids.len())
+            ),
+            values,
+        ))
+        .await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        out.insert(
+            VariantId::from_uuid(col(&row, "variant_id")?),
+            col(&row, "available")?,
+        );
+    }
+    Ok(out)
+}

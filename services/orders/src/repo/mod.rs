@@ -1,0 +1,77 @@
+//! The only place that queries the orders database. Every function takes a `TenantTx`: one
+//! shop's rows are all it can see.
+
+pub mod carts;
+pub mod coupons;
+pub mod mirror;
+pub mod orders;
+pub mod payments;
+pub mod settings;
+
+use mercato_db::Migration;
+use sea_orm::{DbErr, QueryResult, TryGetable};
+
+pub use mercato_db::sql::{for_update, placeholders, statement};
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::portable(
+        1,
+        "carts, coupons, taxes, orders, vendor orders, payments, refunds, returns, mirrors",
+        include_str!("../../migrations/0001_orders.sql"),
+        &[
+            "order_settings",
+            "tax_rates",
+            "catalog_variants",
+            "vendors",
+            "commission_rules",
+            "stock",
+            "carts",
+            "cart_lines",
+            "coupons",
+            "orders",
+            "coupon_redemptions",
+            "vendor_orders",
+            "order_lines",
+            "order_transitions",
+            "checkout_keys",
+            "order_payments",
+            "order_payment_events",
+            "refunds",
+            "returns",
+        ],
+    ),
+    mercato_events::OUTBOX_MIGRATION,
+    mercato_events::INBOX_MIGRATION,
+    mercato_jobs::JOBS_MIGRATION,
+];
+
+/// A stored value the code cannot read: the schema's checks should make this impossible.
+pub(crate) fn corrupt(what: &str, value: &str) -> DbErr {
+    DbErr::Custom(format!("stored {what} is invalid: {value:?}"))
+}
+
+/// One column of a raw row.
+pub(crate) fn col<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, DbErr> {
+    row.try_get("", name)
+}
+
+/// A JSON column (stored as text on both backends).
+pub(crate) fn json_col<T: serde::de::DeserializeOwned>(
+    row: &QueryResult,
+    name: &str,
+) -> Result<T, DbErr> {
+    let text: String = col(row, name)?;
+    serde_json::from_str(&text).map_err(|_| corrupt(name, &text))
+}
+
+pub(crate) fn to_json(value: &impl serde::Serialize) -> Result<String, DbErr> {
+    serde_json::to_string(value).map_err(|e| DbErr::Json(e.to_string()))
+}
+
+pub(crate) fn currency_col(
+    row: &QueryResult,
+    name: &str,
+) -> Result<mercato_kernel::Currency, DbErr> {
+    let text: String = col(row, name)?;
+    mercato_kernel::Currency::parse(&text).map_err(|_| corrupt(name, &text))
+}

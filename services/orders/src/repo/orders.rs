@@ -1,0 +1,610 @@
+//! Orders, their vendor orders and lines, the transitions between statuses, and checkout's
+//! idempotency keys.
+
+use super::{col, currency_col, for_update, json_col, placeholders, statement, to_json};
+use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::domain::{CartId, CouponId, OrderId, OrderLineId, VendorOrderId};
+use chrono::{DateTime, Utc};
+use mercato_db::TenantTx;
+use mercato_kernel::Currency;
+use mercato_tenant_context::{ProductId, UserId, VariantId, VendorId};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use serde::{Deserialize, Serialize};
+
+/// Where the order goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub name: String,
+    pub line1: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line2: Option<String>,
+    pub city: String,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. `DE`.
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// One rate's share of the order's tax.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TaxLine {
+    pub country: Option<String>,
+    pub category: String,
+    /// Percent, e.g. `19`.
+    pub rate: String,
+    pub taxable: i64,
+    pub tax: i64,
+}
+
+/// Why the last payment attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaymentFailure {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: OrderId,
+    pub cart: CartId,
+    pub customer: Option<UserId>,
+    pub email: String,
+    pub status: OrderStatus,
+    pub currency: Currency,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub refunded: i64,
+    pub prices_include_tax: bool,
+    pub shipping_address: Address,
+    pub tax_breakdown: Vec<TaxLine>,
+    pub coupon: Option<CouponId>,
+    pub coupon_code: Option<String>,
+    pub reservation: Option<String>,
+    pub token_hash: String,
+    pub payment_failure: Option<PaymentFailure>,
+    pub expires_at: DateTime<Utc>,
+    pub placed_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VendorOrder {
+    pub id: VendorOrderId,
+    pub order: OrderId,
+    pub vendor: VendorId,
+    pub status: VendorOrderStatus,
+    pub subtotal: i64,
+    pub discount: i64,
+    /// `shop` or `vendor`.
+    pub discount_funded_by: String,
+    pub shipping: i64,
+    pub tax: i64,
+    pub total: i64,
+    pub commission: i64,
+    pub earnings: i64,
+    pub refunded: i64,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderLine {
+    pub id: OrderLineId,
+    pub order: OrderId,
+    pub vendor_order: VendorOrderId,
+    pub position: i32,
+    pub variant: VariantId,
+    pub product: ProductId,
+    pub title: String,
+    pub sku: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+    pub subtotal: i64,
+    pub discount: i64,
+    pub tax: i64,
+    pub tax_rate: String,
+    pub total: i64,
+    pub commission: i64,
+    pub commission_rule: Option<String>,
+    pub refunded_quantity: i64,
+    pub refunded: i64,
+}
+
+/// An order with everything it is made of.
+#[derive(Debug, Clone)]
+pub struct FullOrder {
+    pub order: Order,
+    pub vendor_orders: Vec<VendorOrder>,
+    pub lines: Vec<OrderLine>,
+}
+
+const ORDER_COLUMNS: &str = "id, cart_id, customer_id, email, status, currency, subtotal, \
+    discount, shipping, tax, total, refunded, prices_include_tax, shipping_address, \
+    tax_breakdown, coupon_id, coupon_code, reservation_id, token_hash, payment_failure, \
+    expires_at, placed_at, paid_at, updated_at";
+
+fn order_from(row: &QueryResult) -> Result<Order, DbErr> {
+    let status: String = col(row, "status")?;
+    let failure: Option<String> = col(row, "payment_failure")?;
+    Ok(Order {
+        id: OrderId::from_uuid(col(row, "id")?),
+        cart: CartId::from_uuid(col(row, "cart_id")?),
+        customer: col::<Option<uuid::Uuid>>(row, "customer_id")?.map(UserId::from_uuid),
+        email: col(row, "email")?,
+        status: OrderStatus::parse(&status).ok_or_else(|| super::corrupt("status", &status))?,
+        currency: currency_col(row, "currency")?,
+        subtotal: col(row, "subtotal")?,
+        discount: col(row, "discount")?,
+        shipping: col(row, "shipping")?,
+        tax: col(row, "tax")?,
+        total: col(row, "total")?,
+        refunded: col(row, "refunded")?,
+        prices_include_tax: col(row, "prices_include_tax")?,
+        shipping_address: json_col(row, "shipping_address")?,
+        tax_breakdown: json_col(row, "tax_breakdown")?,
+        coupon: col::<Option<uuid::Uuid>>(row, "coupon_id")?.map(CouponId::from_uuid),
+        coupon_code: col(row, "coupon_code")?,
+        reservation: col(row, "reservation_id")?,
+        token_hash: col(row, "token_hash")?,
+        payment_failure: failure
+            .map(|text| serde_json::from_str(&text).map_err(|_| super::corrupt("failure", &text)))
+            .transpose()?,
+        expires_at: col(row, "expires_at")?,
+        placed_at: col(row, "placed_at")?,
+        paid_at: col(row, "paid_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, subtotal, discount, \
+    discount_funded_by, shipping, tax, total, commission, earnings, refunded, carrier, \
+    tracking_number, shipped_at, delivered_at, created_at, updated_at";
+
+fn vendor_order_from(row: &QueryResult) -> Result<VendorOrder, DbErr> {
+    let status: String = col(row, "status")?;
+    Ok(VendorOrder {
+        id: VendorOrderId::from_uuid(col(row, "id")?),
+        order: OrderId::from_uuid(col(row, "order_id")?),
+        vendor: VendorId::from_uuid(col(row, "vendor_id")?),
+        status: VendorOrderStatus::parse(&status)
+            .ok_or_else(|| super::corrupt("status", &status))?,
+        subtotal: col(row, "subtotal")?,
+        discount: col(row, "discount")?,
+        discount_funded_by: col(row, "discount_funded_by")?,
+        shipping: col(row, "shipping")?,
+        tax: col(row, "tax")?,
+        total: col(row, "total")?,
+        commission: col(row, "commission")?,
+        earnings: col(row, "earnings")?,
+        refunded: col(row, "refunded")?,
+        carrier: col(row, "carrier")?,
+        tracking_number: col(row, "tracking_number")?,
+        shipped_at: col(row, "shipped_at")?,
+        delivered_at: col(row, "delivered_at")?,
+        created_at: col(row, "created_at")?,
+        updated_at: col(row, "updated_at")?,
+    })
+}
+
+const LINE_COLUMNS: &str = "id, order_id, vendor_order_id, position, variant_id, product_id, \
+    title, sku, unit_price, quantity, subtotal, discount, tax, tax_rate, total, commission, \
+    commission_rule, refunded_quantity, refunded";
+
+fn line_from(row: &QueryResult) -> Result<OrderLine, DbErr> {
+    Ok(OrderLine {
+        id: OrderLineId::from_uuid(col(row, "id")?),
+        order: OrderId::from_uuid(col(row, "order_id")?),
+        vendor_order: VendorOrderId::from_uuid(col(row, "vendor_order_id")?),
+        position: col(row, "position")?,
+        variant: VariantId::from_uuid(col(row, "variant_id")?),
+        product: ProductId::from_uuid(col(row, "product_id")?),
+        title: col(row, "title")?,
+        sku: col(row, "sku")?,
+        unit_price: col(row, "unit_price")?,
+        quantity: col(row, "quantity")?,
+        subtotal: col(row, "subtotal")?,
+        discount: col(row, "discount")?,
+        tax: col(row, "tax")?,
+        tax_rate: col(row, "tax_rate")?,
+        total: col(row, "total")?,
+        commission: col(row, "commission")?,
+        commission_rule: col(row, "commission_rule")?,
+        refunded_quantity: col(row, "refunded_quantity")?,
+        refunded: col(row, "refunded")?,
+    })
+}
+
+pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
+    let o = &full.order;
+    let t = tx.tenant().as_uuid();
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "INSERT INTO orders ({ORDER_COLUMNS}, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+        ),
+        [
+            o.id.as_uuid().into(),
+            o.cart.as_uuid().into(),
+            o.customer.map(|c| c.as_uuid()).into(),
+            o.email.clone().into(),
+            o.status.code().into(),
+            o.currency.code().to_owned().into(),
+            o.subtotal.into(),
+            o.discount.into(),
+            o.shipping.into(),
+            o.tax.into(),
+            o.total.into(),
+            o.refunded.into(),
+            o.prices_include_tax.into(),
+            to_json(&o.shipping_address)?.into(),
+            to_json(&o.tax_breakdown)?.into(),
+            o.coupon.map(|c| c.as_uuid()).into(),
+            o.coupon_code.clone().into(),
+            o.reservation.clone().into(),
+            o.token_hash.clone().into(),
+            o.payment_failure.as_ref().map(to_json).transpose()?.into(),
+            o.expires_at.into(),
+            o.placed_at.into(),
+            o.paid_at.into(),
+            o.updated_at.into(),
+            t.into(),
+        ],
+    ))
+    .await?;
+    for v in &full.vendor_orders {
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO vendor_orders ({VENDOR_ORDER_COLUMNS}, tenant_id) VALUES ($1, $2, $3, \
+                 $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            ),
+            [
+                v.id.as_uuid().into(),
+                v.order.as_uuid().into(),
+                v.vendor.as_uuid().into(),
+                v.status.code().into(),
+                v.subtotal.into(),
+                v.discount.into(),
+                v.discount_funded_by.clone().into(),
+                v.shipping.into(),
+                v.tax.into(),
+                v.total.into(),
+                v.commission.into(),
+                v.earnings.into(),
+                v.refunded.into(),
+                v.carrier.clone().into(),
+                v.tracking_number.clone().into(),
+                v.shipped_at.into(),
+                v.delivered_at.into(),
+                v.created_at.into(),
+                v.updated_at.into(),
+                t.into(),
+            ],
+        ))
+        .await?;
+    }
+    for l in &full.lines {
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO order_lines ({LINE_COLUMNS}, tenant_id) VALUES ($1, $2, $3, $4, $5, \
+                 $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+            ),
+            [
+                l.id.as_uuid().into(),
+                l.order.as_uuid().into(),
+                l.vendor_order.as_uuid().into(),
+                l.position.into(),
+                l.variant.as_uuid().into(),
+                l.product.as_uuid().into(),
+                l.title.clone().into(),
+                l.sku.clone().into(),
+                l.unit_price.into(),
+                l.quantity.into(),
+                l.subtotal.into(),
+                l.discount.into(),
+                l.tax.into(),
+                l.tax_rate.clone().into(),
+                l.total.into(),
+                l.commission.into(),
+                l.commission_rule.clone().into(),
+                l.refunded_quantity.into(),
+                l.refunded.into(),
+                t.into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// The order, locked (PostgreSQL) when `lock`: every change to an order or its vendor
+/// orders locks the order row first, so they run one after the other.
+pub async fn find(tx: &TenantTx, id: OrderId, lock: bool) -> Result<Option<FullOrder>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = $1 AND id = $2{}",
+                if lock { for_update(&**tx) } else { "" }
+            ),
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let order = order_from(&row)?;
+    let vendor_orders = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders \
+                 WHERE tenant_id = $1 AND order_id = $2 ORDER BY id"
+            ),
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?
+        .iter()
+        .map(vendor_order_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    let lines = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {LINE_COLUMNS} FROM order_lines \
+                 WHERE tenant_id = $1 AND order_id = $2 ORDER BY position"
+            ),
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?
+        .iter()
+        .map(line_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(FullOrder {
+        order,
+        vendor_orders,
+        lines,
+    }))
+}
+
+/// Orders newest first: all of the shop's, or one customer's.
+pub async fn list(
+    tx: &TenantTx,
+    customer: Option<UserId>,
+    before: Option<OrderId>,
+    limit: u64,
+) -> Result<Vec<Order>, DbErr> {
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = $1 \
+                 AND ($2 IS NULL OR customer_id = $2) AND ($3 IS NULL OR id < $3) \
+                 ORDER BY id DESC LIMIT $4"
+            ),
+            [
+                tx.tenant().as_uuid().into(),
+                customer.map(|c| c.as_uuid()).into(),
+                before.map(|b| b.as_uuid()).into(),
+                i64::try_from(limit).unwrap_or(i64::MAX).into(),
+            ],
+        ))
+        .await?;
+    rows.iter().map(order_from).collect()
+}
+
+/// Vendor orders newest first: all of the shop's or of some vendors.
+pub async fn list_vendor_orders(
+    tx: &TenantTx,
+    vendors: Option<&[VendorId]>,
+    before: Option<VendorOrderId>,
+    limit: u64,
+) -> Result<Vec<VendorOrder>, DbErr> {
+    let mut values = vec![
+        tx.tenant().as_uuid().into(),
+        before.map(|b| b.as_uuid()).into(),
+        i64::try_from(limit).unwrap_or(i64::MAX).into(),
+    ];
+    let vendor_filter = match vendors {
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => {
+            values.extend(ids.iter().map(|v| v.as_uuid().into()));
+            format!(" AND vendor_id IN ({})", placeholders(4, ids.len()))
+        }
+        None => String::new(),
+    };
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders WHERE tenant_id = $1 \
+                 AND ($2 IS NULL OR id < $2){vendor_filter} ORDER BY id DESC LIMIT $3"
+            ),
+            values,
+        ))
+        .await?;
+    rows.iter().map(vendor_order_from).collect()
+}
+
+pub async fn update_order(tx: &TenantTx, o: &Order) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE orders SET status = $3, refunded = $4, payment_failure = $5, paid_at = $6, \
+           updated_at = $7 WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            o.id.as_uuid().into(),
+            o.status.code().into(),
+            o.refunded.into(),
+            o.payment_failure.as_ref().map(to_json).transpose()?.into(),
+            o.paid_at.into(),
+            o.updated_at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn update_vendor_order(tx: &TenantTx, v: &VendorOrder) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE vendor_orders SET status = $3, refunded = $4, carrier = $5, tracking_number = $6, \
+           shipped_at = $7, delivered_at = $8, updated_at = $9 WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            v.id.as_uuid().into(),
+            v.status.code().into(),
+            v.refunded.into(),
+            v.carrier.clone().into(),
+            v.tracking_number.clone().into(),
+            v.shipped_at.into(),
+            v.delivered_at.into(),
+            v.updated_at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn update_line_refund(tx: &TenantTx, l: &OrderLine) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE order_lines SET refunded_quantity = $3, refunded = $4 \
+         WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            l.id.as_uuid().into(),
+            l.refunded_quantity.into(),
+            l.refunded.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// One recorded move of an order or vendor order.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Transition {
+    /// `vor_…` when a vendor order moved; absent for the order itself.
+    pub vendor_order_id: Option<VendorOrderId>,
+    pub from: String,
+    pub to: String,
+    /// `usr_…`, `key_…`, `system` or `provider:<name>`.
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn record_transition(tx: &TenantTx, order: OrderId, t: &Transition) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO order_transitions (tenant_id, id, order_id, vendor_order_id, from_status, \
+           to_status, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        [
+            tx.tenant().as_uuid().into(),
+            uuid::Uuid::now_v7().into(),
+            order.as_uuid().into(),
+            t.vendor_order_id.map(|v| v.as_uuid()).into(),
+            t.from.clone().into(),
+            t.to.clone().into(),
+            t.actor.clone().into(),
+            t.reason.clone().into(),
+            t.at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+pub async fn transitions(tx: &TenantTx, order: OrderId) -> Result<Vec<Transition>, DbErr> {
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            "SELECT vendor_order_id, from_status, to_status, actor, reason, at \
+             FROM order_transitions WHERE tenant_id = $1 AND order_id = $2 ORDER BY id",
+            [tx.tenant().as_uuid().into(), order.as_uuid().into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Transition {
+                vendor_order_id: col::<Option<uuid::Uuid>>(row, "vendor_order_id")?
+                    .map(VendorOrderId::from_uuid),
+                from: col(row, "from_status")?,
+                to: col(row, "to_status")?,
+                actor: col(row, "actor")?,
+                reason: col(row, "reason")?,
+                at: col(row, "at")?,
+            })
+        })
+        .collect()
+}
+
+/// The order a checkout key made, and a hash of the request it came with.
+pub async fn checkout_key(tx: &TenantTx, key: &str) -> Result<Option<(String, OrderId)>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT request_hash, order_id FROM checkout_keys WHERE tenant_id = $1 AND key = $2",
+            [tx.tenant().as_uuid().into(), key.to_owned().into()],
+        ))
+        .await?;
+    row.map(|row| {
+        Ok((
+            col(&row, "request_hash")?,
+            OrderId::from_uuid(col(&row, "order_id")?),
+        ))
+    })
+    .transpose()
+}
+
+pub async fn save_checkout_key(
+    tx: &TenantTx,
+    key: &str,
+    request_hash: &str,
+    order: OrderId,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO checkout_keys (tenant_id, key, request_hash, order_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+        [
+            tx.tenant().as_uuid().into(),
+            key.to_owned().into(),
+            request_hash.to_owned().into(),
+            order.as_uuid().into(),
+            at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+/// The order a vendor order belongs to.
+pub async fn order_of_vendor_order(
+    tx: &TenantTx,
+    id: VendorOrderId,
+) -> Result<Option<OrderId>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT order_id FROM vendor_orders WHERE tenant_id = $1 AND id = $2",
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?;
+    row.map(|row| col(&row, "order_id").map(OrderId::from_uuid))
+        .transpose()
+}

@@ -1,0 +1,26 @@
+//! Payments: the [`PaymentProvider`] seam orders takes payments through, the built-in
+//! deterministic [`TestProvider`] (the embedded default), webhook signatures
+//! ([`signature`], Stripe's scheme, for every provider) and provider events ([`event`],
+//! Stripe's JSON shape).
+//!
+//! It owns the test provider's intents and refunds, in tables of the host service's
+//! database (payments is linked into orders): run [`migrate`] there, next to the host's own
+//! migrations, which must include `mercato_jobs::JOBS_MIGRATION`. It publishes no bus events:
+//! a provider tells the host what happened through signed webhooks, which the test provider
+//! delivers from durable jobs ([`test_provider::webhook_worker`]) to a [`WebhookSink`]. It
+//! consumes nothing.
+
+pub mod event;
+pub mod provider;
+pub mod repo;
+pub mod signature;
+pub mod test_provider;
+
+pub use event::{EventError, EventKind, Failure, ProviderEvent};
+pub use provider::{
+    IntentRequest, IntentState, IntentStatus, PaymentMethod, PaymentProvider, ProviderError,
+    RefundState,
+};
+pub use repo::migrate;
+pub use signature::SignatureError;
+pub use test_provider::{TestProvider, WebhookSink, webhook_worker};

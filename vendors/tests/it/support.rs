@@ -1,0 +1,296 @@
+//! A migrated vendors database of its own for each test, on each backend, and the service's
+//! router called directly with a signed context.
+
+use axum::Extension;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use mercato_db::{Db, DbTarget};
+use mercato_kernel::config::Secret;
+use mercato_tenant_context::{
+    Actor, CONTEXT_HEADER, ContextKey, PlanLimits, RequestContext, RequestId, Role, Scope,
+    ShopTerms, TenantId, UserId, VendorId, VendorMembership, VendorRole,
+};
+use mercato_vendors::VendorsState;
+use sea_orm::{ConnectionTrait as _, Statement};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The service under test: its state and its router.
+#[derive(Clone)]
+pub struct Service {
+    pub state: VendorsState,
+    pub router: axum::Router,
+    key: ContextKey,
+}
+
+/// Runs `body` against a fresh, migrated vendors database on `backend`. PostgreSQL needs
+/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
+/// its schema is dropped afterwards, pass or fail.
+pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
+where
+    F: FnOnce(Service) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("vendors.db");
+    let schema = format!("vendors_test_{}", uuid::Uuid::now_v7().simple());
+    let url = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
+            Some(url) => Some(url),
+            None => return,
+        },
+    };
+    let connect = || async {
+        match &url {
+            None => Db::connect(DbTarget::Sqlite(&path), 5).await,
+            Some(url) => {
+                Db::connect(
+                    DbTarget::Postgres {
+                        url,
+                        schema: &schema,
+                    },
+                    5,
+                )
+                .await
+            }
+        }
+        .expect("connect")
+    };
+    let db = connect().await;
+    mercato_vendors::migrate(&db).await.expect("migrate");
+    let storage = mercato_storage::Storage::local(
+        dir.path().join("objects"),
+        &Secret::new("vendors-test-storage-secret-0123456789"),
+    )
+    .expect("storage");
+    let state = VendorsState {
+        db,
+        outbox: Arc::new(tokio::sync::Notify::new()),
+        storage,
+    };
+    let key = ContextKey::new(b"vendors-test-context-key-0123456789");
+    let router = mercato_vendors::router(state.clone()).layer(Extension(key.clone()));
+    let outcome = tokio::spawn(body(Service { state, router, key })).await;
+    if url.is_some() {
+        let admin = connect().await;
+        admin
+            .raw_connection()
+            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .expect("drop the test schema");
+        admin.close().await.expect("close");
+    }
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// Declares each listed `async fn(Service)` as a test per backend.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
+                }
+            )*
+        }
+    };
+}
+
+/// Who is calling, in which shop.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub tenant: TenantId,
+    pub actor: Actor,
+    pub roles: Vec<Role>,
+    pub vendors: Vec<VendorMembership>,
+}
+
+impl Caller {
+    /// The shop's owner: merchant staff with every right.
+    pub fn merchant(tenant: TenantId) -> Self {
+        Self {
+            tenant,
+            actor: Actor::User(UserId::new()),
+            roles: vec![Role::Owner],
+            vendors: Vec::new(),
+        }
+    }
+
+    /// A signed-in customer (who may apply to sell).
+    pub fn customer(tenant: TenantId) -> Self {
+        Self {
+            roles: vec![Role::Customer],
+            ..Self::merchant(tenant)
+        }
+    }
+
+    pub fn vendor_staff(tenant: TenantId, vendor: VendorId, role: VendorRole) -> Self {
+        Self {
+            vendors: vec![VendorMembership { vendor, role }],
+            ..Self::customer(tenant)
+        }
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn str(&self, key: &str) -> String {
+        self.body[key].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The field paths a problem names.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+fn terms() -> ShopTerms {
+    ShopTerms {
+        plan: "growth".into(),
+        limits: PlanLimits {
+            staff_seats: 10,
+            api_requests_per_second: 100,
+            api_burst: 100,
+            custom_domains: 2,
+            products: 10_000,
+            vendors: 100,
+            storage_mb: 1_000,
+        },
+        features: Default::default(),
+    }
+}
+
+impl Service {
+    pub async fn call(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        use tower::ServiceExt as _;
+        let context = RequestContext {
+            scope: Scope::Shop(caller.tenant),
+            actor: caller.actor,
+            roles: caller.roles.clone(),
+            vendors: caller.vendors.clone(),
+            request_id: RequestId::new(),
+            terms: Some(terms()),
+        };
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(CONTEXT_HEADER, self.key.sign(&context));
+        let request = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("respond");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, body }
+    }
+
+    pub async fn get(&self, caller: &Caller, path: &str) -> Reply {
+        self.call(caller, "GET", path, None).await
+    }
+
+    pub async fn post(&self, caller: &Caller, path: &str, body: Value) -> Reply {
+        self.call(caller, "POST", path, Some(body)).await
+    }
+
+    pub async fn patch(&self, caller: &Caller, path: &str, body: Value) -> Reply {
+        self.call(caller, "PATCH", path, Some(body)).await
+    }
+
+    /// `applicant` applies to sell as `name`; returns the vendor's id.
+    pub async fn apply(&self, applicant: &Caller, name: &str) -> VendorId {
+        let reply = self
+            .post(
+                applicant,
+                "/api/v1/vendors",
+                json!({
+                    "store_name": name, "legal_entity": format!("{name} GmbH"), "country": "DE",
+                    "contact_email": "sales@example.com",
+                }),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        reply.str("id").parse().expect("a vendor id")
+    }
+
+    /// Every event the service wrote to its outbox for `tenant`, oldest first: (name, payload).
+    pub async fn events(&self, tenant: TenantId) -> Vec<(String, Value)> {
+        let tx = self.state.db.tenant_read(tenant).await.expect("read");
+        let rows = tx
+            .query_all_raw(Statement::from_sql_and_values(
+                tx.get_database_backend(),
+                "SELECT name, payload FROM outbox WHERE tenant_id = $1 ORDER BY seq",
+                [tenant.as_uuid().into()],
+            ))
+            .await
+            .expect("outbox");
+        rows.iter()
+            .map(|row| {
+                let name: String = row.try_get("", "name").expect("name");
+                let payload: Value = row.try_get("", "payload").expect("payload");
+                (name, payload)
+            })
+            .collect()
+    }
+
+    /// The events named `name`.
+    pub async fn events_named(&self, tenant: TenantId, name: &str) -> Vec<Value> {
+        self.events(tenant)
+            .await
+            .into_iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, p)| p)
+            .collect()
+    }
+}

@@ -35,7 +35,7 @@ enum Command {
         /// Directory for embedded databases, mail and generated keys (config: data_dir).
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity,vendors,catalog,inventory.
+        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity,vendors,catalog,inventory,orders.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

@@ -5,7 +5,7 @@
 //!    item no longer for sale, a price the shopper has not seen, a coupon that does not
 //!    apply) refuses the checkout and changes nothing.
 //! 2. Inventory holds every line's units, all or nothing, for the order's lifetime plus five
-//!    minutes (idempotently: a retried checkout gets the same reservation).
+//!    minutes (one hold per attempt; an attempt that does not become an order releases it).
 //! 3. One transaction writes the order, its vendor orders and lines (with the shares of
 //!    shipping, discount, tax and the commission of each line), the coupon's use, the
 //!    payment attempt, the `Idempotency-Key`, `order.placed` and the expiry job, and closes
@@ -164,7 +164,9 @@ pub async fn place(
         .inventory
         .reserve(
             ctx,
-            &format!("checkout:{cart_id}:{}", p.key),
+            // One hold per attempt: an attempt that fails releases its own hold, and a
+            // crash between the hold and the order leaves it to expire on its own.
+            &format!("checkout:{order_id}"),
             &units,
             settings.order_ttl_secs + RESERVATION_MARGIN_SECS,
             &order_id.to_string(),
@@ -201,8 +203,10 @@ pub async fn place(
     // 3. Write the order.
     match write(state, ctx, cart_id, &cart, &full, redemption, p).await {
         Ok(placed) => {
-            if matches!(placed, Placed::Replayed(_)) {
-                let _ = state.inventory.release(ctx, &reservation).await;
+            if matches!(placed, Placed::Replayed(_))
+                && let Err(e) = state.inventory.release(ctx, &reservation).await
+            {
+                tracing::warn!(error = %e, reservation, "could not release an unused reservation; it expires by itself");
             }
             state.outbox.notify_one();
             Ok(placed)
@@ -231,12 +235,14 @@ async fn write(
     p: &Placement,
 ) -> Result<Placed, Problem> {
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    if let Some(order) = replayed(&tx, p).await? {
-        return Ok(Placed::Replayed(order));
-    }
+    // The cart's lock first: a concurrent checkout with the same key has then committed,
+    // and its order is the answer.
     let Some(mut cart) = carts::find(&tx, cart_id, true).await? else {
         return Err(Problem::not_found());
     };
+    if let Some(order) = replayed(&tx, p).await? {
+        return Ok(Placed::Replayed(order));
+    }
     if cart.status != CartStatus::Open {
         return Err(Problem::conflict(
             "cart_closed",

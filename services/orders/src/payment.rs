@@ -368,6 +368,19 @@ async fn apply_to(
     let mut full = orders::find(&tx, payment.order, true)
         .await?
         .ok_or_else(Problem::not_found)?;
+    // Read the attempt again under the order's lock: the synchronous answer may have
+    // settled it meanwhile, and a stale copy would take its own success for a stray one.
+    let provider_ref = payment.provider_ref.clone();
+    if let Some(current) = repo::of_order(&tx, payment.order)
+        .await?
+        .into_iter()
+        .find(|p| p.id == payment.id)
+    {
+        payment = current;
+    }
+    if payment.provider_ref.is_none() {
+        payment.provider_ref = provider_ref;
+    }
     let status = match &event.kind {
         EventKind::IntentSucceeded => IntentStatus::Succeeded,
         EventKind::IntentProcessing => IntentStatus::Processing,

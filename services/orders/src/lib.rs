@@ -48,6 +48,30 @@ pub struct OrdersConfig {
     pub test_webhook_delay_ms: u64,
     /// Webhook timestamps older or newer than this are refused.
     pub webhook_tolerance_secs: i64,
+    /// Stripe as a payment provider (off while its secret key is empty).
+    pub stripe: StripeConfig,
+}
+
+/// Stripe's set-up: one platform account takes every shop's payments.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripeConfig {
+    /// The secret API key (`sk_…`); empty: Stripe is not offered.
+    pub secret_key: mercato_kernel::Secret,
+    /// The webhook endpoint's signing secrets (`whsec_…`); several while one is rolled.
+    pub webhook_secrets: Vec<mercato_kernel::Secret>,
+    /// Where Stripe's API is; empty: Stripe's own. Tests point it at an emulator.
+    pub api_base: String,
+}
+
+impl Default for StripeConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: mercato_kernel::Secret::new(""),
+            webhook_secrets: Vec::new(),
+            api_base: String::new(),
+        }
+    }
 }
 
 impl Default for OrdersConfig {
@@ -62,6 +86,7 @@ impl Default for OrdersConfig {
             test_webhook_secret: String::new(),
             test_webhook_delay_ms: 2000,
             webhook_tolerance_secs: 300,
+            stripe: StripeConfig::default(),
         }
     }
 }

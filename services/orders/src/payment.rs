@@ -168,7 +168,7 @@ async fn apply_answer(
     match answer {
         Ok(intent) => {
             payment.provider_ref = Some(intent.provider_ref.clone());
-            settle(&tx, state, &mut full, &mut payment, &intent.status, &actor).await?;
+            settle(&tx, &mut full, &mut payment, &intent.status, &actor).await?;
         }
         Err(ProviderError::Refused { code, message, .. }) => {
             fail(&tx, &mut full, &mut payment, &code, &message, &actor).await?;
@@ -245,7 +245,6 @@ async fn fail(
 /// Applies an intent status to a payment and its order.
 async fn settle(
     tx: &TenantTx,
-    state: &OrdersState,
     full: &mut FullOrder,
     payment: &mut Payment,
     status: &IntentStatus,
@@ -272,7 +271,6 @@ async fn settle(
                 // money back.
                 schedule_refund(tx, payment, &full.order.status).await?;
             }
-            let _ = state;
         }
         IntentStatus::Processing | IntentStatus::RequiresAction => {
             if payment.status == PaymentStatus::Created {
@@ -405,7 +403,6 @@ async fn apply_to(
     }
     settle(
         &tx,
-        state,
         &mut full,
         &mut payment,
         &status,

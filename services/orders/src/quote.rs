@@ -9,7 +9,7 @@ use crate::domain::coupon::{self, CouponLine, CouponUsage, FundedBy};
 use crate::domain::pricing::{
     self, Priced, PricedLine, PricingInput, PricingLine, TaxSettings, VendorShipping,
 };
-use crate::domain::tax::{STANDARD, TaxRule};
+use crate::domain::tax::TaxRule;
 use crate::repo::carts::{Cart, CartLine};
 use crate::repo::mirror::{self, CatalogVariant, VendorMirror};
 use crate::repo::{self, settings::OrderSettings};
@@ -330,6 +330,5 @@ pub async fn quote(
         }
     }
     quote.priced = Some(priced);
-    let _ = STANDARD;
     Ok(quote)
 }

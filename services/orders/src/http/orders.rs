@@ -5,7 +5,7 @@
 
 use super::{is_order_reader, require_manager};
 use crate::OrdersState;
-use crate::domain::lifecycle::{self, OrderStatus, VendorOrderStatus};
+use crate::domain::lifecycle::{self, VendorOrderStatus};
 use crate::domain::{OrderId, VendorOrderId};
 use crate::http::out::{self, OrderOut, OrderParts, VendorOrderOut};
 use crate::repo::orders::{self as repo, FullOrder};
@@ -402,7 +402,6 @@ pub async fn deliver(
     }
     tx.commit().await?;
     state.outbox.notify_one();
-    let _ = OrderStatus::Completed;
     Ok(Json(out::vendor_order(
         &full,
         &full.vendor_orders[index],

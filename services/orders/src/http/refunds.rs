@@ -6,7 +6,7 @@
 //! provider refund is idempotent by the refund's id. A refund the provider refuses gives its
 //! amount back to the order.
 
-use super::orders::{ORDER_TOKEN, Viewer, load_out, visible_order};
+use super::orders::{Viewer, load_out, visible_order};
 use super::{body_id, is_order_reader};
 use crate::OrdersState;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
@@ -28,9 +28,7 @@ use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob, Worker};
 use mercato_kernel::http::{Json, path_id};
 use mercato_kernel::{FieldError, Money, Problem};
 use mercato_payments::ProviderError;
-use mercato_tenant_context::{
-    Actor, Permission, TenantContext, TenantId, VendorAccess, VendorPermission,
-};
+use mercato_tenant_context::{Permission, TenantContext, TenantId, VendorAccess, VendorPermission};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -778,7 +776,6 @@ pub async fn request_return(
     Json(input): Json<ReturnIn>,
 ) -> Result<(StatusCode, Json<Return>), Problem> {
     let id: OrderId = path_id(&order_id)?;
-    let _ = ORDER_TOKEN;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (_, viewer) = visible_order(&state, &tx, &ctx, &headers, id).await?;
     if viewer != Viewer::Buyer {
@@ -969,6 +966,5 @@ pub async fn decide_return(
     {
         tracing::warn!(error = %e, "refund of an accepted return deferred to its job");
     }
-    let _ = Actor::Anonymous;
     Ok(Json(ret))
 }

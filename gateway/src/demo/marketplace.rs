@@ -1,5 +1,7 @@
 //! The marketplace half of `mercato serve --demo`: in each demo shop, three vendors apply,
-//! complete their checklist and are approved, list ten products each and stock them. It is
+//! complete their checklist and are approved (with shipping rates), list ten products each
+//! and stock them; the shop gets a tax rate and a coupon, and the demo customer places a
+//! paid order across two vendors. It is
 //! driven through the platform's own API (in-process, through the gateway router), so the
 //! demo data is exactly what merchants and vendors would create, events and all. It runs in
 //! the background once the relays are up, waits for each service to learn what it needs
@@ -246,6 +248,45 @@ impl Client {
         }
     }
 
+    /// POSTs with an `Idempotency-Key`, expecting 200 or 201.
+    async fn send_keyed(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &Value,
+    ) -> Result<Value, MarketplaceError> {
+        let request = Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("host", &self.host)
+            .header("authorization", format!("Bearer {token}"))
+            .header("idempotency-key", key)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .map_err(|e| MarketplaceError::Request(e.to_string()))?;
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| MarketplaceError::Request(e.to_string()))?;
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 4 * 1024 * 1024)
+            .await
+            .map_err(|e| MarketplaceError::Request(e.to_string()))?;
+        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if status.is_success() {
+            Ok(body)
+        } else {
+            Err(MarketplaceError::Refused {
+                what: path.to_owned(),
+                status,
+                body: body.to_string(),
+            })
+        }
+    }
+
     async fn login(&self, email: &str) -> Result<String, MarketplaceError> {
         let body = json!({ "email": email, "password": PASSWORD });
         let reply = self
@@ -292,6 +333,7 @@ pub async fn seed(
             continue;
         }
         let owner = client.login(&format!("owner@{host}")).await?;
+        let mut first_variants = Vec::new();
         for (i, vendor) in vendors.iter().enumerate() {
             let email = format!("seller{}@{host}", i + 1);
             mercato_identity::ensure_account(
@@ -306,6 +348,9 @@ pub async fn seed(
             let id = onboard(&client, &owner, &seller, vendor, currency).await?;
             let variants = list_products(&client, &owner, &id, vendor, currency, i).await?;
             stock(&client, &owner, &id, vendor, &variants).await?;
+            if let Some(first) = variants.first() {
+                first_variants.push(first.clone());
+            }
             lines.push(format!(
                 "  {host:<18} vendor {:<18} {} products, {} variants in stock; seller {email}",
                 vendor.store_name,
@@ -313,7 +358,91 @@ pub async fn seed(
                 variants.len()
             ));
         }
+        lines.extend(buying(&client, &owner, &host, currency, &first_variants).await?);
     }
+    Ok(lines)
+}
+
+/// Buying set-up: a tax rate, a coupon, and in the shop that has a demo customer one paid
+/// order across two vendors, so orders and vendor orders are there to look at.
+async fn buying(
+    client: &Client,
+    owner: &str,
+    host: &str,
+    currency: &str,
+    variants: &[String],
+) -> Result<Vec<String>, MarketplaceError> {
+    let country = if currency == "EUR" { "DE" } else { "US" };
+    let rate = if currency == "EUR" { "19" } else { "7.25" };
+    client
+        .expect(
+            "tax rate",
+            "PUT",
+            "/api/v1/tax-rates",
+            Some(owner),
+            Some(&json!({ "country": country, "rate": rate })),
+            &[200],
+        )
+        .await?;
+    client
+        .expect(
+            "coupon",
+            "POST",
+            "/api/v1/coupons",
+            Some(owner),
+            Some(&json!({ "code": "WELCOME10", "percent": "10" })),
+            &[201, 409],
+        )
+        .await?;
+    let mut lines = vec![format!(
+        "  {host:<18} tax {rate} % for {country}; coupon WELCOME10 (10 % off)"
+    )];
+    let shopper = format!("shopper@{host}");
+    let (Some(a), Some(b)) = (variants.first(), variants.get(1)) else {
+        return Ok(lines);
+    };
+    let Ok(token) = client.login(&shopper).await else {
+        return Ok(lines);
+    };
+    let cart = json!({
+        "lines": [{ "variant_id": a, "quantity": 1 }, { "variant_id": b, "quantity": 2 }],
+        "coupon_code": "WELCOME10",
+    });
+    // Orders learns prices and stock from events: wait until it can sell both.
+    let cart = client
+        .expect(
+            "demo cart",
+            "POST",
+            "/api/v1/carts",
+            Some(&token),
+            Some(&cart),
+            &[200, 201],
+        )
+        .await?;
+    let cart_id = cart["id"].as_str().unwrap_or_default();
+    let checkout = json!({
+        "cart_id": cart_id,
+        "email": shopper,
+        "shipping_address": {
+            "name": "Demo Shopper", "line1": "Hauptstraße 1", "city": "Berlin",
+            "postal_code": "10115", "country": country,
+        },
+        "payment": { "provider": "test", "card": "4242424242424242" },
+    });
+    let order = client
+        .send_keyed(
+            "/api/v1/checkout",
+            &token,
+            &format!("demo-{cart_id}"),
+            &checkout,
+        )
+        .await?;
+    lines.push(format!(
+        "  {host:<18} order {} by {shopper}: {}, {} vendor orders",
+        order["id"].as_str().unwrap_or_default(),
+        order["status"].as_str().unwrap_or_default(),
+        order["vendor_orders"].as_array().map_or(0, Vec::len),
+    ));
     Ok(lines)
 }
 
@@ -416,6 +545,19 @@ async fn onboard(
             &format!("{path}/transitions"),
             Some(owner),
             Some(&act("approve")),
+            &[200],
+        )
+        .await?;
+    client
+        .expect(
+            "shipping rates",
+            "PATCH",
+            &path,
+            Some(seller),
+            Some(&json!({
+                "shipping_flat_rate": { "amount": 490, "currency": currency },
+                "free_shipping_over": { "amount": 5000, "currency": currency },
+            })),
             &[200],
         )
         .await?;

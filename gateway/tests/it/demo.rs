@@ -1,5 +1,6 @@
 //! `mercato serve --demo`: both demo shops become working marketplaces — three approved
-//! vendors each with ten active, stocked products, different in each shop.
+//! vendors each with ten active, stocked products, different in each shop — and the demo
+//! customer has a paid order.
 
 use crate::support::{Backend, TestApp};
 use serde_json::Value;
@@ -81,6 +82,28 @@ async fn the_demo_is_a_working_marketplace(backend: Backend, test: &str) {
     // The seller accounts can sign in on their own shop.
     app.login("acme.localhost", "seller1@acme.localhost", "mercato-demo")
         .await;
+    // The demo customer has a paid order across two vendors.
+    let shopper = app
+        .login("acme.localhost", "shopper@acme.localhost", "mercato-demo")
+        .await;
+    let orders = within(
+        "the demo order",
+        || async {
+            app.client
+                .get("acme.localhost", "/api/v1/orders", Some(&shopper))
+                .await
+                .unwrap()
+                .body
+        },
+        |o| o["data"].as_array().is_some_and(|a| a.len() == 1),
+    )
+    .await;
+    assert_eq!(orders["data"][0]["status"], "paid", "{orders}");
+    assert_eq!(
+        orders["data"][0]["vendor_orders"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(orders["data"][0]["coupon_code"], "WELCOME10");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

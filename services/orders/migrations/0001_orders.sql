@@ -118,6 +118,7 @@ CREATE TABLE orders (
     reservation_id TEXT,
     token_hash TEXT NOT NULL,
     payment_failure TEXT,
+    paid_by UUID,
     expires_at TIMESTAMPTZ NOT NULL,
     placed_at TIMESTAMPTZ NOT NULL,
     paid_at TIMESTAMPTZ,
@@ -220,11 +221,13 @@ CREATE TABLE order_payments (
     status TEXT NOT NULL,
     failure_code TEXT,
     failure_message TEXT,
+    idempotency_key TEXT,
     created_at TIMESTAMPTZ NOT NULL,
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, id),
     FOREIGN KEY (tenant_id, order_id) REFERENCES orders (tenant_id, id)
 );
+CREATE UNIQUE INDEX order_payments_key ON order_payments (tenant_id, order_id, idempotency_key);
 CREATE INDEX order_payments_order ON order_payments (tenant_id, order_id);
 CREATE UNIQUE INDEX order_payments_ref ON order_payments (tenant_id, provider, provider_ref);
 CREATE TABLE order_payment_events (
@@ -246,9 +249,11 @@ CREATE TABLE refunds (
     reason TEXT NOT NULL,
     restock BOOLEAN NOT NULL,
     lines TEXT NOT NULL,
+    shares TEXT NOT NULL,
     status TEXT NOT NULL,
     provider_ref TEXT,
     idempotency_key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
     actor TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (tenant_id, id),

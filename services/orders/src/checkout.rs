@@ -133,10 +133,10 @@ pub async fn place(
 ) -> Result<Placed, Problem> {
     // 1. Price the cart as it stands, for the destination.
     let tx = state.db.tenant_read(ctx.tenant).await?;
+    let mut cart = crate::http::carts::visible_cart(&tx, ctx, cart_id, false, true).await?;
     if let Some(order) = replayed(&tx, p).await? {
         return Ok(Placed::Replayed(order));
     }
-    let mut cart = crate::http::carts::visible_cart(&tx, ctx, cart_id, false).await?;
     if cart.status != CartStatus::Open {
         return Err(Problem::conflict(
             "cart_closed",
@@ -148,7 +148,7 @@ pub async fn place(
     }
     cart.country = Some(p.address.country.clone());
     let settings = settings::load(&tx, state.config.default_settings()).await?;
-    let customer_key = customer_key(&cart, &p.email);
+    let customer_key = customer_key(ctx, &cart, &p.email);
     let now = crate::now();
     let quote = quote::quote(&tx, &cart, settings, Some(&customer_key), now).await?;
     drop(tx);
@@ -220,9 +220,15 @@ pub async fn place(
     }
 }
 
-fn customer_key(cart: &Cart, email: &str) -> String {
-    cart.customer
-        .map_or_else(|| email.to_lowercase(), |c| c.to_string())
+/// Whose uses of a coupon count: the signed-in customer's, else the cart's owner's, else
+/// the guest's email.
+fn customer_key(ctx: &TenantContext, cart: &Cart, email: &str) -> String {
+    match ctx.actor {
+        mercato_tenant_context::Actor::User(user) => user.to_string(),
+        _ => cart
+            .customer
+            .map_or_else(|| email.trim().to_lowercase(), |c| c.to_string()),
+    }
 }
 
 async fn write(
@@ -231,7 +237,7 @@ async fn write(
     cart_id: crate::domain::CartId,
     seen: &Cart,
     full: &FullOrder,
-    redemption: Option<(crate::domain::CouponId, Option<i64>)>,
+    redemption: Option<quote::Redemption>,
     p: &Placement,
 ) -> Result<Placed, Problem> {
     let tx = state.db.tenant_tx(ctx.tenant).await?;
@@ -256,8 +262,8 @@ async fn write(
         ));
     }
     orders::insert(&tx, full).await?;
-    if let Some((coupon, limit)) = redemption {
-        let key = customer_key(&cart, &p.email);
+    if let Some((coupon, limit, per_customer)) = redemption {
+        let key = customer_key(ctx, &cart, &p.email);
         if !coupons::redeem(
             &tx,
             coupon,
@@ -271,6 +277,15 @@ async fn write(
             return Err(Problem::conflict(
                 "coupon_not_applicable",
                 "this coupon has been used up",
+            ));
+        }
+        // The coupon's row is locked by the use just counted, so this count is exact.
+        if let Some(per_customer) = per_customer
+            && coupons::redemptions_by(&tx, coupon, &key).await? > per_customer
+        {
+            return Err(Problem::conflict(
+                "coupon_not_applicable",
+                "you have used this coupon as often as it allows",
             ));
         }
     }
@@ -333,7 +348,7 @@ fn build(
     id: OrderId,
     p: &Placement,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(FullOrder, Option<(crate::domain::CouponId, Option<i64>)>), Problem> {
+) -> Result<(FullOrder, Option<quote::Redemption>), Problem> {
     let (Some(priced), Some(currency)) = (&quote.priced, quote.currency) else {
         return Err(Problem::conflict(
             "cart_empty",
@@ -429,11 +444,12 @@ fn build(
         prices_include_tax: quote.settings.prices_include_tax,
         shipping_address: p.address.clone(),
         tax_breakdown: crate::http::out::tax_lines(quote),
-        coupon: redemption.map(|(id, _)| id),
+        coupon: redemption.map(|(id, _, _)| id),
         coupon_code: redemption.and(quote.coupon.as_ref().map(|c| c.code.clone())),
         reservation: None,
         token_hash: String::new(),
         payment_failure: None,
+        paid_by: None,
         expires_at: now + TimeDelta::seconds(quote.settings.order_ttl_secs),
         placed_at: now,
         paid_at: None,

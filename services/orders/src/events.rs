@@ -7,7 +7,8 @@
 //! - `vendor_order.to_fulfil`, `vendor_order.shipped`, `vendor_order.delivered`,
 //!   `vendor_order.cancelled`;
 //! - `refund.completed` `{ order_id, refund_id, reservation_id, amount, vendor_order_id,
-//!   restock_lines: [{ variant_id, quantity }] }`;
+//!   shares: [{ vendor_order_id, amount }], stray_payment, restock_lines: [{ variant_id,
+//!   quantity }] }`;
 //! - `return.requested`, `return.accepted`, `return.rejected`.
 //!
 //! It consumes, each into a mirror through the inbox and ignoring events older than the row:
@@ -306,6 +307,8 @@ struct RefundCompleted<'a> {
     reservation_id: Option<&'a str>,
     vendor_order_id: Option<crate::domain::VendorOrderId>,
     amount: Money,
+    /// Each vendor order's part of the amount.
+    shares: &'a [crate::repo::payments::VendorShare],
     stray_payment: bool,
     restock_lines: Vec<Units>,
     actor: &'a str,
@@ -336,6 +339,7 @@ pub async fn refund_completed(tx: &TenantTx, full: &FullOrder, r: &Refund) -> Re
             reservation_id: full.order.reservation.as_deref(),
             vendor_order_id: r.vendor_order_id,
             amount: r.amount,
+            shares: &r.shares,
             stray_payment: r.stray_payment,
             restock_lines,
             actor: &r.actor,

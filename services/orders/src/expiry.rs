@@ -55,13 +55,7 @@ pub async fn expire(state: &OrdersState, tenant: TenantId, id: OrderId) -> Resul
     if crate::now() < full.order.expires_at {
         return Ok(false);
     }
-    if let Some(coupon) = full.order.coupon {
-        coupons::release(&tx, coupon, id).await?;
-    }
-    let reason = Some("not paid in time");
-    transitions::all_vendor_orders(&tx, &mut full, VendorOrderStatus::Cancelled, SYSTEM, reason)
-        .await?;
-    transitions::order(&tx, &mut full, OrderStatus::Expired, SYSTEM, reason, false).await?;
+    expire_in(&tx, &mut full).await?;
     let pending: Vec<Payment> = payments::of_order(&tx, id)
         .await?
         .into_iter()
@@ -71,6 +65,20 @@ pub async fn expire(state: &OrdersState, tenant: TenantId, id: OrderId) -> Resul
     state.outbox.notify_one();
     cancel_intents(state, tenant, &pending).await;
     Ok(true)
+}
+
+/// Expires an unpaid order in `tx`: its vendor orders are cancelled, its coupon use given
+/// back, and `order.expired` releases its stock.
+pub async fn expire_in(
+    tx: &mercato_db::TenantTx,
+    full: &mut crate::repo::orders::FullOrder,
+) -> Result<(), Problem> {
+    if let Some(coupon) = full.order.coupon {
+        coupons::release(tx, coupon, full.order.id).await?;
+    }
+    let reason = Some("not paid in time");
+    transitions::all_vendor_orders(tx, full, VendorOrderStatus::Cancelled, SYSTEM, reason).await?;
+    transitions::order(tx, full, OrderStatus::Expired, SYSTEM, reason, false).await
 }
 
 /// Asks the provider to cancel attempts that may still be charged. One that succeeded

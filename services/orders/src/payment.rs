@@ -86,6 +86,7 @@ pub async fn pay(
     order: OrderId,
     provider_name: &str,
     method: PaymentMethod,
+    key: Option<&str>,
 ) -> Result<(), Problem> {
     let provider =
         state.payments.get(provider_name).cloned().ok_or_else(|| {
@@ -102,7 +103,35 @@ pub async fn pay(
             format!("the order is {}", full.order.status.code()),
         ));
     }
+    if crate::now() >= full.order.expires_at {
+        return Err(Problem::conflict(
+            "order_not_payable",
+            "the order's time to pay has run out",
+        ));
+    }
     let earlier = repo::of_order(&tx, order).await?;
+    if key.is_some() && earlier.iter().any(|p| p.idempotency_key.as_deref() == key) {
+        // A retry of an attempt already made: its outcome stands.
+        return Ok(());
+    }
+    if full.order.total == 0 {
+        // Nothing to charge (a coupon covered everything): paid as it stands.
+        let mut full = full;
+        transitions::order(
+            &tx,
+            &mut full,
+            OrderStatus::Paid,
+            "system",
+            Some("nothing to pay"),
+            false,
+        )
+        .await?;
+        transitions::all_vendor_orders(&tx, &mut full, VendorOrderStatus::ToFulfil, "system", None)
+            .await?;
+        tx.commit().await?;
+        state.outbox.notify_one();
+        return Ok(());
+    }
     if earlier.iter().any(|p| {
         matches!(
             p.status,
@@ -125,6 +154,7 @@ pub async fn pay(
         status: PaymentStatus::Created,
         failure_code: None,
         failure_message: None,
+        idempotency_key: key.map(str::to_owned),
         created_at: now,
         updated_at: now,
     };
@@ -261,8 +291,14 @@ async fn settle(
             payment.failure_message = None;
             payment.updated_at = now;
             repo::update(tx, payment).await?;
+            if full.order.status == OrderStatus::PendingPayment && now >= full.order.expires_at {
+                // Its time ran out before its expiry job came round: its stock may be
+                // someone else's by now. Expire it here; the payment goes back below.
+                crate::expiry::expire_in(tx, full).await?;
+            }
             if full.order.status == OrderStatus::PendingPayment {
                 full.order.payment_failure = None;
+                full.order.paid_by = Some(payment.id);
                 transitions::order(tx, full, OrderStatus::Paid, actor, None, false).await?;
                 transitions::all_vendor_orders(tx, full, VendorOrderStatus::ToFulfil, actor, None)
                     .await?;

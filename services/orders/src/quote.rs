@@ -73,11 +73,15 @@ pub struct QuotedLine {
     pub commission: Option<(i64, String)>,
 }
 
+/// A coupon use to record at checkout: the coupon, its total usage limit and its
+/// per-customer limit.
+pub type Redemption = (CouponId, Option<i64>, Option<i64>);
+
 /// The coupon on the cart and what it does.
 #[derive(Debug, Clone)]
 pub struct CouponOutcome {
     pub code: String,
-    pub coupon: Option<(CouponId, Option<i64>)>,
+    pub coupon: Option<Redemption>,
     pub funded_by: FundedBy,
     pub discount: i64,
     /// Why it does not apply: a stable code and a sentence.
@@ -253,7 +257,7 @@ pub async fn quote(
                         amount: l.unit_price.saturating_mul(l.quantity),
                     })
                     .collect();
-                outcome.coupon = Some((stored.id, coupon.usage_limit));
+                outcome.coupon = Some((stored.id, coupon.usage_limit, coupon.per_customer_limit));
                 outcome.funded_by = coupon.funded_by;
                 match coupon::discount(&coupon, &coupon_lines, currency, now, usage) {
                     Ok(per_line) => {

@@ -18,6 +18,7 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
     let c = cart(&app, host, &[(tea, 3), (pot, 1)]).await.str("id");
     let placed = checkout(&app, host, "k-r1", &checkout_body(&c, PAYS)).await;
     assert_eq!(placed.status, 201, "{}", placed.text);
+    let placed_first = placed.clone();
     let order = placed.str("id");
     let tea_line = placed.body["vendor_orders"]
         .as_array()
@@ -168,6 +169,31 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
         .await
         .unwrap();
     assert_eq!(settings.status, 200, "{}", settings.text);
+    // Now the tea vendor may refund its own part of the first order (never another's), and
+    // sees neither the payment nor the other vendor.
+    let part_of = |vendor: &str| {
+        placed_first.body["vendor_orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["vendor_id"] == vendor)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let tea_vo = part_of(&m.tea.vendor);
+    let pot_vo = part_of(&m.pots.vendor);
+    let foreign = post_with(&app, host, &path, Some(&m.tea.token), &[("idempotency-key", "v-1")], &json!({ "amount": eur(100), "vendor_order_id": pot_vo, "reason": "not mine" })).await;
+    assert_eq!(foreign.status, 403, "{}", foreign.text);
+    let own = post_with(&app, host, &path, Some(&m.tea.token), &[("idempotency-key", "v-2")], &json!({ "amount": eur(100), "vendor_order_id": tea_vo, "reason": "goodwill" })).await;
+    assert_eq!(own.status, 201, "{}", own.text);
+    assert_eq!(own.body["payments"], json!([]));
+    assert_eq!(own.body["vendor_orders"].as_array().unwrap().len(), 1);
+    assert_eq!(own.body["refunded"]["amount"], one_unit + 100);
+    let reused = post_with(&app, host, &path, Some(&m.tea.token), &[("idempotency-key", "v-2")], &json!({ "amount": eur(200), "vendor_order_id": tea_vo, "reason": "goodwill" })).await;
+    assert_eq!(reused.status, 422, "{}", reused.text);
+
     let c = cart(&app, host, &[(pot, 1)]).await.str("id");
     let placed = checkout(&app, host, "k-r3", &checkout_body(&c, PAYS)).await;
     let order3 = placed.str("id");

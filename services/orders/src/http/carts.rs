@@ -78,18 +78,20 @@ pub struct LinePatch {
     pub quantity: i64,
 }
 
-/// The cart when the caller may see it; others' carts do not exist for them.
+/// The cart when the caller may see it (`write`: change it or check it out); others' carts
+/// do not exist for them. Merchant staff may look at a customer's cart, never change it.
 pub async fn visible_cart(
     tx: &TenantTx,
     ctx: &TenantContext,
     id: CartId,
     lock: bool,
+    write: bool,
 ) -> Result<Cart, Problem> {
     let cart = repo::find(tx, id, lock)
         .await?
         .ok_or_else(Problem::not_found)?;
     match cart.customer {
-        Some(owner) if ctx.actor != Actor::User(owner) && !is_order_reader(ctx) => {
+        Some(owner) if ctx.actor != Actor::User(owner) && (write || !is_order_reader(ctx)) => {
             Err(Problem::not_found())
         }
         _ => Ok(cart),
@@ -329,7 +331,7 @@ pub async fn show(
 ) -> Result<Json<CartOut>, Problem> {
     let id: CartId = path_id(&cart_id)?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let cart = visible_cart(&tx, &ctx, id, false).await?;
+    let cart = visible_cart(&tx, &ctx, id, false, false).await?;
     Ok(Json(render(&state, &tx, &ctx, &cart).await?))
 }
 
@@ -356,7 +358,7 @@ pub async fn update(
         return Err(Problem::validation(errors));
     }
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true, true).await?;
     open(&cart)?;
     if let Some(country) = country {
         cart.country = country;
@@ -391,7 +393,7 @@ pub async fn add_line(
         return Err(Problem::validation(errors));
     };
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true, true).await?;
     open(&cart)?;
     put_units(&tx, &mut cart, variant, input.quantity, "").await?;
     cart.updated_at = crate::now();
@@ -421,7 +423,7 @@ pub async fn update_line(
         return Err(Problem::validation(errors));
     }
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true, true).await?;
     open(&cart)?;
     let Some(i) = cart.lines.iter().position(|l| l.id == line_id) else {
         return Err(Problem::not_found());
@@ -462,7 +464,7 @@ pub async fn remove_line(
     let id: CartId = path_id(&cart_id)?;
     let line_id: CartLineId = path_id(&line_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true, true).await?;
     open(&cart)?;
     let Some(i) = cart.lines.iter().position(|l| l.id == line_id) else {
         return Err(Problem::not_found());
@@ -488,7 +490,7 @@ pub async fn accept_prices(
 ) -> Result<Json<CartOut>, Problem> {
     let id: CartId = path_id(&cart_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut cart = visible_cart(&tx, &ctx, id, true).await?;
+    let mut cart = visible_cart(&tx, &ctx, id, true, true).await?;
     open(&cart)?;
     let ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
     let prices = mirror::variants(&tx, &ids).await?;
@@ -522,7 +524,7 @@ pub async fn merge(
     let user = ctx.user()?;
     let id: CartId = path_id(&cart_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut guest = visible_cart(&tx, &ctx, id, true).await?;
+    let mut guest = visible_cart(&tx, &ctx, id, true, true).await?;
     if guest.customer == Some(user) {
         let body = render(&state, &tx, &ctx, &guest).await?;
         return Ok(Json(body));

@@ -183,7 +183,7 @@ pub async fn checkout(
         Placed::New(order) => {
             // A failed payment is recorded on the order; the order stands either way.
             if let Err(problem) =
-                crate::payment::pay(&state, ctx.tenant, order, &provider, method).await
+                crate::payment::pay(&state, ctx.tenant, order, &provider, method, None).await
             {
                 tracing::warn!(error = %problem, %order, "payment not taken at checkout");
             }
@@ -203,9 +203,11 @@ pub async fn checkout(
 }
 
 /// Pays again for an order still `pending_payment` (after a decline). Guests send the
-/// order's `X-Order-Token`.
+/// order's `X-Order-Token`. With an `Idempotency-Key`, a retry of the same attempt returns
+/// the order as it stands instead of paying again.
 #[utoipa::path(post, path = "/api/v1/orders/{order_id}/payments", tag = "orders", request_body = PayIn,
     params(("order_id" = String, Path, description = "`ord_…`"),
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters"),
         ("X-Order-Token" = Option<String>, Header, description = "A guest's order token")),
     responses((status = 200, body = OrderOut), (status = 404, description = "No such order"),
         (status = 409, description = "Not payable or a payment under way"), (status = 422, description = "Invalid payment")))]
@@ -225,6 +227,10 @@ pub async fn pay(
     let Some((provider, method)) = payment_method(&state, &input.payment, &mut errors) else {
         return Err(Problem::validation(errors));
     };
-    crate::payment::pay(&state, ctx.tenant, id, &provider, method).await?;
+    let key = match headers.get("idempotency-key") {
+        Some(_) => Some(idempotency_key(&headers)?),
+        None => None,
+    };
+    crate::payment::pay(&state, ctx.tenant, id, &provider, method, key.as_deref()).await?;
     Ok(Json(load_out(&state, &ctx, id, false).await?))
 }

@@ -348,6 +348,25 @@ pub async fn ship(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (mut full, index) = visible_vendor_order(&tx, &ctx, id, true).await?;
     may_fulfil(&ctx, full.vendor_orders[index].vendor)?;
+    let vo = &full.vendor_orders[index];
+    if !matches!(
+        full.order.status,
+        lifecycle::OrderStatus::Paid | lifecycle::OrderStatus::PartiallyRefunded
+    ) || vo.refunded >= vo.total
+    {
+        return Err(Problem::conflict(
+            "not_to_ship",
+            format!(
+                "the order is {} and this part {} refunded",
+                full.order.status.code(),
+                if vo.refunded >= vo.total {
+                    "is"
+                } else {
+                    "is not"
+                }
+            ),
+        ));
+    }
     full.vendor_orders[index].carrier = Some(input.carrier.trim().to_owned());
     full.vendor_orders[index].tracking_number = Some(input.tracking_number.trim().to_owned());
     transitions::vendor_order(

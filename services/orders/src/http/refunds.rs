@@ -14,7 +14,7 @@ use crate::domain::{OrderId, OrderLineId, RefundId, ReturnId, VendorOrderId};
 use crate::http::out::OrderOut;
 use crate::repo::orders::{self as repo, FullOrder};
 use crate::repo::payments::{
-    self, LineQuantity, PaymentStatus, Refund, RefundStatus, Return, ReturnStatus,
+    self, LineQuantity, PaymentStatus, Refund, RefundStatus, Return, ReturnStatus, VendorShare,
 };
 use crate::repo::{coupons, settings};
 use crate::transitions;
@@ -70,8 +70,20 @@ pub struct RefundIn {
 /// What a new refund holds against the order.
 struct Plan {
     amount: i64,
-    vendor_order: Option<VendorOrderId>,
+    /// (line index, units, amount) of a refund by lines.
     lines: Vec<(usize, i64, i64)>,
+    /// How much each vendor order gives back.
+    shares: Vec<VendorShare>,
+}
+
+impl Plan {
+    /// The one vendor order the refund is about, when there is one.
+    fn vendor_order(&self) -> Option<VendorOrderId> {
+        match self.shares.as_slice() {
+            [one] => Some(one.vendor_order_id),
+            _ => None,
+        }
+    }
 }
 
 /// The amount that refunding `quantity` more units of a line gives back: its total spread
@@ -88,6 +100,14 @@ fn line_share(
     i64::try_from(after).unwrap_or(total) - already_amount
 }
 
+/// What is left to refund of each vendor order.
+fn remaining(full: &FullOrder) -> Vec<(VendorOrderId, i64)> {
+    full.vendor_orders
+        .iter()
+        .map(|v| (v.id, (v.total - v.refunded).max(0)))
+        .collect()
+}
+
 fn plan(
     full: &FullOrder,
     lines: Option<&[LineIn]>,
@@ -95,7 +115,7 @@ fn plan(
     vendor_order: Option<VendorOrderId>,
 ) -> Result<Plan, Problem> {
     let o = &full.order;
-    let left = o.total - o.refunded;
+    let left = remaining(full);
     match (lines, amount) {
         (Some(lines), None) => {
             let mut errors = Vec::new();
@@ -124,6 +144,13 @@ fn plan(
                     continue;
                 }
                 let line = &full.lines[index];
+                if vendor_order.is_some_and(|v| v != line.vendor_order) {
+                    errors.push(FieldError::new(
+                        format!("/lines/{i}/line_id"),
+                        "not a line of vendor_order_id",
+                    ));
+                    continue;
+                }
                 let remaining = line.quantity - line.refunded_quantity;
                 if l.quantity < 1 || l.quantity > remaining {
                     errors.push(FieldError::new(
@@ -144,11 +171,32 @@ fn plan(
             if !errors.is_empty() {
                 return Err(Problem::validation(errors));
             }
-            let amount: i64 = planned.iter().map(|(_, _, a)| a).sum();
-            // A line refund of the last units also gives back those lines' shipping when
-            // nothing else of the vendor order is left: keep it simple and exact by never
-            // exceeding what is left of the order.
-            let amount = amount.min(left);
+            let mut shares: Vec<VendorShare> = Vec::new();
+            for &(index, _, share) in &planned {
+                let vo = full.lines[index].vendor_order;
+                match shares.iter_mut().find(|s| s.vendor_order_id == vo) {
+                    Some(s) => s.amount += share,
+                    None => shares.push(VendorShare {
+                        vendor_order_id: vo,
+                        amount: share,
+                    }),
+                }
+            }
+            // An earlier refund by amount may have given back part of a vendor order
+            // already: never more than what it has left.
+            for s in &shares {
+                let left = left
+                    .iter()
+                    .find(|(v, _)| *v == s.vendor_order_id)
+                    .map_or(0, |(_, l)| *l);
+                if s.amount > left {
+                    return Err(Problem::conflict(
+                        "refund_exceeds_remaining",
+                        format!("only {left} is left to refund of {}", s.vendor_order_id),
+                    ));
+                }
+            }
+            let amount: i64 = shares.iter().map(|s| s.amount).sum();
             if amount <= 0 {
                 return Err(Problem::conflict(
                     "nothing_to_refund",
@@ -157,8 +205,8 @@ fn plan(
             }
             Ok(Plan {
                 amount,
-                vendor_order,
                 lines: planned,
+                shares,
             })
         }
         (None, Some(money)) => {
@@ -168,32 +216,54 @@ fn plan(
                     format!("the order is in {}", o.currency),
                 ));
             }
-            let limit = match vendor_order {
+            let shares = match vendor_order {
                 Some(v) => {
-                    let v = full
-                        .vendor_orders
+                    let limit = left
                         .iter()
-                        .find(|x| x.id == v)
+                        .find(|(id, _)| *id == v)
+                        .map(|(_, l)| *l)
                         .ok_or_else(|| {
                             Problem::invalid_field(
                                 "/vendor_order_id",
                                 "not a vendor order of this order",
                             )
                         })?;
-                    (v.total - v.refunded).min(left)
+                    if money.amount < 1 || money.amount > limit {
+                        return Err(Problem::invalid_field(
+                            "/amount/amount",
+                            format!("from 1 to {limit}"),
+                        ));
+                    }
+                    vec![VendorShare {
+                        vendor_order_id: v,
+                        amount: money.amount,
+                    }]
                 }
-                None => left,
+                None => {
+                    let limit: i64 = left.iter().map(|(_, l)| l).sum();
+                    if money.amount < 1 || money.amount > limit {
+                        return Err(Problem::invalid_field(
+                            "/amount/amount",
+                            format!("from 1 to {limit}"),
+                        ));
+                    }
+                    // Spread over the vendor orders by what each has left.
+                    let weights: Vec<i64> = left.iter().map(|(_, l)| *l).collect();
+                    crate::domain::split::allocate(money.amount, &weights)
+                        .into_iter()
+                        .zip(&left)
+                        .filter(|(amount, _)| *amount > 0)
+                        .map(|(amount, (v, _))| VendorShare {
+                            vendor_order_id: *v,
+                            amount,
+                        })
+                        .collect()
+                }
             };
-            if money.amount < 1 || money.amount > limit {
-                return Err(Problem::invalid_field(
-                    "/amount/amount",
-                    format!("from 1 to {limit}"),
-                ));
-            }
             Ok(Plan {
                 amount: money.amount,
-                vendor_order,
                 lines: Vec::new(),
+                shares,
             })
         }
         _ => Err(Problem::invalid_field(
@@ -213,12 +283,12 @@ async fn record_refund(
     reason: &str,
     restock: bool,
     key: &str,
+    request_hash: &str,
     actor: &str,
 ) -> Result<Refund, Problem> {
-    let payments = payments::of_order(tx, full.order.id).await?;
-    let payment = payments
-        .iter()
-        .find(|p| p.status == PaymentStatus::Succeeded)
+    let payment = full
+        .order
+        .paid_by
         .ok_or_else(|| Problem::conflict("not_paid", "the order has no payment to refund"))?;
     let mut quantities = Vec::new();
     for &(index, quantity, share) in &plan.lines {
@@ -229,21 +299,18 @@ async fn record_refund(
         quantities.push(LineQuantity {
             line_id: line.id,
             quantity,
+            amount: share,
         });
-        let vendor_order = line.vendor_order;
-        if let Some(v) = full.vendor_orders.iter_mut().find(|v| v.id == vendor_order) {
-            v.refunded += share;
+    }
+    for share in &plan.shares {
+        if let Some(v) = full
+            .vendor_orders
+            .iter_mut()
+            .find(|v| v.id == share.vendor_order_id)
+        {
+            v.refunded += share.amount;
+            repo::update_vendor_order(tx, v).await?;
         }
-    }
-    if plan.lines.is_empty()
-        && let Some(v) = plan
-            .vendor_order
-            .and_then(|id| full.vendor_orders.iter_mut().find(|v| v.id == id))
-    {
-        v.refunded += plan.amount;
-    }
-    for v in &full.vendor_orders {
-        repo::update_vendor_order(tx, v).await?;
     }
     full.order.refunded += plan.amount;
     full.order.updated_at = crate::now();
@@ -251,16 +318,18 @@ async fn record_refund(
     let refund = Refund {
         id: RefundId::new(),
         order_id: full.order.id,
-        vendor_order_id: plan.vendor_order,
+        vendor_order_id: plan.vendor_order(),
         stray_payment: false,
         amount: Money::new(plan.amount, full.order.currency),
         reason: reason.to_owned(),
         restock: restock && !plan.lines.is_empty(),
         lines: quantities,
+        shares: plan.shares.clone(),
         status: RefundStatus::Pending,
         provider_ref: None,
-        payment: payment.id,
+        payment,
         idempotency_key: key.to_owned(),
+        request_hash: request_hash.to_owned(),
         actor: actor.to_owned(),
         created_at: crate::now(),
     };
@@ -360,7 +429,14 @@ pub async fn execute(
             )
             .await?;
             if !r.stray_payment {
-                let next = if full.order.refunded >= full.order.total {
+                // Only refunds carried out count: another may still be pending.
+                let refunded: i64 = payments::refunds_of(&tx, order, full.order.currency)
+                    .await?
+                    .iter()
+                    .filter(|x| !x.stray_payment && x.status == RefundStatus::Succeeded)
+                    .map(|x| x.amount.amount)
+                    .sum();
+                let next = if refunded >= full.order.total {
                     OrderStatus::Refunded
                 } else {
                     OrderStatus::PartiallyRefunded
@@ -391,41 +467,24 @@ pub async fn execute(
     Ok(())
 }
 
-/// Undoes what a refund held against the order.
+/// Undoes exactly what a refund held against the order.
 async fn give_back(tx: &TenantTx, full: &mut FullOrder, r: &Refund) -> Result<(), Problem> {
     for q in &r.lines {
         if let Some(line) = full.lines.iter_mut().find(|l| l.id == q.line_id) {
-            let share = line_share(
-                line.total,
-                line.quantity,
-                line.refunded_quantity - q.quantity,
-                q.quantity,
-                0,
-            ) - line_share(
-                line.total,
-                line.quantity,
-                line.refunded_quantity - q.quantity,
-                0,
-                0,
-            );
             line.refunded_quantity -= q.quantity;
-            line.refunded -= share;
+            line.refunded -= q.amount;
             repo::update_line_refund(tx, line).await?;
-            let vo = line.vendor_order;
-            if let Some(v) = full.vendor_orders.iter_mut().find(|v| v.id == vo) {
-                v.refunded -= share;
-            }
         }
     }
-    if r.lines.is_empty()
-        && let Some(v) = r
-            .vendor_order_id
-            .and_then(|id| full.vendor_orders.iter_mut().find(|v| v.id == id))
-    {
-        v.refunded -= r.amount.amount;
-    }
-    for v in &full.vendor_orders {
-        repo::update_vendor_order(tx, v).await?;
+    for share in &r.shares {
+        if let Some(v) = full
+            .vendor_orders
+            .iter_mut()
+            .find(|v| v.id == share.vendor_order_id)
+        {
+            v.refunded -= share.amount;
+            repo::update_vendor_order(tx, v).await?;
+        }
     }
     full.order.refunded -= r.amount.amount;
     repo::update_order(tx, &full.order).await?;
@@ -457,6 +516,12 @@ pub fn worker(state: &OrdersState) -> Worker {
     .backoff(Duration::from_secs(5), Duration::from_secs(600))
 }
 
+/// Idempotency keys the service makes itself; a client's key never contains a space, so the
+/// two cannot collide.
+fn internal_key(kind: &str, id: impl std::fmt::Display) -> String {
+    format!("internal {kind}:{id}")
+}
+
 /// Refunds a whole payment the order cannot keep (see `payment::settle`).
 pub async fn refund_whole_payment(
     state: &OrdersState,
@@ -465,7 +530,7 @@ pub async fn refund_whole_payment(
     payment: crate::repo::payments::PaymentId,
     reason: &str,
 ) -> Result<(), Problem> {
-    let key = format!("stray:{payment}");
+    let key = internal_key("stray", payment);
     let tx = state.db.tenant_tx(tenant).await?;
     let full = repo::find(&tx, order, true)
         .await?
@@ -487,10 +552,12 @@ pub async fn refund_whole_payment(
                 reason: reason.to_owned(),
                 restock: false,
                 lines: Vec::new(),
+                shares: Vec::new(),
                 status: RefundStatus::Pending,
                 provider_ref: None,
                 payment,
                 idempotency_key: key,
+                request_hash: String::new(),
                 actor: "system".to_owned(),
                 created_at: crate::now(),
             };
@@ -520,26 +587,26 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
     }
 }
 
-/// May the caller refund these vendor orders? Merchant staff with `orders:manage` always;
-/// vendor staff with `vendor.orders:fulfil` for their own, when the shop allows it.
-fn may_refund(
-    ctx: &TenantContext,
-    full: &FullOrder,
-    vendor_orders: &[VendorOrderId],
-    vendor_refunds: bool,
-) -> Result<(), Problem> {
+/// Who may refund: merchant staff with `orders:manage` anything; vendor staff with
+/// `vendor.orders:fulfil` their own vendor orders, when the shop allows vendor refunds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refunder {
+    Merchant,
+    Vendor,
+}
+
+/// The caller's standing on this order's refunds: 404 for strangers (and buyers), 403 for
+/// staff who may see but not refund.
+fn refunder(ctx: &TenantContext, full: &FullOrder) -> Result<Refunder, Problem> {
     if ctx.can(Permission::OrdersManage) {
-        return Ok(());
+        return Ok(Refunder::Merchant);
     }
-    let theirs = !vendor_orders.is_empty()
-        && vendor_orders.iter().all(|id| {
-            full.vendor_orders
-                .iter()
-                .find(|v| v.id == *id)
-                .is_some_and(|v| ctx.can_for_vendor(v.vendor, VendorPermission::OrdersFulfil))
-        });
-    if theirs && vendor_refunds {
-        return Ok(());
+    let fulfils = full
+        .vendor_orders
+        .iter()
+        .any(|v| ctx.can_for_vendor(v.vendor, VendorPermission::OrdersFulfil));
+    if fulfils {
+        return Ok(Refunder::Vendor);
     }
     if is_order_reader(ctx)
         || full
@@ -547,20 +614,71 @@ fn may_refund(
             .iter()
             .any(|v| ctx.vendor_role(v.vendor).is_some())
     {
-        return Err(Problem::forbidden("you may not refund this"));
+        return Err(Problem::forbidden("you may not refund this order"));
     }
     Err(Problem::not_found())
 }
 
+/// A vendor refunds only its own vendor orders, and only when the shop allows it.
+fn vendor_may_refund(
+    ctx: &TenantContext,
+    full: &FullOrder,
+    shares: &[VendorShare],
+    vendor_refunds: bool,
+) -> Result<(), Problem> {
+    if !vendor_refunds {
+        return Err(Problem::forbidden("this shop does not let vendors refund"));
+    }
+    let theirs = !shares.is_empty()
+        && shares.iter().all(|s| {
+            full.vendor_orders
+                .iter()
+                .find(|v| v.id == s.vendor_order_id)
+                .is_some_and(|v| ctx.can_for_vendor(v.vendor, VendorPermission::OrdersFulfil))
+        });
+    if theirs {
+        Ok(())
+    } else {
+        Err(Problem::forbidden(
+            "vendors refund only their own vendor orders",
+        ))
+    }
+}
+
+/// What the caller sees of the order after a refund: everything for merchant staff; for a
+/// vendor, its own vendor orders and refunds, without payments.
+async fn refund_view(
+    state: &OrdersState,
+    ctx: &TenantContext,
+    id: OrderId,
+    who: Refunder,
+) -> Result<OrderOut, Problem> {
+    let mut out = load_out(state, ctx, id, who == Refunder::Merchant).await?;
+    if who == Refunder::Vendor {
+        out.vendor_orders
+            .retain(|v| ctx.can_for_vendor(v.vendor_id, VendorPermission::Read));
+        let mine: Vec<VendorOrderId> = out.vendor_orders.iter().map(|v| v.id).collect();
+        out.refunds
+            .retain(|r| r.shares.iter().all(|s| mine.contains(&s.vendor_order_id)));
+        out.payments.clear();
+        out.payment_failure = None;
+        out.returns.retain(|r| mine.contains(&r.vendor_order_id));
+        out.history
+            .retain(|t| t.vendor_order_id.is_some_and(|v| mine.contains(&v)));
+    }
+    Ok(out)
+}
+
 /// Refunds part or all of a paid order, by lines (optionally restocking their units) or by
-/// amount, through the payment provider. Send an `Idempotency-Key`: the same key refunds
-/// once.
+/// amount (spread over the vendor orders by what each has left, or limited to one), through
+/// the payment provider. Send an `Idempotency-Key`: the same key and body refund once; the
+/// same key with another body is a 422.
 #[utoipa::path(post, path = "/api/v1/orders/{order_id}/refunds", tag = "orders", request_body = RefundIn,
     params(("order_id" = String, Path, description = "`ord_…`"),
         ("Idempotency-Key" = String, Header, description = "Required")),
     responses((status = 201, body = OrderOut), (status = 200, body = OrderOut, description = "A replay"),
-        (status = 404, description = "No such order"), (status = 409, description = "Not paid or nothing to refund"),
-        (status = 422, description = "Invalid refund")))]
+        (status = 403, description = "Not allowed to refund"), (status = 404, description = "No such order"),
+        (status = 409, description = "Not paid or nothing to refund"), (status = 422, description = "Invalid refund")))]
 pub async fn refund(
     State(state): State<OrdersState>,
     ctx: TenantContext,
@@ -570,6 +688,36 @@ pub async fn refund(
 ) -> Result<(StatusCode, Json<OrderOut>), Problem> {
     let id: OrderId = path_id(&order_id)?;
     let key = idempotency_key(&headers)?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let mut full = repo::find(&tx, id, true)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let who = refunder(&ctx, &full)?;
+    let request_hash = crate::checkout::request_hash(&(
+        &input.lines,
+        &input.amount,
+        &input.vendor_order_id,
+        &input.reason,
+        input.restock,
+    ));
+    if let Some(existing) = payments::refund_by_key(&tx, id, &key, full.order.currency).await? {
+        drop(tx);
+        if existing.request_hash != request_hash {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency key reused",
+            )
+            .with_detail("this Idempotency-Key was used with a different refund"));
+        }
+        if existing.status == RefundStatus::Pending {
+            execute(&state, ctx.tenant, id, existing.id).await?;
+        }
+        return Ok((
+            StatusCode::OK,
+            Json(refund_view(&state, &ctx, id, who).await?),
+        ));
+    }
     let reason = input.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(Problem::invalid_field("/reason", "1 to 500 characters"));
@@ -582,31 +730,6 @@ pub async fn refund(
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
-    let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut full = repo::find(&tx, id, true)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    if let Some(existing) = payments::refund_by_key(&tx, id, &key, full.order.currency).await? {
-        drop(tx);
-        if existing.status == RefundStatus::Pending {
-            execute(&state, ctx.tenant, id, existing.id).await?;
-        }
-        return Ok((
-            StatusCode::OK,
-            Json(load_out(&state, &ctx, id, true).await?),
-        ));
-    }
-    let settings = settings::load(&tx, state.config.default_settings()).await?;
-    let plan = plan(&full, input.lines.as_deref(), input.amount, vendor_order)?;
-    let touched: Vec<VendorOrderId> = if plan.lines.is_empty() {
-        vendor_order.into_iter().collect()
-    } else {
-        plan.lines
-            .iter()
-            .map(|(i, _, _)| full.lines[*i].vendor_order)
-            .collect()
-    };
-    may_refund(&ctx, &full, &touched, settings.vendor_refunds)?;
     if !matches!(
         full.order.status,
         OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Completed
@@ -616,6 +739,11 @@ pub async fn refund(
             format!("the order is {}", full.order.status.code()),
         ));
     }
+    let plan = plan(&full, input.lines.as_deref(), input.amount, vendor_order)?;
+    if who == Refunder::Vendor {
+        let settings = settings::load(&tx, state.config.default_settings()).await?;
+        vendor_may_refund(&ctx, &full, &plan.shares, settings.vendor_refunds)?;
+    }
     let refund = record_refund(
         &tx,
         &mut full,
@@ -623,6 +751,7 @@ pub async fn refund(
         reason,
         input.restock,
         &key,
+        &request_hash,
         &ctx.actor.label(),
     )
     .await?;
@@ -630,7 +759,7 @@ pub async fn refund(
     execute(&state, ctx.tenant, id, refund.id).await?;
     Ok((
         StatusCode::CREATED,
-        Json(load_out(&state, &ctx, id, true).await?),
+        Json(refund_view(&state, &ctx, id, who).await?),
     ))
 }
 
@@ -703,12 +832,20 @@ pub async fn cancel_order(
                     ));
                 }
             }
-            let left = full.order.total - full.order.refunded;
-            let refund = if left > 0 {
+            let left = remaining(&full);
+            let amount: i64 = left.iter().map(|(_, l)| l).sum();
+            let refund = if amount > 0 {
                 let plan = Plan {
-                    amount: left,
-                    vendor_order: None,
+                    amount,
                     lines: Vec::new(),
+                    shares: left
+                        .iter()
+                        .filter(|(_, l)| *l > 0)
+                        .map(|(v, l)| VendorShare {
+                            vendor_order_id: *v,
+                            amount: *l,
+                        })
+                        .collect(),
                 };
                 Some(
                     record_refund(
@@ -717,7 +854,8 @@ pub async fn cancel_order(
                         &plan,
                         reason.unwrap_or("order cancelled"),
                         false,
-                        &format!("cancel:{id}"),
+                        &internal_key("cancel", id),
+                        "",
                         &actor,
                     )
                     .await?,
@@ -838,6 +976,7 @@ pub async fn request_return(
         lines.push(LineQuantity {
             line_id,
             quantity: l.quantity,
+            amount: 0,
         });
     }
     if !errors.is_empty() {
@@ -900,10 +1039,15 @@ pub async fn decide_return(
         return Err(Problem::invalid_field("/note", "at most 500 characters"));
     }
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let mut ret = payments::find_return(&tx, id)
+    let order = payments::find_return(&tx, id)
+        .await?
+        .ok_or_else(Problem::not_found)?
+        .order_id;
+    let mut full = repo::find(&tx, order, true)
         .await?
         .ok_or_else(Problem::not_found)?;
-    let mut full = repo::find(&tx, ret.order_id, true)
+    // Read again under the order's lock: two decisions at once take turns.
+    let mut ret = payments::find_return(&tx, id)
         .await?
         .ok_or_else(Problem::not_found)?;
     let vendor = full
@@ -924,6 +1068,14 @@ pub async fn decide_return(
             "return_decided",
             format!("the return is {}", ret.status.code()),
         ));
+    }
+    if input.accept && !merchant {
+        let settings = settings::load(&tx, state.config.default_settings()).await?;
+        if !settings.vendor_refunds {
+            return Err(Problem::forbidden(
+                "this shop does not let vendors refund; the merchant decides returns",
+            ));
+        }
     }
     let actor = ctx.actor.label();
     ret.decided_by = Some(actor.clone());
@@ -946,7 +1098,8 @@ pub async fn decide_return(
             &plan,
             &format!("return {}: {}", ret.id, ret.reason),
             input.restock.unwrap_or(true),
-            &format!("return:{}", ret.id),
+            &internal_key("return", ret.id),
+            "",
             &actor,
         )
         .await?;

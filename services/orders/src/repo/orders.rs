@@ -67,6 +67,8 @@ pub struct Order {
     pub reservation: Option<String>,
     pub token_hash: String,
     pub payment_failure: Option<PaymentFailure>,
+    /// The payment attempt that paid the order (refunds go back through it).
+    pub paid_by: Option<crate::repo::payments::PaymentId>,
     pub expires_at: DateTime<Utc>,
     pub placed_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
@@ -131,7 +133,7 @@ pub struct FullOrder {
 const ORDER_COLUMNS: &str = "id, cart_id, customer_id, email, status, currency, subtotal, \
     discount, shipping, tax, total, refunded, prices_include_tax, shipping_address, \
     tax_breakdown, coupon_id, coupon_code, reservation_id, token_hash, payment_failure, \
-    expires_at, placed_at, paid_at, updated_at";
+    paid_by, expires_at, placed_at, paid_at, updated_at";
 
 fn order_from(row: &QueryResult) -> Result<Order, DbErr> {
     let status: String = col(row, "status")?;
@@ -159,6 +161,8 @@ fn order_from(row: &QueryResult) -> Result<Order, DbErr> {
         payment_failure: failure
             .map(|text| serde_json::from_str(&text).map_err(|_| super::corrupt("failure", &text)))
             .transpose()?,
+        paid_by: col::<Option<uuid::Uuid>>(row, "paid_by")?
+            .map(crate::repo::payments::PaymentId::from_uuid),
         expires_at: col(row, "expires_at")?,
         placed_at: col(row, "placed_at")?,
         paid_at: col(row, "paid_at")?,
@@ -231,7 +235,8 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
         &**tx,
         &format!(
             "INSERT INTO orders ({ORDER_COLUMNS}, tenant_id) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, \
+             $26)"
         ),
         [
             o.id.as_uuid().into(),
@@ -254,6 +259,7 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
             o.reservation.clone().into(),
             o.token_hash.clone().into(),
             o.payment_failure.as_ref().map(to_json).transpose()?.into(),
+            o.paid_by.map(|p| p.as_uuid()).into(),
             o.expires_at.into(),
             o.placed_at.into(),
             o.paid_at.into(),
@@ -442,7 +448,7 @@ pub async fn update_order(tx: &TenantTx, o: &Order) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
         "UPDATE orders SET status = $3, refunded = $4, payment_failure = $5, paid_at = $6, \
-           updated_at = $7 WHERE tenant_id = $1 AND id = $2",
+           updated_at = $7, paid_by = $8 WHERE tenant_id = $1 AND id = $2",
         [
             tx.tenant().as_uuid().into(),
             o.id.as_uuid().into(),
@@ -451,6 +457,7 @@ pub async fn update_order(tx: &TenantTx, o: &Order) -> Result<(), DbErr> {
             o.payment_failure.as_ref().map(to_json).transpose()?.into(),
             o.paid_at.into(),
             o.updated_at.into(),
+            o.paid_by.map(|p| p.as_uuid()).into(),
         ],
     ))
     .await

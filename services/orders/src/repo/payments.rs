@@ -61,12 +61,14 @@ pub struct Payment {
     pub status: PaymentStatus,
     pub failure_code: Option<String>,
     pub failure_message: Option<String>,
+    /// The `Idempotency-Key` a retried payment came with.
+    pub idempotency_key: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str = "id, order_id, provider, provider_ref, amount, currency, status, \
-    failure_code, failure_message, created_at, updated_at";
+    failure_code, failure_message, idempotency_key, created_at, updated_at";
 
 fn from_row(row: &QueryResult) -> Result<Payment, DbErr> {
     let status: String = col(row, "status")?;
@@ -79,6 +81,7 @@ fn from_row(row: &QueryResult) -> Result<Payment, DbErr> {
         status: PaymentStatus::parse(&status)?,
         failure_code: col(row, "failure_code")?,
         failure_message: col(row, "failure_message")?,
+        idempotency_key: col(row, "idempotency_key")?,
         created_at: col(row, "created_at")?,
         updated_at: col(row, "updated_at")?,
     })
@@ -89,7 +92,7 @@ pub async fn insert(tx: &TenantTx, p: &Payment) -> Result<(), DbErr> {
         &**tx,
         &format!(
             "INSERT INTO order_payments ({COLUMNS}, tenant_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ),
         [
             p.id.as_uuid().into(),
@@ -101,6 +104,7 @@ pub async fn insert(tx: &TenantTx, p: &Payment) -> Result<(), DbErr> {
             p.status.code().into(),
             p.failure_code.clone().into(),
             p.failure_message.clone().into(),
+            p.idempotency_key.clone().into(),
             p.created_at.into(),
             p.updated_at.into(),
             tx.tenant().as_uuid().into(),
@@ -197,6 +201,16 @@ pub struct LineQuantity {
     /// `orl_…`.
     pub line_id: crate::domain::OrderLineId,
     pub quantity: i64,
+    /// What these units give back, in minor units (refunds; 0 on a return request).
+    #[serde(default)]
+    pub amount: i64,
+}
+
+/// One vendor order's part of a refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorShare {
+    pub vendor_order_id: VendorOrderId,
+    pub amount: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -231,18 +245,22 @@ pub struct Refund {
     pub reason: String,
     pub restock: bool,
     pub lines: Vec<LineQuantity>,
+    /// How much each vendor order gives back.
+    pub shares: Vec<VendorShare>,
     pub status: RefundStatus,
     pub provider_ref: Option<String>,
     #[serde(skip)]
     pub payment: PaymentId,
     #[serde(skip)]
     pub idempotency_key: String,
+    #[serde(skip)]
+    pub request_hash: String,
     pub actor: String,
     pub created_at: DateTime<Utc>,
 }
 
 const REFUND_COLUMNS: &str = "id, order_id, payment_id, vendor_order_id, kind, amount, reason, \
-    restock, lines, status, provider_ref, idempotency_key, actor, created_at";
+    restock, lines, shares, status, provider_ref, idempotency_key, request_hash, actor, created_at";
 
 fn refund_from(row: &QueryResult, currency: mercato_kernel::Currency) -> Result<Refund, DbErr> {
     let status: String = col(row, "status")?;
@@ -257,6 +275,7 @@ fn refund_from(row: &QueryResult, currency: mercato_kernel::Currency) -> Result<
         reason: col(row, "reason")?,
         restock: col(row, "restock")?,
         lines: json_col(row, "lines")?,
+        shares: json_col(row, "shares")?,
         status: match status.as_str() {
             "pending" => RefundStatus::Pending,
             "succeeded" => RefundStatus::Succeeded,
@@ -264,6 +283,7 @@ fn refund_from(row: &QueryResult, currency: mercato_kernel::Currency) -> Result<
         },
         provider_ref: col(row, "provider_ref")?,
         idempotency_key: col(row, "idempotency_key")?,
+        request_hash: col(row, "request_hash")?,
         actor: col(row, "actor")?,
         created_at: col(row, "created_at")?,
     })
@@ -274,7 +294,7 @@ pub async fn insert_refund(tx: &TenantTx, r: &Refund) -> Result<(), DbErr> {
         &**tx,
         &format!(
             "INSERT INTO refunds ({REFUND_COLUMNS}, tenant_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         ),
         [
             r.id.as_uuid().into(),
@@ -291,9 +311,11 @@ pub async fn insert_refund(tx: &TenantTx, r: &Refund) -> Result<(), DbErr> {
             r.reason.clone().into(),
             r.restock.into(),
             to_json(&r.lines)?.into(),
+            to_json(&r.shares)?.into(),
             r.status.code().into(),
             r.provider_ref.clone().into(),
             r.idempotency_key.clone().into(),
+            r.request_hash.clone().into(),
             r.actor.clone().into(),
             r.created_at.into(),
             tx.tenant().as_uuid().into(),

@@ -130,6 +130,50 @@ pub fn path_id<T: std::str::FromStr>(text: &str) -> Result<T, Problem> {
     text.parse().map_err(|_| Problem::not_found())
 }
 
+/// Parses a typed id from a body field, naming the field in `errors` when it is not one.
+pub fn body_id<T: std::str::FromStr>(
+    text: &str,
+    field: &str,
+    errors: &mut Vec<crate::FieldError>,
+) -> Option<T> {
+    match text.parse() {
+        Ok(id) => Some(id),
+        Err(_) => {
+            errors.push(crate::FieldError::new(field, "not an id of the right kind"));
+            None
+        }
+    }
+}
+
+/// The `Idempotency-Key` header a request came with, checked: 1-255 visible ASCII
+/// characters (so never a space). `None` when there is none.
+pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>, Problem> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(key)
+            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(Problem::invalid_field(
+            "Idempotency-Key",
+            "1 to 255 visible ASCII characters",
+        )),
+    }
+}
+
+/// Like [`idempotency_key`], for requests that must carry one: 400 without it.
+pub fn required_idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, Problem> {
+    idempotency_key(headers)?.ok_or_else(|| {
+        Problem::bad_request(
+            "idempotency_key_required",
+            "send an Idempotency-Key header with this request",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

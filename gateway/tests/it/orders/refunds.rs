@@ -184,14 +184,38 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
     };
     let tea_vo = part_of(&m.tea.vendor);
     let pot_vo = part_of(&m.pots.vendor);
-    let foreign = post_with(&app, host, &path, Some(&m.tea.token), &[("idempotency-key", "v-1")], &json!({ "amount": eur(100), "vendor_order_id": pot_vo, "reason": "not mine" })).await;
+    let foreign = post_with(
+        &app,
+        host,
+        &path,
+        Some(&m.tea.token),
+        &[("idempotency-key", "v-1")],
+        &json!({ "amount": eur(100), "vendor_order_id": pot_vo, "reason": "not mine" }),
+    )
+    .await;
     assert_eq!(foreign.status, 403, "{}", foreign.text);
-    let own = post_with(&app, host, &path, Some(&m.tea.token), &[("idempotency-key", "v-2")], &json!({ "amount": eur(100), "vendor_order_id": tea_vo, "reason": "goodwill" })).await;
+    let own = post_with(
+        &app,
+        host,
+        &path,
+        Some(&m.tea.token),
+        &[("idempotency-key", "v-2")],
+        &json!({ "amount": eur(100), "vendor_order_id": tea_vo, "reason": "goodwill" }),
+    )
+    .await;
     assert_eq!(own.status, 201, "{}", own.text);
     assert_eq!(own.body["payments"], json!([]));
     assert_eq!(own.body["vendor_orders"].as_array().unwrap().len(), 1);
     assert_eq!(own.body["refunded"]["amount"], one_unit + 100);
-    let reused = post_with(&app, host, &path, Some(&m.tea.token), &[("idempotency-key", "v-2")], &json!({ "amount": eur(200), "vendor_order_id": tea_vo, "reason": "goodwill" })).await;
+    let reused = post_with(
+        &app,
+        host,
+        &path,
+        Some(&m.tea.token),
+        &[("idempotency-key", "v-2")],
+        &json!({ "amount": eur(200), "vendor_order_id": tea_vo, "reason": "goodwill" }),
+    )
+    .await;
     assert_eq!(reused.status, 422, "{}", reused.text);
 
     let c = cart(&app, host, &[(pot, 1)]).await.str("id");

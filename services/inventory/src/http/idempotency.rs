@@ -10,7 +10,7 @@
 
 use super::RACE_CODE;
 use crate::repo::idempotency::{self, Stored};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mercato_db::TenantTx;
 use mercato_kernel::Problem;
@@ -20,23 +20,7 @@ pub const HEADER: &str = "idempotency-key";
 /// Set on a response given again for a stored key.
 pub const REPLAYED: &str = "idempotent-replayed";
 
-/// The key a request came with, checked: 1-255 visible ASCII characters.
-pub fn key_from(headers: &HeaderMap) -> Result<Option<String>, Problem> {
-    let Some(value) = headers.get(HEADER) else {
-        return Ok(None);
-    };
-    match value.to_str() {
-        Ok(key)
-            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            Ok(Some(key.to_owned()))
-        }
-        _ => Err(Problem::invalid_field(
-            "Idempotency-Key",
-            "1 to 255 visible ASCII characters",
-        )),
-    }
-}
+pub use mercato_kernel::http::idempotency_key as key_from;
 
 /// One request's idempotency: its key (if any), who sent it, what it asked.
 pub struct Idempotency {

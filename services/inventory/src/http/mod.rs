@@ -186,17 +186,4 @@ pub fn signed_in(ctx: &TenantContext) -> Result<(), Problem> {
     }
 }
 
-/// Parses a typed id from a body field, naming the field when it is not one.
-pub fn body_id<T: std::str::FromStr>(
-    text: &str,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    match text.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            errors.push(FieldError::new(field, "not an id of the right kind"));
-            None
-        }
-    }
-}
+pub use mercato_kernel::http::body_id;

@@ -122,26 +122,6 @@ pub fn payment_method(
     }
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Err(Problem::bad_request(
-            "idempotency_key_required",
-            "send an Idempotency-Key header with every checkout",
-        ));
-    };
-    match value.to_str() {
-        Ok(key)
-            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            Ok(key.to_owned())
-        }
-        _ => Err(Problem::invalid_field(
-            "Idempotency-Key",
-            "1 to 255 visible ASCII characters",
-        )),
-    }
-}
-
 /// Checks out a cart: one order across vendors, split into vendor orders, stock held, and
 /// the payment taken. Send an `Idempotency-Key`: a retry with the same key and body returns
 /// the same order (`Idempotent-Replayed: true`); the same key with another body is a 422.
@@ -159,7 +139,7 @@ pub async fn checkout(
     headers: HeaderMap,
     Json(input): Json<CheckoutIn>,
 ) -> Result<Response, Problem> {
-    let key = idempotency_key(&headers)?;
+    let key = mercato_kernel::http::required_idempotency_key(&headers)?;
     let mut errors = Vec::new();
     let cart_id = super::body_id::<CartId>(&input.cart_id, "/cart_id", &mut errors);
     let email = check_email(&input.email, &mut errors);
@@ -227,10 +207,7 @@ pub async fn pay(
     let Some((provider, method)) = payment_method(&state, &input.payment, &mut errors) else {
         return Err(Problem::validation(errors));
     };
-    let key = match headers.get("idempotency-key") {
-        Some(_) => Some(idempotency_key(&headers)?),
-        None => None,
-    };
+    let key = mercato_kernel::http::idempotency_key(&headers)?;
     crate::payment::pay(&state, ctx.tenant, id, &provider, method, key.as_deref()).await?;
     Ok(Json(load_out(&state, &ctx, id, false).await?))
 }

@@ -9,7 +9,7 @@ pub mod refunds;
 pub mod settings;
 pub mod webhooks;
 
-use mercato_kernel::{FieldError, Problem};
+use mercato_kernel::Problem;
 use mercato_tenant_context::{Permission, TenantContext};
 
 /// Merchant staff who may see every order.
@@ -23,17 +23,4 @@ pub fn require_manager(ctx: &TenantContext) -> Result<(), Problem> {
     ctx.require(Permission::OrdersManage)
 }
 
-/// Parses a typed id from a body field, naming the field when it is not one.
-pub fn body_id<T: std::str::FromStr>(
-    text: &str,
-    field: &str,
-    errors: &mut Vec<FieldError>,
-) -> Option<T> {
-    match text.parse() {
-        Ok(id) => Some(id),
-        Err(_) => {
-            errors.push(FieldError::new(field, "not an id of the right kind"));
-            None
-        }
-    }
-}
+pub use mercato_kernel::http::body_id;

@@ -569,24 +569,6 @@ pub async fn refund_whole_payment(
     execute(state, tenant, order, refund.id).await
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<String, Problem> {
-    match headers.get("idempotency-key").map(|v| v.to_str()) {
-        Some(Ok(key))
-            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
-        {
-            Ok(key.to_owned())
-        }
-        Some(_) => Err(Problem::invalid_field(
-            "Idempotency-Key",
-            "1 to 255 visible ASCII characters",
-        )),
-        None => Err(Problem::bad_request(
-            "idempotency_key_required",
-            "send an Idempotency-Key header with every refund",
-        )),
-    }
-}
-
 /// Who may refund: merchant staff with `orders:manage` anything; vendor staff with
 /// `vendor.orders:fulfil` their own vendor orders, when the shop allows vendor refunds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -687,7 +669,7 @@ pub async fn refund(
     Json(input): Json<RefundIn>,
 ) -> Result<(StatusCode, Json<OrderOut>), Problem> {
     let id: OrderId = path_id(&order_id)?;
-    let key = idempotency_key(&headers)?;
+    let key = mercato_kernel::http::required_idempotency_key(&headers)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let mut full = repo::find(&tx, id, true)
         .await?

@@ -6,6 +6,7 @@
 
 mod buying;
 mod concurrency;
+mod crash;
 mod failures;
 mod refunds;
 

@@ -31,6 +31,8 @@ pub struct TestApp {
     shutdown: CancellationToken,
     /// The split shape's processes, killed when the app is dropped.
     _processes: Vec<tokio::process::Child>,
+    /// The split shape's config file and services address, to start the services again.
+    services: Option<(std::path::PathBuf, std::net::SocketAddr)>,
     _dir: tempfile::TempDir,
 }
 
@@ -173,6 +175,7 @@ impl TestApp {
             identity_db,
             shutdown,
             _processes: Vec::new(),
+            services: None,
             _dir: dir,
         })
     }
@@ -198,18 +201,7 @@ impl TestApp {
         let file = dir.path().join("mercato.toml");
         std::fs::write(&file, toml::to_string(&config).expect("config as toml"))
             .expect("write config");
-        let services = start_process(
-            &file,
-            dir.path(),
-            "services",
-            &[
-                "serve",
-                "--only",
-                "tenants,identity,vendors,catalog,inventory,orders",
-                "--listen",
-                &services_addr.to_string(),
-            ],
-        );
+        let services = start_services(&file, dir.path(), services_addr, "services");
         wait_healthy(services_addr, dir.path(), "services").await;
         let gateway = start_process(
             &file,
@@ -238,8 +230,37 @@ impl TestApp {
             identity_db,
             shutdown: CancellationToken::new(),
             _processes: vec![services, gateway],
+            services: Some((file, services_addr)),
             _dir: dir,
         }
+    }
+
+    /// Kills the split shape's services process with SIGKILL (no shutdown: whatever it was
+    /// doing stops there), starts it again with the same config file and address (logging to
+    /// `services.restarted.log`), and waits until it answers.
+    pub async fn restart_services(&mut self) {
+        let (file, addr) = self
+            .services
+            .clone()
+            .expect("only the split shape has processes");
+        self._processes[0]
+            .kill()
+            .await
+            .expect("kill the services process");
+        let name = "services.restarted";
+        self._processes[0] = start_services(&file, self._dir.path(), addr, name);
+        wait_healthy(addr, self._dir.path(), name).await;
+    }
+
+    /// What the split shape's processes logged (warnings and errors), for failure messages.
+    pub fn process_logs(&self) -> String {
+        ["services", "services.restarted", "gateway"]
+            .iter()
+            .map(|name| {
+                let log = std::fs::read_to_string(self._dir.path().join(format!("{name}.log")));
+                format!("--- {name}.log\n{}", log.unwrap_or_default())
+            })
+            .collect()
     }
 
     /// Where the identity service files mail in every shape (`<data_dir>/mail`).
@@ -345,6 +366,19 @@ async fn free_port() -> std::net::SocketAddr {
         .await
         .expect("bind");
     listener.local_addr().expect("addr")
+}
+
+/// `mercato serve` with every service the split shape's gateway forwards to.
+fn start_services(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+    addr: std::net::SocketAddr,
+    name: &str,
+) -> tokio::process::Child {
+    let only = "tenants,identity,vendors,catalog,inventory,orders";
+    let listen = addr.to_string();
+    let args = ["serve", "--only", only, "--listen", &listen];
+    start_process(config, dir, name, &args)
 }
 
 fn start_process(

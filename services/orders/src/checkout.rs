@@ -32,9 +32,13 @@ use mercato_tenant_context::{TenantContext, VariantId};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// Keeps the stock a little longer than the order, so the order's own expiry (which also
-/// cancels the payment) is what gives it back.
-const RESERVATION_MARGIN_SECS: i64 = 300;
+/// How much longer than the order its stock is held, so the order's own expiry (which also
+/// cancels the payment) is what gives it back: a fifth of the order's lifetime, from 5 s to
+/// 5 minutes. It also bounds how long a hold outlives a checkout cut off by a crash between
+/// the hold and the order.
+fn reservation_ttl(order_ttl_secs: i64) -> i64 {
+    order_ttl_secs + (order_ttl_secs / 5).clamp(5, 300)
+}
 
 pub const EXPIRE_JOB: &str = "orders.expire";
 
@@ -168,7 +172,7 @@ pub async fn place(
             // crash between the hold and the order leaves it to expire on its own.
             &format!("checkout:{order_id}"),
             &units,
-            settings.order_ttl_secs + RESERVATION_MARGIN_SECS,
+            reservation_ttl(settings.order_ttl_secs),
             &order_id.to_string(),
         )
         .await

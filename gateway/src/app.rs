@@ -89,6 +89,8 @@ pub enum StartError {
     HttpClient(reqwest::Error),
     #[error("demo seed: {0}")]
     Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Stripe(#[from] mercato_payments::stripe::StripeSetupError),
 }
 
 /// A started process: the router to serve and the background tasks it runs.
@@ -349,6 +351,20 @@ pub async fn start(
                 secret,
                 Duration::from_millis(config.orders.test_webhook_delay_ms),
             ));
+        }
+        let stripe = &config.orders.stripe;
+        if !stripe.secret_key.expose().is_empty() {
+            let api_base = Some(stripe.api_base.clone()).filter(|base| !base.is_empty());
+            let provider = mercato_payments::StripeProvider::new(
+                stripe.secret_key.expose().to_owned(),
+                api_base,
+            )?;
+            let secrets = stripe
+                .webhook_secrets
+                .iter()
+                .map(|secret| secret.expose().to_owned())
+                .collect();
+            payments = payments.with(Arc::new(provider), secrets);
         }
         let state = mercato_orders::OrdersState {
             db: db.clone(),

@@ -1,5 +1,6 @@
 //! Payments: the [`PaymentProvider`] seam orders takes payments through, the built-in
-//! deterministic [`TestProvider`] (the embedded default), webhook signatures
+//! deterministic [`TestProvider`] (the embedded default), Stripe ([`StripeProvider`],
+//! through async-stripe), webhook signatures
 //! ([`signature`], Stripe's scheme, for every provider) and provider events ([`event`],
 //! Stripe's JSON shape).
 //!
@@ -14,8 +15,10 @@ pub mod event;
 pub mod provider;
 pub mod repo;
 pub mod signature;
+pub mod stripe;
 pub mod test_provider;
 
+pub use self::stripe::StripeProvider;
 pub use event::{EventError, EventKind, Failure, ProviderEvent};
 pub use provider::{
     IntentRequest, IntentState, IntentStatus, PaymentMethod, PaymentProvider, ProviderError,

@@ -1,0 +1,507 @@
+//! The Stripe adapter against a local server speaking Stripe's wire format: the requests it
+//! sends (form-encoded bracketed parameters, the secret key, the idempotency key) and how it
+//! reads Stripe's objects and error objects, including what localstripe cannot show (a
+//! decline carrying its intent, `processing`, refusals with a parameter, outages).
+
+use crate::recorder::{Recorder, Seen};
+use crate::support::eur;
+use mercato_kernel::{Currency, Money};
+use mercato_payments::stripe::StripeProvider;
+use mercato_payments::{
+    IntentRequest, IntentStatus, PaymentMethod, PaymentProvider, ProviderError,
+};
+use mercato_tenant_context::TenantId;
+use serde_json::{Value, json};
+
+const KEY: &str = "sk_test_mercato_wire";
+
+fn provider(server: &Recorder) -> StripeProvider {
+    StripeProvider::new(KEY.to_owned(), Some(server.url())).unwrap()
+}
+
+fn paying(tenant: TenantId, token: &str, amount: i64) -> IntentRequest {
+    let order = format!("ord_{}", uuid::Uuid::now_v7().simple());
+    IntentRequest {
+        tenant,
+        order_ref: order.clone(),
+        amount: eur(amount),
+        method: PaymentMethod::Token(token.to_owned()),
+        idempotency_key: format!("pay_{order}"),
+        transfer_group: order.clone(),
+        description: format!("order {order}"),
+    }
+}
+
+/// A PaymentIntent as Stripe's API returns it (every field its object has, most of them
+/// empty), in `status`, belonging to `tenant`.
+fn intent(id: &str, amount: i64, status: &str, tenant: TenantId) -> Value {
+    json!({
+        "id": id,
+        "object": "payment_intent",
+        "amount": amount,
+        "amount_capturable": 0,
+        "amount_details": { "tip": {} },
+        "amount_received": if status == "succeeded" { amount } else { 0 },
+        "application": null,
+        "application_fee_amount": null,
+        "automatic_payment_methods": null,
+        "canceled_at": null,
+        "cancellation_reason": null,
+        "capture_method": "automatic_async",
+        "client_secret": format!("{id}_secret_abc"),
+        "confirmation_method": "automatic",
+        "created": 1_764_000_000,
+        "currency": "eur",
+        "customer": null,
+        "description": "order ord_1",
+        "last_payment_error": null,
+        "latest_charge": if status == "succeeded" { json!("ch_3Q1") } else { Value::Null },
+        "livemode": false,
+        "metadata": { "tenant_id": tenant.to_string(), "order_ref": "ord_1" },
+        "next_action": null,
+        "on_behalf_of": null,
+        "payment_method": "pm_1Q0PsIJvEtkwdCNYMSaVuRz6",
+        "payment_method_configuration_details": null,
+        "payment_method_options": null,
+        "payment_method_types": ["card"],
+        "processing": null,
+        "receipt_email": null,
+        "review": null,
+        "setup_future_usage": null,
+        "shipping": null,
+        "source": null,
+        "statement_descriptor": null,
+        "statement_descriptor_suffix": null,
+        "status": status,
+        "transfer_data": null,
+        "transfer_group": "ord_1"
+    })
+}
+
+fn refund(id: &str, intent: &str, amount: i64) -> Value {
+    json!({
+        "id": id,
+        "object": "refund",
+        "amount": amount,
+        "balance_transaction": "txn_1",
+        "charge": "ch_3Q1",
+        "created": 1_764_000_100,
+        "currency": "eur",
+        "metadata": {},
+        "payment_intent": intent,
+        "reason": null,
+        "receipt_number": null,
+        "source_transfer_reversal": null,
+        "status": "succeeded",
+        "transfer_reversal": null
+    })
+}
+
+fn api_error(kind: &str, code: &str, message: &str, param: Option<&str>) -> Value {
+    json!({ "error": {
+        "type": kind,
+        "code": code,
+        "doc_url": format!("https://stripe.com/docs/error-codes/{code}"),
+        "message": message,
+        "param": param,
+        "request_log_url": "https://dashboard.stripe.com/test/logs/req_1"
+    }})
+}
+
+fn refused(code: &str, param: Option<&str>) -> impl Fn(&ProviderError) -> bool {
+    move |e| matches!(e, ProviderError::Refused { code: c, param: p, .. } if c == code && p.as_deref() == param)
+}
+
+fn assert_authorised(seen: &Seen) {
+    assert_eq!(
+        seen.header("authorization").as_deref(),
+        Some(&*format!("Bearer {KEY}"))
+    );
+    assert!(seen.header("stripe-version").is_some_and(|v| !v.is_empty()));
+}
+
+#[tokio::test]
+async fn a_confirmed_payment_is_sent_as_stripe_takes_it() {
+    let server = Recorder::start().await;
+    let shop = TenantId::new();
+    let request = paying(shop, "pm_card_visa", 1234);
+    server.reply(200, intent("pi_3Q1", 1234, "succeeded", shop));
+
+    let state = provider(&server)
+        .create_and_confirm(&request)
+        .await
+        .unwrap();
+    assert_eq!(state.provider_ref, "pi_3Q1");
+    assert_eq!(state.status, IntentStatus::Succeeded);
+    assert_eq!(state.amount, eur(1234));
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    let sent = &seen[0];
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.path, "/v1/payment_intents");
+    assert_authorised(sent);
+    assert_eq!(
+        sent.header("content-type").as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        sent.header("idempotency-key"),
+        Some(request.idempotency_key.clone())
+    );
+    assert_eq!(sent.field("amount").as_deref(), Some("1234"));
+    assert_eq!(sent.field("currency").as_deref(), Some("eur"));
+    assert_eq!(
+        sent.field("payment_method").as_deref(),
+        Some("pm_card_visa")
+    );
+    assert_eq!(sent.field("confirm").as_deref(), Some("true"));
+    assert_eq!(
+        sent.field("automatic_payment_methods[enabled]").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        sent.field("automatic_payment_methods[allow_redirects]")
+            .as_deref(),
+        Some("never")
+    );
+    assert_eq!(
+        sent.field("transfer_group"),
+        Some(request.order_ref.clone())
+    );
+    assert_eq!(sent.field("description"), Some(request.description.clone()));
+    assert_eq!(sent.field("metadata[tenant_id]"), Some(shop.to_string()));
+    assert_eq!(
+        sent.field("metadata[order_ref]"),
+        Some(request.order_ref.clone())
+    );
+}
+
+#[tokio::test]
+async fn authentication_and_processing_are_pending_outcomes() {
+    let server = Recorder::start().await;
+    let shop = TenantId::new();
+    let stripe = provider(&server);
+    let mut action = intent("pi_3Q2", 500, "requires_action", shop);
+    action["next_action"] = json!({ "type": "use_stripe_sdk", "use_stripe_sdk": {} });
+    server.reply(200, action);
+    server.reply(200, intent("pi_3Q3", 700, "processing", shop));
+
+    let first = stripe
+        .create_and_confirm(&paying(shop, "pm_card_authenticationRequired", 500))
+        .await
+        .unwrap();
+    assert_eq!(first.status, IntentStatus::RequiresAction);
+    assert_eq!(first.provider_ref, "pi_3Q2");
+    let second = stripe
+        .create_and_confirm(&paying(shop, "pm_sepa_debit", 700))
+        .await
+        .unwrap();
+    assert_eq!(second.status, IntentStatus::Processing);
+    assert!(second.status.is_pending());
+}
+
+#[tokio::test]
+async fn a_decline_is_a_failed_intent_not_an_error() {
+    let server = Recorder::start().await;
+    let shop = TenantId::new();
+    let mut failed = intent("pi_3Q4", 2000, "requires_payment_method", shop);
+    failed["last_payment_error"] = json!({
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "charge": "ch_3Q4",
+        "message": "Your card has insufficient funds."
+    });
+    server.reply(
+        402,
+        json!({ "error": {
+            "type": "card_error",
+            "code": "card_declined",
+            "decline_code": "insufficient_funds",
+            "charge": "ch_3Q4",
+            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            "message": "Your card has insufficient funds.",
+            "payment_intent": failed,
+            "request_log_url": "https://dashboard.stripe.com/test/logs/req_2"
+        }}),
+    );
+
+    let state = provider(&server)
+        .create_and_confirm(&paying(
+            shop,
+            "pm_card_visa_chargeDeclinedInsufficientFunds",
+            2000,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(state.provider_ref, "pi_3Q4");
+    assert_eq!(state.amount, eur(2000));
+    assert_eq!(
+        state.status,
+        IntentStatus::Failed {
+            code: "insufficient_funds".into(),
+            message: "Your card has insufficient funds.".into()
+        }
+    );
+    // The error named its intent: nothing else was asked.
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[tokio::test]
+async fn an_invalid_request_is_refused_with_its_parameter() {
+    let server = Recorder::start().await;
+    server.reply(
+        400,
+        api_error(
+            "invalid_request_error",
+            "amount_too_small",
+            "Amount must be at least €0.50 eur",
+            Some("amount"),
+        ),
+    );
+    let error = provider(&server)
+        .create_and_confirm(&paying(TenantId::new(), "pm_card_visa", 10))
+        .await
+        .unwrap_err();
+    assert!(
+        refused("amount_too_small", Some("amount"))(&error),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("at least"));
+}
+
+#[tokio::test]
+async fn outages_are_unavailable_and_may_be_retried() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let shop = TenantId::new();
+    server.reply(
+        500,
+        json!({ "error": { "type": "api_error", "message": "An unknown error occurred" } }),
+    );
+    server.reply_text(502, "<html><body>Bad gateway</body></html>");
+    server.reply(
+        429,
+        api_error(
+            "invalid_request_error",
+            "rate_limit",
+            "Too many requests",
+            None,
+        ),
+    );
+    for _ in 0..3 {
+        let error = stripe
+            .create_and_confirm(&paying(shop, "pm_card_visa", 100))
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ProviderError::Unavailable(_)), "{error:?}");
+    }
+    // Each was tried once: retrying is the caller's, with the same key.
+    assert_eq!(server.seen().len(), 3);
+
+    // Nothing listening at all.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gone = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let nobody = StripeProvider::new(KEY.to_owned(), Some(gone)).unwrap();
+    let error = nobody
+        .create_and_confirm(&paying(shop, "pm_card_visa", 100))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ProviderError::Unavailable(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_card_number_never_reaches_stripe() {
+    let server = Recorder::start().await;
+    let mut request = paying(TenantId::new(), "unused", 100);
+    request.method = PaymentMethod::Card {
+        number: "4242424242424242".into(),
+    };
+    let error = provider(&server)
+        .create_and_confirm(&request)
+        .await
+        .unwrap_err();
+    assert!(
+        refused("invalid_payment_method", Some("payment_method"))(&error),
+        "{error:?}"
+    );
+    assert!(server.seen().is_empty());
+}
+
+#[tokio::test]
+async fn cancelling_checks_the_shop_then_cancels() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let shop = TenantId::new();
+    server.reply(200, intent("pi_3Q5", 900, "requires_action", shop));
+    server.reply(200, intent("pi_3Q5", 900, "canceled", shop));
+
+    let state = stripe.cancel(shop, "pi_3Q5").await.unwrap();
+    assert_eq!(state.status, IntentStatus::Canceled);
+    assert_eq!(state.provider_ref, "pi_3Q5");
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        (seen[0].method.as_str(), seen[0].path.as_str()),
+        ("GET", "/v1/payment_intents/pi_3Q5")
+    );
+    // Nothing to expand or filter.
+    assert_eq!(seen[0].query.as_deref().unwrap_or_default(), "");
+    assert_eq!(
+        (seen[1].method.as_str(), seen[1].path.as_str()),
+        ("POST", "/v1/payment_intents/pi_3Q5/cancel")
+    );
+    assert_authorised(&seen[1]);
+
+    // A succeeded intent: Stripe refuses, and so does the adapter.
+    server.reply(200, intent("pi_3Q6", 900, "succeeded", shop));
+    server.reply(
+        400,
+        api_error(
+            "invalid_request_error",
+            "payment_intent_unexpected_state",
+            "You cannot cancel this PaymentIntent because it has a status of succeeded.",
+            None,
+        ),
+    );
+    let error = stripe.cancel(shop, "pi_3Q6").await.unwrap_err();
+    assert!(
+        refused("payment_intent_unexpected_state", None)(&error),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn another_shops_intent_is_missing() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let owner = TenantId::new();
+    let other = TenantId::new();
+    server.reply(200, intent("pi_3Q7", 900, "requires_action", owner));
+    let error = stripe.cancel(other, "pi_3Q7").await.unwrap_err();
+    assert!(
+        refused("resource_missing", Some("intent"))(&error),
+        "{error:?}"
+    );
+    server.reply(200, intent("pi_3Q7", 900, "succeeded", owner));
+    let error = stripe
+        .refund(other, "pi_3Q7", eur(100), "refund-1")
+        .await
+        .unwrap_err();
+    assert!(
+        refused("resource_missing", Some("intent"))(&error),
+        "{error:?}"
+    );
+    // Only the look-ups: nothing was cancelled or refunded.
+    assert!(server.seen().iter().all(|s| s.method == "GET"));
+
+    server.reply(
+        404,
+        api_error(
+            "invalid_request_error",
+            "resource_missing",
+            "No such payment_intent: 'pi_nope'",
+            Some("intent"),
+        ),
+    );
+    let error = stripe.cancel(owner, "pi_nope").await.unwrap_err();
+    assert!(
+        refused("resource_missing", Some("intent"))(&error),
+        "{error:?}"
+    );
+
+    // What cannot be an id never goes into a URL.
+    let asked = server.seen().len();
+    let error = stripe
+        .cancel(owner, "pi_1/../../refunds")
+        .await
+        .unwrap_err();
+    assert!(
+        refused("resource_missing", Some("intent"))(&error),
+        "{error:?}"
+    );
+    assert_eq!(server.seen().len(), asked);
+}
+
+#[tokio::test]
+async fn a_refund_is_sent_with_its_amount_and_key() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let shop = TenantId::new();
+    server.reply(200, intent("pi_3Q8", 3000, "succeeded", shop));
+    server.reply(200, refund("re_3Q8", "pi_3Q8", 1200));
+
+    let state = stripe
+        .refund(shop, "pi_3Q8", eur(1200), "refund-key-1")
+        .await
+        .unwrap();
+    assert_eq!(state.provider_ref, "re_3Q8");
+    assert_eq!(state.amount, eur(1200));
+    assert!(state.succeeded);
+
+    let seen = server.seen();
+    let sent = &seen[1];
+    assert_eq!(
+        (sent.method.as_str(), sent.path.as_str()),
+        ("POST", "/v1/refunds")
+    );
+    assert_authorised(sent);
+    assert_eq!(
+        sent.header("idempotency-key").as_deref(),
+        Some("refund-key-1")
+    );
+    assert_eq!(sent.field("payment_intent").as_deref(), Some("pi_3Q8"));
+    assert_eq!(sent.field("amount").as_deref(), Some("1200"));
+    assert_eq!(sent.field("metadata[tenant_id]"), Some(shop.to_string()));
+
+    // A pending refund (some methods settle later) is not yet a success.
+    server.reply(200, intent("pi_3Q8", 3000, "succeeded", shop));
+    let mut pending = refund("re_3Q9", "pi_3Q8", 100);
+    pending["status"] = json!("pending");
+    server.reply(200, pending);
+    let state = stripe
+        .refund(shop, "pi_3Q8", eur(100), "refund-key-2")
+        .await
+        .unwrap();
+    assert!(!state.succeeded);
+}
+
+#[tokio::test]
+async fn refunding_too_much_or_in_another_currency_is_refused() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let shop = TenantId::new();
+    server.reply(200, intent("pi_3QA", 2000, "succeeded", shop));
+    server.reply(
+        400,
+        api_error(
+            "invalid_request_error",
+            "amount_too_large",
+            "Refund amount (€30.00) is greater than unrefunded amount on charge (€20.00)",
+            Some("amount"),
+        ),
+    );
+    let error = stripe
+        .refund(shop, "pi_3QA", eur(3000), "refund-key-3")
+        .await
+        .unwrap_err();
+    assert!(
+        refused("amount_too_large", Some("amount"))(&error),
+        "{error:?}"
+    );
+
+    server.reply(200, intent("pi_3QA", 2000, "succeeded", shop));
+    let usd = Money::new(100, Currency::parse("USD").unwrap());
+    let error = stripe
+        .refund(shop, "pi_3QA", usd, "refund-key-4")
+        .await
+        .unwrap_err();
+    assert!(
+        refused("currency_mismatch", Some("amount"))(&error),
+        "{error:?}"
+    );
+    // The second refund was never sent.
+    assert_eq!(server.seen().len(), 3);
+}

@@ -340,6 +340,15 @@ pub async fn apply_event(
     provider: &str,
     event: &ProviderEvent,
 ) -> Result<(), Problem> {
+    // A provider account sends every shop's events to every endpoint it has: an event about
+    // another shop's payment is not this shop's to record.
+    if event
+        .metadata
+        .get("tenant_id")
+        .is_some_and(|t| *t != tenant.to_string())
+    {
+        return Ok(());
+    }
     let tx = state.db.tenant_tx(tenant).await?;
     let kind = match &event.kind {
         EventKind::Other(name) => name.clone(),

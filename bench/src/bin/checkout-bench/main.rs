@@ -1,4 +1,4 @@
-//! Checkouts per second end to end (`docs/PERFORMANCE.md`, "Orders: checkout end to end"):
+//! Checkouts per second end to end (`docs/PERFORMANCE.md`, "Orders: checkouts end to end"):
 //! the whole platform in this process (all-in-one shape, release build) on embedded SQLite or
 //! on PostgreSQL (`--postgres URL`, in fresh schemas that are dropped afterwards), one shop
 //! with `--vendors` approved vendors of `--products` stocked products each, set up through
@@ -30,11 +30,13 @@
 //! [--warmup 3] [--vendors 10] [--products 10] [--cards 4242,3220] [--no-vacuum]`; prints
 //! Markdown on stdout, progress on stderr.
 
+mod args;
 mod commits;
 mod market;
 mod probe;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::ensure;
+use args::{Args, args};
 use commits::{CommitCounter, Databases, SERVICES, count};
 use market::{Market, STOCK, created, market, merchant_orders};
 use mercato_db::sea_orm::ConnectionTrait;
@@ -58,75 +60,6 @@ const FIRST_POLL: Duration = Duration::from_millis(10);
 const MAX_POLL: Duration = Duration::from_millis(100);
 /// A checkout not paid by then counts as an error.
 const PAID_TIMEOUT: Duration = Duration::from_secs(60);
-
-struct Args {
-    postgres: Option<String>,
-    pool: u32,
-    shoppers: Vec<usize>,
-    seconds: u64,
-    warmup: u64,
-    vendors: usize,
-    products: usize,
-    cards: Vec<String>,
-    /// PostgreSQL: vacuum and analyze the schemas after the seed and before each level.
-    vacuum: bool,
-}
-
-fn args() -> anyhow::Result<Args> {
-    let mut parsed = Args {
-        postgres: None,
-        pool: 0,
-        shoppers: vec![16, 32, 64],
-        seconds: 25,
-        warmup: 3,
-        vendors: 10,
-        products: 10,
-        cards: vec!["4242424242424242".into(), "4000000000003220".into()],
-        vacuum: true,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        if flag == "--no-vacuum" {
-            parsed.vacuum = false;
-            continue;
-        }
-        let value = args
-            .next()
-            .with_context(|| format!("{flag} needs a value"))?;
-        let list = || value.split(',').map(str::to_owned).collect::<Vec<_>>();
-        match flag.as_str() {
-            "--postgres" => parsed.postgres = Some(value),
-            "--pool" => parsed.pool = value.parse().context("--pool: a number")?,
-            "--shoppers" => {
-                parsed.shoppers = list()
-                    .iter()
-                    .map(|n| n.parse())
-                    .collect::<Result<_, _>>()
-                    .context("--shoppers: numbers, e.g. 16,32,64")?;
-            }
-            "--seconds" => parsed.seconds = value.parse().context("--seconds: a number")?,
-            "--warmup" => parsed.warmup = value.parse().context("--warmup: a number")?,
-            "--vendors" => parsed.vendors = value.parse().context("--vendors: a number")?,
-            "--products" => parsed.products = value.parse().context("--products: a number")?,
-            "--cards" => {
-                parsed.cards = list()
-                    .into_iter()
-                    .map(|c| match c.as_str() {
-                        "4242" => "4242424242424242".to_owned(),
-                        "3220" => "4000000000003220".to_owned(),
-                        _ => c,
-                    })
-                    .collect();
-            }
-            _ => bail!("unknown flag {flag}"),
-        }
-    }
-    if parsed.pool == 0 {
-        // PostgreSQL: six pools share the server's 100 connections with other clients.
-        parsed.pool = if parsed.postgres.is_some() { 12 } else { 10 };
-    }
-    Ok(parsed)
-}
 
 /// SplitMix64: small, fast and the same on every machine.
 struct Rng(u64);

@@ -343,17 +343,29 @@ async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, t
         .count();
     assert_eq!(paid_moves, 1, "{}", after.text);
 
-    // Another shop's host cannot touch this shop's payments.
+    // Another shop's host cannot touch this shop's payments: a success sent there for an
+    // order still waiting for its payment leaves it waiting.
+    let c = cart(&app, host, &[(tea, 1)]).await.str("id");
+    let waiting = checkout(&app, host, "k-hooks-2", &checkout_body(&c, LATER)).await;
+    assert_eq!(waiting.str("status"), "pending_payment", "{}", waiting.text);
     let admin = app.admin_token().await;
     let other = app.shop(&admin, "growth").await;
     let (header, body) = signed_event(
         "evt_2",
-        "payment_intent.payment_failed",
-        &intent,
-        amount,
-        &order,
+        "payment_intent.succeeded",
+        waiting.body["payments"][0]["provider_ref"]
+            .as_str()
+            .unwrap(),
+        waiting.body["total"]["amount"].as_i64().unwrap(),
+        &waiting.str("id"),
     );
     assert_eq!(webhook(&app, &other.host, &header, body).await.status, 204);
+    assert_eq!(
+        guest_order(&app, host, &waiting.str("id"), &waiting.str("order_token"))
+            .await
+            .str("status"),
+        "pending_payment"
+    );
     assert_eq!(
         guest_order(&app, host, &order, &token).await.str("status"),
         "paid"

@@ -149,7 +149,10 @@ async fn put_units(
     quantity: i64,
     field: &str,
 ) -> Result<(), Problem> {
-    let found = mirror::variants(tx, &[variant]).await?;
+    // One read for the new variant and the cart's own (whose currency is the cart's).
+    let mut ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
+    ids.push(variant);
+    let found = mirror::variants(tx, &ids).await?;
     let Some(v) = found.get(&variant).filter(|v| v.visible) else {
         return Err(Problem::invalid_field(
             format!("{field}/variant_id"),
@@ -166,9 +169,11 @@ async fn put_units(
             "this item's vendor is not selling at the moment",
         ));
     }
-    // The cart's currency is its first line's.
-    let others: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
-    if let Some(first) = mirror::variants(tx, &others).await?.values().next()
+    if let Some(first) = cart
+        .lines
+        .iter()
+        .filter(|l| l.variant != variant)
+        .find_map(|l| found.get(&l.variant))
         && first.price.currency != v.price.currency
     {
         return Err(Problem::invalid_field(

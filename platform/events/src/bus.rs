@@ -2,6 +2,7 @@
 
 use crate::{Envelope, EventId};
 use async_trait::async_trait;
+use mercato_tenant_context::TenantId;
 use sea_orm::DbErr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,19 @@ pub trait Bus: Send + Sync + 'static {
     /// Returns only once the bus has taken responsibility for the event (the broker
     /// confirmed it), because the relay marks the outbox row sent right after.
     async fn publish(&self, event: &Envelope) -> Result<(), BusError>;
+
+    /// Publishes `events` in order, as [`Bus::publish`] would one after another, and returns
+    /// how many of them, from the first, the bus took responsibility for, with the error that
+    /// stopped it short. A bus may overlap them (the in-process bus hands the whole batch to
+    /// its consumers before it waits) as long as each consumer still sees them in order.
+    async fn publish_batch(&self, events: &[Envelope]) -> (usize, Option<BusError>) {
+        for (done, event) in events.iter().enumerate() {
+            if let Err(error) = self.publish(event).await {
+                return (done, Some(error));
+            }
+        }
+        (events.len(), None)
+    }
 
     /// Delivers every event whose name matches one of `patterns` (`*` one word, `#` zero or
     /// more) to `handler`, as the durable consumer `consumer`. Delivery is at least once:
@@ -41,10 +55,40 @@ pub trait Bus: Send + Sync + 'static {
     }
 }
 
+/// `events` grouped by shop, each group in delivery order and the shops in the order they
+/// first appear: a [`Handler::handle_batch`] opens one tenant transaction per group.
+pub fn by_tenant(events: &[Envelope]) -> Vec<(TenantId, Vec<&Envelope>)> {
+    let mut groups: Vec<(TenantId, Vec<&Envelope>)> = Vec::new();
+    for event in events {
+        match groups
+            .iter_mut()
+            .find(|(tenant, _)| *tenant == event.tenant_id)
+        {
+            Some((_, group)) => group.push(event),
+            None => groups.push((event.tenant_id, vec![event])),
+        }
+    }
+    groups
+}
+
 /// A consumer's reaction to an event.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError>;
+
+    /// Handles several events of this consumer at once, in delivery order. The in-process
+    /// bus calls it with what has queued up for the consumer while it was busy, so a
+    /// handler that applies them in one transaction (inbox records included) pays one
+    /// commit for a burst. On an error the bus handles each event of the batch again on its
+    /// own with [`Handler::handle`] and its retries, so a batch must either have all of its
+    /// effects or none (roll back), or be idempotent as the inbox makes it. The default
+    /// handles them one by one.
+    async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
+        for event in events {
+            self.handle(event).await?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

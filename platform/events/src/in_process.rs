@@ -6,6 +6,10 @@
 //! and the event is relayed again on restart. The price is that the relay waits for the
 //! handlers, and that a handler must never publish on the bus directly (it would wait for
 //! itself); handlers write follow-up events to their outbox like everyone else.
+//!
+//! A consumer that finds several events queued when it is free takes up to 64 of them at
+//! once with [`Handler::handle_batch`] (one transaction for the lot, where the handler
+//! implements it), and falls back to one at a time, with retries, if the batch fails.
 
 use crate::bus::{check_consumer, check_name, check_patterns, handle_with_retry};
 use crate::pattern::topic_matches;
@@ -16,6 +20,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Events a consumer may have queued before `publish` waits for room.
 const QUEUE_CAPACITY: usize = 256;
+/// The most events a consumer is handed in one [`Handler::handle_batch`].
+const MAX_BATCH: usize = 64;
 
 /// An event a consumer gave up on.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,34 +90,51 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[async_trait]
 impl Bus for InProcessBus {
     async fn publish(&self, event: &Envelope) -> Result<(), BusError> {
-        check_name(event)?;
-        let targets: Vec<(String, mpsc::Sender<Delivery>)> = lock(&self.subscriptions)
-            .iter()
-            .filter(|s| s.patterns.iter().any(|p| topic_matches(p, &event.name)))
-            .map(|s| (s.consumer.clone(), s.queue.clone()))
-            .collect();
-        // Hand the event to every consumer first so they work in parallel, then wait.
-        let mut confirmations = Vec::with_capacity(targets.len());
-        for (consumer, queue) in targets {
-            let (done, confirmed) = oneshot::channel();
-            if queue
-                .send(Delivery {
+        let (_, error) = self.publish_batch(std::slice::from_ref(event)).await;
+        error.map_or(Ok(()), Err)
+    }
+
+    async fn publish_batch(&self, events: &[Envelope]) -> (usize, Option<BusError>) {
+        // Hand every event to every consumer first, so consumers work in parallel and each
+        // finds a batch waiting, then wait for them in order.
+        let mut confirmations = Vec::with_capacity(events.len());
+        let mut stopped = None;
+        'events: for event in events {
+            if let Err(error) = check_name(event) {
+                stopped = Some(error);
+                break;
+            }
+            let targets: Vec<(String, mpsc::Sender<Delivery>)> = lock(&self.subscriptions)
+                .iter()
+                .filter(|s| s.patterns.iter().any(|p| topic_matches(p, &event.name)))
+                .map(|s| (s.consumer.clone(), s.queue.clone()))
+                .collect();
+            let mut waits = Vec::with_capacity(targets.len());
+            for (consumer, queue) in targets {
+                let (done, confirmed) = oneshot::channel();
+                let delivery = Delivery {
                     event: event.clone(),
                     done,
-                })
-                .await
-                .is_err()
-            {
-                return Err(BusError::ConsumerStopped(consumer));
+                };
+                if queue.send(delivery).await.is_err() {
+                    stopped = Some(BusError::ConsumerStopped(consumer));
+                    break 'events;
+                }
+                waits.push((consumer, confirmed));
             }
-            confirmations.push((consumer, confirmed));
+            confirmations.push(waits);
         }
-        for (consumer, confirmed) in confirmations {
-            confirmed
-                .await
-                .map_err(|_| BusError::ConsumerStopped(consumer))?;
+        // Only events every consumer has confirmed count; a consumer that stops part way
+        // leaves the rest to be published again.
+        let handed = confirmations.len();
+        for (published, waits) in confirmations.into_iter().enumerate() {
+            for (consumer, confirmed) in waits {
+                if confirmed.await.is_err() {
+                    return (published, Some(BusError::ConsumerStopped(consumer)));
+                }
+            }
         }
-        Ok(())
+        (handed, stopped)
     }
 
     async fn subscribe(
@@ -142,25 +165,60 @@ impl Bus for InProcessBus {
         );
         // The task ends when the bus (holding the sending side) is dropped.
         tokio::spawn(async move {
-            while let Some(Delivery { event, done }) = deliveries.recv().await {
-                if let Err(exhausted) = handle_with_retry(&handler, &event, &consumer, retry).await
-                {
-                    tracing::error!(
-                        consumer = %consumer, tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id,
-                        attempts = exhausted.attempts, error = %exhausted.error,
-                        "event dead-lettered"
-                    );
-                    lock(&dead_letters).push(DeadLetter {
-                        consumer: consumer.clone(),
-                        event,
-                        attempts: exhausted.attempts,
-                        error: exhausted.error,
-                    });
+            while let Some(first) = deliveries.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match deliveries.try_recv() {
+                        Ok(delivery) => batch.push(delivery),
+                        Err(_) => break,
+                    }
                 }
-                // The publisher may have gone away (its relay was stopped); nobody to tell.
-                let _ = done.send(());
+                if batch.len() > 1 && handle_batch(&handler, &batch, &consumer).await {
+                    for delivery in batch {
+                        let _ = delivery.done.send(());
+                    }
+                    continue;
+                }
+                for Delivery { event, done } in batch {
+                    if let Err(exhausted) =
+                        handle_with_retry(&handler, &event, &consumer, retry).await
+                    {
+                        tracing::error!(
+                            consumer = %consumer, tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id,
+                            attempts = exhausted.attempts, error = %exhausted.error,
+                            "event dead-lettered"
+                        );
+                        lock(&dead_letters).push(DeadLetter {
+                            consumer: consumer.clone(),
+                            event,
+                            attempts: exhausted.attempts,
+                            error: exhausted.error,
+                        });
+                    }
+                    // The publisher may have gone away (its relay was stopped); nobody to tell.
+                    let _ = done.send(());
+                }
             }
         });
         Ok(())
+    }
+}
+
+/// One try at `batch` with [`Handler::handle_batch`], in its own task so a panic is only a
+/// failed try. False if it failed: the caller then handles the events one by one.
+async fn handle_batch(handler: &Arc<dyn Handler>, batch: &[Delivery], consumer: &str) -> bool {
+    let events: Vec<Envelope> = batch.iter().map(|d| d.event.clone()).collect();
+    let task_handler = Arc::clone(handler);
+    let count = events.len();
+    match tokio::spawn(async move { task_handler.handle_batch(&events).await }).await {
+        Ok(Ok(())) => true,
+        Ok(Err(error)) => {
+            tracing::warn!(consumer, events = count, %error, "event batch failed; handling its events one by one");
+            false
+        }
+        Err(join) => {
+            tracing::warn!(consumer, events = count, error = %join, "event batch panicked; handling its events one by one");
+            false
+        }
     }
 }

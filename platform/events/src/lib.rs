@@ -1,7 +1,8 @@
 //! Events between services: the [`Envelope`] every event travels in, the transactional
 //! outbox ([`enqueue`] in the producer's transaction, [`Relay`] to the bus), the inbox
-//! ([`mark_processed`] in the consumer's transaction) and the [`Bus`] itself — in-process
-//! for the all-in-one shape, RabbitMQ ([`AmqpBus`]) for the split one.
+//! ([`mark_processed`] in the consumer's transaction, [`mark_processed_all`] for a batch)
+//! and the [`Bus`] itself — in-process for the all-in-one shape, RabbitMQ ([`AmqpBus`]) for
+//! the split one.
 //!
 //! Delivery is at least once from commit to handler: the relay marks a row only after the
 //! bus confirmed it, handlers are retried with backoff and then dead-lettered, and the
@@ -18,9 +19,9 @@ mod pattern;
 mod relay;
 
 pub use amqp::AmqpBus;
-pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription};
+pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription, by_tenant};
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
-pub use inbox::{INBOX_MIGRATION, mark_processed};
+pub use inbox::{INBOX_MIGRATION, mark_processed, mark_processed_all};
 pub use outbox::{OUTBOX_MIGRATION, enqueue, publish};
 pub use relay::{Relay, RelayError};

@@ -120,21 +120,32 @@ pub(crate) async fn unpublished(
         .collect()
 }
 
-/// Records that `event` reached the bus.
+/// Records that `events` reached the bus, in one statement.
 pub(crate) async fn mark_published(
     conn: &impl ConnectionTrait,
-    event: &Envelope,
+    events: &[Envelope],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
     let backend = conn.get_database_backend();
+    let keys: Vec<String> = (0..events.len())
+        .map(|i| format!("(${}, ${})", 2 * i + 2, 2 * i + 3))
+        .collect();
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + 2 * events.len());
+    values.push(at.into());
+    for event in events {
+        values.push(event.tenant_id.as_uuid().into());
+        values.push(event.id.as_uuid().into());
+    }
     conn.execute_raw(Statement::from_sql_and_values(
         backend,
-        "UPDATE outbox SET published_at = $1 WHERE tenant_id = $2 AND id = $3",
-        [
-            at.into(),
-            event.tenant_id.as_uuid().into(),
-            event.id.as_uuid().into(),
-        ],
+        format!(
+            "UPDATE outbox SET published_at = $1 WHERE (tenant_id, id) IN (VALUES {})",
+            keys.join(", ")
+        ),
+        values,
     ))
     .await?;
     Ok(())

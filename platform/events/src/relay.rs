@@ -86,33 +86,27 @@ impl Relay {
             None
         };
 
-        let mut published = Vec::with_capacity(batch.len());
-        let mut failure = None;
-        for event in &batch {
-            match self.bus.publish(event).await {
-                Ok(()) => published.push(event),
-                Err(source) => {
-                    failure = Some(RelayError::Publish {
-                        event_id: event.id,
-                        tenant_id: event.tenant_id,
-                        name: event.name.clone(),
-                        source,
-                    });
-                    break;
-                }
+        let (count, error) = self.bus.publish_batch(&batch).await;
+        let published = &batch[..count.min(batch.len())];
+        let failure = error.map(|source| {
+            let event = &batch[published.len().min(batch.len() - 1)];
+            RelayError::Publish {
+                event_id: event.id,
+                tenant_id: event.tenant_id,
+                name: event.name.clone(),
+                source,
             }
-        }
+        });
 
         let mark = match claim {
             Some(tx) => tx,
             None => self.db.platform_tx("outbox relay").await?,
         };
-        let at = Utc::now();
-        for event in &published {
-            outbox::mark_published(&*mark, event, at).await?;
+        outbox::mark_published(&*mark, published, Utc::now()).await?;
+        mark.commit().await?;
+        for event in published {
             tracing::debug!(tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id, "event published");
         }
-        mark.commit().await?;
         match failure {
             Some(err) => Err(err),
             None => Ok(published.len()),

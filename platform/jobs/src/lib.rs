@@ -1,11 +1,16 @@
 //! Durable delayed jobs kept in the service's own database: order and reservation expiry,
 //! payout schedules, report generation. A job is a row in the `jobs` table
 //! ([`JOBS_MIGRATION`]), inserted by [`enqueue`] in the same transaction as the change that
-//! needs it, so it exists exactly when that change committed. A [`Worker`] claims due jobs of
-//! one kind (with `FOR UPDATE SKIP LOCKED` on PostgreSQL), runs its [`JobHandler`] outside any
-//! transaction and records the [`JobOutcome`], retrying with exponential backoff. A claim is a
-//! lease: if the worker dies, the job is taken over once the lease expires, so no job is lost
-//! — and a handler may run more than once, so handlers must be idempotent.
+//! needs it, so it exists exactly when that change committed. A [`Worker`] runs the due jobs
+//! of one kind in rounds: it claims a batch of up to [`Worker::concurrency`] of them in one
+//! statement (with `FOR UPDATE SKIP LOCKED` on PostgreSQL, so workers claim disjoint jobs),
+//! runs their [`JobHandler`] side by side outside any transaction, and records every
+//! [`JobOutcome`] in one more transaction, retrying failed jobs with exponential backoff. A
+//! claim is a lease: if the worker dies, its jobs are taken over once the lease expires, so
+//! no job is lost — and a handler may run more than once, so handlers must be idempotent.
+//!
+//! An idle worker polls (every 500 ms by default). Code that commits a job due now can wake
+//! it at once through the `Notify` it gave the worker with [`Worker::wake_on`].
 //!
 //! Jobs belong to a shop (`tenant_id` leads the key, row-level security applies) and are read
 //! back for the API with [`find`] and [`latest_for`] in a tenant transaction. A job may name its

@@ -84,37 +84,63 @@ pub async fn latest_for(
     .transpose()
 }
 
-/// Claims the oldest due job of `kind`: a queued one, or a running one whose lease expired
-/// (its worker died). Marks it running with one more attempt and a lease until `locked_until`.
-/// One statement, so SQLite takes its write lock at once; PostgreSQL skips rows another
-/// worker is claiming right now.
+/// Claims up to `limit` due jobs of `kind`, oldest due first: queued ones, and running ones
+/// whose lease expired (their worker died). Marks them running with one more attempt and a
+/// lease until `locked_until`.
+///
+/// One statement, so SQLite takes its write lock at once. The two cases are separate
+/// branches of a `UNION ALL`, each an equality on `(kind, status)` and a range on `run_at`,
+/// so each walks the `jobs_due` index in order and stops after `limit` rows (an `OR` of the
+/// two statuses cannot use it as a range); the outer `ORDER BY … LIMIT` then keeps the
+/// oldest `limit` of the two. On PostgreSQL each branch locks its rows `FOR UPDATE SKIP
+/// LOCKED`, so concurrent workers claim disjoint jobs, and the candidates are a
+/// `MATERIALIZED` CTE so they are computed exactly once (a re-scanned `IN` subquery could
+/// lock and return further rows). A branch row that the outer limit drops stays locked
+/// only until the claim commits, a moment later.
 pub(crate) async fn claim(
     conn: &impl ConnectionTrait,
     kind: &str,
     now: DateTime<Utc>,
     locked_until: DateTime<Utc>,
-) -> Result<Option<Job>, DbErr> {
-    let lock = if conn.get_database_backend() == DbBackend::Postgres {
-        "FOR UPDATE SKIP LOCKED"
+    limit: usize,
+) -> Result<Vec<Job>, DbErr> {
+    let (materialized, lock) = if conn.get_database_backend() == DbBackend::Postgres {
+        ("MATERIALIZED", "FOR UPDATE SKIP LOCKED")
     } else {
-        ""
+        ("", "")
     };
-    conn.query_one_raw(statement(
-        conn,
-        &format!(
-            "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $3, updated_at = $2 \
-             WHERE (tenant_id, id) = (\
-                 SELECT tenant_id, id FROM jobs \
-                 WHERE kind = $1 AND run_at <= $2 \
-                   AND (status = 'queued' OR (status = 'running' AND locked_until <= $2)) \
-                 ORDER BY run_at, id LIMIT 1 {lock}) \
-             RETURNING {COLUMNS}"
-        ),
-        [kind.into(), now.into(), locked_until.into()],
-    ))
-    .await?
-    .map(|row| job_from_row(&row))
-    .transpose()
+    let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+    let rows = conn
+        .query_all_raw(statement(
+            conn,
+            &format!(
+                "WITH due AS {materialized} (\
+                     SELECT tenant_id, id FROM (\
+                         SELECT tenant_id, id, run_at FROM (\
+                             SELECT tenant_id, id, run_at FROM jobs \
+                             WHERE kind = $1 AND status = 'queued' AND run_at <= $2 \
+                             ORDER BY run_at, id LIMIT $4 {lock}) AS queued \
+                         UNION ALL \
+                         SELECT tenant_id, id, run_at FROM (\
+                             SELECT tenant_id, id, run_at FROM jobs \
+                             WHERE kind = $1 AND status = 'running' AND run_at <= $2 AND locked_until <= $2 \
+                             ORDER BY run_at, id LIMIT $4 {lock}) AS expired\
+                     ) AS candidates \
+                     ORDER BY run_at, id LIMIT $4) \
+                 UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_until = $3, updated_at = $2 \
+                 WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM due) \
+                 RETURNING {COLUMNS}"
+            ),
+            [kind.into(), now.into(), locked_until.into(), limit.into()],
+        ))
+        .await?;
+    let mut jobs = rows
+        .iter()
+        .map(job_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    // RETURNING follows no order; run (and log) them oldest due first.
+    jobs.sort_by_key(|job| (job.run_at, job.id.as_uuid()));
+    Ok(jobs)
 }
 
 /// The state a finished run leaves the job in.

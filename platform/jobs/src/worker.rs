@@ -1,4 +1,13 @@
-//! Claiming due jobs of one kind and running their handler.
+//! Claiming due jobs of one kind in batches, running their handler concurrently and
+//! recording the outcomes.
+//!
+//! A round of a [`Worker`] costs two short transactions however many jobs it handles: one
+//! statement claims up to [`Worker::concurrency`] due jobs (oldest due first), their handlers
+//! run at once, each in a task of its own and outside any transaction, and once the last of
+//! them has finished one transaction records every outcome. After a full batch the next
+//! round starts at once, since more jobs may be waiting; after a partial or empty one the
+//! worker waits for its poll interval, or less when the [`Notify`] given to
+//! [`Worker::wake_on`] is poked by code that has just committed a due job.
 
 use crate::store::{self, Finish};
 use crate::{Job, JobError, JobHandler, JobOutcome, JobStatus};
@@ -7,8 +16,10 @@ use mercato_db::Db;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
 /// Runs the jobs of one kind. Several workers (in one process or many) may run the same kind:
 /// each job is claimed by one of them at a time.
@@ -21,6 +32,8 @@ pub struct Worker {
     backoff_base: Duration,
     backoff_max: Duration,
     lease: Duration,
+    concurrency: usize,
+    wake: Arc<Notify>,
 }
 
 impl fmt::Debug for Worker {
@@ -31,13 +44,22 @@ impl fmt::Debug for Worker {
             .field("backoff_base", &self.backoff_base)
             .field("backoff_max", &self.backoff_max)
             .field("lease", &self.lease)
+            .field("concurrency", &self.concurrency)
             .finish_non_exhaustive()
     }
 }
 
+/// One claimed job on its way: its handler's task, unless the job is not to run again.
+struct Run {
+    job: Job,
+    span: Span,
+    task: Option<JoinHandle<JobOutcome>>,
+}
+
 impl Worker {
-    /// A worker for `kind`: polls every 500 ms, backs off from 5 s doubling up to 1 h, and
-    /// holds a claimed job for 5 minutes before another worker may take it over.
+    /// A worker for `kind`: one job at a time, polls every 500 ms, backs off from 5 s
+    /// doubling up to 1 h, and holds a claimed job for 5 minutes before another worker may
+    /// take it over. Nothing wakes it early until it is given [`wake_on`](Self::wake_on).
     pub fn new(db: Db, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {
         Self {
             db,
@@ -47,10 +69,12 @@ impl Worker {
             backoff_base: Duration::from_secs(5),
             backoff_max: Duration::from_secs(3600),
             lease: Duration::from_secs(300),
+            concurrency: 1,
+            wake: Arc::new(Notify::new()),
         }
     }
 
-    /// How long to wait when no job is due.
+    /// How long to wait when no job is due (unless woken, see [`wake_on`](Self::wake_on)).
     pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll_interval = interval;
         self
@@ -64,75 +88,122 @@ impl Worker {
     }
 
     /// How long a claim lasts. A job still running after it may be taken over by another
-    /// worker, so make it comfortably longer than the handler's longest run.
+    /// worker, so make it comfortably longer than the handler's longest run. Outcomes are
+    /// recorded when the whole batch has finished, so with [`concurrency`](Self::concurrency)
+    /// above 1 it must cover the slowest job of a batch.
     pub fn lease(mut self, lease: Duration) -> Self {
         self.lease = lease;
         self
     }
 
-    /// Runs due jobs until `shutdown` is cancelled. The job in hand is finished first.
+    /// How many jobs one round claims (in one statement) and runs at once; 1 by default,
+    /// and values below 1 count as 1. The round's outcomes are recorded together once the
+    /// slowest of them has finished, so a batch is as slow as its slowest job.
+    pub fn concurrency(mut self, jobs: usize) -> Self {
+        self.concurrency = jobs.max(1);
+        self
+    }
+
+    /// Wakes the worker when `wake` is notified, instead of waiting out its poll interval.
+    /// Code that commits a due job of this kind calls `wake.notify_one()` after the commit
+    /// (not before: the worker would find nothing yet). A poke while the worker is busy is
+    /// kept for its next wait (one `notify_one` permit), so it is not lost. The worker
+    /// ignores pokes while its database fails, sleeping out the poll interval instead of
+    /// spinning. Clones of this worker share the same `Notify`.
+    pub fn wake_on(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
+    /// Runs due jobs until `shutdown` is cancelled. The batch in hand is finished first.
     pub async fn run(self, shutdown: CancellationToken) {
-        tracing::info!(kind = self.kind, "job worker started");
+        tracing::info!(
+            kind = self.kind,
+            concurrency = self.concurrency,
+            "job worker started"
+        );
         while !shutdown.is_cancelled() {
-            let idle = match self.run_once().await {
-                Ok(ran) => !ran,
-                Err(error) => {
-                    tracing::error!(kind = self.kind, %error, "job worker cannot claim or record a job");
-                    true
+            match self.run_batch().await {
+                // A full batch: more jobs may be due already.
+                Ok(claimed) if claimed >= self.concurrency => {}
+                // Everything due was taken: wait for the next poll, or a poke from an enqueuer.
+                Ok(_) => {
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(self.poll_interval) => {}
+                        () = self.wake.notified() => {}
+                    }
                 }
-            };
-            if idle {
-                tokio::select! {
-                    () = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(self.poll_interval) => {}
+                // Not woken early: pokes while the database is down would make a hot loop.
+                Err(error) => {
+                    tracing::error!(kind = self.kind, %error, "job worker cannot claim or record jobs");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(self.poll_interval) => {}
+                    }
                 }
             }
         }
         tracing::info!(kind = self.kind, "job worker stopped");
     }
 
-    /// Claims and runs at most one due job; false when none was due.
+    /// One round, as [`run_batch`](Self::run_batch); false when no job was due.
     pub async fn run_once(&self) -> Result<bool, JobError> {
-        let Some(job) = self.claim().await? else {
-            return Ok(false);
-        };
-        let span = tracing::info_span!("job", tenant_id = %job.tenant, job_id = %job.id, kind = self.kind, attempt = job.attempts);
-        async {
-            let outcome = if job.attempts > job.max_attempts {
+        Ok(self.run_batch().await? > 0)
+    }
+
+    /// One round: claims up to [`concurrency`](Self::concurrency) due jobs in one
+    /// transaction, runs their handlers concurrently and records every outcome in one
+    /// transaction; how many jobs it claimed (0 when none was due). Returns when the slowest
+    /// handler has finished.
+    pub async fn run_batch(&self) -> Result<usize, JobError> {
+        let jobs = self.claim().await?;
+        let claimed = jobs.len();
+        if claimed == 0 {
+            return Ok(0);
+        }
+        // Every handler starts before any is awaited, so they run side by side.
+        let runs: Vec<Run> = jobs.into_iter().map(|job| self.start(job)).collect();
+        let mut finished = Vec::with_capacity(claimed);
+        for run in runs {
+            let outcome = match run.task {
                 // The previous worker lost the job on its last attempt (it died or overran its lease).
-                JobOutcome::Fail("the lease expired on the last attempt".to_owned())
-            } else {
-                self.execute(&job).await
+                None => JobOutcome::Fail("the lease expired on the last attempt".to_owned()),
+                Some(task) => match task.await {
+                    Ok(outcome) => outcome,
+                    Err(error) => JobOutcome::Retry(format!("the handler did not finish: {error}")),
+                },
             };
-            self.record(&job, outcome).await
+            finished.push((run.job, run.span, outcome));
         }
-        .instrument(span)
-        .await?;
-        Ok(true)
+        self.record(finished).await?;
+        Ok(claimed)
     }
 
-    async fn claim(&self) -> Result<Option<Job>, JobError> {
-        let tx = self.db.platform_tx("claim job").await?;
+    async fn claim(&self) -> Result<Vec<Job>, JobError> {
+        let tx = self.db.platform_tx("claim jobs").await?;
         let now = store::now();
-        let job = store::claim(&*tx, self.kind, now, add(now, self.lease)).await?;
+        let jobs =
+            store::claim(&*tx, self.kind, now, add(now, self.lease), self.concurrency).await?;
         tx.commit().await?;
-        Ok(job)
+        Ok(jobs)
     }
 
-    /// Runs the handler in its own task, so a panic becomes a retry instead of killing the worker.
-    async fn execute(&self, job: &Job) -> JobOutcome {
-        let handler = Arc::clone(&self.handler);
-        let owned = job.clone();
-        let run = async move { handler.run(&owned).await }.in_current_span();
-        match tokio::spawn(run).await {
-            Ok(outcome) => outcome,
-            Err(error) => JobOutcome::Retry(format!("the handler did not finish: {error}")),
-        }
+    /// Starts the handler in its own task, so a panic becomes a retry instead of killing the
+    /// worker; a job already past its last attempt is not run.
+    fn start(&self, job: Job) -> Run {
+        let span = tracing::info_span!("job", tenant_id = %job.tenant, job_id = %job.id, kind = self.kind, attempt = job.attempts);
+        let task = (job.attempts <= job.max_attempts).then(|| {
+            let handler = Arc::clone(&self.handler);
+            let owned = job.clone();
+            tokio::spawn(async move { handler.run(&owned).await }.instrument(span.clone()))
+        });
+        Run { job, span, task }
     }
 
-    async fn record(&self, job: &Job, outcome: JobOutcome) -> Result<(), JobError> {
-        let now = store::now();
-        let finish = match outcome {
+    /// The state `outcome` leaves `job` in.
+    fn finish_of(&self, job: &Job, outcome: JobOutcome, now: DateTime<Utc>) -> Finish {
+        match outcome {
             JobOutcome::Done => Finish {
                 status: JobStatus::Succeeded,
                 run_at: job.run_at,
@@ -151,21 +222,40 @@ impl Worker {
                 run_at: job.run_at,
                 last_error: Some(error),
             },
-        };
-        let tx = self.db.platform_tx("record job outcome").await?;
-        let recorded = store::finish(&*tx, job, &finish, now).await?;
+        }
+    }
+
+    /// Records a batch's outcomes in one transaction. An outcome whose job was taken over
+    /// meanwhile (its lease expired) is dropped, the others are still written.
+    async fn record(&self, finished: Vec<(Job, Span, JobOutcome)>) -> Result<(), JobError> {
+        let now = store::now();
+        let finished: Vec<(Job, Span, Finish)> = finished
+            .into_iter()
+            .map(|(job, span, outcome)| {
+                let finish = self.finish_of(&job, outcome, now);
+                (job, span, finish)
+            })
+            .collect();
+        let tx = self.db.platform_tx("record job outcomes").await?;
+        let mut recorded = Vec::with_capacity(finished.len());
+        for (job, _, finish) in &finished {
+            recorded.push(store::finish(&*tx, job, finish, now).await?);
+        }
         tx.commit().await?;
-        let error = finish.last_error.as_deref().unwrap_or_default();
-        match finish.status {
-            _ if !recorded => tracing::warn!(
-                "job was taken over by another worker after its lease expired; outcome dropped"
-            ),
-            JobStatus::Succeeded => tracing::info!("job succeeded"),
-            JobStatus::Queued => {
-                tracing::warn!(error, retry_at = %finish.run_at, "job failed; will retry")
-            }
-            JobStatus::Failed | JobStatus::Running => {
-                tracing::error!(error, "job failed; giving up")
+        for ((_, span, finish), recorded) in finished.iter().zip(recorded) {
+            let _entered = span.enter();
+            let error = finish.last_error.as_deref().unwrap_or_default();
+            match finish.status {
+                _ if !recorded => tracing::warn!(
+                    "job was taken over by another worker after its lease expired; outcome dropped"
+                ),
+                JobStatus::Succeeded => tracing::info!("job succeeded"),
+                JobStatus::Queued => {
+                    tracing::warn!(error, retry_at = %finish.run_at, "job failed; will retry")
+                }
+                JobStatus::Failed | JobStatus::Running => {
+                    tracing::error!(error, "job failed; giving up")
+                }
             }
         }
         Ok(())

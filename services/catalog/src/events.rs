@@ -23,6 +23,7 @@ use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, ProductId, TenantId, UserId, VariantId, VendorId};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const PRODUCT_CHANGED: &str = "product.changed";
@@ -213,48 +214,392 @@ pub struct StockMirror {
     pub outbox: Arc<tokio::sync::Notify>,
 }
 
+impl StockMirror {
+    /// Mirrors the reports `payloads` of `events` (one shop's, in delivery order) in `tx`:
+    /// records them all in the inbox, stores the latest new report per variant and
+    /// publishes one `product.changed` per product that flipped between in stock and sold
+    /// out over the batch. Returns whether any did.
+    ///
+    /// Applying only each variant's latest report leaves the rows applying them one by one
+    /// would. A product that went sold out and back within the batch ends as it began, so
+    /// it is not republished, just as its two snapshots would have ended where it started.
+    async fn apply(
+        &self,
+        tx: &TenantTx,
+        events: &[&Envelope],
+        payloads: Vec<StockChanged>,
+    ) -> Result<bool, HandlerError> {
+        let new = mercato_events::mark_processed_all(&**tx, STOCK, events).await?;
+        let reports = latest_per_variant(
+            payloads
+                .into_iter()
+                .zip(events)
+                .zip(new)
+                .filter(|(_, new)| *new)
+                .map(|((payload, event), _)| repo::stock::StockLevel {
+                    variant: payload.variant_id,
+                    product: payload.product_id,
+                    vendor: payload.vendor_id,
+                    available: payload.available,
+                    on_hand: payload.on_hand,
+                    reserved: payload.reserved,
+                    event_at: event.occurred_at,
+                }),
+        );
+        if reports.is_empty() {
+            return Ok(false);
+        }
+        let mut products: Vec<ProductId> = reports.iter().map(|r| r.product).collect();
+        products.sort_unstable();
+        products.dedup();
+        // Whether each product could be bought before these reports, to tell when it flips.
+        let before = repo::stock::levels_of_products(tx, &products).await?;
+        let recorded = repo::stock::record_all(tx, &reports).await?;
+        let mut after = before.clone();
+        for report in reports.iter().filter(|r| recorded.contains(&r.variant)) {
+            // Only the product's own variants count (as the catalog knows them).
+            if let Some(level) = after
+                .get_mut(&report.product)
+                .and_then(|levels| levels.get_mut(&report.variant))
+            {
+                *level = report.available.max(0);
+            }
+        }
+        let in_stock = |levels: Option<&HashMap<VariantId, i64>>| {
+            levels.is_some_and(|levels| levels.values().any(|available| *available > 0))
+        };
+        // In stock ↔ sold out is what shoppers see (and search filters on): say so. The
+        // snapshots go out after this commit, so their consumers read the new levels.
+        let flipped: Vec<ProductId> = products
+            .into_iter()
+            .filter(|p| in_stock(before.get(p)) != in_stock(after.get(p)))
+            .collect();
+        if flipped.is_empty() {
+            return Ok(false);
+        }
+        publish_changed(tx, &flipped).await?;
+        Ok(true)
+    }
+}
+
+/// Of `reports`, in delivery order, the one per variant the mirror keeps once all are
+/// applied: the latest, and of equally late ones the last delivered (as applying them one
+/// by one, newer or as new winning, would). In variant order, so concurrent batches lock
+/// the rows they share in the same order.
+fn latest_per_variant(
+    reports: impl IntoIterator<Item = repo::stock::StockLevel>,
+) -> Vec<repo::stock::StockLevel> {
+    let mut latest: HashMap<VariantId, repo::stock::StockLevel> = HashMap::new();
+    for report in reports {
+        match latest.get(&report.variant) {
+            Some(kept) if kept.event_at > report.event_at => {}
+            _ => {
+                latest.insert(report.variant, report);
+            }
+        }
+    }
+    let mut out: Vec<_> = latest.into_values().collect();
+    out.sort_unstable_by_key(|r| r.variant);
+    out
+}
+
 #[async_trait]
 impl Handler for StockMirror {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let payload: StockChanged = event.payload_as()?;
-        let tx = self.db.tenant_tx(event.tenant_id).await?;
-        if !mercato_events::mark_processed(&*tx, STOCK, event).await? {
-            return Ok(());
+        self.handle_batch(std::slice::from_ref(event)).await
+    }
+
+    /// A burst of reports (two per line of every checkout) in one transaction per shop, of
+    /// three statements (inbox, levels before, upsert) unless a product flipped.
+    async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
+        let mut flipped = false;
+        for (tenant, events) in mercato_events::by_tenant(events) {
+            let payloads = events
+                .iter()
+                .map(|event| event.payload_as::<StockChanged>())
+                .collect::<Result<Vec<_>, _>>()?;
+            let tx = self.db.tenant_tx(tenant).await?;
+            flipped |= self.apply(&tx, &events, payloads).await?;
+            tx.commit().await?;
         }
-        // Whether the product could be bought before this report, to tell when it flips.
-        let variants: Vec<VariantId> = repo::variants::of_products(&tx, &[payload.product_id])
-            .await?
-            .iter()
-            .map(|v| v.id)
-            .collect();
-        let mut levels = repo::stock::available(&tx, &variants).await?;
-        let was_in_stock = levels.values().any(|available| *available > 0);
-        let applied = repo::stock::record(
-            &tx,
-            &repo::stock::StockLevel {
-                variant: payload.variant_id,
-                product: payload.product_id,
-                vendor: payload.vendor_id,
-                available: payload.available,
-                on_hand: payload.on_hand,
-                reserved: payload.reserved,
-                event_at: event.occurred_at,
-            },
-        )
-        .await?;
-        if applied && variants.contains(&payload.variant_id) {
-            levels.insert(payload.variant_id, payload.available.max(0));
-        }
-        // In stock ↔ sold out is what shoppers see (and search filters on): say so. The
-        // snapshot goes out after this commit, so its consumers read the new level.
-        let flipped = applied && was_in_stock != levels.values().any(|available| *available > 0);
-        if flipped {
-            publish_changed(&tx, &[payload.product_id]).await?;
-        }
-        tx.commit().await?;
         if flipped {
             self.outbox.notify_one();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod stock_mirror_tests {
+    use super::*;
+    use chrono::{DateTime, TimeZone, Utc};
+    use mercato_db::DbTarget;
+    use sea_orm::Statement;
+
+    fn at(second: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, second).unwrap()
+    }
+
+    fn level(variant: VariantId, available: i64, second: u32) -> repo::stock::StockLevel {
+        repo::stock::StockLevel {
+            variant,
+            product: ProductId::new(),
+            vendor: VendorId::new(),
+            available,
+            on_hand: available,
+            reserved: 0,
+            event_at: at(second),
+        }
+    }
+
+    #[test]
+    fn keeps_the_latest_report_per_variant_and_the_last_of_a_tie() {
+        let (a, b, c) = (VariantId::new(), VariantId::new(), VariantId::new());
+        let latest = latest_per_variant([
+            level(a, 5, 1),
+            level(b, 9, 3),
+            level(a, 4, 2),
+            // Delivered late but older than what came before: loses.
+            level(b, 7, 2),
+            level(c, 1, 4),
+            // As late as the one before: the later delivered wins, as one by one it would.
+            level(c, 0, 4),
+        ]);
+        let mut kept: Vec<_> = latest
+            .iter()
+            .map(|l| (l.variant, l.available, l.event_at))
+            .collect();
+        let mut expected = vec![(a, 4, at(2)), (b, 9, at(3)), (c, 0, at(4))];
+        expected.sort_unstable_by_key(|(variant, _, _)| *variant);
+        assert_eq!(kept, expected);
+        kept.dedup_by_key(|(variant, _, _)| *variant);
+        assert_eq!(kept.len(), 3);
+        assert!(latest_per_variant([]).is_empty());
+    }
+
+    /// Runs `scenario` on a migrated SQLite file, then on PostgreSQL in a schema of its own
+    /// when `MERCATO_TEST_POSTGRES_URL` is set. Both are removed afterwards, pass or fail.
+    async fn on_every_database<F, Fut>(scenario: F)
+    where
+        F: Fn(Db) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let file = std::env::temp_dir().join(format!(
+            "catalog-stock-{}.db",
+            uuid::Uuid::now_v7().simple()
+        ));
+        let db = Db::connect(DbTarget::Sqlite(&file), 2).await.unwrap();
+        crate::migrate(&db).await.unwrap();
+        let outcome = tokio::spawn(scenario(db.clone())).await;
+        db.close().await.unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+        if let Err(error) = outcome {
+            std::panic::resume_unwind(error.into_panic());
+        }
+
+        let url = match std::env::var("MERCATO_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ if std::env::var("MERCATO_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
+                panic!("needs MERCATO_TEST_POSTGRES_URL (MERCATO_TEST_REQUIRE_BACKENDS=1)")
+            }
+            _ => {
+                eprintln!("SKIPPED on PostgreSQL: needs MERCATO_TEST_POSTGRES_URL");
+                return;
+            }
+        };
+        let schema = format!("catalog_stock_{}", uuid::Uuid::now_v7().simple());
+        let target = DbTarget::Postgres {
+            url: &url,
+            schema: &schema,
+        };
+        let db = Db::connect(target, 2).await.unwrap();
+        crate::migrate(&db).await.unwrap();
+        let outcome = tokio::spawn(scenario(db.clone())).await;
+        db.raw_connection()
+            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+        if let Err(error) = outcome {
+            std::panic::resume_unwind(error.into_panic());
+        }
+    }
+
+    /// An approved vendor's active product with `variants` variants.
+    async fn product(db: &Db, tenant: TenantId, variants: usize) -> (ProductId, Vec<VariantId>) {
+        let (vendor, product) = (VendorId::new(), ProductId::new());
+        let ids: Vec<VariantId> = (0..variants).map(|_| VariantId::new()).collect();
+        let tx = db.tenant_tx(tenant).await.unwrap();
+        let run = |sql: &str, values: Vec<sea_orm::Value>| {
+            Statement::from_sql_and_values(tx.get_database_backend(), sql, values)
+        };
+        tx.execute_raw(run(
+            "INSERT INTO vendors (tenant_id, id, slug, store_name, status, owner_user_id, event_at) \
+             VALUES ($1, $2, $3, 'Acme', 'approved', $4, $5) ON CONFLICT DO NOTHING",
+            vec![
+                tenant.as_uuid().into(),
+                vendor.as_uuid().into(),
+                format!("acme-{}", vendor.as_uuid().simple()).into(),
+                uuid::Uuid::now_v7().into(),
+                at(0).into(),
+            ],
+        ))
+        .await
+        .unwrap();
+        tx.execute_raw(run(
+            "INSERT INTO products (tenant_id, id, vendor_id, slug, title, status, tags, \
+               option_types, currency, min_price, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'Mug', 'active', '[]', '[]', 'EUR', 900, $5, $5)",
+            vec![
+                tenant.as_uuid().into(),
+                product.as_uuid().into(),
+                vendor.as_uuid().into(),
+                format!("mug-{}", product.as_uuid().simple()).into(),
+                at(0).into(),
+            ],
+        ))
+        .await
+        .unwrap();
+        for (position, id) in ids.iter().enumerate() {
+            tx.execute_raw(run(
+                "INSERT INTO variants (tenant_id, id, product_id, sku, options, price_amount, \
+                   currency, position, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, '{}', 900, 'EUR', $5, $6, $6)",
+                vec![
+                    tenant.as_uuid().into(),
+                    id.as_uuid().into(),
+                    product.as_uuid().into(),
+                    format!("MUG-{}", id.as_uuid().simple()).into(),
+                    i32::try_from(position).unwrap().into(),
+                    at(0).into(),
+                ],
+            ))
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        (product, ids)
+    }
+
+    fn report(
+        tenant: TenantId,
+        product: ProductId,
+        variant: VariantId,
+        available: i64,
+        second: u32,
+    ) -> Envelope {
+        let mut event = Envelope::new(
+            "stock.changed",
+            1,
+            tenant,
+            &serde_json::json!({
+                "variant_id": variant, "product_id": product, "vendor_id": VendorId::new(),
+                "available": available, "on_hand": available, "reserved": 0,
+            }),
+        )
+        .unwrap();
+        event.occurred_at = at(second);
+        event
+    }
+
+    /// The products of the `product.changed` events in the outbox, in publishing order.
+    async fn republished(db: &Db, tenant: TenantId) -> Vec<ProductId> {
+        let tx = db.tenant_tx(tenant).await.unwrap();
+        let rows = tx
+            .query_all_raw(Statement::from_string(
+                tx.get_database_backend(),
+                "SELECT CAST(payload AS TEXT) FROM outbox WHERE name = 'product.changed' ORDER BY seq",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|row| {
+                let text: String = row.try_get_by_index(0).unwrap();
+                let payload: ProductChanged = serde_json::from_str(&text).unwrap();
+                payload.product_id
+            })
+            .collect()
+    }
+
+    async fn levels(db: &Db, tenant: TenantId, variants: &[VariantId]) -> Vec<i64> {
+        let tx = db.tenant_tx(tenant).await.unwrap();
+        let levels = repo::stock::available(&tx, variants).await.unwrap();
+        variants
+            .iter()
+            .map(|v| levels.get(v).copied().unwrap_or(-1))
+            .collect()
+    }
+
+    async fn batches_republish_once_per_product_that_flipped(db: Db) {
+        let tenant = TenantId::new();
+        let (mug, mugs) = product(&db, tenant, 2).await;
+        let (cup, cups) = product(&db, tenant, 1).await;
+        let mirror = StockMirror {
+            db: db.clone(),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+        };
+
+        // The mug's first variant comes and goes, its second never comes: still sold out.
+        // The cup comes into stock.
+        mirror
+            .handle_batch(&[
+                report(tenant, mug, mugs[0], 3, 1),
+                report(tenant, cup, cups[0], 4, 1),
+                report(tenant, mug, mugs[0], 0, 2),
+                report(tenant, mug, mugs[1], 0, 1),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(levels(&db, tenant, &mugs).await, [0, 0]);
+        assert_eq!(levels(&db, tenant, &cups).await, [4]);
+        assert_eq!(republished(&db, tenant).await, [cup]);
+
+        // In, out and in again within one batch: one snapshot of the mug, in stock.
+        let burst = [
+            report(tenant, mug, mugs[0], 5, 3),
+            report(tenant, mug, mugs[0], 0, 4),
+            report(tenant, mug, mugs[0], 2, 5),
+        ];
+        mirror.handle_batch(&burst).await.unwrap();
+        assert_eq!(levels(&db, tenant, &mugs).await, [2, 0]);
+        assert_eq!(republished(&db, tenant).await, [cup, mug]);
+
+        // Redelivered, older than what is stored, or ending where it began: nothing more.
+        mirror.handle_batch(&burst).await.unwrap();
+        mirror
+            .handle_batch(&[
+                report(tenant, mug, mugs[0], 0, 1),
+                report(tenant, mug, mugs[1], 0, 6),
+                report(tenant, mug, mugs[1], 1, 7),
+                report(tenant, mug, mugs[0], 0, 8),
+                report(tenant, mug, mugs[1], 0, 8),
+                report(tenant, mug, mugs[0], 1, 8),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(levels(&db, tenant, &mugs).await, [1, 0]);
+        assert_eq!(republished(&db, tenant).await, [cup, mug]);
+        // A report older than the stored one would sell the mug out, were it applied.
+        mirror
+            .handle_batch(&[report(tenant, mug, mugs[0], 0, 7)])
+            .await
+            .unwrap();
+        assert_eq!(levels(&db, tenant, &mugs).await, [1, 0]);
+        assert_eq!(republished(&db, tenant).await, [cup, mug]);
+
+        // One at a time (`handle`) and out of stock: the cup again.
+        mirror
+            .handle(&report(tenant, cup, cups[0], -2, 9))
+            .await
+            .unwrap();
+        assert_eq!(levels(&db, tenant, &cups).await, [0]);
+        assert_eq!(republished(&db, tenant).await, [cup, mug, cup]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stock_batches_republish_once_per_product_that_flipped() {
+        on_every_database(batches_republish_once_per_product_that_flipped).await;
     }
 }

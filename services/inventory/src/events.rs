@@ -1,8 +1,11 @@
 //! Events the inventory service publishes, all version 1:
 //!
 //! - `stock.changed` `{ variant_id, product_id, vendor_id, sku, on_hand, reserved, available }`:
-//!   a variant's totals over its vendor's warehouses, after any change to any of them
-//!   (catalog mirrors `available` and "in stock").
+//!   a variant's totals over its vendor's warehouses, after any change to what can be sold
+//!   (catalog and orders mirror `available`; catalog "in stock" too). Committing a
+//!   reservation lowers `on_hand` and `reserved` by the same units and leaves `available`
+//!   as it was, so it is announced by `reservation.committed` alone; the totals of the next
+//!   `stock.changed` include it.
 //! - `stock.low` `{ variant_id, product_id, vendor_id, sku, available, threshold }`: once per
 //!   crossing below the variant's low-stock threshold.
 //! - `reservation.created`, `reservation.committed`, `reservation.released`,
@@ -363,14 +366,13 @@ fn handler_error(error: MovementError) -> HandlerError {
     }
 }
 
-#[async_trait]
-impl Handler for OrderStock {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+impl OrderStock {
+    /// Applies one event in `tx`, once.
+    async fn apply(&self, tx: &TenantTx, event: &Envelope) -> Result<(), HandlerError> {
         let Some((reservation, step)) = OrderStep::from_event(event)? else {
             return Ok(());
         };
-        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
-        if !mercato_events::mark_processed(&*tx, ORDER_STOCK, event).await? {
+        if !mercato_events::mark_processed(&**tx, ORDER_STOCK, event).await? {
             return Ok(());
         }
         let now = movements::now();
@@ -379,19 +381,19 @@ impl Handler for OrderStock {
         let actor = order_actor();
         match step {
             OrderStep::Commit { order } => {
-                commit(&tx, reservation, &order, &actor, paid_at, now).await?;
+                commit(tx, reservation, &order, &actor, paid_at, now).await?;
             }
             OrderStep::Release {
                 order,
                 verb,
                 restock,
             } => {
-                let ended = movements::end(&tx, reservation, End::Release, &actor, now).await;
+                let ended = movements::end(tx, reservation, End::Release, &actor, now).await;
                 match ended {
                     Err(MovementError::Ended(Status::Committed)) => {
                         if let Some(lines) = restock {
                             let note = format!("order {order} {verb}");
-                            put_back(&tx, reservation, &lines, note, &actor, now).await?;
+                            put_back(tx, reservation, &lines, note, &actor, now).await?;
                         }
                     }
                     Err(error) => return Err(handler_error(error)),
@@ -407,13 +409,64 @@ impl Handler for OrderStock {
                 // A refund proves the order was paid, in time: commit first if that news
                 // has not arrived (judged as of the dawn of time, it cannot have run out).
                 let in_time = chrono::DateTime::<chrono::Utc>::MIN_UTC;
-                if commit(&tx, reservation, &order, &actor, in_time, now).await? {
+                if commit(tx, reservation, &order, &actor, in_time, now).await? {
                     let note = format!("order {order} refund {refund}");
-                    put_back(&tx, reservation, &lines, note, &actor, now).await?;
+                    put_back(tx, reservation, &lines, note, &actor, now).await?;
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The variants `events` will move, as far as they can be told before moving them.
+    async fn variants_of(
+        tx: &TenantTx,
+        events: &[&Envelope],
+    ) -> Result<Vec<VariantId>, HandlerError> {
+        let mut variants = Vec::new();
+        for event in events {
+            let Some((reservation, step)) = OrderStep::from_event(event)? else {
+                continue;
+            };
+            if let Some(found) = repo::reservations::find(tx, reservation).await? {
+                variants.extend(found.variants());
+            }
+            if let OrderStep::Restock { lines, .. }
+            | OrderStep::Release {
+                restock: Some(lines),
+                ..
+            } = &step
+            {
+                variants.extend(lines.iter().map(|l| l.variant));
+            }
+        }
+        Ok(variants)
+    }
+}
+
+#[async_trait]
+impl Handler for OrderStock {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
+        self.apply(&tx, event).await?;
         tx.commit().await?;
+        self.0.outbox.notify_one();
+        Ok(())
+    }
+
+    /// A burst of orders (one `order.paid` per checkout) in one transaction per shop. Every
+    /// variant the batch moves is locked first, in one statement in id order as every
+    /// movement locks, so the batch cannot wait in a circle with a checkout's reservation.
+    async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
+        for (tenant, events) in mercato_events::by_tenant(events) {
+            let tx = self.0.db.tenant_tx(tenant).await?;
+            let variants = Self::variants_of(&tx, &events).await?;
+            repo::mirror::lock_variants(&tx, &variants).await?;
+            for event in events {
+                self.apply(&tx, event).await?;
+            }
+            tx.commit().await?;
+        }
         self.0.outbox.notify_one();
         Ok(())
     }

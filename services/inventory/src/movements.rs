@@ -367,7 +367,12 @@ async fn apply_end(
     reservation.updated_at = now;
     reservation.ended_at = Some(now);
     reservation.ended_by = Some(actor.to_owned());
-    after_change(tx, variants).await?;
+    // A commit takes the units off on hand and off reserved alike: what can be sold (and so
+    // the low-stock state) is unchanged, and `reservation.committed` says what left. Only a
+    // release or an expiry gives units back to sell.
+    if how != End::Commit {
+        after_change(tx, variants).await?;
+    }
     events::reservation(&**tx, event, tx.tenant(), &reservation, variants, actor).await?;
     Ok(reservation)
 }

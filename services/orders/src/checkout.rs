@@ -11,7 +11,7 @@
 //!    payment attempt, the `Idempotency-Key`, `order.placed` and the expiry job, and closes
 //!    the cart. If it cannot (the cart changed, the coupon ran out), the reservation is
 //!    released at once.
-//! 4. The payment provider is called (see `payment`).
+//! 4. The payment provider is called with that attempt (see `payment::take`).
 
 use crate::OrdersState;
 use crate::domain::coupon::FundedBy;
@@ -22,6 +22,7 @@ use crate::inventory::ReserveError;
 use crate::quote::{self, Quote};
 use crate::repo::carts::{self, Cart, CartStatus};
 use crate::repo::orders::{self, Address, FullOrder, Order, OrderLine, Transition, VendorOrder};
+use crate::repo::payments::{self as payment_repo, Payment, PaymentId, PaymentStatus};
 use crate::repo::{coupons, settings};
 use chrono::TimeDelta;
 use hmac::{Hmac, Mac};
@@ -49,12 +50,14 @@ pub struct Placement {
     /// `Idempotency-Key` and the hash of the request it came with.
     pub key: String,
     pub request_hash: String,
+    /// The provider the shopper pays with.
+    pub provider: String,
 }
 
 /// How a checkout ended.
 pub enum Placed {
-    /// A new order.
-    New(OrderId),
+    /// A new order, with its payment attempt when it has something to pay.
+    New(OrderId, Option<Payment>),
     /// The key was used before with the same request: its order.
     Replayed(OrderId),
 }
@@ -340,8 +343,26 @@ async fn write(
         },
     )
     .await?;
+    // The payment attempt, so the provider's call follows at once (and a webhook always
+    // finds it). An order with nothing to pay is paid as it stands by `payment::pay`.
+    let attempt = (full.order.total > 0).then(|| Payment {
+        id: PaymentId::new(),
+        order: full.order.id,
+        provider: p.provider.clone(),
+        provider_ref: None,
+        amount: mercato_kernel::Money::new(full.order.total, full.order.currency),
+        status: PaymentStatus::Created,
+        failure_code: None,
+        failure_message: None,
+        idempotency_key: None,
+        created_at: full.order.placed_at,
+        updated_at: full.order.placed_at,
+    });
+    if let Some(attempt) = &attempt {
+        payment_repo::insert(&tx, attempt).await?;
+    }
     tx.commit().await?;
-    Ok(Placed::New(full.order.id))
+    Ok(Placed::New(full.order.id, attempt))
 }
 
 /// The order, vendor orders and lines a quote makes, and the coupon use to record.

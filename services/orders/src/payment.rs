@@ -88,10 +88,12 @@ pub async fn pay(
     method: PaymentMethod,
     key: Option<&str>,
 ) -> Result<(), Problem> {
-    let provider =
-        state.payments.get(provider_name).cloned().ok_or_else(|| {
-            Problem::invalid_field("/payment/provider", "not offered by this shop")
-        })?;
+    if state.payments.get(provider_name).is_none() {
+        return Err(Problem::invalid_field(
+            "/payment/provider",
+            "not offered by this shop",
+        ));
+    }
     // 1. Record the attempt, once no other attempt is under way.
     let tx = state.db.tenant_tx(tenant).await?;
     let full = orders::find(&tx, order, true)
@@ -160,6 +162,23 @@ pub async fn pay(
     };
     repo::insert(&tx, &payment).await?;
     tx.commit().await?;
+    take(state, tenant, payment, method).await
+}
+
+/// Calls the provider for a recorded attempt (outside any transaction), then applies its
+/// answer. The checkout records its attempt with the order, and comes here directly.
+pub async fn take(
+    state: &OrdersState,
+    tenant: TenantId,
+    payment: Payment,
+    method: PaymentMethod,
+) -> Result<(), Problem> {
+    let provider = state
+        .payments
+        .get(&payment.provider)
+        .cloned()
+        .ok_or_else(|| Problem::invalid_field("/payment/provider", "not offered by this shop"))?;
+    let order = payment.order;
     // 2. The provider.
     let request = IntentRequest {
         tenant,
@@ -373,6 +392,13 @@ pub async fn apply_event(
     };
     if payment.amount.amount != event.amount || payment.amount.currency != event.currency {
         tracing::warn!(event = %event.id, "payment event amount differs from the payment");
+    }
+    if payment.status == PaymentStatus::Succeeded {
+        // A succeeded payment stays so (refunds are their own rows), and `settle` changes
+        // nothing for any intent event about it: the delivery is recorded, and that is all.
+        // The usual case: the webhook of a payment the checkout's answer already settled.
+        tx.commit().await?;
+        return Ok(());
     }
     payment.provider_ref = Some(event.intent_ref.clone());
     apply_to(state, tx, payment, provider, event).await

@@ -5,8 +5,9 @@
 //!
 //! Every change of an intent (succeeded, payment failed, canceled) enqueues a
 //! [`WEBHOOK_JOB`] job in the same transaction, carrying the exact event body; the worker
-//! from [`webhook_worker`] signs it when it sends it and retries with backoff until the
-//! [`WebhookSink`] takes it. Two cards settle later (see [`cards`] for the whole list):
+//! from [`webhook_worker`], woken as soon as that transaction commits, signs it when it
+//! sends it and retries with backoff until the [`WebhookSink`] takes it. Two cards settle
+//! later (see [`cards`] for the whole list):
 //!
 //! - `…3220` ([`cards::REQUIRES_ACTION`]) needs authentication: `requires_action` at confirm;
 //!   it can be canceled while it waits.
@@ -43,7 +44,9 @@ use sea_orm::DbErr;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 mercato_kernel::typed_id!(
     /// A test provider payment intent (`pi_test_…`).
@@ -68,6 +71,9 @@ pub struct TestProvider {
     db: Db,
     secret: String,
     delay: Duration,
+    /// Poked after a commit that enqueued a webhook due now; the worker from
+    /// [`webhook_worker`] wakes on it instead of waiting out its poll interval.
+    webhook_due: Arc<Notify>,
 }
 
 impl fmt::Debug for TestProvider {
@@ -189,7 +195,12 @@ impl TestProvider {
     /// authentication, and the processing card, after `delay` ([`DEFAULT_ACTION_DELAY`] is
     /// Stripe-like).
     pub fn new(db: Db, secret: String, delay: Duration) -> Self {
-        Self { db, secret, delay }
+        Self {
+            db,
+            secret,
+            delay,
+            webhook_due: Arc::new(Notify::new()),
+        }
     }
 
     /// The webhook signing secret, for the receiver's list of secrets.
@@ -269,7 +280,7 @@ impl TestProvider {
             updated_at: at,
         };
         repo::insert_intent(&tx, &intent).await?;
-        match &status {
+        let due_now = match &status {
             IntentStatus::RequiresAction | IntentStatus::Processing => {
                 let due = later(at, self.delay);
                 let body = event_body(
@@ -280,17 +291,23 @@ impl TestProvider {
                     due.timestamp(),
                 );
                 webhooks::schedule(&tx, intent.id, body, due, true).await?;
+                false
             }
             IntentStatus::Failed { .. } => {
                 self.announce(&tx, &intent, EventKind::IntentFailed, at)
                     .await?;
+                true
             }
             _ => {
                 self.announce(&tx, &intent, EventKind::IntentSucceeded, at)
                     .await?;
+                true
             }
-        }
+        };
         tx.commit().await?;
+        if due_now {
+            self.webhook_due.notify_one();
+        }
         tracing::info!(tenant_id = %request.tenant, intent_id = %intent.id, status = status.as_str(), "test provider intent created");
         Ok(Ok(state(&intent)))
     }
@@ -334,6 +351,7 @@ impl TestProvider {
         self.announce(&tx, &intent, EventKind::IntentCanceled, at)
             .await?;
         tx.commit().await?;
+        self.webhook_due.notify_one();
         tracing::info!(tenant_id = %tenant, intent_id = %id, "test provider intent canceled");
         Ok(Ok(state(&intent)))
     }

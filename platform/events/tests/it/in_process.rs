@@ -222,3 +222,126 @@ async fn rejects_bad_subscriptions_and_names() {
     ));
     assert!(recorder.events().is_empty());
 }
+
+/// Records how it was called: the size of every call (1 for `handle`) and the events in the
+/// order it applied them. Its first call waits for `gate`, so the rest queue up meanwhile;
+/// with `fail_batches`, every `handle_batch` fails without applying anything.
+struct Batches {
+    gate: tokio::sync::Semaphore,
+    calls: std::sync::Mutex<Vec<usize>>,
+    applied: std::sync::Mutex<Vec<String>>,
+    fail_batches: bool,
+}
+
+impl Batches {
+    fn new(fail_batches: bool) -> Arc<Self> {
+        Arc::new(Self {
+            gate: tokio::sync::Semaphore::new(0),
+            calls: std::sync::Mutex::default(),
+            applied: std::sync::Mutex::default(),
+            fail_batches,
+        })
+    }
+
+    async fn enter(&self, size: usize) {
+        let first = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push(size);
+            calls.len() == 1
+        };
+        if first {
+            let _permit = self.gate.acquire().await.unwrap();
+        }
+    }
+
+    fn calls(&self) -> Vec<usize> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    fn applied(&self) -> Vec<String> {
+        self.applied.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl Handler for Batches {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        self.enter(1).await;
+        self.applied.lock().unwrap().push(event.name.clone());
+        Ok(())
+    }
+
+    async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
+        self.enter(events.len()).await;
+        if self.fail_batches {
+            return Err(anyhow::anyhow!("batch refused").into());
+        }
+        let mut applied = self.applied.lock().unwrap();
+        applied.extend(events.iter().map(|e| e.name.clone()));
+        Ok(())
+    }
+}
+
+/// Publishes `count` events as one batch while `handler`'s first call is held, then lets it
+/// go; returns the event names in publishing order.
+async fn publish_held(bus: &InProcessBus, handler: &Arc<Batches>, count: usize) -> Vec<String> {
+    let tenant = TenantId::new();
+    let events: Vec<Envelope> = (0..count)
+        .map(|i| event(&format!("stock.changed{i}"), tenant))
+        .collect();
+    let names = events.iter().map(|e| e.name.clone()).collect();
+    let publisher = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish_batch(&events).await })
+    };
+    while handler.calls().is_empty() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // The publisher hands every event over before it waits; give it the time to.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    handler.gate.add_permits(1);
+    let (published, error) = tokio::time::timeout(Duration::from_secs(10), publisher)
+        .await
+        .expect("the batch is confirmed")
+        .unwrap();
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(published, count);
+    names
+}
+
+#[tokio::test]
+async fn events_that_queue_up_reach_a_consumer_as_one_batch_in_order() {
+    let bus = InProcessBus::new();
+    let handler = Batches::new(false);
+    bus.subscribe("stock", &["#"], handler.clone())
+        .await
+        .unwrap();
+    let names = publish_held(&bus, &handler, 10).await;
+    let calls = handler.calls();
+    assert_eq!(
+        calls.iter().sum::<usize>(),
+        10,
+        "every event once: {calls:?}"
+    );
+    // However the first call caught the queue, the events held up behind it came together.
+    assert!(
+        calls.len() <= 2 && calls.iter().any(|&size| size > 1),
+        "{calls:?}"
+    );
+    assert_eq!(handler.applied(), names);
+    assert!(bus.dead_letters().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_batch_is_handled_again_one_event_at_a_time() {
+    let bus = InProcessBus::new().with_retry(fast_retry(2));
+    let handler = Batches::new(true);
+    bus.subscribe("stock", &["#"], handler.clone())
+        .await
+        .unwrap();
+    let names = publish_held(&bus, &handler, 6).await;
+    // Whatever the first call was, every event was then applied on its own, in order.
+    assert_eq!(handler.applied(), names);
+    assert!(handler.calls().iter().any(|&size| size > 1));
+    assert!(bus.dead_letters().is_empty());
+}

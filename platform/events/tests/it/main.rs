@@ -7,6 +7,8 @@ mod amqp;
 #[cfg(test)]
 mod in_process;
 #[cfg(test)]
+mod inbox;
+#[cfg(test)]
 mod outbox;
 #[cfg(test)]
 mod rls;

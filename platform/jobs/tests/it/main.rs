@@ -6,6 +6,8 @@
 mod support;
 
 #[cfg(test)]
+mod batches;
+#[cfg(test)]
 mod concurrency;
 #[cfg(test)]
 mod lifecycle;

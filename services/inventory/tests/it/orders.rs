@@ -161,6 +161,8 @@ async fn a_paid_order_commits_its_reservation_once(service: Service) {
     let (_, _, tea) = service.stocked(shop, 10).await;
     let order = order_id();
     let id = reserve_for(&service, shop, &order, &[(tea, 4)]).await;
+    let reported = service.events_named(shop, "stock.changed").await;
+    assert_eq!(reported.last().unwrap()["available"], 6);
     let paid = service
         .order_event(
             shop,
@@ -172,6 +174,11 @@ async fn a_paid_order_commits_its_reservation_once(service: Service) {
     assert_eq!(r["status"], "committed");
     assert_eq!(r["ended_by"], "svc_orders");
     assert_eq!(service.totals(shop, tea).await, (6, 0, 6));
+    // What can be sold did not move (6 before and after): no stock report for the mirrors.
+    assert_eq!(
+        service.events_named(shop, "stock.changed").await.len(),
+        reported.len()
+    );
     // The bus delivers at least once: the same event again changes nothing.
     let before = service.events(shop).await.len();
     service.deliver_order_event(&paid).await;
@@ -432,7 +439,71 @@ async fn another_shops_reservation_is_left_alone(service: Service) {
     assert!(service.events(other).await.is_empty());
 }
 
+/// The bus hands the consumer what queued up while it was busy: paid orders of two shops,
+/// a cancelled one and a redelivery, in one `handle_batch`. Each takes effect once, in its
+/// own shop, as if delivered one by one.
+async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
+    let (shop, other) = (TenantId::new(), TenantId::new());
+    let (_, _, tea) = service.stocked(shop, 20).await;
+    let (_, _, pot) = service.stocked(other, 5).await;
+    let (first, second, third, theirs) = (order_id(), order_id(), order_id(), order_id());
+    let a = reserve_for(&service, shop, &first, &[(tea, 3)]).await;
+    let b = reserve_for(&service, shop, &second, &[(tea, 4)]).await;
+    let c = reserve_for(&service, shop, &third, &[(tea, 5)]).await;
+    let d = reserve_for(&service, other, &theirs, &[(pot, 2)]).await;
+    let envelope = |tenant, name: &str, payload| {
+        mercato_events::Envelope::new(name, 1, tenant, &payload).unwrap()
+    };
+    let paid_a = envelope(
+        shop,
+        "order.paid",
+        order_payload(&first, &a, "paid", false, &[(tea, 3)]),
+    );
+    let batch = vec![
+        paid_a.clone(),
+        envelope(
+            other,
+            "order.paid",
+            order_payload(&theirs, &d, "paid", false, &[(pot, 2)]),
+        ),
+        envelope(
+            shop,
+            "order.paid",
+            order_payload(&second, &b, "paid", false, &[(tea, 4)]),
+        ),
+        envelope(
+            shop,
+            "order.cancelled",
+            order_payload(&third, &c, "cancelled", false, &[(tea, 5)]),
+        ),
+        paid_a,
+    ];
+    service.deliver_order_batch(&batch).await;
+    for (id, status) in [(&a, "committed"), (&b, "committed"), (&c, "released")] {
+        assert_eq!(reservation(&service, shop, id).await["status"], status);
+    }
+    assert_eq!(
+        reservation(&service, other, &d).await["status"],
+        "committed"
+    );
+    // 20 − 3 − 4 sold, the 5 released are back: nothing held.
+    assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
+    assert_eq!(service.totals(other, pot).await, (3, 0, 3));
+    // Delivered again, as a batch or one by one: nothing moves.
+    service.deliver_order_batch(&batch).await;
+    service.deliver_order_event(&batch[2]).await;
+    assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
+    assert_eq!(
+        service
+            .events_named(shop, "reservation.committed")
+            .await
+            .len(),
+        2
+    );
+}
+
 on_every_backend!(
+    a_batch_of_order_events_moves_each_reservation_once,
     the_orders_service_reserves_reads_and_commits_its_own,
     the_orders_service_is_not_held_to_the_shopper_limit,
     a_paid_order_commits_its_reservation_once,

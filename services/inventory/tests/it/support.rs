@@ -331,6 +331,15 @@ impl Service {
             .expect("order event handled");
     }
 
+    /// Delivers `events` to the order-stock consumer as one batch, as the in-process bus
+    /// does with events that queued up.
+    pub async fn deliver_order_batch(&self, events: &[Envelope]) {
+        events::OrderStock(self.state.clone())
+            .handle_batch(events)
+            .await
+            .expect("order events handled");
+    }
+
     /// Lists a product with `variants` for `vendor` (as catalog would announce it) and
     /// returns the variant ids.
     pub async fn product(

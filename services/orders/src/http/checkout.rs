@@ -157,14 +157,19 @@ pub async fn checkout(
         address,
         request_hash: checkout::request_hash(&input),
         key,
+        provider: provider.clone(),
     };
     let placed = checkout::place(&state, &ctx, cart_id, &placement).await?;
     let (order, status) = match placed {
-        Placed::New(order) => {
+        Placed::New(order, attempt) => {
             // A failed payment is recorded on the order; the order stands either way.
-            if let Err(problem) =
-                crate::payment::pay(&state, ctx.tenant, order, &provider, method, None).await
-            {
+            let paid = match attempt {
+                Some(attempt) => crate::payment::take(&state, ctx.tenant, attempt, method).await,
+                None => {
+                    crate::payment::pay(&state, ctx.tenant, order, &provider, method, None).await
+                }
+            };
+            if let Err(problem) = paid {
                 tracing::warn!(error = %problem, %order, "payment not taken at checkout");
             }
             (order, StatusCode::CREATED)

@@ -278,6 +278,40 @@ pub async fn save_stock(
     .map(|_| ())
 }
 
+/// How many reports one statement of [`save_stocks`] writes: 1 + 3 bind values a row stays
+/// far below SQLite's and PostgreSQL's parameter limits.
+const STOCK_ROWS_PER_UPSERT: usize = 500;
+
+/// [`save_stock`] for several variants in one multi-row upsert (per 500), with the same
+/// rule: a report older than the stored one changes nothing. Each variant may appear only
+/// once (PostgreSQL refuses to update a row twice in one statement): keep its latest report.
+pub async fn save_stocks(
+    tx: &TenantTx,
+    reports: &[(VariantId, i64, DateTime<Utc>)],
+) -> Result<(), DbErr> {
+    for chunk in reports.chunks(STOCK_ROWS_PER_UPSERT) {
+        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + 3 * chunk.len());
+        values.push(tx.tenant().as_uuid().into());
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (variant, available, at) in chunk {
+            rows.push(format!("($1, {})", placeholders(values.len() + 1, 3)));
+            values.extend([variant.as_uuid().into(), (*available).into(), (*at).into()]);
+        }
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO stock (tenant_id, variant_id, available, synced_at) VALUES {} \
+                 ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, \
+                   synced_at = excluded.synced_at WHERE stock.synced_at <= excluded.synced_at",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Units available per variant, as inventory last said (0 when it never did).
 pub async fn available(tx: &TenantTx, ids: &[VariantId]) -> Result<HashMap<VariantId, i64>, DbErr> {
     if ids.is_empty() {

@@ -40,6 +40,12 @@ pub const MIGRATIONS: &[Migration] = &[
             "returns",
         ],
     ),
+    Migration::portable(
+        2,
+        "indexes for an order's vendor orders, payments, refunds and returns in id order",
+        include_str!("../../migrations/0002_order_indexes.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

@@ -110,8 +110,11 @@ impl JobHandler for Delivery {
     }
 }
 
-/// The worker delivering `provider`'s webhooks to `sink`. Run it (or `run_once` in tests)
-/// next to the host's other workers; tune its polling and backoff with `Worker`'s builders.
+/// The worker delivering `provider`'s webhooks to `sink`, up to 16 at a time. It wakes as
+/// soon as `provider` commits a webhook that is due now, rather than at its next poll (the
+/// delayed ones of cards that settle later are found by polling). Run it (or `run_once` in
+/// tests) next to the host's other workers; tune its polling and backoff with `Worker`'s
+/// builders. Several may run (they claim disjoint jobs); a wake-up reaches one of them.
 pub fn webhook_worker(provider: &TestProvider, sink: Arc<dyn WebhookSink>) -> Worker {
     Worker::new(
         provider.db().clone(),
@@ -121,4 +124,6 @@ pub fn webhook_worker(provider: &TestProvider, sink: Arc<dyn WebhookSink>) -> Wo
             sink,
         }),
     )
+    .concurrency(16)
+    .wake_on(Arc::clone(&provider.webhook_due))
 }

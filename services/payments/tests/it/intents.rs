@@ -398,7 +398,11 @@ async fn cancelling_follows_the_intent_state(service: Service) {
         .filter(|e| e.intent_ref == declined.provider_ref)
         .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds, [EventKind::IntentFailed, EventKind::IntentCanceled]);
+    // One each; delivered side by side (a worker round runs a batch at once), so in either
+    // order, as Stripe's may arrive too.
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    assert!(kinds.contains(&EventKind::IntentFailed), "{kinds:?}");
+    assert!(kinds.contains(&EventKind::IntentCanceled), "{kinds:?}");
 
     for unknown in ["pi_test_nope", "", "pi_123"] {
         let error = service.provider.cancel(shop, unknown).await.unwrap_err();

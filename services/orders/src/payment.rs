@@ -417,10 +417,17 @@ async fn find_by_metadata(
         return Ok(None);
     };
     let payments = repo::of_order(tx, order).await?;
+    // The attempt without an intent yet, or the one the synchronous answer has just tied
+    // to this intent (it committed between the lookup by intent and this one).
     Ok(payments
         .into_iter()
         .rev()
-        .find(|p| p.provider == provider && p.provider_ref.is_none())
+        .find(|p| {
+            p.provider == provider
+                && p.provider_ref
+                    .as_deref()
+                    .is_none_or(|r| r == event.intent_ref)
+        })
         .map(|mut p| {
             p.provider_ref = Some(event.intent_ref.clone());
             p

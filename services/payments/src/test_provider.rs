@@ -291,7 +291,8 @@ impl TestProvider {
                     due.timestamp(),
                 );
                 webhooks::schedule(&tx, intent.id, body, due, true).await?;
-                false
+                // Without a delay the shopper "authenticates" at once: wake the worker too.
+                due <= at
             }
             IntentStatus::Failed { .. } => {
                 self.announce(&tx, &intent, EventKind::IntentFailed, at)

@@ -41,8 +41,29 @@ pub async fn mark_processed(
     consumer: &str,
     event: &Envelope,
 ) -> Result<bool, DbErr> {
-    let first = mark_processed_all(conn, consumer, &[event]).await?;
-    Ok(first.first().copied().unwrap_or(false))
+    let backend = conn.get_database_backend();
+    let result = conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO processed_events (tenant_id, consumer, event_id, event_name, processed_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            [
+                event.tenant_id.as_uuid().into(),
+                consumer.into(),
+                event.id.as_uuid().into(),
+                event.name.as_str().into(),
+                Utc::now().into(),
+            ],
+        ))
+        .await?;
+    let first = result.rows_affected() == 1;
+    if !first {
+        tracing::debug!(
+            consumer, tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id,
+            "event already processed, skipping"
+        );
+    }
+    Ok(first)
 }
 
 /// How many events one statement of [`mark_processed_all`] records. At 2 bind values a row

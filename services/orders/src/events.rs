@@ -233,9 +233,18 @@ struct StockChanged {
 
 struct StockMirror(OrdersState);
 
+/// Mirrors one report in the caller's transaction.
+async fn save_stock(tx: &TenantTx, event: &Envelope) -> Result<(), HandlerError> {
+    let s: StockChanged = event.payload_as()?;
+    if mercato_events::mark_processed(&**tx, STOCK_MIRROR, event).await? {
+        mirror::save_stock(tx, s.variant_id, s.available, event.occurred_at).await?;
+    }
+    Ok(())
+}
+
 /// Mirrors several reports of the caller's transaction's shop, in delivery order, in two
 /// statements: the inbox records of all, then the latest new report per variant (what
-/// applying them one by one would leave).
+/// applying them one by one with `save_stock` would leave).
 async fn save_stocks(tx: &TenantTx, events: &[&Envelope]) -> Result<(), HandlerError> {
     let reports = events
         .iter()
@@ -256,7 +265,7 @@ async fn save_stocks(tx: &TenantTx, events: &[&Envelope]) -> Result<(), HandlerE
 
 /// Of `reports` (variant, available, when), in delivery order, the one per variant that
 /// the mirror keeps once all are applied: the latest, and of equally late ones the last
-/// delivered (as applying them one by one, the newer or as new winning, would). In variant
+/// delivered (as applying them one by one with `save_stock`'s rule would). In variant
 /// order, so concurrent batches lock the rows they share in the same order.
 fn latest_per_variant(
     reports: impl IntoIterator<Item = (VariantId, i64, DateTime<Utc>)>,
@@ -284,7 +293,10 @@ fn latest_per_variant(
 #[async_trait]
 impl Handler for StockMirror {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        self.handle_batch(std::slice::from_ref(event)).await
+        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
+        save_stock(&tx, event).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A burst of reports (two per line of every checkout) in one transaction per shop.
@@ -548,7 +560,7 @@ mod tests {
 
         // A report as new as the stored one wins ...
         let tx = db.tenant_tx(tenant).await.unwrap();
-        mirror::save_stocks(&tx, &[(a, 0, at(5))]).await.unwrap();
+        mirror::save_stock(&tx, a, 0, at(5)).await.unwrap();
         tx.commit().await.unwrap();
         // ... but a redelivered one was applied already: the inbox skips it.
         mirror_batch(&db, tenant, &[&first, &report(tenant, b, 2, 3)]).await;

@@ -256,12 +256,34 @@ pub async fn commission_rules(tx: &TenantTx) -> Result<Vec<serde_json::Value>, D
     rows.iter().map(|row| json_col(row, "rule")).collect()
 }
 
+pub async fn save_stock(
+    tx: &TenantTx,
+    variant: VariantId,
+    available: i64,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO stock (tenant_id, variant_id, available, synced_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, \
+           synced_at = excluded.synced_at WHERE stock.synced_at <= excluded.synced_at",
+        [
+            tx.tenant().as_uuid().into(),
+            variant.as_uuid().into(),
+            available.into(),
+            at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
 /// How many reports one statement of [`save_stocks`] writes: 1 + 3 bind values a row stays
 /// far below SQLite's and PostgreSQL's parameter limits.
 const STOCK_ROWS_PER_UPSERT: usize = 500;
 
-/// Mirrors what inventory last said each variant has available, in one multi-row upsert
-/// (per 500): a report older than the stored one changes nothing. Each variant may appear only
+/// [`save_stock`] for several variants in one multi-row upsert (per 500), with the same
+/// rule: a report older than the stored one changes nothing. Each variant may appear only
 /// once (PostgreSQL refuses to update a row twice in one statement): keep its latest report.
 pub async fn save_stocks(
     tx: &TenantTx,

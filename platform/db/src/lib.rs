@@ -124,20 +124,19 @@ impl Db {
     }
 
     /// A read-only transaction: deferred on SQLite (it never takes the write lock, so reads
-    /// do not queue behind writers), `READ ONLY` on PostgreSQL.
+    /// do not queue behind writers). On PostgreSQL a plain `BEGIN`: the caller makes it
+    /// `READ ONLY` with its first statement (see [`Db::tenant_read`]), which saves a round
+    /// trip over asking at `BEGIN`.
     async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
-        let options = if self.backend() == DbBackend::Sqlite {
-            TransactionOptions {
+        if self.backend() == DbBackend::Sqlite {
+            let options = TransactionOptions {
                 sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred),
                 ..Default::default()
-            }
+            };
+            self.conn.begin_with_options(options).await
         } else {
-            TransactionOptions {
-                access_mode: Some(sea_orm::AccessMode::ReadOnly),
-                ..Default::default()
-            }
-        };
-        self.conn.begin_with_options(options).await
+            self.conn.begin().await
+        }
     }
 
     async fn scope_to(&self, txn: &DatabaseTransaction, tenant: TenantId) -> Result<(), DbErr> {
@@ -155,7 +154,15 @@ impl Db {
     /// Like [`Db::tenant_tx`], for requests that only read.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
         let txn = self.begin_read().await?;
-        self.scope_to(&txn, tenant).await?;
+        if self.backend() == DbBackend::Postgres {
+            // `READ ONLY` and the scope in one round trip (a simple query of two
+            // statements). The tenant id is a UUID's canonical text: nothing to escape.
+            txn.execute_unprepared(&format!(
+                "SET TRANSACTION READ ONLY; SELECT set_config('mercato.tenant_id', '{}', true)",
+                tenant.as_uuid()
+            ))
+            .await?;
+        }
         Ok(TenantTx { txn, tenant })
     }
 
@@ -164,8 +171,10 @@ impl Db {
         tracing::trace!(purpose, "platform read");
         let txn = self.begin_read().await?;
         if self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared("SELECT set_config('mercato.scope', 'platform', true)")
-                .await?;
+            txn.execute_unprepared(
+                "SET TRANSACTION READ ONLY; SELECT set_config('mercato.scope', 'platform', true)",
+            )
+            .await?;
         }
         Ok(PlatformTx { txn })
     }
@@ -277,6 +286,15 @@ pub mod sql {
             .join(", ")
     }
 
+    /// `($from, …), (…)`: `rows` groups of `width` placeholders numbered on from `from`,
+    /// for a multi-row `VALUES` list.
+    pub fn value_rows(from: usize, rows: usize, width: usize) -> String {
+        (0..rows)
+            .map(|r| format!("({})", placeholders(from + r * width, width)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `FOR UPDATE` where the backend has row locks. SQLite has none and needs none: its
     /// write transactions begin IMMEDIATE and run one at a time.
     pub fn for_update(conn: &impl ConnectionTrait) -> &'static str {
@@ -293,6 +311,12 @@ pub mod sql {
         fn placeholders_number_from_the_start() {
             assert_eq!(super::placeholders(2, 3), "$2, $3, $4");
             assert_eq!(super::placeholders(1, 0), "");
+        }
+
+        #[test]
+        fn value_rows_number_on_across_rows() {
+            assert_eq!(super::value_rows(2, 2, 3), "($2, $3, $4), ($5, $6, $7)");
+            assert_eq!(super::value_rows(1, 0, 3), "");
         }
     }
 }

@@ -61,38 +61,90 @@ pub async fn publish(
 /// the event never existed. On PostgreSQL, row-level security refuses an event for another
 /// tenant than the transaction's.
 pub async fn enqueue(conn: &impl ConnectionTrait, event: &Envelope) -> Result<(), DbErr> {
+    enqueue_all(conn, std::slice::from_ref(event)).await
+}
+
+/// Builds version-1 envelopes for `tenant` and writes them to the outbox in one statement,
+/// in the order given (see [`enqueue_all`]).
+pub async fn publish_all<P: serde::Serialize>(
+    conn: &impl ConnectionTrait,
+    tenant: mercato_tenant_context::TenantId,
+    events: &[(&str, P)],
+) -> Result<(), DbErr> {
+    let envelopes = events
+        .iter()
+        .map(|(name, payload)| Envelope::new(name, 1, tenant, payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| DbErr::Json(e.to_string()))?;
+    enqueue_all(conn, &envelopes).await
+}
+
+/// Rows per multi-row insert (six parameters each, well under either backend's limit).
+const ROWS_PER_INSERT: usize = 100;
+
+/// [`enqueue`] for several events of one transaction, in one statement per hundred: they
+/// keep the order given (`seq` increases along the slice).
+pub async fn enqueue_all(conn: &impl ConnectionTrait, events: &[Envelope]) -> Result<(), DbErr> {
     // Refuse here, in the producer's transaction, rather than letting a row the broker can
     // never route block the relay.
-    if let Some(reason) = crate::envelope::invalid_name_reason(&event.name) {
-        return Err(DbErr::Custom(format!(
-            "invalid event name {:?}: {reason}",
-            event.name
-        )));
+    for event in events {
+        if let Some(reason) = crate::envelope::invalid_name_reason(&event.name) {
+            return Err(DbErr::Custom(format!(
+                "invalid event name {:?}: {reason}",
+                event.name
+            )));
+        }
     }
     let backend = conn.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO outbox (tenant_id, id, name, version, occurred_at, payload) VALUES ($1, $2, $3, $4, $5, $6)"
-        }
-        _ => {
-            "INSERT INTO outbox (tenant_id, id, name, version, occurred_at, payload, seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox))"
-        }
-    };
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        sql,
-        [
-            event.tenant_id.as_uuid().into(),
-            event.id.as_uuid().into(),
-            event.name.as_str().into(),
-            i64::from(event.version).into(),
-            event.occurred_at.into(),
-            event.payload.clone().into(),
-        ],
-    ))
-    .await?;
-    tracing::debug!(tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id, "event enqueued");
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let mut values = Vec::with_capacity(chunk.len() * 6);
+        let rows: Vec<String> = chunk
+            .iter()
+            .enumerate()
+            .map(|(k, event)| {
+                let n = k * 6;
+                values.extend([
+                    event.tenant_id.as_uuid().into(),
+                    event.id.as_uuid().into(),
+                    event.name.as_str().into(),
+                    i64::from(event.version).into(),
+                    event.occurred_at.into(),
+                    event.payload.clone().into(),
+                ]);
+                let params = format!(
+                    "${}, ${}, ${}, ${}, ${}, ${}",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6
+                );
+                match backend {
+                    // The identity fills `seq` row by row, in the order of the list.
+                    DbBackend::Postgres => format!("({params})"),
+                    // One writer at a time: the rows follow the highest `seq` so far.
+                    _ => format!(
+                        "({params}, (SELECT COALESCE(MAX(seq), 0) FROM outbox) + {})",
+                        k + 1
+                    ),
+                }
+            })
+            .collect();
+        let columns = match backend {
+            DbBackend::Postgres => "tenant_id, id, name, version, occurred_at, payload",
+            _ => "tenant_id, id, name, version, occurred_at, payload, seq",
+        };
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("INSERT INTO outbox ({columns}) VALUES {}", rows.join(", ")),
+            values,
+        ))
+        .await?;
+    }
+    for event in events {
+        tracing::debug!(tenant_id = %event.tenant_id, event = %event.name, event_id = %event.id, "event enqueued");
+    }
     Ok(())
 }
 

@@ -43,12 +43,12 @@ struct StockChanged<'a> {
     available: i64,
 }
 
-pub async fn stock_changed(
-    conn: &impl ConnectionTrait,
+/// The `stock.changed` event of `variant` at `totals`.
+pub fn stock_changed(
     tenant: TenantId,
     variant: &Variant,
     totals: Totals,
-) -> Result<(), DbErr> {
+) -> Result<Envelope, serde_json::Error> {
     let payload = StockChanged {
         variant_id: variant.id,
         product_id: variant.product,
@@ -58,7 +58,7 @@ pub async fn stock_changed(
         reserved: totals.reserved,
         available: totals.available,
     };
-    publish(conn, "stock.changed", tenant, &payload).await
+    Envelope::new("stock.changed", 1, tenant, &payload)
 }
 
 #[derive(Serialize)]
@@ -71,13 +71,13 @@ struct StockLow<'a> {
     threshold: i64,
 }
 
-pub async fn stock_low(
-    conn: &impl ConnectionTrait,
+/// The `stock.low` event of `variant`, down to `available` at `threshold`.
+pub fn stock_low(
     tenant: TenantId,
     variant: &Variant,
     available: i64,
     threshold: i64,
-) -> Result<(), DbErr> {
+) -> Result<Envelope, serde_json::Error> {
     let payload = StockLow {
         variant_id: variant.id,
         product_id: variant.product,
@@ -86,7 +86,7 @@ pub async fn stock_low(
         available,
         threshold,
     };
-    publish(conn, "stock.low", tenant, &payload).await
+    Envelope::new("stock.low", 1, tenant, &payload)
 }
 
 #[derive(Serialize)]

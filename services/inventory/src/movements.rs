@@ -61,9 +61,13 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> MovementErro
 
 /// After levels of `variants` changed: their totals to the outbox (`stock.changed`), and
 /// their low-stock state updated, alerting (`stock.low`) on a crossing.
+/// Their totals are read in one statement and their events written in one.
 pub async fn after_change(tx: &TenantTx, variants: &[Variant]) -> Result<(), DbErr> {
+    let keys: Vec<(VariantId, VendorId)> = variants.iter().map(|v| (v.id, v.vendor)).collect();
+    let totals = repo::stock::totals_of(tx, &keys).await?;
+    let mut outbox = Vec::with_capacity(variants.len());
     for variant in variants {
-        let totals = repo::stock::totals(tx, variant.id, variant.vendor).await?;
+        let totals = totals.get(&variant.id).copied().unwrap_or_default();
         let state = low_stock(
             variant.low_stock_threshold,
             variant.low_stock,
@@ -73,14 +77,20 @@ pub async fn after_change(tx: &TenantTx, variants: &[Variant]) -> Result<(), DbE
             repo::mirror::save_low_stock(tx, variant.id, variant.low_stock_threshold, state.low)
                 .await?;
         }
-        events::stock_changed(&**tx, tx.tenant(), variant, totals).await?;
+        outbox.push(
+            events::stock_changed(tx.tenant(), variant, totals)
+                .map_err(|e| DbErr::Json(e.to_string()))?,
+        );
         if state.alert
             && let Some(threshold) = variant.low_stock_threshold
         {
-            events::stock_low(&**tx, tx.tenant(), variant, totals.available, threshold).await?;
+            outbox.push(
+                events::stock_low(tx.tenant(), variant, totals.available, threshold)
+                    .map_err(|e| DbErr::Json(e.to_string()))?,
+            );
         }
     }
-    Ok(())
+    mercato_events::enqueue_all(&**tx, &outbox).await
 }
 
 /// The variant, locked, if the warehouse's vendor may stock it.
@@ -230,12 +240,15 @@ pub async fn reserve(
         ended_at: None,
         ended_by: None,
     };
-    for (warehouse, variant, quantity) in reservation.holdings() {
-        repo::stock::change_level(tx, warehouse, variant, 0, quantity, now)
-            .await?
-            // Allocated from levels read under the variants' locks: cannot be refused.
-            .ok_or_else(|| DbErr::Custom("a locked stock level changed under its lock".into()))?;
-    }
+    let changes: Vec<_> = reservation
+        .holdings()
+        .into_iter()
+        .map(|(warehouse, variant, quantity)| (warehouse, variant, 0, quantity))
+        .collect();
+    repo::stock::change_levels(tx, &changes, now)
+        .await?
+        // Allocated from levels read under the variants' locks: cannot be refused.
+        .ok_or_else(|| DbErr::Custom("a locked stock level changed under its lock".into()))?;
     repo::reservations::insert(tx, &reservation).await?;
     expiry::schedule(tx, &reservation).await?;
     after_change(tx, &variants).await?;
@@ -341,27 +354,35 @@ async fn apply_end(
     if !repo::reservations::end(tx, reservation.id, status, actor, now).await? {
         return Err(DbErr::Custom("a locked reservation ended under its lock".into()).into());
     }
-    for (warehouse, variant, quantity) in reservation.holdings() {
-        let on_hand_delta = if how == End::Commit { -quantity } else { 0 };
-        let level =
-            repo::stock::change_level(tx, warehouse, variant, on_hand_delta, -quantity, now)
-                .await?
-                .ok_or(MovementError::Stock(StockError::ReservedMismatch))?;
-        if how == End::Commit {
-            let sold = Adjustment {
+    let changes: Vec<_> = reservation
+        .holdings()
+        .into_iter()
+        .map(|(warehouse, variant, quantity)| {
+            let on_hand_delta = if how == End::Commit { -quantity } else { 0 };
+            (warehouse, variant, on_hand_delta, -quantity)
+        })
+        .collect();
+    let levels = repo::stock::change_levels(tx, &changes, now)
+        .await?
+        .ok_or(MovementError::Stock(StockError::ReservedMismatch))?;
+    if how == End::Commit {
+        let sold: Vec<Adjustment> = changes
+            .iter()
+            .zip(&levels)
+            .map(|(&(warehouse, variant, delta, _), level)| Adjustment {
                 id: AdjustmentId::new(),
                 warehouse,
                 variant,
-                delta: -quantity,
+                delta,
                 reason: Reason::Sold,
                 note: reservation.reference.clone(),
                 on_hand_after: level.on_hand,
                 reservation: Some(reservation.id),
                 actor: actor.to_owned(),
                 at: now,
-            };
-            repo::stock::record(tx, &sold).await?;
-        }
+            })
+            .collect();
+        repo::stock::record_all(tx, &sold).await?;
     }
     reservation.status = status;
     reservation.updated_at = now;
@@ -484,7 +505,9 @@ pub async fn set_threshold(
     if state.alert
         && let Some(threshold) = threshold
     {
-        events::stock_low(&**tx, tx.tenant(), &updated, totals.available, threshold).await?;
+        let alert = events::stock_low(tx.tenant(), &updated, totals.available, threshold)
+            .map_err(|e| DbErr::Json(e.to_string()))?;
+        mercato_events::enqueue(&**tx, &alert).await?;
     }
     Ok(updated)
 }

@@ -9,6 +9,7 @@
 use crate::OrdersState;
 use crate::domain::OrderId;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::http::out::OrderOut;
 use crate::repo::orders::{self, FullOrder, PaymentFailure};
 use crate::repo::payments::{self as repo, Payment, PaymentId, PaymentStatus};
 use crate::transitions;
@@ -119,17 +120,15 @@ pub async fn pay(
     if full.order.total == 0 {
         // Nothing to charge (a coupon covered everything): paid as it stands.
         let mut full = full;
-        transitions::order(
+        transitions::order_and_vendor_orders(
             &tx,
             &mut full,
             OrderStatus::Paid,
+            VendorOrderStatus::ToFulfil,
             "system",
             Some("nothing to pay"),
-            false,
         )
         .await?;
-        transitions::all_vendor_orders(&tx, &mut full, VendorOrderStatus::ToFulfil, "system", None)
-            .await?;
         tx.commit().await?;
         state.outbox.notify_one();
         return Ok(());
@@ -162,17 +161,20 @@ pub async fn pay(
     };
     repo::insert(&tx, &payment).await?;
     tx.commit().await?;
-    take(state, tenant, payment, method).await
+    take(state, tenant, payment, method, None).await.map(|_| ())
 }
 
 /// Calls the provider for a recorded attempt (outside any transaction), then applies its
-/// answer. The checkout records its attempt with the order, and comes here directly.
+/// answer. The checkout records its attempt with the order, and comes here directly. With
+/// `view` (whether the caller sees what merchants see), it also returns the order as that
+/// answer left it, read in the same transaction.
 pub async fn take(
     state: &OrdersState,
     tenant: TenantId,
     payment: Payment,
     method: PaymentMethod,
-) -> Result<(), Problem> {
+    view: Option<bool>,
+) -> Result<Option<OrderOut>, Problem> {
     let provider = state
         .payments
         .get(&payment.provider)
@@ -191,27 +193,25 @@ pub async fn take(
     };
     let answer = provider.create_and_confirm(&request).await;
     // 3. Its answer.
-    apply_answer(state, tenant, payment, answer).await
+    apply_answer(state, tenant, payment, answer, view).await
 }
 
-/// Applies the provider's synchronous answer to a payment attempt.
+/// Applies the provider's synchronous answer to a payment attempt (see [`take`] for `view`).
 async fn apply_answer(
     state: &OrdersState,
     tenant: TenantId,
     mut payment: Payment,
     answer: Result<IntentState, ProviderError>,
-) -> Result<(), Problem> {
+    view: Option<bool>,
+) -> Result<Option<OrderOut>, Problem> {
     let tx = state.db.tenant_tx(tenant).await?;
     let mut full = orders::find(&tx, payment.order, true)
         .await?
         .ok_or_else(Problem::not_found)?;
     // A webhook may have settled this attempt meanwhile.
-    let current = repo::of_order(&tx, payment.order)
-        .await?
-        .into_iter()
-        .find(|p| p.id == payment.id);
-    if let Some(current) = current {
-        payment = current;
+    let mut payments = repo::of_order(&tx, payment.order).await?;
+    if let Some(current) = payments.iter().find(|p| p.id == payment.id) {
+        payment = current.clone();
     }
     let actor = provider_actor(&payment.provider);
     match answer {
@@ -235,9 +235,18 @@ async fn apply_answer(
             .await?;
         }
     }
+    let shown = match view {
+        Some(merchant) => {
+            if let Some(slot) = payments.iter_mut().find(|p| p.id == payment.id) {
+                *slot = payment;
+            }
+            Some(crate::http::orders::render_with(&tx, &full, &payments, merchant).await?)
+        }
+        None => None,
+    };
     tx.commit().await?;
     state.outbox.notify_one();
-    Ok(())
+    Ok(shown)
 }
 
 async fn fail(
@@ -318,9 +327,15 @@ async fn settle(
             if full.order.status == OrderStatus::PendingPayment {
                 full.order.payment_failure = None;
                 full.order.paid_by = Some(payment.id);
-                transitions::order(tx, full, OrderStatus::Paid, actor, None, false).await?;
-                transitions::all_vendor_orders(tx, full, VendorOrderStatus::ToFulfil, actor, None)
-                    .await?;
+                transitions::order_and_vendor_orders(
+                    tx,
+                    full,
+                    OrderStatus::Paid,
+                    VendorOrderStatus::ToFulfil,
+                    actor,
+                    None,
+                )
+                .await?;
             } else {
                 // The order expired, was cancelled, or another payment paid it: give this
                 // money back.

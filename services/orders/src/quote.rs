@@ -16,8 +16,9 @@ use crate::repo::{self, settings::OrderSettings};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::{Currency, Money, Problem};
-use mercato_tenant_context::VendorId;
+use mercato_tenant_context::{VariantId, VendorId};
 use mercato_vendors::domain::commission::{self as commission, CommissionRule};
+use sea_orm::DbErr;
 use std::collections::HashMap;
 
 /// Why a line cannot be bought as it is.
@@ -125,6 +126,33 @@ impl Quote {
     }
 }
 
+/// What the catalog, inventory and vendors say about some variants, as mirrored here.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    pub variants: HashMap<VariantId, CatalogVariant>,
+    /// Units available per variant.
+    pub stock: HashMap<VariantId, i64>,
+    /// The vendors of `variants`.
+    pub vendors: HashMap<VendorId, VendorMirror>,
+}
+
+impl Lookups {
+    /// Reads them for `ids`, one statement each.
+    pub async fn load(tx: &TenantTx, ids: &[VariantId]) -> Result<Self, DbErr> {
+        let variants = mirror::variants(tx, ids).await?;
+        let stock = mirror::available(tx, ids).await?;
+        let mut vendor_ids: Vec<VendorId> = variants.values().map(|v| v.vendor).collect();
+        vendor_ids.sort();
+        vendor_ids.dedup();
+        let vendors = mirror::vendors(tx, &vendor_ids).await?;
+        Ok(Self {
+            variants,
+            stock,
+            vendors,
+        })
+    }
+}
+
 /// Loads what a quote needs and prices `cart`. `customer_key` (a user id or an email)
 /// counts the customer's earlier uses of the coupon.
 pub async fn quote(
@@ -135,12 +163,25 @@ pub async fn quote(
     now: DateTime<Utc>,
 ) -> Result<Quote, Problem> {
     let ids: Vec<_> = cart.lines.iter().map(|l| l.variant).collect();
-    let variants = mirror::variants(tx, &ids).await?;
-    let stock = mirror::available(tx, &ids).await?;
-    let mut vendor_ids: Vec<VendorId> = variants.values().map(|v| v.vendor).collect();
-    vendor_ids.sort();
-    vendor_ids.dedup();
-    let vendors = mirror::vendors(tx, &vendor_ids).await?;
+    let lookups = Lookups::load(tx, &ids).await?;
+    quote_with(tx, cart, settings, customer_key, now, lookups).await
+}
+
+/// [`quote`] with the variants, stock and vendors of the cart's lines read already (in the
+/// same transaction, by a caller that just checked them).
+pub async fn quote_with(
+    tx: &TenantTx,
+    cart: &Cart,
+    settings: OrderSettings,
+    customer_key: Option<&str>,
+    now: DateTime<Utc>,
+    lookups: Lookups,
+) -> Result<Quote, Problem> {
+    let Lookups {
+        variants,
+        stock,
+        vendors,
+    } = lookups;
 
     let mut currency: Option<Currency> = None;
     let mut lines = Vec::with_capacity(cart.lines.len());

@@ -3,9 +3,9 @@
 //! the caller's transaction.
 
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
-use crate::repo::orders::{self, FullOrder, Transition};
+use crate::repo::orders::{self, FullOrder, Transition, VendorOrder};
 use mercato_db::TenantTx;
-use mercato_events::publish;
+use mercato_events::{Envelope, enqueue_all};
 use mercato_kernel::Problem;
 use mercato_tenant_context::VariantId;
 use serde::Serialize;
@@ -66,52 +66,28 @@ pub async fn order(
     reason: Option<&str>,
     restock: bool,
 ) -> Result<(), Problem> {
-    let from = full.order.status;
-    full.order.status = from.transition(to).map_err(refused)?;
-    let now = crate::now();
-    full.order.updated_at = now;
-    if to == OrderStatus::Paid {
-        full.order.paid_at = Some(now);
-    }
-    orders::update_order(tx, &full.order).await?;
-    orders::record_transition(
+    apply(tx, full, Some((to, restock)), None, actor, reason).await
+}
+
+/// Moves the order to `to`, then every vendor order that can go to `vendor_to` there (a
+/// payment: `paid` and `to_fulfil`), with one statement per table for all of them.
+pub async fn order_and_vendor_orders(
+    tx: &TenantTx,
+    full: &mut FullOrder,
+    to: OrderStatus,
+    vendor_to: VendorOrderStatus,
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<(), Problem> {
+    apply(
         tx,
-        full.order.id,
-        &Transition {
-            vendor_order_id: None,
-            from: from.code().to_owned(),
-            to: to.code().to_owned(),
-            actor: actor.to_owned(),
-            reason: reason.map(str::to_owned),
-            at: now,
-        },
-    )
-    .await?;
-    let o = &full.order;
-    let event = OrderEvent {
-        order_id: o.id,
-        status: to,
-        previous_status: from,
-        reservation_id: o.reservation.as_deref(),
-        customer_id: o.customer,
-        total: mercato_kernel::Money::new(o.total, o.currency),
-        refunded: mercato_kernel::Money::new(o.refunded, o.currency),
-        lines: full
-            .lines
-            .iter()
-            .filter(|l| l.quantity > l.refunded_quantity)
-            .map(|l| LineUnits {
-                variant_id: l.variant,
-                quantity: l.quantity - l.refunded_quantity,
-            })
-            .collect(),
-        restock,
-        vendor_order_ids: full.vendor_orders.iter().map(|v| v.id).collect(),
+        full,
+        Some((to, false)),
+        Some(Vendors::AllThatCan(vendor_to)),
         actor,
         reason,
-    };
-    publish(&**tx, to.event_name(), tx.tenant(), &event).await?;
-    Ok(())
+    )
+    .await
 }
 
 /// Moves the vendor order at `index` to `to`.
@@ -123,51 +99,10 @@ pub async fn vendor_order(
     actor: &str,
     reason: Option<&str>,
 ) -> Result<(), Problem> {
-    let currency = full.order.currency;
-    let order_id = full.order.id;
-    let Some(v) = full.vendor_orders.get_mut(index) else {
+    if index >= full.vendor_orders.len() {
         return Err(Problem::not_found());
-    };
-    let from = v.status;
-    v.status = from.transition(to).map_err(refused)?;
-    let now = crate::now();
-    v.updated_at = now;
-    match to {
-        VendorOrderStatus::Shipped => v.shipped_at = Some(now),
-        VendorOrderStatus::Delivered => v.delivered_at = Some(now),
-        _ => {}
     }
-    orders::update_vendor_order(tx, v).await?;
-    orders::record_transition(
-        tx,
-        order_id,
-        &Transition {
-            vendor_order_id: Some(v.id),
-            from: from.code().to_owned(),
-            to: to.code().to_owned(),
-            actor: actor.to_owned(),
-            reason: reason.map(str::to_owned),
-            at: now,
-        },
-    )
-    .await?;
-    let m = |a: i64| mercato_kernel::Money::new(a, currency);
-    let event = VendorOrderEvent {
-        vendor_order_id: v.id,
-        order_id,
-        vendor_id: v.vendor,
-        status: to,
-        previous_status: from,
-        total: m(v.total),
-        commission: m(v.commission),
-        earnings: m(v.earnings),
-        carrier: v.carrier.as_deref(),
-        tracking_number: v.tracking_number.as_deref(),
-        actor,
-        reason,
-    };
-    publish(&**tx, to.event_name(), tx.tenant(), &event).await?;
-    Ok(())
+    apply(tx, full, None, Some(Vendors::One(index, to)), actor, reason).await
 }
 
 /// Moves every vendor order that can go to `to` there (payment, expiry, cancellation).
@@ -178,10 +113,133 @@ pub async fn all_vendor_orders(
     actor: &str,
     reason: Option<&str>,
 ) -> Result<(), Problem> {
-    for i in 0..full.vendor_orders.len() {
-        if full.vendor_orders[i].status.can_become(to) {
-            vendor_order(tx, full, i, to, actor, reason).await?;
+    apply(tx, full, None, Some(Vendors::AllThatCan(to)), actor, reason).await
+}
+
+/// Which vendor orders move.
+enum Vendors {
+    /// The one at this index, which must be able to.
+    One(usize, VendorOrderStatus),
+    /// Every one that can; the others stay.
+    AllThatCan(VendorOrderStatus),
+}
+
+/// Checks every move against the state machine, then writes them: the order's row, the
+/// vendor orders' rows, the history and the events, one statement each, the order first.
+async fn apply(
+    tx: &TenantTx,
+    full: &mut FullOrder,
+    order_to: Option<(OrderStatus, bool)>,
+    vendors: Option<Vendors>,
+    actor: &str,
+    reason: Option<&str>,
+) -> Result<(), Problem> {
+    let now = crate::now();
+    let mut moves = Vec::new();
+    let mut events = Vec::new();
+    let tenant = tx.tenant();
+    if let Some((to, restock)) = order_to {
+        let from = full.order.status;
+        full.order.status = from.transition(to).map_err(refused)?;
+        full.order.updated_at = now;
+        if to == OrderStatus::Paid {
+            full.order.paid_at = Some(now);
+        }
+        moves.push(Transition {
+            vendor_order_id: None,
+            from: from.code().to_owned(),
+            to: to.code().to_owned(),
+            actor: actor.to_owned(),
+            reason: reason.map(str::to_owned),
+            at: now,
+        });
+        let o = &full.order;
+        let event = OrderEvent {
+            order_id: o.id,
+            status: to,
+            previous_status: from,
+            reservation_id: o.reservation.as_deref(),
+            customer_id: o.customer,
+            total: mercato_kernel::Money::new(o.total, o.currency),
+            refunded: mercato_kernel::Money::new(o.refunded, o.currency),
+            lines: full
+                .lines
+                .iter()
+                .filter(|l| l.quantity > l.refunded_quantity)
+                .map(|l| LineUnits {
+                    variant_id: l.variant,
+                    quantity: l.quantity - l.refunded_quantity,
+                })
+                .collect(),
+            restock,
+            vendor_order_ids: full.vendor_orders.iter().map(|v| v.id).collect(),
+            actor,
+            reason,
+        };
+        events.push(Envelope::new(to.event_name(), 1, tenant, &event)?);
+    }
+    let moving: Vec<(usize, VendorOrderStatus)> = match vendors {
+        None => Vec::new(),
+        Some(Vendors::One(index, to)) => vec![(index, to)],
+        Some(Vendors::AllThatCan(to)) => (0..full.vendor_orders.len())
+            .filter(|&i| full.vendor_orders[i].status.can_become(to))
+            .map(|i| (i, to))
+            .collect(),
+    };
+    let currency = full.order.currency;
+    let order_id = full.order.id;
+    for &(index, to) in &moving {
+        let v = &mut full.vendor_orders[index];
+        let from = v.status;
+        v.status = from.transition(to).map_err(refused)?;
+        v.updated_at = now;
+        match to {
+            VendorOrderStatus::Shipped => v.shipped_at = Some(now),
+            VendorOrderStatus::Delivered => v.delivered_at = Some(now),
+            _ => {}
+        }
+        moves.push(Transition {
+            vendor_order_id: Some(v.id),
+            from: from.code().to_owned(),
+            to: to.code().to_owned(),
+            actor: actor.to_owned(),
+            reason: reason.map(str::to_owned),
+            at: now,
+        });
+        let m = |a: i64| mercato_kernel::Money::new(a, currency);
+        let event = VendorOrderEvent {
+            vendor_order_id: v.id,
+            order_id,
+            vendor_id: v.vendor,
+            status: to,
+            previous_status: from,
+            total: m(v.total),
+            commission: m(v.commission),
+            earnings: m(v.earnings),
+            carrier: v.carrier.as_deref(),
+            tracking_number: v.tracking_number.as_deref(),
+            actor,
+            reason,
+        };
+        events.push(Envelope::new(to.event_name(), 1, tenant, &event)?);
+    }
+    if order_to.is_some() {
+        orders::update_order(tx, &full.order).await?;
+    }
+    match moving.as_slice() {
+        [] => {}
+        // One vendor order moves with everything it carries (its carrier and tracking
+        // number when shipped).
+        [(index, _)] if order_to.is_none() => {
+            orders::update_vendor_order(tx, &full.vendor_orders[*index]).await?;
+        }
+        many => {
+            let moved: Vec<&VendorOrder> =
+                many.iter().map(|(i, _)| &full.vendor_orders[*i]).collect();
+            orders::update_vendor_order_statuses(tx, &moved).await?;
         }
     }
+    orders::record_transitions(tx, order_id, &moves).await?;
+    enqueue_all(&**tx, &events).await?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use crate::support::{CrashAfterPublish, Recorder, TestDb, event, on_every_databa
 use async_trait::async_trait;
 use mercato_db::Db;
 use mercato_events::{
-    Bus, Envelope, Handler, HandlerError, InProcessBus, Relay, enqueue, mark_processed,
+    Bus, Envelope, Handler, HandlerError, InProcessBus, Relay, enqueue, enqueue_all, mark_processed,
 };
 use mercato_tenant_context::TenantId;
 use sea_orm::{ConnectionTrait, Statement};
@@ -22,6 +22,7 @@ on_every_database!(
     events_survive_a_restart,
     run_wakes_on_the_notifier_and_stops_on_shutdown,
     concurrent_relays_publish_each_event_once,
+    events_enqueued_together_keep_their_order_among_the_rest,
 );
 
 async fn recording_bus() -> (Arc<InProcessBus>, Arc<Recorder>) {
@@ -39,6 +40,46 @@ async fn commit_events(db: &Db, tenant: TenantId, events: &[&Envelope]) {
         enqueue(&*tx, event).await.unwrap();
     }
     tx.commit().await.unwrap();
+}
+
+async fn events_enqueued_together_keep_their_order_among_the_rest(t: TestDb) {
+    let (bus, recorder) = recording_bus().await;
+    let relay = Relay::new(t.db.clone(), bus);
+    let tenant = TenantId::new();
+    let [e1, e2, e3, e4, e5] =
+        ["shop.e1", "shop.e2", "shop.e3", "shop.e4", "shop.e5"].map(|n| event(n, tenant));
+    commit_events(&t.db, tenant, &[&e1]).await;
+    let tx = t.db.tenant_tx(tenant).await.unwrap();
+    enqueue_all(&*tx, &[e2.clone(), e3.clone()]).await.unwrap();
+    enqueue(&*tx, &e4).await.unwrap();
+    tx.commit().await.unwrap();
+    // Rolled back together: none of them exists.
+    let tx = t.db.tenant_tx(tenant).await.unwrap();
+    enqueue_all(
+        &*tx,
+        &[event("shop.gone", tenant), event("shop.gone", tenant)],
+    )
+    .await
+    .unwrap();
+    drop(tx);
+    commit_events(&t.db, tenant, &[&e5]).await;
+
+    assert_eq!(relay.relay_once().await.unwrap(), 5);
+    assert_eq!(recorder.events(), [e1, e2, e3, e4, e5]);
+    // A bad name anywhere in the list refuses the whole list.
+    let tx = t.db.tenant_tx(tenant).await.unwrap();
+    let bad = Envelope {
+        name: "no dots".into(),
+        ..event("shop.e6", tenant)
+    };
+    assert!(
+        enqueue_all(&*tx, &[event("shop.e7", tenant), bad])
+            .await
+            .is_err()
+    );
+    drop(tx);
+    assert_eq!(t.count("SELECT COUNT(*) FROM outbox").await, 5);
+    t.finish().await;
 }
 
 async fn rolled_back_event_is_never_published(t: TestDb) {

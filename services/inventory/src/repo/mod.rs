@@ -43,4 +43,4 @@ pub(crate) fn corrupt(what: &str, value: &str) -> DbErr {
     DbErr::Custom(format!("stored {what} is invalid: {value:?}"))
 }
 
-pub(crate) use mercato_db::sql::{for_update, placeholders, statement};
+pub(crate) use mercato_db::sql::{for_update, placeholders, statement, value_rows};

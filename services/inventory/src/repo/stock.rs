@@ -134,6 +134,69 @@ pub async fn change_level(
     .transpose()
 }
 
+/// [`change_level`] for several levels at once, in one statement: `(warehouse, variant,
+/// on-hand delta, reserved delta)`, each level at most once. `None` when any of them is
+/// refused (missing, or its guard fails); the caller then rolls back.
+pub async fn change_levels(
+    tx: &TenantTx,
+    changes: &[(WarehouseId, VariantId, i64, i64)],
+    now: DateTime<Utc>,
+) -> Result<Option<Vec<Level>>, DbErr> {
+    if changes.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let mut values = vec![tx.tenant().as_uuid().into(), now.into()];
+    for (warehouse, variant, on_hand, reserved) in changes {
+        values.extend([
+            warehouse.as_uuid().into(),
+            variant.as_uuid().into(),
+            (*on_hand).into(),
+            (*reserved).into(),
+        ]);
+    }
+    // The deltas as a table `d`, joined to their levels; the guard is `change_level`'s.
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "WITH d (warehouse_id, variant_id, on_hand_delta, reserved_delta) AS (VALUES {}) \
+                 UPDATE stock_levels SET on_hand = stock_levels.on_hand + d.on_hand_delta, \
+                   reserved = stock_levels.reserved + d.reserved_delta, updated_at = $2 \
+                 FROM d WHERE stock_levels.tenant_id = $1 \
+                   AND stock_levels.warehouse_id = d.warehouse_id \
+                   AND stock_levels.variant_id = d.variant_id \
+                   AND stock_levels.reserved + d.reserved_delta >= 0 \
+                   AND stock_levels.on_hand + d.on_hand_delta >= stock_levels.reserved + d.reserved_delta \
+                 RETURNING stock_levels.warehouse_id AS warehouse_id, \
+                   stock_levels.variant_id AS variant_id, stock_levels.on_hand AS on_hand, \
+                   stock_levels.reserved AS reserved",
+                super::value_rows(3, changes.len(), 4)
+            ),
+            values,
+        ))
+        .await?;
+    if rows.len() != changes.len() {
+        return Ok(None);
+    }
+    let mut levels: HashMap<(uuid::Uuid, uuid::Uuid), Level> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        levels.insert(
+            (
+                row.try_get("", "warehouse_id")?,
+                row.try_get("", "variant_id")?,
+            ),
+            Level {
+                on_hand: row.try_get("", "on_hand")?,
+                reserved: row.try_get("", "reserved")?,
+            },
+        );
+    }
+    Ok(changes
+        .iter()
+        .map(|(w, v, _, _)| levels.get(&(w.as_uuid(), v.as_uuid())).copied())
+        .collect())
+}
+
 /// The levels reservations may draw on for `variants`: in active warehouses of each
 /// variant's own vendor, with units available.
 pub async fn candidates(
@@ -192,6 +255,65 @@ pub async fn totals(tx: &TenantTx, variant: VariantId, vendor: VendorId) -> Resu
         reserved: row.try_get("", "reserved")?,
         available: row.try_get("", "available")?,
     })
+}
+
+/// [`totals`] of several variants (each with its vendor), in one statement. A variant
+/// without levels has none of anything.
+pub async fn totals_of(
+    tx: &TenantTx,
+    variants: &[(VariantId, VendorId)],
+) -> Result<HashMap<VariantId, Totals>, DbErr> {
+    let mut out: HashMap<VariantId, Totals> = variants
+        .iter()
+        .map(|(v, _)| {
+            (
+                *v,
+                Totals {
+                    on_hand: 0,
+                    reserved: 0,
+                    available: 0,
+                },
+            )
+        })
+        .collect();
+    if variants.is_empty() {
+        return Ok(out);
+    }
+    let mut values = vec![tx.tenant().as_uuid().into()];
+    for (variant, vendor) in variants {
+        values.extend([variant.as_uuid().into(), vendor.as_uuid().into()]);
+    }
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "WITH q (variant_id, vendor_id) AS (VALUES {}) \
+                 SELECT s.variant_id AS variant_id, \
+                    CAST(COALESCE(SUM(s.on_hand), 0) AS BIGINT) AS on_hand, \
+                    CAST(COALESCE(SUM(s.reserved), 0) AS BIGINT) AS reserved, \
+                    CAST(COALESCE(SUM(CASE WHEN w.active THEN s.on_hand - s.reserved ELSE 0 END), 0) AS BIGINT) AS available \
+                 FROM q \
+                 JOIN stock_levels s ON s.tenant_id = $1 AND s.variant_id = q.variant_id \
+                 JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.id = s.warehouse_id \
+                   AND w.vendor_id = q.vendor_id \
+                 GROUP BY s.variant_id",
+                super::value_rows(2, variants.len(), 2)
+            ),
+            values,
+        ))
+        .await?;
+    for row in rows {
+        let variant = VariantId::from_uuid(row.try_get("", "variant_id")?);
+        out.insert(
+            variant,
+            Totals {
+                on_hand: row.try_get("", "on_hand")?,
+                reserved: row.try_get("", "reserved")?,
+                available: row.try_get("", "available")?,
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// A page of a warehouse's levels, by variant id.
@@ -261,7 +383,15 @@ pub struct Adjustment {
 }
 
 pub async fn record(tx: &TenantTx, a: &Adjustment) -> Result<(), DbErr> {
-    adjustment::Entity::insert(adjustment::ActiveModel {
+    record_all(tx, std::slice::from_ref(a)).await
+}
+
+/// Records several adjustments in one statement.
+pub async fn record_all(tx: &TenantTx, all: &[Adjustment]) -> Result<(), DbErr> {
+    if all.is_empty() {
+        return Ok(());
+    }
+    adjustment::Entity::insert_many(all.iter().map(|a| adjustment::ActiveModel {
         tenant_id: Set(tx.tenant().as_uuid()),
         id: Set(a.id.as_uuid()),
         warehouse_id: Set(a.warehouse.as_uuid()),
@@ -273,7 +403,7 @@ pub async fn record(tx: &TenantTx, a: &Adjustment) -> Result<(), DbErr> {
         reservation_id: Set(a.reservation.map(|r| r.as_uuid())),
         actor: Set(a.actor.clone()),
         at: Set(a.at),
-    })
+    }))
     .exec_without_returning(&**tx)
     .await
     .map(|_| ())

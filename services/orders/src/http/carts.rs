@@ -116,9 +116,30 @@ pub async fn render(
     ctx: &TenantContext,
     cart: &Cart,
 ) -> Result<CartOut, Problem> {
+    let ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
+    let lookups = quote::Lookups::load(tx, &ids).await?;
+    render_with(state, tx, ctx, cart, lookups).await
+}
+
+/// [`render`] with the variants, stock and vendors of every line read already.
+async fn render_with(
+    state: &OrdersState,
+    tx: &TenantTx,
+    ctx: &TenantContext,
+    cart: &Cart,
+    lookups: quote::Lookups,
+) -> Result<CartOut, Problem> {
     let settings = settings::load(tx, state.config.default_settings()).await?;
     let customer = cart.customer.map(|c| c.to_string());
-    let quote = quote::quote(tx, cart, settings, customer.as_deref(), crate::now()).await?;
+    let quote = quote::quote_with(
+        tx,
+        cart,
+        settings,
+        customer.as_deref(),
+        crate::now(),
+        lookups,
+    )
+    .await?;
     Ok(out::cart(cart, &quote, is_order_reader(ctx)))
 }
 
@@ -140,91 +161,108 @@ fn normalized_code(text: &str, errors: &mut Vec<FieldError>) -> Option<String> {
         .ok()
 }
 
-/// Adds `quantity` of `variant` to the cart (summing with a line it has), checking that the
-/// variant is for sale, in the cart's currency, and available. Refusals name `field`.
-async fn put_units(
+/// Adds units of variants to the cart, one request line after the other (`field` names
+/// each in problems), each to the variant's line if the cart has one. One read each of the
+/// variants, their vendors and their stock serves every line, and returns for the cart's
+/// price; new lines are written in one statement.
+async fn put_all(
     tx: &TenantTx,
     cart: &mut Cart,
-    variant: VariantId,
-    quantity: i64,
-    field: &str,
-) -> Result<(), Problem> {
-    // One read for the new variant and the cart's own (whose currency is the cart's).
+    wanted: &[(String, VariantId, i64)],
+) -> Result<quote::Lookups, Problem> {
     let mut ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
-    ids.push(variant);
-    let found = mirror::variants(tx, &ids).await?;
-    let Some(v) = found.get(&variant).filter(|v| v.visible) else {
-        return Err(Problem::invalid_field(
-            format!("{field}/variant_id"),
-            "this item is not for sale",
-        ));
-    };
-    let vendors = mirror::vendors(tx, &[v.vendor]).await?;
-    if !vendors
-        .get(&v.vendor)
-        .is_some_and(mirror::VendorMirror::selling)
-    {
-        return Err(Problem::conflict(
-            "vendor_not_selling",
-            "this item's vendor is not selling at the moment",
-        ));
+    ids.extend(wanted.iter().map(|(_, v, _)| *v));
+    ids.sort();
+    ids.dedup();
+    let lookups = quote::Lookups::load(tx, &ids).await?;
+    let now = crate::now();
+    let mut added: Vec<CartLineId> = Vec::new();
+    let mut changed: Vec<CartLineId> = Vec::new();
+    for (field, variant, quantity) in wanted {
+        let (variant, quantity) = (*variant, *quantity);
+        let Some(v) = lookups.variants.get(&variant).filter(|v| v.visible) else {
+            return Err(Problem::invalid_field(
+                format!("{field}/variant_id"),
+                "this item is not for sale",
+            ));
+        };
+        if !lookups
+            .vendors
+            .get(&v.vendor)
+            .is_some_and(mirror::VendorMirror::selling)
+        {
+            return Err(Problem::conflict(
+                "vendor_not_selling",
+                "this item's vendor is not selling at the moment",
+            ));
+        }
+        if let Some(first) = cart
+            .lines
+            .iter()
+            .filter(|l| l.variant != variant)
+            .find_map(|l| lookups.variants.get(&l.variant))
+            && first.price.currency != v.price.currency
+        {
+            return Err(Problem::invalid_field(
+                format!("{field}/variant_id"),
+                format!(
+                    "this item is priced in {}, the cart in {}",
+                    v.price.currency, first.price.currency
+                ),
+            ));
+        }
+        let existing = cart.lines.iter().position(|l| l.variant == variant);
+        let total = quantity + existing.map_or(0, |i| cart.lines[i].quantity);
+        if total > MAX_QUANTITY {
+            return Err(Problem::invalid_field(
+                format!("{field}/quantity"),
+                "at most 1000 units of one item",
+            ));
+        }
+        let available = lookups.stock.get(&variant).copied().unwrap_or(0);
+        if total > available {
+            return Err(Problem::conflict(
+                "insufficient_stock",
+                format!("only {available} available"),
+            ));
+        }
+        match existing {
+            Some(i) => {
+                let line = &mut cart.lines[i];
+                line.quantity = total;
+                line.seen_price = v.price.amount;
+                if !added.contains(&line.id) && !changed.contains(&line.id) {
+                    changed.push(line.id);
+                }
+            }
+            None => {
+                if cart.lines.len() >= MAX_LINES {
+                    return Err(Problem::conflict(
+                        "cart_full",
+                        format!("a cart holds at most {MAX_LINES} lines"),
+                    ));
+                }
+                let line = CartLine {
+                    id: CartLineId::new(),
+                    variant,
+                    quantity,
+                    seen_price: v.price.amount,
+                };
+                added.push(line.id);
+                cart.lines.push(line);
+            }
+        }
     }
-    if let Some(first) = cart
+    for line in cart.lines.iter().filter(|l| changed.contains(&l.id)) {
+        repo::update_line(tx, line).await?;
+    }
+    let new: Vec<&CartLine> = cart
         .lines
         .iter()
-        .filter(|l| l.variant != variant)
-        .find_map(|l| found.get(&l.variant))
-        && first.price.currency != v.price.currency
-    {
-        return Err(Problem::invalid_field(
-            format!("{field}/variant_id"),
-            format!(
-                "this item is priced in {}, the cart in {}",
-                v.price.currency, first.price.currency
-            ),
-        ));
-    }
-    let existing = cart.lines.iter().position(|l| l.variant == variant);
-    let total = quantity + existing.map_or(0, |i| cart.lines[i].quantity);
-    if total > MAX_QUANTITY {
-        return Err(Problem::invalid_field(
-            format!("{field}/quantity"),
-            "at most 1000 units of one item",
-        ));
-    }
-    let available = mirror::available(tx, &[variant]).await?;
-    let available = available.get(&variant).copied().unwrap_or(0);
-    if total > available {
-        return Err(Problem::conflict(
-            "insufficient_stock",
-            format!("only {available} available"),
-        ));
-    }
-    match existing {
-        Some(i) => {
-            let line = &mut cart.lines[i];
-            line.quantity = total;
-            line.seen_price = v.price.amount;
-            repo::update_line(tx, line).await?;
-        }
-        None => {
-            if cart.lines.len() >= MAX_LINES {
-                return Err(Problem::conflict(
-                    "cart_full",
-                    format!("a cart holds at most {MAX_LINES} lines"),
-                ));
-            }
-            let line = CartLine {
-                id: CartLineId::new(),
-                variant,
-                quantity,
-                seen_price: v.price.amount,
-            };
-            repo::insert_line(tx, cart.id, &line, crate::now()).await?;
-            cart.lines.push(line);
-        }
-    }
-    Ok(())
+        .filter(|l| added.contains(&l.id))
+        .collect();
+    repo::insert_lines(tx, cart.id, &new, now).await?;
+    Ok(lookups)
 }
 
 /// Starts a cart. A signed-in customer gets their open cart (the lines are added to it).
@@ -288,9 +326,11 @@ pub async fn create(
             StatusCode::CREATED,
         ),
     };
-    for (i, variant, quantity) in lines {
-        put_units(&tx, &mut cart, variant, quantity, &format!("/lines/{i}")).await?;
-    }
+    let wanted: Vec<(String, VariantId, i64)> = lines
+        .into_iter()
+        .map(|(i, variant, quantity)| (format!("/lines/{i}"), variant, quantity))
+        .collect();
+    let lookups = put_all(&tx, &mut cart, &wanted).await?;
     if country.is_some() {
         cart.country = country;
     }
@@ -299,7 +339,7 @@ pub async fn create(
     }
     cart.updated_at = now;
     repo::update(&tx, &cart).await?;
-    let body = render(&state, &tx, &ctx, &cart).await?;
+    let body = render_with(&state, &tx, &ctx, &cart, lookups).await?;
     tx.commit().await?;
     Ok((status, Json(body)))
 }
@@ -400,10 +440,10 @@ pub async fn add_line(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let mut cart = visible_cart(&tx, &ctx, id, true, true).await?;
     open(&cart)?;
-    put_units(&tx, &mut cart, variant, input.quantity, "").await?;
+    let lookups = put_all(&tx, &mut cart, &[(String::new(), variant, input.quantity)]).await?;
     cart.updated_at = crate::now();
     repo::update(&tx, &cart).await?;
-    let body = render(&state, &tx, &ctx, &cart).await?;
+    let body = render_with(&state, &tx, &ctx, &cart, lookups).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -571,7 +611,7 @@ pub async fn merge(
                         quantity,
                         seen_price: line.seen_price,
                     };
-                    repo::insert_line(&tx, mine.id, &moved, now).await?;
+                    repo::insert_lines(&tx, mine.id, &[&moved], now).await?;
                     mine.lines.push(moved);
                 }
             }

@@ -160,23 +160,31 @@ pub async fn checkout(
         provider: provider.clone(),
     };
     let placed = checkout::place(&state, &ctx, cart_id, &placement).await?;
-    let (order, status) = match placed {
+    let merchant = super::is_order_reader(&ctx);
+    let (order, status, shown) = match placed {
         Placed::New(order, attempt) => {
-            // A failed payment is recorded on the order; the order stands either way.
+            // A failed payment is recorded on the order; the order stands either way. The
+            // payment's answer renders the order in its own transaction.
             let paid = match attempt {
-                Some(attempt) => crate::payment::take(&state, ctx.tenant, attempt, method).await,
-                None => {
-                    crate::payment::pay(&state, ctx.tenant, order, &provider, method, None).await
+                Some(attempt) => {
+                    crate::payment::take(&state, ctx.tenant, attempt, method, Some(merchant)).await
                 }
+                None => crate::payment::pay(&state, ctx.tenant, order, &provider, method, None)
+                    .await
+                    .map(|()| None),
             };
-            if let Err(problem) = paid {
+            let shown = paid.unwrap_or_else(|problem| {
                 tracing::warn!(error = %problem, %order, "payment not taken at checkout");
-            }
-            (order, StatusCode::CREATED)
+                None
+            });
+            (order, StatusCode::CREATED, shown)
         }
-        Placed::Replayed(order) => (order, StatusCode::OK),
+        Placed::Replayed(order) => (order, StatusCode::OK, None),
     };
-    let mut body = load_out(&state, &ctx, order, false).await?;
+    let mut body = match shown {
+        Some(body) => body,
+        None => load_out(&state, &ctx, order, false).await?,
+    };
     body.order_token = Some(checkout::order_token(&state.token_key, order));
     let mut response = (status, axum::Json(body)).into_response();
     if status == StatusCode::OK {

@@ -89,14 +89,25 @@ pub async fn load_out(
 }
 
 async fn render(tx: &TenantTx, full: &FullOrder, merchant: bool) -> Result<OrderOut, Problem> {
+    let payments = payments::of_order(tx, full.order.id).await?;
+    render_with(tx, full, &payments, merchant).await
+}
+
+/// [`render`] for a caller that holds the order's payment attempts already (as they stand in
+/// its transaction).
+pub async fn render_with(
+    tx: &TenantTx,
+    full: &FullOrder,
+    payments: &[payments::Payment],
+    merchant: bool,
+) -> Result<OrderOut, Problem> {
     let id = full.order.id;
-    let payments = payments::of_order(tx, id).await?;
     let refunds = payments::refunds_of(tx, id, full.order.currency).await?;
     let returns = payments::returns_of(tx, id).await?;
     let history = repo::transitions(tx, id).await?;
     Ok(out::order(OrderParts {
         full,
-        payments: &payments,
+        payments,
         refunds,
         returns,
         history,

@@ -1,6 +1,6 @@
 //! Carts and their lines.
 
-use super::{col, for_update, statement};
+use super::{col, for_update, statement, value_rows};
 use crate::domain::{CartId, CartLineId};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
@@ -87,10 +87,8 @@ pub async fn insert(tx: &TenantTx, cart: &Cart) -> Result<(), DbErr> {
         ],
     ))
     .await?;
-    for line in &cart.lines {
-        insert_line(tx, cart.id, line, cart.created_at).await?;
-    }
-    Ok(())
+    let lines: Vec<&CartLine> = cart.lines.iter().collect();
+    insert_lines(tx, cart.id, &lines, cart.created_at).await
 }
 
 /// The cart with its lines; `lock` takes its row lock first (PostgreSQL), so two changes
@@ -150,17 +148,19 @@ async fn lines(tx: &TenantTx, cart: CartId) -> Result<Vec<CartLine>, DbErr> {
         .collect()
 }
 
-pub async fn insert_line(
+/// Writes new lines of `cart`, in one statement.
+pub async fn insert_lines(
     tx: &TenantTx,
     cart: CartId,
-    line: &CartLine,
+    lines: &[&CartLine],
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO cart_lines (tenant_id, id, cart_id, variant_id, quantity, seen_price, \
-           created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        [
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let mut values = Vec::with_capacity(lines.len() * 7);
+    for line in lines {
+        values.extend([
             tx.tenant().as_uuid().into(),
             line.id.as_uuid().into(),
             cart.as_uuid().into(),
@@ -168,7 +168,16 @@ pub async fn insert_line(
             line.quantity.into(),
             line.seen_price.into(),
             at.into(),
-        ],
+        ]);
+    }
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "INSERT INTO cart_lines (tenant_id, id, cart_id, variant_id, quantity, seen_price, \
+               created_at) VALUES {}",
+            value_rows(1, lines.len(), 7)
+        ),
+        values,
     ))
     .await
     .map(|_| ())

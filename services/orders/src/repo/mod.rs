@@ -11,7 +11,7 @@ pub mod settings;
 use mercato_db::Migration;
 use sea_orm::{DbErr, QueryResult, TryGetable};
 
-pub use mercato_db::sql::{for_update, placeholders, statement};
+pub use mercato_db::sql::{for_update, placeholders, statement, value_rows};
 
 pub const MIGRATIONS: &[Migration] = &[
     Migration::portable(

@@ -1,7 +1,9 @@
 //! Orders, their vendor orders and lines, the transitions between statuses, and checkout's
 //! idempotency keys.
 
-use super::{col, currency_col, for_update, json_col, placeholders, statement, to_json};
+use super::{
+    col, currency_col, for_update, json_col, placeholders, statement, to_json, value_rows,
+};
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::{CartId, CouponId, OrderId, OrderLineId, VendorOrderId};
 use chrono::{DateTime, Utc};
@@ -268,14 +270,11 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
         ],
     ))
     .await?;
-    for v in &full.vendor_orders {
-        tx.execute_raw(statement(
-            &**tx,
-            &format!(
-                "INSERT INTO vendor_orders ({VENDOR_ORDER_COLUMNS}, tenant_id) VALUES ($1, $2, $3, \
-                 $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-            ),
-            [
+    // Every vendor order in one statement, then every line in one.
+    if !full.vendor_orders.is_empty() {
+        let mut values = Vec::with_capacity(full.vendor_orders.len() * 20);
+        for v in &full.vendor_orders {
+            values.extend([
                 v.id.as_uuid().into(),
                 v.order.as_uuid().into(),
                 v.vendor.as_uuid().into(),
@@ -296,18 +295,22 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
                 v.created_at.into(),
                 v.updated_at.into(),
                 t.into(),
-            ],
-        ))
-        .await?;
-    }
-    for l in &full.lines {
+            ]);
+        }
         tx.execute_raw(statement(
             &**tx,
             &format!(
-                "INSERT INTO order_lines ({LINE_COLUMNS}, tenant_id) VALUES ($1, $2, $3, $4, $5, \
-                 $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+                "INSERT INTO vendor_orders ({VENDOR_ORDER_COLUMNS}, tenant_id) VALUES {}",
+                value_rows(1, full.vendor_orders.len(), 20)
             ),
-            [
+            values,
+        ))
+        .await?;
+    }
+    if !full.lines.is_empty() {
+        let mut values = Vec::with_capacity(full.lines.len() * 20);
+        for l in &full.lines {
+            values.extend([
                 l.id.as_uuid().into(),
                 l.order.as_uuid().into(),
                 l.vendor_order.as_uuid().into(),
@@ -328,7 +331,15 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
                 l.refunded_quantity.into(),
                 l.refunded.into(),
                 t.into(),
-            ],
+            ]);
+        }
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO order_lines ({LINE_COLUMNS}, tenant_id) VALUES {}",
+                value_rows(1, full.lines.len(), 20)
+            ),
+            values,
         ))
         .await?;
     }
@@ -485,6 +496,52 @@ pub async fn update_vendor_order(tx: &TenantTx, v: &VendorOrder) -> Result<(), D
     .map(|_| ())
 }
 
+/// Writes the status (and when it was shipped or delivered) of several vendor orders of
+/// one order that moved together, in one statement.
+pub async fn update_vendor_order_statuses(
+    tx: &TenantTx,
+    moved: &[&VendorOrder],
+) -> Result<(), DbErr> {
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let mut values = vec![tx.tenant().as_uuid().into()];
+    for v in moved {
+        values.extend([
+            v.id.as_uuid().into(),
+            v.status.code().into(),
+            v.shipped_at.into(),
+            v.delivered_at.into(),
+            v.updated_at.into(),
+        ]);
+    }
+    // One CASE per column, keyed by id: `WHEN $id THEN $value`.
+    let case = |offset: usize| {
+        let arms: String = (0..moved.len())
+            .map(|k| format!("WHEN ${} THEN ${} ", 2 + k * 5, 2 + k * 5 + offset))
+            .collect();
+        format!("CASE id {arms}END")
+    };
+    let ids: Vec<String> = (0..moved.len())
+        .map(|k| format!("${}", 2 + k * 5))
+        .collect();
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "UPDATE vendor_orders SET status = {}, shipped_at = {}, delivered_at = {}, \
+               updated_at = {} WHERE tenant_id = $1 AND id IN ({})",
+            case(1),
+            case(2),
+            case(3),
+            case(4),
+            ids.join(", ")
+        ),
+        values,
+    ))
+    .await
+    .map(|_| ())
+}
+
 pub async fn update_line_refund(tx: &TenantTx, l: &OrderLine) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
@@ -515,12 +572,23 @@ pub struct Transition {
 }
 
 pub async fn record_transition(tx: &TenantTx, order: OrderId, t: &Transition) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO order_transitions (tenant_id, id, order_id, vendor_order_id, from_status, \
-           to_status, actor, reason, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        [
+    record_transitions(tx, order, std::slice::from_ref(t)).await
+}
+
+/// Records several moves of one order in one statement, in the order given.
+pub async fn record_transitions(
+    tx: &TenantTx,
+    order: OrderId,
+    moves: &[Transition],
+) -> Result<(), DbErr> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let mut values = Vec::with_capacity(moves.len() * 9);
+    for t in moves {
+        values.extend([
             tx.tenant().as_uuid().into(),
+            // Time-ordered ids: the history reads back in the order recorded.
             uuid::Uuid::now_v7().into(),
             order.as_uuid().into(),
             t.vendor_order_id.map(|v| v.as_uuid()).into(),
@@ -529,7 +597,16 @@ pub async fn record_transition(tx: &TenantTx, order: OrderId, t: &Transition) ->
             t.actor.clone().into(),
             t.reason.clone().into(),
             t.at.into(),
-        ],
+        ]);
+    }
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "INSERT INTO order_transitions (tenant_id, id, order_id, vendor_order_id, from_status, \
+               to_status, actor, reason, at) VALUES {}",
+            value_rows(1, moves.len(), 9)
+        ),
+        values,
     ))
     .await
     .map(|_| ())

@@ -403,6 +403,11 @@ pub async fn apply_event(
             tx.commit().await?;
             return Ok(());
         };
+        if found.status == PaymentStatus::Succeeded {
+            // The answer settled it while this waited for the order's lock (see below).
+            tx.commit().await?;
+            return Ok(());
+        }
         return apply_to(state, tx, found, provider, event).await;
     };
     if payment.amount.amount != event.amount || payment.amount.currency != event.currency {
@@ -431,6 +436,11 @@ async fn find_by_metadata(
     else {
         return Ok(None);
     };
+    // The order's lock first: a synchronous answer tying this intent to its attempt right
+    // now has then committed, and what follows sees it.
+    if !orders::lock(tx, order).await? {
+        return Ok(None);
+    }
     let payments = repo::of_order(tx, order).await?;
     // The attempt without an intent yet, or the one the synchronous answer has just tied
     // to this intent (it committed between the lookup by intent and this one).

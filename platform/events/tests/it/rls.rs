@@ -65,3 +65,37 @@ async fn outbox_rows_are_visible_only_to_their_tenant() {
     assert_eq!(relay.relay_once().await.unwrap(), 1);
     t.finish().await;
 }
+
+#[tokio::test]
+async fn a_read_transaction_sees_its_tenant_and_writes_nothing() {
+    let Some(t) =
+        TestDb::postgres("rls::a_read_transaction_sees_its_tenant_and_writes_nothing").await
+    else {
+        return;
+    };
+    let (a, b) = (TenantId::new(), TenantId::new());
+    let tx = t.db.tenant_tx(a).await.unwrap();
+    enqueue(&*tx, &event("shop.created", a)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let read = t.db.tenant_read(a).await.unwrap();
+    assert_eq!(count(&read, "SELECT COUNT(*) FROM outbox").await, 1);
+    // READ ONLY: even its own shop's row cannot be written.
+    assert!(enqueue(&*read, &event("shop.renamed", a)).await.is_err());
+    drop(read);
+    let other = t.db.tenant_read(b).await.unwrap();
+    assert_eq!(count(&other, "SELECT COUNT(*) FROM outbox").await, 0);
+    drop(other);
+    let platform =
+        t.db.platform_read("test: count every shop's events")
+            .await
+            .unwrap();
+    assert_eq!(count(&platform, "SELECT COUNT(*) FROM outbox").await, 1);
+    assert!(
+        enqueue(&*platform, &event("shop.renamed", b))
+            .await
+            .is_err()
+    );
+    drop(platform);
+    t.finish().await;
+}

@@ -346,6 +346,21 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Takes the order's lock (see [`find`]) without reading it. False: there is no such order.
+pub async fn lock(tx: &TenantTx, id: OrderId) -> Result<bool, DbErr> {
+    Ok(tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT id FROM orders WHERE tenant_id = $1 AND id = $2{}",
+                for_update(&**tx)
+            ),
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?
+        .is_some())
+}
+
 /// The order, locked (PostgreSQL) when `lock`: every change to an order or its vendor
 /// orders locks the order row first, so they run one after the other.
 pub async fn find(tx: &TenantTx, id: OrderId, lock: bool) -> Result<Option<FullOrder>, DbErr> {

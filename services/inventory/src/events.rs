@@ -31,6 +31,7 @@ use mercato_events::{Envelope, Handler, HandlerError, publish};
 use mercato_tenant_context::{Actor, ProductId, ServiceName, TenantId, VariantId, VendorId};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 #[derive(Serialize)]
 struct StockChanged<'a> {
@@ -375,13 +376,30 @@ impl OrderStock {
         if !mercato_events::mark_processed(&**tx, ORDER_STOCK, event).await? {
             return Ok(());
         }
+        self.run(tx, event, reservation, step, &mut Locked::default())
+            .await
+    }
+
+    /// Carries out one new event's step; `locked` may hold its reservation, read under its
+    /// variants' locks.
+    async fn run(
+        &self,
+        tx: &TenantTx,
+        event: &Envelope,
+        reservation: ReservationId,
+        step: OrderStep,
+        locked: &mut Locked,
+    ) -> Result<(), HandlerError> {
+        // Taken whatever the step: a later event of the batch about the same reservation
+        // reads it afresh.
+        let preloaded = locked.take(reservation);
         let now = movements::now();
         // The order was paid when the event occurred, however late it arrives.
         let paid_at = event.occurred_at.min(now);
         let actor = order_actor();
         match step {
             OrderStep::Commit { order } => {
-                commit(tx, reservation, &order, &actor, paid_at, now).await?;
+                commit(tx, reservation, &order, &actor, paid_at, now, preloaded).await?;
             }
             OrderStep::Release {
                 order,
@@ -409,7 +427,7 @@ impl OrderStock {
                 // A refund proves the order was paid, in time: commit first if that news
                 // has not arrived (judged as of the dawn of time, it cannot have run out).
                 let in_time = chrono::DateTime::<chrono::Utc>::MIN_UTC;
-                if commit(tx, reservation, &order, &actor, in_time, now).await? {
+                if commit(tx, reservation, &order, &actor, in_time, now, preloaded).await? {
                     let note = format!("order {order} refund {refund}");
                     put_back(tx, reservation, &lines, note, &actor, now).await?;
                 }
@@ -417,30 +435,28 @@ impl OrderStock {
         }
         Ok(())
     }
+}
 
-    /// The variants `events` will move, as far as they can be told before moving them.
-    async fn variants_of(
-        tx: &TenantTx,
-        events: &[&Envelope],
-    ) -> Result<Vec<VariantId>, HandlerError> {
-        let mut variants = Vec::new();
-        for event in events {
-            let Some((reservation, step)) = OrderStep::from_event(event)? else {
-                continue;
-            };
-            if let Some(found) = repo::reservations::find(tx, reservation).await? {
-                variants.extend(found.variants());
-            }
-            if let OrderStep::Restock { lines, .. }
-            | OrderStep::Release {
-                restock: Some(lines),
-                ..
-            } = &step
-            {
-                variants.extend(lines.iter().map(|l| l.variant));
-            }
-        }
-        Ok(variants)
+/// A batch's reservations, read under the locks of their variants (`variants`). Each is
+/// handed out once.
+#[derive(Default)]
+struct Locked {
+    reservations: HashMap<ReservationId, Reservation>,
+    variants: Vec<Variant>,
+}
+
+impl Locked {
+    /// `id`'s reservation and its variants, if read here and not handed out yet.
+    fn take(&mut self, id: ReservationId) -> Option<(Reservation, Vec<Variant>)> {
+        let reservation = self.reservations.remove(&id)?;
+        let ids = reservation.variants();
+        let variants = self
+            .variants
+            .iter()
+            .filter(|v| ids.contains(&v.id))
+            .cloned()
+            .collect();
+        Some((reservation, variants))
     }
 }
 
@@ -460,10 +476,47 @@ impl Handler for OrderStock {
     async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
         for (tenant, events) in mercato_events::by_tenant(events) {
             let tx = self.0.db.tenant_tx(tenant).await?;
-            let variants = Self::variants_of(&tx, &events).await?;
-            repo::mirror::lock_variants(&tx, &variants).await?;
+            let mut steps = Vec::new();
             for event in events {
-                self.apply(&tx, event).await?;
+                if let Some((reservation, step)) = OrderStep::from_event(event)? {
+                    steps.push((event, reservation, step));
+                }
+            }
+            // The inbox for the whole batch, then only the new events.
+            let envelopes: Vec<&Envelope> = steps.iter().map(|(e, _, _)| *e).collect();
+            let fresh = mercato_events::mark_processed_all(&*tx, ORDER_STOCK, &envelopes).await?;
+            let steps: Vec<_> = steps
+                .into_iter()
+                .zip(fresh)
+                .filter_map(|(step, fresh)| fresh.then_some(step))
+                .collect();
+            // Every variant the batch may move, locked in id order before anything moves
+            // (so a batch cannot deadlock with a reservation), and the reservations read
+            // before and again under those locks.
+            let mut ids: Vec<ReservationId> = steps.iter().map(|(_, r, _)| *r).collect();
+            ids.sort();
+            ids.dedup();
+            let first_look = repo::reservations::find_many(&tx, &ids).await?;
+            let mut variants: Vec<VariantId> = first_look
+                .values()
+                .flat_map(Reservation::variants)
+                .collect();
+            for (_, _, step) in &steps {
+                if let OrderStep::Restock { lines, .. }
+                | OrderStep::Release {
+                    restock: Some(lines),
+                    ..
+                } = step
+                {
+                    variants.extend(lines.iter().map(|l| l.variant));
+                }
+            }
+            let mut locked = Locked {
+                variants: repo::mirror::lock_variants(&tx, &variants).await?,
+                reservations: repo::reservations::find_many(&tx, &ids).await?,
+            };
+            for (event, reservation, step) in steps {
+                self.run(&tx, event, reservation, step, &mut locked).await?;
             }
             tx.commit().await?;
         }
@@ -488,8 +541,17 @@ async fn commit(
     actor: &str,
     paid_at: chrono::DateTime<chrono::Utc>,
     now: chrono::DateTime<chrono::Utc>,
+    preloaded: Option<(Reservation, Vec<Variant>)>,
 ) -> Result<bool, HandlerError> {
-    match movements::end_as_of(tx, reservation, End::Commit, actor, paid_at, now).await {
+    let ended = match preloaded {
+        Some((current, variants)) => {
+            movements::end_locked(tx, current, &variants, End::Commit, actor, paid_at, now)
+                .await
+                .map(Some)
+        }
+        None => movements::end_as_of(tx, reservation, End::Commit, actor, paid_at, now).await,
+    };
+    match ended {
         Ok(Some(Ended::Done(_) | Ended::Already(_))) => Ok(true),
         Ok(Some(Ended::ExpiredInstead(_) | Ended::NotYet(_))) => {
             tracing::warn!(

@@ -318,22 +318,38 @@ pub async fn end_as_of(
     let Some(current) = repo::reservations::find(tx, id).await? else {
         return Ok(None);
     };
+    end_locked(tx, current, &variants, how, actor, as_of, now)
+        .await
+        .map(Some)
+}
+
+/// [`end_as_of`] for a reservation `current` read under the locks of its `variants` (a
+/// caller that locked and read many at once).
+pub async fn end_locked(
+    tx: &TenantTx,
+    current: Reservation,
+    variants: &[Variant],
+    how: End,
+    actor: &str,
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Ended, MovementError> {
     let ending = match how {
         End::Commit => reservation::commit(current.status, current.expires_at, as_of),
         End::Release => reservation::release(current.status),
         End::Expire => reservation::expire(current.status, current.expires_at, as_of),
     };
     match ending {
-        Ending::AlreadyDone => Ok(Some(Ended::Already(current))),
-        Ending::Refuse(Status::Active) => Ok(Some(Ended::NotYet(current))),
+        Ending::AlreadyDone => Ok(Ended::Already(current)),
+        Ending::Refuse(Status::Active) => Ok(Ended::NotYet(current)),
         Ending::Refuse(status) => Err(MovementError::Ended(status)),
         Ending::Apply => {
-            let done = apply_end(tx, current, &variants, how, actor, now).await?;
-            Ok(Some(Ended::Done(done)))
+            let done = apply_end(tx, current, variants, how, actor, now).await?;
+            Ok(Ended::Done(done))
         }
         Ending::ExpireInstead => {
-            let expired = apply_end(tx, current, &variants, End::Expire, SYSTEM_ACTOR, now).await?;
-            Ok(Some(Ended::ExpiredInstead(expired)))
+            let expired = apply_end(tx, current, variants, End::Expire, SYSTEM_ACTOR, now).await?;
+            Ok(Ended::ExpiredInstead(expired))
         }
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_tenant_context::VariantId;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub async fn insert(tx: &TenantTx, r: &Reservation) -> Result<(), DbErr> {
     reservation::Entity::insert(reservation::ActiveModel {
@@ -148,6 +148,32 @@ pub async fn find(tx: &TenantTx, id: ReservationId) -> Result<Option<Reservation
     let mut lines = lines_of(tx, &[m.id]).await?;
     let lines = lines.remove(&m.id).unwrap_or_default();
     assemble(m, lines).map(Some)
+}
+
+/// Several reservations by id, with their lines, in two statements. Ids not found are
+/// left out.
+pub async fn find_many(
+    tx: &TenantTx,
+    ids: &[ReservationId],
+) -> Result<HashMap<ReservationId, Reservation>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<uuid::Uuid> = ids.iter().map(ReservationId::as_uuid).collect();
+    let found = reservation::Entity::find()
+        .filter(reservation::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(reservation::Column::Id.is_in(ids.iter().copied()))
+        .all(&**tx)
+        .await?;
+    let found_ids: Vec<uuid::Uuid> = found.iter().map(|m| m.id).collect();
+    let mut lines = lines_of(tx, &found_ids).await?;
+    let mut out = HashMap::with_capacity(found.len());
+    for m in found {
+        let own = lines.remove(&m.id).unwrap_or_default();
+        let r = assemble(m, own)?;
+        out.insert(r.id, r);
+    }
+    Ok(out)
 }
 
 /// What to list.

@@ -440,8 +440,8 @@ async fn another_shops_reservation_is_left_alone(service: Service) {
 }
 
 /// The bus hands the consumer what queued up while it was busy: paid orders of two shops,
-/// a cancelled one and a redelivery, in one `handle_batch`. Each takes effect once, in its
-/// own shop, as if delivered one by one.
+/// a cancelled one, one paid and then cancelled with its units back, and a redelivery, in
+/// one `handle_batch`. Each takes effect once, in its own shop, as if delivered one by one.
 async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
     let (shop, other) = (TenantId::new(), TenantId::new());
     let (_, _, tea) = service.stocked(shop, 20).await;
@@ -451,6 +451,8 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
     let b = reserve_for(&service, shop, &second, &[(tea, 4)]).await;
     let c = reserve_for(&service, shop, &third, &[(tea, 5)]).await;
     let d = reserve_for(&service, other, &theirs, &[(pot, 2)]).await;
+    let fourth = order_id();
+    let e = reserve_for(&service, shop, &fourth, &[(tea, 2)]).await;
     let envelope = |tenant, name: &str, payload| {
         mercato_events::Envelope::new(name, 1, tenant, &payload).unwrap()
     };
@@ -476,29 +478,47 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
             "order.cancelled",
             order_payload(&third, &c, "cancelled", false, &[(tea, 5)]),
         ),
+        envelope(
+            shop,
+            "order.paid",
+            order_payload(&fourth, &e, "paid", false, &[(tea, 2)]),
+        ),
+        // The same reservation again in the batch: committed just before, so its units
+        // are put back.
+        envelope(
+            shop,
+            "order.cancelled",
+            order_payload(&fourth, &e, "cancelled", true, &[(tea, 2)]),
+        ),
         paid_a,
     ];
     service.deliver_order_batch(&batch).await;
-    for (id, status) in [(&a, "committed"), (&b, "committed"), (&c, "released")] {
+    for (id, status) in [
+        (&a, "committed"),
+        (&b, "committed"),
+        (&c, "released"),
+        (&e, "committed"),
+    ] {
         assert_eq!(reservation(&service, shop, id).await["status"], status);
     }
     assert_eq!(
         reservation(&service, other, &d).await["status"],
         "committed"
     );
-    // 20 − 3 − 4 sold, the 5 released are back: nothing held.
+    // 20 − 3 − 4 sold, the 5 released and the 2 restocked are back: nothing held.
     assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
     assert_eq!(service.totals(other, pot).await, (3, 0, 3));
     // Delivered again, as a batch or one by one: nothing moves.
     service.deliver_order_batch(&batch).await;
     service.deliver_order_event(&batch[2]).await;
+    service.deliver_order_event(&batch[5]).await;
     assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
     assert_eq!(
         service
             .events_named(shop, "reservation.committed")
             .await
             .len(),
-        2
+        3
     );
 }
 

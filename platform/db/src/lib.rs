@@ -17,7 +17,7 @@ pub use sea_orm;
 use mercato_tenant_context::TenantId;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::ops::Deref;
 use std::path::Path;
@@ -124,9 +124,8 @@ impl Db {
     }
 
     /// A read-only transaction: deferred on SQLite (it never takes the write lock, so reads
-    /// do not queue behind writers). On PostgreSQL a plain `BEGIN`: the caller makes it
-    /// `READ ONLY` with its first statement (see [`Db::tenant_read`]), which saves a round
-    /// trip over asking at `BEGIN`.
+    /// do not queue behind writers). On PostgreSQL a plain `BEGIN`, made `READ ONLY` by
+    /// [`Db::scope`] in the same round trip as its scope.
     async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
         if self.backend() == DbBackend::Sqlite {
             let options = TransactionOptions {
@@ -139,30 +138,37 @@ impl Db {
         }
     }
 
-    async fn scope_to(&self, txn: &DatabaseTransaction, tenant: TenantId) -> Result<(), DbErr> {
-        if self.backend() == DbBackend::Postgres {
-            txn.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT set_config('mercato.tenant_id', $1, true)",
-                [tenant.as_uuid().to_string().into()],
-            ))
-            .await?;
+    /// On PostgreSQL, scopes `txn` to one shop's rows (`Some`) or to the platform's
+    /// (`None`), and makes it `READ ONLY` when asked: one simple query, one round trip.
+    /// A tenant id is a UUID in canonical text, so it is inlined with nothing to escape.
+    async fn scope(
+        &self,
+        txn: &DatabaseTransaction,
+        tenant: Option<TenantId>,
+        read_only: bool,
+    ) -> Result<(), DbErr> {
+        if self.backend() != DbBackend::Postgres {
+            return Ok(());
         }
-        Ok(())
+        let set = match tenant {
+            Some(tenant) => format!(
+                "SELECT set_config('mercato.tenant_id', '{}', true)",
+                tenant.as_uuid()
+            ),
+            None => "SELECT set_config('mercato.scope', 'platform', true)".to_owned(),
+        };
+        let sql = if read_only {
+            format!("SET TRANSACTION READ ONLY; {set}")
+        } else {
+            set
+        };
+        txn.execute_unprepared(&sql).await.map(|_| ())
     }
 
     /// Like [`Db::tenant_tx`], for requests that only read.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
         let txn = self.begin_read().await?;
-        if self.backend() == DbBackend::Postgres {
-            // `READ ONLY` and the scope in one round trip (a simple query of two
-            // statements). The tenant id is a UUID's canonical text: nothing to escape.
-            txn.execute_unprepared(&format!(
-                "SET TRANSACTION READ ONLY; SELECT set_config('mercato.tenant_id', '{}', true)",
-                tenant.as_uuid()
-            ))
-            .await?;
-        }
+        self.scope(&txn, Some(tenant), true).await?;
         Ok(TenantTx { txn, tenant })
     }
 
@@ -170,19 +176,14 @@ impl Db {
     pub async fn platform_read(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
         tracing::trace!(purpose, "platform read");
         let txn = self.begin_read().await?;
-        if self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared(
-                "SET TRANSACTION READ ONLY; SELECT set_config('mercato.scope', 'platform', true)",
-            )
-            .await?;
-        }
+        self.scope(&txn, None, true).await?;
         Ok(PlatformTx { txn })
     }
 
     /// A transaction that sees only `tenant`'s rows (on PostgreSQL, by row-level security).
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
         let txn = self.begin().await?;
-        self.scope_to(&txn, tenant).await?;
+        self.scope(&txn, Some(tenant), false).await?;
         Ok(TenantTx { txn, tenant })
     }
 
@@ -191,10 +192,7 @@ impl Db {
     pub async fn platform_tx(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
         tracing::trace!(purpose, "platform transaction");
         let txn = self.begin().await?;
-        if self.backend() == DbBackend::Postgres {
-            txn.execute_unprepared("SELECT set_config('mercato.scope', 'platform', true)")
-                .await?;
-        }
+        self.scope(&txn, None, false).await?;
         Ok(PlatformTx { txn })
     }
 

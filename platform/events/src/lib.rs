@@ -23,5 +23,5 @@ pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription, b
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
 pub use inbox::{INBOX_MIGRATION, mark_processed, mark_processed_all};
-pub use outbox::{OUTBOX_MIGRATION, enqueue, enqueue_all, publish, publish_all};
+pub use outbox::{OUTBOX_MIGRATION, enqueue, enqueue_all, publish};
 pub use relay::{Relay, RelayError};

@@ -64,21 +64,6 @@ pub async fn enqueue(conn: &impl ConnectionTrait, event: &Envelope) -> Result<()
     enqueue_all(conn, std::slice::from_ref(event)).await
 }
 
-/// Builds version-1 envelopes for `tenant` and writes them to the outbox in one statement,
-/// in the order given (see [`enqueue_all`]).
-pub async fn publish_all<P: serde::Serialize>(
-    conn: &impl ConnectionTrait,
-    tenant: mercato_tenant_context::TenantId,
-    events: &[(&str, P)],
-) -> Result<(), DbErr> {
-    let envelopes = events
-        .iter()
-        .map(|(name, payload)| Envelope::new(name, 1, tenant, payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| DbErr::Json(e.to_string()))?;
-    enqueue_all(conn, &envelopes).await
-}
-
 /// Rows per multi-row insert (six parameters each, well under either backend's limit).
 const ROWS_PER_INSERT: usize = 100;
 
@@ -102,7 +87,6 @@ pub async fn enqueue_all(conn: &impl ConnectionTrait, events: &[Envelope]) -> Re
             .iter()
             .enumerate()
             .map(|(k, event)| {
-                let n = k * 6;
                 values.extend([
                     event.tenant_id.as_uuid().into(),
                     event.id.as_uuid().into(),
@@ -111,15 +95,7 @@ pub async fn enqueue_all(conn: &impl ConnectionTrait, events: &[Envelope]) -> Re
                     event.occurred_at.into(),
                     event.payload.clone().into(),
                 ]);
-                let params = format!(
-                    "${}, ${}, ${}, ${}, ${}, ${}",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4,
-                    n + 5,
-                    n + 6
-                );
+                let params = mercato_db::sql::placeholders(k * 6 + 1, 6);
                 match backend {
                     // The identity fills `seq` row by row, in the order of the list.
                     DbBackend::Postgres => format!("({params})"),

@@ -49,7 +49,7 @@ pub fn stock_changed(
     tenant: TenantId,
     variant: &Variant,
     totals: Totals,
-) -> Result<Envelope, serde_json::Error> {
+) -> Result<Envelope, DbErr> {
     let payload = StockChanged {
         variant_id: variant.id,
         product_id: variant.product,
@@ -59,7 +59,7 @@ pub fn stock_changed(
         reserved: totals.reserved,
         available: totals.available,
     };
-    Envelope::new("stock.changed", 1, tenant, &payload)
+    Envelope::new("stock.changed", 1, tenant, &payload).map_err(|e| DbErr::Json(e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -78,7 +78,7 @@ pub fn stock_low(
     variant: &Variant,
     available: i64,
     threshold: i64,
-) -> Result<Envelope, serde_json::Error> {
+) -> Result<Envelope, DbErr> {
     let payload = StockLow {
         variant_id: variant.id,
         product_id: variant.product,
@@ -87,7 +87,7 @@ pub fn stock_low(
         available,
         threshold,
     };
-    Envelope::new("stock.low", 1, tenant, &payload)
+    Envelope::new("stock.low", 1, tenant, &payload).map_err(|e| DbErr::Json(e.to_string()))
 }
 
 #[derive(Serialize)]

@@ -77,17 +77,16 @@ pub async fn after_change(tx: &TenantTx, variants: &[Variant]) -> Result<(), DbE
             repo::mirror::save_low_stock(tx, variant.id, variant.low_stock_threshold, state.low)
                 .await?;
         }
-        outbox.push(
-            events::stock_changed(tx.tenant(), variant, totals)
-                .map_err(|e| DbErr::Json(e.to_string()))?,
-        );
+        outbox.push(events::stock_changed(tx.tenant(), variant, totals)?);
         if state.alert
             && let Some(threshold) = variant.low_stock_threshold
         {
-            outbox.push(
-                events::stock_low(tx.tenant(), variant, totals.available, threshold)
-                    .map_err(|e| DbErr::Json(e.to_string()))?,
-            );
+            outbox.push(events::stock_low(
+                tx.tenant(),
+                variant,
+                totals.available,
+                threshold,
+            )?);
         }
     }
     mercato_events::enqueue_all(&**tx, &outbox).await
@@ -521,8 +520,7 @@ pub async fn set_threshold(
     if state.alert
         && let Some(threshold) = threshold
     {
-        let alert = events::stock_low(tx.tenant(), &updated, totals.available, threshold)
-            .map_err(|e| DbErr::Json(e.to_string()))?;
+        let alert = events::stock_low(tx.tenant(), &updated, totals.available, threshold)?;
         mercato_events::enqueue(&**tx, &alert).await?;
     }
     Ok(updated)

@@ -395,20 +395,21 @@ pub async fn apply_event(
         tx.commit().await?;
         return Ok(());
     }
-    let Some(mut payment) = repo::by_provider_ref(&tx, provider, &event.intent_ref).await? else {
-        // The synchronous answer has not recorded the intent yet: find the attempt by the
-        // order it names, else it is not this shop's.
-        let Some(found) = find_by_metadata(&tx, provider, event).await? else {
-            tracing::info!(event = %event.id, "payment event for an unknown intent ignored");
-            tx.commit().await?;
-            return Ok(());
-        };
-        if found.status == PaymentStatus::Succeeded {
-            // The answer settled it while this waited for the order's lock (see below).
-            tx.commit().await?;
-            return Ok(());
+    let payment = match repo::by_provider_ref(&tx, provider, &event.intent_ref).await? {
+        Some(mut payment) => {
+            payment.provider_ref = Some(event.intent_ref.clone());
+            payment
         }
-        return apply_to(state, tx, found, provider, event).await;
+        // The synchronous answer has not recorded the intent yet: find the attempt by the
+        // order it names (under the order's lock), else it is not this shop's.
+        None => match find_by_metadata(&tx, provider, event).await? {
+            Some(found) => found,
+            None => {
+                tracing::info!(event = %event.id, "payment event for an unknown intent ignored");
+                tx.commit().await?;
+                return Ok(());
+            }
+        },
     };
     if payment.amount.amount != event.amount || payment.amount.currency != event.currency {
         tracing::warn!(event = %event.id, "payment event amount differs from the payment");
@@ -420,7 +421,6 @@ pub async fn apply_event(
         tx.commit().await?;
         return Ok(());
     }
-    payment.provider_ref = Some(event.intent_ref.clone());
     apply_to(state, tx, payment, provider, event).await
 }
 

@@ -135,6 +135,14 @@ async fn apply(
     reason: Option<&str>,
 ) -> Result<(), Problem> {
     let now = crate::now();
+    let moved = |vendor_order_id, from: &str, to: &str| Transition {
+        vendor_order_id,
+        from: from.to_owned(),
+        to: to.to_owned(),
+        actor: actor.to_owned(),
+        reason: reason.map(str::to_owned),
+        at: now,
+    };
     let mut moves = Vec::new();
     let mut events = Vec::new();
     let tenant = tx.tenant();
@@ -145,14 +153,7 @@ async fn apply(
         if to == OrderStatus::Paid {
             full.order.paid_at = Some(now);
         }
-        moves.push(Transition {
-            vendor_order_id: None,
-            from: from.code().to_owned(),
-            to: to.code().to_owned(),
-            actor: actor.to_owned(),
-            reason: reason.map(str::to_owned),
-            at: now,
-        });
+        moves.push(moved(None, from.code(), to.code()));
         let o = &full.order;
         let event = OrderEvent {
             order_id: o.id,
@@ -198,14 +199,7 @@ async fn apply(
             VendorOrderStatus::Delivered => v.delivered_at = Some(now),
             _ => {}
         }
-        moves.push(Transition {
-            vendor_order_id: Some(v.id),
-            from: from.code().to_owned(),
-            to: to.code().to_owned(),
-            actor: actor.to_owned(),
-            reason: reason.map(str::to_owned),
-            at: now,
-        });
+        moves.push(moved(Some(v.id), from.code(), to.code()));
         let m = |a: i64| mercato_kernel::Money::new(a, currency);
         let event = VendorOrderEvent {
             vendor_order_id: v.id,

@@ -137,17 +137,7 @@ async fn lines_of(
 }
 
 pub async fn find(tx: &TenantTx, id: ReservationId) -> Result<Option<Reservation>, DbErr> {
-    let Some(m) = reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(reservation::Column::Id.eq(id.as_uuid()))
-        .one(&**tx)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut lines = lines_of(tx, &[m.id]).await?;
-    let lines = lines.remove(&m.id).unwrap_or_default();
-    assemble(m, lines).map(Some)
+    Ok(find_many(tx, &[id]).await?.remove(&id))
 }
 
 /// Several reservations by id, with their lines, in two statements. Ids not found are

@@ -108,30 +108,13 @@ pub async fn change_level(
     reserved_delta: i64,
     now: DateTime<Utc>,
 ) -> Result<Option<Level>, DbErr> {
-    let row = tx
-        .query_one_raw(statement(
-            &**tx,
-            "UPDATE stock_levels SET on_hand = on_hand + $4, reserved = reserved + $5, updated_at = $6 \
-             WHERE tenant_id = $1 AND warehouse_id = $2 AND variant_id = $3 \
-               AND reserved + $5 >= 0 AND on_hand + $4 >= reserved + $5 \
-             RETURNING on_hand, reserved",
-            [
-                tx.tenant().as_uuid().into(),
-                warehouse.as_uuid().into(),
-                variant.as_uuid().into(),
-                on_hand_delta.into(),
-                reserved_delta.into(),
-                now.into(),
-            ],
-        ))
-        .await?;
-    row.map(|row| {
-        Ok(Level {
-            on_hand: row.try_get("", "on_hand")?,
-            reserved: row.try_get("", "reserved")?,
-        })
-    })
-    .transpose()
+    let changed = change_levels(
+        tx,
+        &[(warehouse, variant, on_hand_delta, reserved_delta)],
+        now,
+    )
+    .await?;
+    Ok(changed.and_then(|levels| levels.into_iter().next()))
 }
 
 /// [`change_level`] for several levels at once, in one statement: `(warehouse, variant,
@@ -233,28 +216,8 @@ pub async fn candidates(
 
 /// A variant's stock over its vendor's warehouses (see [`Totals`]).
 pub async fn totals(tx: &TenantTx, variant: VariantId, vendor: VendorId) -> Result<Totals, DbErr> {
-    let row = tx
-        .query_one_raw(statement(
-            &**tx,
-            "SELECT CAST(COALESCE(SUM(s.on_hand), 0) AS BIGINT) AS on_hand, \
-                    CAST(COALESCE(SUM(s.reserved), 0) AS BIGINT) AS reserved, \
-                    CAST(COALESCE(SUM(CASE WHEN w.active THEN s.on_hand - s.reserved ELSE 0 END), 0) AS BIGINT) AS available \
-             FROM stock_levels s \
-             JOIN warehouses w ON w.tenant_id = s.tenant_id AND w.id = s.warehouse_id \
-             WHERE s.tenant_id = $1 AND s.variant_id = $2 AND w.vendor_id = $3",
-            [
-                tx.tenant().as_uuid().into(),
-                variant.as_uuid().into(),
-                vendor.as_uuid().into(),
-            ],
-        ))
-        .await?
-        .ok_or_else(|| corrupt("stock totals", "no row"))?;
-    Ok(Totals {
-        on_hand: row.try_get("", "on_hand")?,
-        reserved: row.try_get("", "reserved")?,
-        available: row.try_get("", "available")?,
-    })
+    let totals = totals_of(tx, &[(variant, vendor)]).await?;
+    Ok(totals.get(&variant).copied().unwrap_or_default())
 }
 
 /// [`totals`] of several variants (each with its vendor), in one statement. A variant
@@ -265,16 +228,7 @@ pub async fn totals_of(
 ) -> Result<HashMap<VariantId, Totals>, DbErr> {
     let mut out: HashMap<VariantId, Totals> = variants
         .iter()
-        .map(|(v, _)| {
-            (
-                *v,
-                Totals {
-                    on_hand: 0,
-                    reserved: 0,
-                    available: 0,
-                },
-            )
-        })
+        .map(|(v, _)| (*v, Totals::default()))
         .collect();
     if variants.is_empty() {
         return Ok(out);

@@ -440,8 +440,8 @@ async fn another_shops_reservation_is_left_alone(service: Service) {
 }
 
 /// The bus hands the consumer what queued up while it was busy: paid orders of two shops,
-/// a cancelled one, one paid and then cancelled with its units back, and a redelivery, in
-/// one `handle_batch`. Each takes effect once, in its own shop, as if delivered one by one.
+/// a cancelled one, one paid and then cancelled with its units back, one cancelled and then
+/// paid, and a redelivery, in one `handle_batch`. Each takes effect once, in its own shop, as if delivered one by one.
 async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
     let (shop, other) = (TenantId::new(), TenantId::new());
     let (_, _, tea) = service.stocked(shop, 20).await;
@@ -453,6 +453,8 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
     let d = reserve_for(&service, other, &theirs, &[(pot, 2)]).await;
     let fourth = order_id();
     let e = reserve_for(&service, shop, &fourth, &[(tea, 2)]).await;
+    let fifth = order_id();
+    let f = reserve_for(&service, shop, &fifth, &[(tea, 1)]).await;
     let envelope = |tenant, name: &str, payload| {
         mercato_events::Envelope::new(name, 1, tenant, &payload).unwrap()
     };
@@ -490,6 +492,17 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
             "order.cancelled",
             order_payload(&fourth, &e, "cancelled", true, &[(tea, 2)]),
         ),
+        // The other way round: released first, so the late payment commits nothing.
+        envelope(
+            shop,
+            "order.cancelled",
+            order_payload(&fifth, &f, "cancelled", false, &[(tea, 1)]),
+        ),
+        envelope(
+            shop,
+            "order.paid",
+            order_payload(&fifth, &f, "paid", false, &[(tea, 1)]),
+        ),
         paid_a,
     ];
     service.deliver_order_batch(&batch).await;
@@ -498,6 +511,7 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
         (&b, "committed"),
         (&c, "released"),
         (&e, "committed"),
+        (&f, "released"),
     ] {
         assert_eq!(reservation(&service, shop, id).await["status"], status);
     }
@@ -505,7 +519,7 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
         reservation(&service, other, &d).await["status"],
         "committed"
     );
-    // 20 − 3 − 4 sold, the 5 released and the 2 restocked are back: nothing held.
+    // 20 − 3 − 4 sold, the 5 and 1 released and the 2 restocked are back: nothing held.
     assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
     assert_eq!(service.totals(other, pot).await, (3, 0, 3));
     // Delivered again, as a batch or one by one: nothing moves.

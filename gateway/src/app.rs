@@ -376,6 +376,7 @@ pub async fn start(
             },
             payments,
             token_key: derive("order tokens").to_vec().into(),
+            sweeps: Default::default(),
         };
         subscribe_all(bus.as_ref(), mercato_orders::subscriptions(&state)).await?;
         background.push(Box::pin(relay.run(shutdown.clone())));

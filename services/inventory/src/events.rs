@@ -27,9 +27,9 @@ use crate::movements::{self, End, Ended, MovementError, RestockRequest, Restocke
 use crate::repo;
 use async_trait::async_trait;
 use mercato_db::TenantTx;
-use mercato_events::{Envelope, Handler, HandlerError, publish};
+use mercato_events::{Envelope, Handler, HandlerError};
 use mercato_tenant_context::{Actor, ProductId, ServiceName, TenantId, VariantId, VendorId};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -110,14 +110,13 @@ struct ReservationEvent<'a> {
 }
 
 /// `reservation.<verb>` for `reservation`; `variants` name each line's product and vendor.
-pub async fn reservation(
-    conn: &impl ConnectionTrait,
+pub fn reservation(
     name: &str,
     tenant: TenantId,
     reservation: &Reservation,
     variants: &[Variant],
     actor: &str,
-) -> Result<(), DbErr> {
+) -> Result<Envelope, DbErr> {
     let lines = reservation
         .lines
         .iter()
@@ -140,7 +139,7 @@ pub async fn reservation(
         actor,
         lines,
     };
-    publish(conn, name, tenant, &payload).await
+    Envelope::new(name, 1, tenant, &payload).map_err(|e| DbErr::Json(e.to_string()))
 }
 
 /// The durable consumer that mirrors catalog's variants.

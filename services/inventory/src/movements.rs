@@ -19,6 +19,7 @@ use crate::repo::stock::Adjustment;
 use crate::{events, expiry, repo};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
+use mercato_events::Envelope;
 use mercato_kernel::FieldError;
 use mercato_tenant_context::{VariantId, VendorId};
 use sea_orm::DbErr;
@@ -61,8 +62,13 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> MovementErro
 
 /// After levels of `variants` changed: their totals to the outbox (`stock.changed`), and
 /// their low-stock state updated, alerting (`stock.low`) on a crossing.
-/// Their totals are read in one statement and their events written in one.
-pub async fn after_change(tx: &TenantTx, variants: &[Variant]) -> Result<(), DbErr> {
+/// Their totals are read in one statement and their events written in one, followed by
+/// `then` (the event of the movement itself, when it has one).
+pub async fn after_change(
+    tx: &TenantTx,
+    variants: &[Variant],
+    then: Option<Envelope>,
+) -> Result<(), DbErr> {
     let keys: Vec<(VariantId, VendorId)> = variants.iter().map(|v| (v.id, v.vendor)).collect();
     let totals = repo::stock::totals_of(tx, &keys).await?;
     let mut outbox = Vec::with_capacity(variants.len());
@@ -89,6 +95,7 @@ pub async fn after_change(tx: &TenantTx, variants: &[Variant]) -> Result<(), DbE
             )?);
         }
     }
+    outbox.extend(then);
     mercato_events::enqueue_all(&**tx, &outbox).await
 }
 
@@ -163,7 +170,7 @@ pub async fn adjust(
         at: now,
     };
     repo::stock::record(tx, &adjustment).await?;
-    after_change(tx, &[variant]).await?;
+    after_change(tx, &[variant], None).await?;
     Ok((adjustment, level))
 }
 
@@ -250,16 +257,14 @@ pub async fn reserve(
         .ok_or_else(|| DbErr::Custom("a locked stock level changed under its lock".into()))?;
     repo::reservations::insert(tx, &reservation).await?;
     expiry::schedule(tx, &reservation).await?;
-    after_change(tx, &variants).await?;
-    events::reservation(
-        &**tx,
+    let created = events::reservation(
         "reservation.created",
         tx.tenant(),
         &reservation,
         &variants,
         request.actor,
-    )
-    .await?;
+    )?;
+    after_change(tx, &variants, Some(created)).await?;
     Ok(reservation)
 }
 
@@ -406,10 +411,12 @@ async fn apply_end(
     // A commit takes the units off on hand and off reserved alike: what can be sold (and so
     // the low-stock state) is unchanged, and `reservation.committed` says what left. Only a
     // release or an expiry gives units back to sell.
-    if how != End::Commit {
-        after_change(tx, variants).await?;
+    let ended = events::reservation(event, tx.tenant(), &reservation, variants, actor)?;
+    if how == End::Commit {
+        mercato_events::enqueue_all(&**tx, &[ended]).await?;
+    } else {
+        after_change(tx, variants, Some(ended)).await?;
     }
-    events::reservation(&**tx, event, tx.tenant(), &reservation, variants, actor).await?;
     Ok(reservation)
 }
 
@@ -492,7 +499,7 @@ pub async fn restock(
         .into_iter()
         .filter(|v| plan.placements.iter().any(|p| p.variant == v.id))
         .collect();
-    after_change(tx, &moved).await?;
+    after_change(tx, &moved, None).await?;
     Ok(Some(Restocked::Done {
         adjustments,
         unplaced: plan.unplaced,
@@ -530,5 +537,5 @@ pub async fn set_threshold(
 pub async fn warehouse_toggled(tx: &TenantTx, warehouse: &Warehouse) -> Result<(), DbErr> {
     let ids = repo::stock::variants_in_warehouse(tx, warehouse.id).await?;
     let variants = repo::mirror::lock_variants(tx, &ids).await?;
-    after_change(tx, &variants).await
+    after_change(tx, &variants, None).await
 }

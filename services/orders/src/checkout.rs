@@ -154,10 +154,11 @@ pub async fn place(
         return Err(Problem::conflict("cart_empty", "the cart has no lines"));
     }
     cart.country = Some(p.address.country.clone());
-    let settings = settings::load(&tx, state.config.default_settings()).await?;
+    let rules = settings::rules(&tx, state.config.default_settings()).await?;
+    let settings = rules.settings;
     let customer_key = customer_key(ctx, &cart, &p.email);
     let now = crate::now();
-    let quote = quote::quote(&tx, &cart, settings, Some(&customer_key), now).await?;
+    let quote = quote::quote(&tx, &cart, rules, Some(&customer_key), now).await?;
     drop(tx);
     if let Some(problem) = not_ready(&quote) {
         return Err(problem);
@@ -248,20 +249,24 @@ async fn write(
     p: &Placement,
 ) -> Result<Placed, Problem> {
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    // The cart's lock first: a concurrent checkout with the same key has then committed,
-    // and its order is the answer.
-    let Some(mut cart) = carts::find(&tx, cart_id, true).await? else {
-        return Err(Problem::not_found());
-    };
-    if let Some(order) = replayed(&tx, p).await? {
-        return Ok(Placed::Replayed(order));
-    }
-    if cart.status != CartStatus::Open {
+    // The cart is closed first, which takes its lock: a concurrent checkout of it has then
+    // committed. Anything refused below rolls the closing back.
+    let at = full.order.placed_at;
+    let Some(cart) = carts::close_open(&tx, cart_id, CartStatus::Ordered, at).await? else {
+        let Some(cart) = carts::find(&tx, cart_id, false).await? else {
+            return Err(Problem::not_found());
+        };
+        // Closed by a concurrent checkout: with this key, its order is the answer. (An open
+        // cart has no committed checkout with the same request; one of another cart with
+        // this key is caught by the key's insert below.)
+        if let Some(order) = replayed(&tx, p).await? {
+            return Ok(Placed::Replayed(order));
+        }
         return Err(Problem::conflict(
             "cart_closed",
             format!("this cart is {}", cart.status.code()),
         ));
-    }
+    };
     if cart.lines != seen.lines || cart.coupon_code != seen.coupon_code {
         return Err(Problem::conflict(
             "cart_changed",
@@ -306,6 +311,13 @@ async fn write(
     .await
     {
         Err(e) if mercato_db::is_unique_violation(&e) => {
+            // Another checkout committed this key meanwhile: a reuse (422), or, if it is
+            // no longer to be seen, one to retry.
+            drop(tx);
+            let tx = state.db.tenant_read(ctx.tenant).await?;
+            if let Some(order) = replayed(&tx, p).await? {
+                return Ok(Placed::Replayed(order));
+            }
             return Err(Problem::conflict(
                 "checkout_in_progress",
                 "a checkout with this Idempotency-Key is being processed; retry it",
@@ -313,9 +325,6 @@ async fn write(
         }
         other => other?,
     }
-    cart.status = CartStatus::Ordered;
-    cart.updated_at = full.order.placed_at;
-    carts::update(&tx, &cart).await?;
     let actor = ctx.actor.label();
     orders::record_transition(
         &tx,

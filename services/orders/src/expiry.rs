@@ -12,10 +12,12 @@ use crate::repo::payments::{self, Payment, PaymentStatus};
 use crate::repo::{carts, coupons, orders, settings};
 use crate::transitions;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use mercato_jobs::{Job, JobHandler, JobOutcome, Worker};
 use mercato_kernel::Problem;
 use mercato_tenant_context::TenantId;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -128,7 +130,7 @@ async fn sweep(state: &OrdersState, tenant: TenantId) -> Result<(), Problem> {
     let before = crate::now() - chrono::TimeDelta::seconds(settings.cart_idle_secs);
     let expired = carts::expire_idle(&tx, before).await?;
     if carts::any_open(&tx).await? {
-        schedule_sweep(&tx, settings.cart_idle_secs).await?;
+        schedule_sweep(state, &tx, settings.cart_idle_secs).await?;
     }
     tx.commit().await?;
     if expired > 0 {
@@ -137,13 +139,40 @@ async fn sweep(state: &OrdersState, tenant: TenantId) -> Result<(), Problem> {
     Ok(())
 }
 
+/// The shops whose next cart sweep was seen queued, with when it is due. Until then a new
+/// cart need not look for it: a queued job stays queued until it is due, and only a sweep
+/// read committed is remembered, never one this process is still writing.
+#[derive(Clone, Default)]
+pub struct SweepsQueued(Arc<std::sync::Mutex<HashMap<TenantId, DateTime<Utc>>>>);
+
+impl SweepsQueued {
+    fn due(&self, tenant: TenantId) -> Option<DateTime<Utc>> {
+        self.0.lock().ok()?.get(&tenant).copied()
+    }
+
+    fn remember(&self, tenant: TenantId, due: DateTime<Utc>) {
+        if let Ok(mut queued) = self.0.lock() {
+            queued.insert(tenant, due);
+        }
+    }
+}
+
 /// Schedules a shop's next cart sweep when none is queued (called as carts are created).
-pub async fn schedule_sweep(tx: &mercato_db::TenantTx, idle_secs: i64) -> Result<(), Problem> {
+pub async fn schedule_sweep(
+    state: &OrdersState,
+    tx: &mercato_db::TenantTx,
+    idle_secs: i64,
+) -> Result<(), Problem> {
+    let now = crate::now();
+    if state.sweeps.due(tx.tenant()).is_some_and(|due| now < due) {
+        return Ok(());
+    }
     let subject = "carts".to_owned();
     if let Some(job) =
         mercato_jobs::latest_for(&**tx, tx.tenant(), CART_SWEEP_JOB, &subject).await?
         && job.status == mercato_jobs::JobStatus::Queued
     {
+        state.sweeps.remember(tx.tenant(), job.run_at);
         return Ok(());
     }
     mercato_jobs::enqueue(
@@ -153,7 +182,7 @@ pub async fn schedule_sweep(tx: &mercato_db::TenantTx, idle_secs: i64) -> Result
             kind: CART_SWEEP_JOB,
             subject: Some(subject),
             payload: serde_json::json!({}),
-            run_at: crate::now() + chrono::TimeDelta::seconds(idle_secs.min(3600)),
+            run_at: now + chrono::TimeDelta::seconds(idle_secs.min(3600)),
             max_attempts: 10,
         },
     )

@@ -114,6 +114,8 @@ pub struct OrdersState {
     pub payments: payment::Providers,
     /// Signs the tokens that let guests read their orders.
     pub token_key: Arc<[u8]>,
+    /// Shops whose next cart sweep is known to be queued.
+    pub sweeps: expiry::SweepsQueued,
 }
 
 /// The current instant as the database keeps it (microseconds).

@@ -208,6 +208,7 @@ async fn apply_answer(
     let mut full = orders::find(&tx, payment.order, true)
         .await?
         .ok_or_else(Problem::not_found)?;
+    let was_unpaid = full.order.status == OrderStatus::PendingPayment;
     // A webhook may have settled this attempt meanwhile.
     let mut payments = repo::of_order(&tx, payment.order).await?;
     if let Some(current) = payments.iter().find(|p| p.id == payment.id) {
@@ -240,7 +241,10 @@ async fn apply_answer(
             if let Some(slot) = payments.iter_mut().find(|p| p.id == payment.id) {
                 *slot = payment;
             }
-            Some(crate::http::orders::render_with(&tx, &full, &payments, merchant).await?)
+            Some(
+                crate::http::orders::render_with(&tx, &full, &payments, merchant, was_unpaid)
+                    .await?,
+            )
         }
         None => None,
     };
@@ -384,6 +388,22 @@ pub async fn apply_event(
         return Ok(());
     }
     let tx = state.db.tenant_tx(tenant).await?;
+    let known = if event.intent_ref.is_empty() {
+        None
+    } else {
+        repo::by_provider_ref(&tx, provider, &event.intent_ref).await?
+    };
+    if let Some(payment) = &known
+        && payment.status == PaymentStatus::Succeeded
+    {
+        // A succeeded payment stays so (refunds are their own rows), and `settle` changes
+        // nothing for any intent event about it, so there is nothing to record either: a
+        // redelivery ends here again. The usual case: the webhook of a payment the
+        // checkout's answer already settled.
+        check_amount(payment, event);
+        tx.commit().await?;
+        return Ok(());
+    }
     let kind = match &event.kind {
         EventKind::Other(name) => name.clone(),
         other => format!("{other:?}"),
@@ -395,7 +415,7 @@ pub async fn apply_event(
         tx.commit().await?;
         return Ok(());
     }
-    let payment = match repo::by_provider_ref(&tx, provider, &event.intent_ref).await? {
+    let payment = match known {
         Some(mut payment) => {
             payment.provider_ref = Some(event.intent_ref.clone());
             payment
@@ -411,17 +431,19 @@ pub async fn apply_event(
             }
         },
     };
-    if payment.amount.amount != event.amount || payment.amount.currency != event.currency {
-        tracing::warn!(event = %event.id, "payment event amount differs from the payment");
-    }
+    check_amount(&payment, event);
     if payment.status == PaymentStatus::Succeeded {
-        // A succeeded payment stays so (refunds are their own rows), and `settle` changes
-        // nothing for any intent event about it: the delivery is recorded, and that is all.
-        // The usual case: the webhook of a payment the checkout's answer already settled.
+        // Settled by the answer that committed while this waited for the order's lock.
         tx.commit().await?;
         return Ok(());
     }
     apply_to(state, tx, payment, provider, event).await
+}
+
+fn check_amount(payment: &Payment, event: &ProviderEvent) {
+    if payment.amount.amount != event.amount || payment.amount.currency != event.currency {
+        tracing::warn!(event = %event.id, "payment event amount differs from the payment");
+    }
 }
 
 async fn find_by_metadata(

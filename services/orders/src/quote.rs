@@ -9,10 +9,9 @@ use crate::domain::coupon::{self, CouponLine, CouponUsage, FundedBy};
 use crate::domain::pricing::{
     self, Priced, PricedLine, PricingInput, PricingLine, TaxSettings, VendorShipping,
 };
-use crate::domain::tax::TaxRule;
 use crate::repo::carts::{Cart, CartLine};
 use crate::repo::mirror::{self, CatalogVariant, VendorMirror};
-use crate::repo::{self, settings::OrderSettings};
+use crate::repo::settings::{OrderSettings, Rules};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::{Currency, Money, Problem};
@@ -158,13 +157,13 @@ impl Lookups {
 pub async fn quote(
     tx: &TenantTx,
     cart: &Cart,
-    settings: OrderSettings,
+    rules: Rules,
     customer_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Quote, Problem> {
     let ids: Vec<_> = cart.lines.iter().map(|l| l.variant).collect();
     let lookups = Lookups::load(tx, &ids).await?;
-    quote_with(tx, cart, settings, customer_key, now, lookups).await
+    quote_with(tx, cart, rules, customer_key, now, lookups).await
 }
 
 /// [`quote`] with the variants, stock and vendors of the cart's lines read already (in the
@@ -172,7 +171,7 @@ pub async fn quote(
 pub async fn quote_with(
     tx: &TenantTx,
     cart: &Cart,
-    settings: OrderSettings,
+    rules: Rules,
     customer_key: Option<&str>,
     now: DateTime<Utc>,
     lookups: Lookups,
@@ -182,6 +181,11 @@ pub async fn quote_with(
         stock,
         vendors,
     } = lookups;
+    let Rules {
+        settings,
+        tax_rules,
+        commission_rules,
+    } = rules;
 
     let mut currency: Option<Currency> = None;
     let mut lines = Vec::with_capacity(cart.lines.len());
@@ -274,7 +278,7 @@ pub async fn quote_with(
             discount: 0,
             refused: None,
         };
-        match repo::coupons::find_by_code(tx, code).await? {
+        match crate::repo::coupons::find_by_code(tx, code).await? {
             None => {
                 outcome.refused =
                     Some(("coupon_unknown", "there is no coupon with this code".into()));
@@ -282,7 +286,7 @@ pub async fn quote_with(
             Some(stored) => {
                 let coupon = crate::http::coupons::domain_coupon(&stored)?;
                 let by_customer = match customer_key {
-                    Some(key) => repo::coupons::redemptions_by(tx, stored.id, key).await?,
+                    Some(key) => crate::repo::coupons::redemptions_by(tx, stored.id, key).await?,
                     None => 0,
                 };
                 let usage = CouponUsage {
@@ -325,11 +329,6 @@ pub async fn quote_with(
             })
         })
         .collect();
-    let tax_rules: Vec<TaxRule> = repo::settings::tax_rates(tx)
-        .await?
-        .into_iter()
-        .map(|r| r.rule)
-        .collect();
     let priced = pricing::price(&PricingInput {
         currency,
         lines: &pricing_lines,
@@ -345,8 +344,7 @@ pub async fn quote_with(
     .map_err(|e| Problem::invalid_field("/lines", e.to_string()))?;
 
     // Commission per line, on what the vendor's sale is worth.
-    let rules: Vec<CommissionRule> = repo::mirror::commission_rules(tx)
-        .await?
+    let rules: Vec<CommissionRule> = commission_rules
         .into_iter()
         .filter_map(|json| {
             serde_json::from_value::<mercato_vendors::events::CommissionRuleSnapshot>(json)

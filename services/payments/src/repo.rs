@@ -7,7 +7,7 @@ use crate::test_provider::{TestIntentId, TestRefundId};
 use chrono::{DateTime, Utc};
 use mercato_db::{Db, Migration, TenantTx};
 use mercato_kernel::{Currency, Money};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 /// The payments schema. The host service must also have `mercato_jobs::JOBS_MIGRATION`
@@ -173,7 +173,10 @@ fn refund_from_model(m: refund::Model) -> Result<StoredRefund, DbErr> {
 
 /// Stores a new intent. Its idempotency key is unique in the shop: a concurrent create with
 /// the same key makes this a unique violation.
-pub async fn insert_intent(tx: &TenantTx, i: &StoredIntent) -> Result<(), DbErr> {
+/// Inserts `i` unless the shop has an intent with its idempotency key already (committed,
+/// or committed by a concurrent insert this one waited for): then `false`, and nothing is
+/// written.
+pub async fn insert_intent(tx: &TenantTx, i: &StoredIntent) -> Result<bool, DbErr> {
     let (status, failure_code, failure_message) = status_columns(&i.status);
     intent::Entity::insert(intent::ActiveModel {
         tenant_id: Set(tx.tenant().as_uuid()),
@@ -192,9 +195,14 @@ pub async fn insert_intent(tx: &TenantTx, i: &StoredIntent) -> Result<(), DbErr>
         created_at: Set(i.created_at),
         updated_at: Set(i.updated_at),
     })
+    .on_conflict(
+        OnConflict::columns([intent::Column::TenantId, intent::Column::IdempotencyKey])
+            .do_nothing()
+            .to_owned(),
+    )
     .exec_without_returning(&**tx)
     .await
-    .map(|_| ())
+    .map(|rows| rows == 1)
 }
 
 pub async fn find_intent(tx: &TenantTx, id: TestIntentId) -> Result<Option<StoredIntent>, DbErr> {

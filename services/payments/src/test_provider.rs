@@ -249,13 +249,6 @@ impl TestProvider {
         fingerprint: &str,
     ) -> Attempt<IntentState> {
         let tx = self.db.tenant_tx(request.tenant).await?;
-        if let Some(existing) = repo::find_intent_by_key(&tx, &request.idempotency_key).await? {
-            return Ok(if existing.fingerprint == fingerprint {
-                Ok(state(&existing))
-            } else {
-                Err(key_reused())
-            });
-        }
         let at = now();
         let status = match &charge.outcome {
             Outcome::Succeed => IntentStatus::Succeeded,
@@ -279,7 +272,17 @@ impl TestProvider {
             created_at: at,
             updated_at: at,
         };
-        repo::insert_intent(&tx, &intent).await?;
+        if !repo::insert_intent(&tx, &intent).await? {
+            // The key was used before: the intent it made is the answer.
+            let existing = repo::find_intent_by_key(&tx, &request.idempotency_key)
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("the intent of a used key".into()))?;
+            return Ok(if existing.fingerprint == fingerprint {
+                Ok(state(&existing))
+            } else {
+                Err(key_reused())
+            });
+        }
         let due_now = match &status {
             IntentStatus::RequiresAction | IntentStatus::Processing => {
                 let due = later(at, self.delay);

@@ -70,3 +70,104 @@ async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend
     );
 }
 on_all_backends!(concurrent_checkouts_for_the_last_units_never_oversell);
+
+/// Sends `body` to `POST /api/v1/checkout` with `key`, from `n` tasks at once.
+async fn at_once(app: &TestApp, host: &str, key: &str, bodies: Vec<Value>) -> Vec<Reply> {
+    let tasks: Vec<_> = bodies
+        .into_iter()
+        .map(|body| {
+            let (client, host, key) = (app.client.clone(), host.to_owned(), key.to_owned());
+            tokio::spawn(async move {
+                let body = serde_json::to_vec(&body).unwrap();
+                let headers = [
+                    ("content-type", "application/json"),
+                    ("idempotency-key", key.as_str()),
+                ];
+                client
+                    .send_raw("POST", &host, "/api/v1/checkout", &headers, body)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut replies = Vec::new();
+    for task in tasks {
+        replies.push(task.await.unwrap());
+    }
+    replies
+}
+
+async fn one_key_sent_at_once_places_one_order(backend: Backend, test: &str) {
+    let Some(app) = crate::catalog::spawn(backend, test).await else {
+        return;
+    };
+    let m = market(&app).await;
+    let host = m.host().to_owned();
+    let tea = m.tea.variants[0].clone();
+
+    // The same checkout four times at once: one order, and every reply is it.
+    let c = cart(&app, &host, &[(&tea, 1)]).await.str("id");
+    let replies = at_once(&app, &host, "twice", vec![checkout_body(&c, PAYS); 4]).await;
+    let placed: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(
+        placed.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let order = placed[0].str("id");
+    for reply in &replies {
+        assert!(matches!(reply.status, 200 | 201), "{}", reply.text);
+        assert_eq!(reply.str("id"), order, "{}", reply.text);
+    }
+
+    // One key with two carts at once: one order; the other is told the key is taken.
+    let a = cart(&app, &host, &[(&tea, 1)]).await.str("id");
+    let b = cart(&app, &host, &[(&tea, 2)]).await.str("id");
+    let replies = at_once(
+        &app,
+        &host,
+        "shared",
+        vec![checkout_body(&a, PAYS), checkout_body(&b, PAYS)],
+    )
+    .await;
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        [201, 422],
+        "{:?}",
+        replies.iter().map(|r| &r.text).collect::<Vec<_>>()
+    );
+    let refused = replies.iter().find(|r| r.status == 422).unwrap();
+    assert_eq!(
+        refused.str("code"),
+        "idempotency_key_reused",
+        "{}",
+        refused.text
+    );
+    let won = replies.iter().find(|r| r.status == 201).unwrap();
+    let sold = 1 + won.body["vendor_orders"][0]["lines"][0]["quantity"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{}", won.text));
+
+    // Only the two orders' units left; nothing of the losers is still held.
+    eventually(
+        "both sales committed",
+        || stock(&app, &m.shop, &tea),
+        |s| s["reserved"] == 0 && s["on_hand"] == 10 - sold,
+    )
+    .await;
+    let orders = app
+        .client
+        .get(&host, "/api/v1/orders", Some(&m.shop.owner))
+        .await
+        .unwrap();
+    assert_eq!(
+        orders.body["data"].as_array().unwrap().len(),
+        2,
+        "{}",
+        orders.text
+    );
+}
+on_all_backends!(one_key_sent_at_once_places_one_order);

@@ -129,17 +129,10 @@ async fn render_with(
     cart: &Cart,
     lookups: quote::Lookups,
 ) -> Result<CartOut, Problem> {
-    let settings = settings::load(tx, state.config.default_settings()).await?;
+    let rules = settings::rules(tx, state.config.default_settings()).await?;
     let customer = cart.customer.map(|c| c.to_string());
-    let quote = quote::quote_with(
-        tx,
-        cart,
-        settings,
-        customer.as_deref(),
-        crate::now(),
-        lookups,
-    )
-    .await?;
+    let quote =
+        quote::quote_with(tx, cart, rules, customer.as_deref(), crate::now(), lookups).await?;
     Ok(out::cart(cart, &quote, is_order_reader(ctx)))
 }
 
@@ -317,12 +310,26 @@ pub async fn create(
                 StatusCode::OK,
             ),
             None => (
-                new_cart(&tx, Some(user), now, state.config.cart_idle_secs).await?,
+                new_cart(
+                    &state,
+                    &tx,
+                    Some(user),
+                    now,
+                    (country.clone(), coupon_code.clone()),
+                )
+                .await?,
                 StatusCode::CREATED,
             ),
         },
         None => (
-            new_cart(&tx, None, now, state.config.cart_idle_secs).await?,
+            new_cart(
+                &state,
+                &tx,
+                None,
+                now,
+                (country.clone(), coupon_code.clone()),
+            )
+            .await?,
             StatusCode::CREATED,
         ),
     };
@@ -331,37 +338,42 @@ pub async fn create(
         .map(|(i, variant, quantity)| (format!("/lines/{i}"), variant, quantity))
         .collect();
     let lookups = put_all(&tx, &mut cart, &wanted).await?;
-    if country.is_some() {
-        cart.country = country;
+    // A new cart was written with its country and coupon already.
+    if status == StatusCode::OK {
+        if country.is_some() {
+            cart.country = country;
+        }
+        if coupon_code.is_some() {
+            cart.coupon_code = coupon_code;
+        }
+        cart.updated_at = now;
+        repo::update(&tx, &cart).await?;
     }
-    if coupon_code.is_some() {
-        cart.coupon_code = coupon_code;
-    }
-    cart.updated_at = now;
-    repo::update(&tx, &cart).await?;
     let body = render_with(&state, &tx, &ctx, &cart, lookups).await?;
     tx.commit().await?;
     Ok((status, Json(body)))
 }
 
+/// A new open cart, written with its country and coupon code (when given).
 async fn new_cart(
+    state: &OrdersState,
     tx: &TenantTx,
     customer: Option<mercato_tenant_context::UserId>,
     now: chrono::DateTime<chrono::Utc>,
-    idle_secs: i64,
+    (country, coupon_code): (Option<String>, Option<String>),
 ) -> Result<Cart, Problem> {
     let cart = Cart {
         id: CartId::new(),
         customer,
         status: CartStatus::Open,
-        country: None,
-        coupon_code: None,
+        country,
+        coupon_code,
         created_at: now,
         updated_at: now,
         lines: Vec::new(),
     };
     repo::insert(tx, &cart).await?;
-    crate::expiry::schedule_sweep(tx, idle_secs).await?;
+    crate::expiry::schedule_sweep(state, tx, state.config.cart_idle_secs).await?;
     Ok(cart)
 }
 
@@ -583,7 +595,7 @@ pub async fn merge(
         Some(mine) => repo::find(&tx, mine, true)
             .await?
             .ok_or_else(Problem::not_found)?,
-        None => new_cart(&tx, Some(user), now, state.config.cart_idle_secs).await?,
+        None => new_cart(&state, &tx, Some(user), now, (None, None)).await?,
     };
     let ids: Vec<VariantId> = guest.lines.iter().map(|l| l.variant).collect();
     let available = mirror::available(&tx, &ids).await?;

@@ -90,20 +90,30 @@ pub async fn load_out(
 
 async fn render(tx: &TenantTx, full: &FullOrder, merchant: bool) -> Result<OrderOut, Problem> {
     let payments = payments::of_order(tx, full.order.id).await?;
-    render_with(tx, full, &payments, merchant).await
+    render_with(tx, full, &payments, merchant, false).await
 }
 
 /// [`render`] for a caller that holds the order's payment attempts already (as they stand in
-/// its transaction).
+/// its transaction). `was_unpaid`: the caller locked the order still awaiting payment, so it
+/// has neither refunds (they give back a payment the order had taken, or one that came
+/// after it expired or was cancelled) nor returns (of delivered lines), and they are not
+/// read.
 pub async fn render_with(
     tx: &TenantTx,
     full: &FullOrder,
     payments: &[payments::Payment],
     merchant: bool,
+    was_unpaid: bool,
 ) -> Result<OrderOut, Problem> {
     let id = full.order.id;
-    let refunds = payments::refunds_of(tx, id, full.order.currency).await?;
-    let returns = payments::returns_of(tx, id).await?;
+    let (refunds, returns) = if was_unpaid {
+        (Vec::new(), Vec::new())
+    } else {
+        (
+            payments::refunds_of(tx, id, full.order.currency).await?,
+            payments::returns_of(tx, id).await?,
+        )
+    };
     let history = repo::transitions(tx, id).await?;
     Ok(out::order(OrderParts {
         full,

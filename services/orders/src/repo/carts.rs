@@ -113,6 +113,38 @@ pub async fn find(tx: &TenantTx, id: CartId, lock: bool) -> Result<Option<Cart>,
     Ok(Some(cart))
 }
 
+/// Closes `id` as `status` at `at` if it is open, which takes its row lock (PostgreSQL),
+/// and returns it so, with its lines. `None`: there is no such open cart (no such cart, or
+/// one closed already, perhaps by a checkout that held the lock until now).
+pub async fn close_open(
+    tx: &TenantTx,
+    id: CartId,
+    status: CartStatus,
+    at: DateTime<Utc>,
+) -> Result<Option<Cart>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "UPDATE carts SET status = $3, updated_at = $4 \
+             WHERE tenant_id = $1 AND id = $2 AND status = $5 \
+             RETURNING id, customer_id, status, country, coupon_code, created_at, updated_at",
+            [
+                tx.tenant().as_uuid().into(),
+                id.as_uuid().into(),
+                status.code().into(),
+                at.into(),
+                CartStatus::Open.code().into(),
+            ],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut cart = cart_from(&row)?;
+    cart.lines = lines(tx, id).await?;
+    Ok(Some(cart))
+}
+
 /// The customer's open cart, if they have one.
 pub async fn open_of(tx: &TenantTx, customer: UserId) -> Result<Option<CartId>, DbErr> {
     let row = tx

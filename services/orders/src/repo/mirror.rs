@@ -244,18 +244,6 @@ pub async fn delete_commission_rule(tx: &TenantTx, id: uuid::Uuid) -> Result<(),
     .map(|_| ())
 }
 
-/// The shop's commission rules as their events carried them.
-pub async fn commission_rules(tx: &TenantTx) -> Result<Vec<serde_json::Value>, DbErr> {
-    let rows = tx
-        .query_all_raw(statement(
-            &**tx,
-            "SELECT rule FROM commission_rules WHERE tenant_id = $1",
-            [tx.tenant().as_uuid().into()],
-        ))
-        .await?;
-    rows.iter().map(|row| json_col(row, "rule")).collect()
-}
-
 pub async fn save_stock(
     tx: &TenantTx,
     variant: VariantId,

@@ -1,12 +1,12 @@
 //! A shop's buying settings and its tax rates.
 
-use super::{col, corrupt, statement};
+use super::{col, corrupt, json_col, statement};
 use crate::domain::TaxRateId;
 use crate::domain::tax::TaxRule;
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use rust_decimal::Decimal;
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde::{Deserialize, Serialize};
 
 /// How a shop sells; a shop that never set them has the deployment's defaults.
@@ -35,16 +35,61 @@ pub async fn load(tx: &TenantTx, defaults: OrderSettings) -> Result<OrderSetting
             [tx.tenant().as_uuid().into()],
         ))
         .await?;
-    let Some(row) = row else {
-        return Ok(defaults);
-    };
+    row.map_or(Ok(defaults), |row| settings_of(&row))
+}
+
+fn settings_of(row: &QueryResult) -> Result<OrderSettings, DbErr> {
     Ok(OrderSettings {
-        prices_include_tax: col(&row, "prices_include_tax")?,
-        order_ttl_secs: col(&row, "order_ttl_secs")?,
-        cart_idle_secs: col(&row, "cart_idle_secs")?,
-        cancel_window_secs: col(&row, "cancel_window_secs")?,
-        vendor_refunds: col(&row, "vendor_refunds")?,
+        prices_include_tax: col(row, "prices_include_tax")?,
+        order_ttl_secs: col(row, "order_ttl_secs")?,
+        cart_idle_secs: col(row, "cart_idle_secs")?,
+        cancel_window_secs: col(row, "cancel_window_secs")?,
+        vendor_refunds: col(row, "vendor_refunds")?,
     })
+}
+
+/// What pricing a cart needs from its shop besides the cart: the settings, the tax rates
+/// and the commission rules.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub settings: OrderSettings,
+    pub tax_rules: Vec<TaxRule>,
+    /// As their events carried them (see `quote` for how they are read).
+    pub commission_rules: Vec<serde_json::Value>,
+}
+
+/// [`Rules`] in one statement: the settings row (`s`), the tax rates in country and category
+/// order (`t`) and the commission rules (`c`), each kind in its own columns.
+pub async fn rules(tx: &TenantTx, defaults: OrderSettings) -> Result<Rules, DbErr> {
+    let tenant = tx.tenant().as_uuid();
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            "SELECT 's' AS k, NULL AS a, NULL AS b, NULL AS c, prices_include_tax, \
+               order_ttl_secs, cart_idle_secs, cancel_window_secs, vendor_refunds \
+               FROM order_settings WHERE tenant_id = $1 \
+             UNION ALL SELECT 't', country, category, rate, NULL, NULL, NULL, NULL, NULL \
+               FROM tax_rates WHERE tenant_id = $2 \
+             UNION ALL SELECT 'c', rule, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+               FROM commission_rules WHERE tenant_id = $3 \
+             ORDER BY k, a, b",
+            [tenant.into(), tenant.into(), tenant.into()],
+        ))
+        .await?;
+    let mut rules = Rules {
+        settings: defaults,
+        tax_rules: Vec::new(),
+        commission_rules: Vec::new(),
+    };
+    for row in &rows {
+        let kind: String = col(row, "k")?;
+        match kind.as_str() {
+            "s" => rules.settings = settings_of(row)?,
+            "t" => rules.tax_rules.push(tax_rule(row, "a", "b", "c")?),
+            _ => rules.commission_rules.push(json_col(row, "a")?),
+        }
+    }
+    Ok(rules)
 }
 
 pub async fn save(tx: &TenantTx, s: &OrderSettings, now: DateTime<Utc>) -> Result<(), DbErr> {
@@ -89,20 +134,29 @@ pub async fn tax_rates(tx: &TenantTx) -> Result<Vec<TaxRate>, DbErr> {
         .await?;
     rows.iter()
         .map(|row| {
-            let rate: String = col(row, "rate")?;
             Ok(TaxRate {
                 id: TaxRateId::from_uuid(col(row, "id")?),
-                rule: TaxRule {
-                    country: col(row, "country")?,
-                    category: col(row, "category")?,
-                    rate: rate
-                        .parse::<Decimal>()
-                        .map_err(|_| corrupt("tax rate", &rate))?,
-                },
+                rule: tax_rule(row, "country", "category", "rate")?,
                 created_at: col(row, "created_at")?,
             })
         })
         .collect()
+}
+
+fn tax_rule(
+    row: &QueryResult,
+    country: &str,
+    category: &str,
+    rate: &str,
+) -> Result<TaxRule, DbErr> {
+    let rate: String = col(row, rate)?;
+    Ok(TaxRule {
+        country: col(row, country)?,
+        category: col(row, category)?,
+        rate: rate
+            .parse::<Decimal>()
+            .map_err(|_| corrupt("tax rate", &rate))?,
+    })
 }
 
 /// Inserts or replaces the rate for its country and category.

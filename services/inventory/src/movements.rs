@@ -189,7 +189,7 @@ pub async fn reserve(
     now: DateTime<Utc>,
 ) -> Result<Reservation, MovementError> {
     let ids: Vec<VariantId> = request.lines.iter().map(|l| l.variant).collect();
-    let variants = repo::mirror::lock_variants(tx, &ids).await?;
+    let (variants, blocked) = repo::mirror::lock_variants_and_blocked(tx, &ids).await?;
     let unknown: Vec<FieldError> = request
         .lines
         .iter()
@@ -200,8 +200,6 @@ pub async fn reserve(
     if !unknown.is_empty() {
         return Err(MovementError::Invalid(unknown));
     }
-    let vendors: Vec<VendorId> = variants.iter().map(|v| v.vendor).collect();
-    let blocked = repo::mirror::blocked_vendors(tx, &vendors).await?;
     let not_selling: Vec<FieldError> = request
         .lines
         .iter()

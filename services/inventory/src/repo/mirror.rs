@@ -7,9 +7,10 @@ use crate::domain::Variant;
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_tenant_context::{ProductId, VariantId, VendorId};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
 
 fn from_model(m: variant::Model) -> Variant {
@@ -67,20 +68,6 @@ pub async fn vendor_exists(tx: &TenantTx, id: VendorId) -> Result<bool, DbErr> {
             .await?
             .is_some_and(|v| v.status != "rejected"),
     )
-}
-
-/// Which of `ids` the mirror knows as stopped from selling (suspended or rejected). A vendor
-/// the mirror has not heard of yet is not blocked: its events may still be on their way.
-pub async fn blocked_vendors(tx: &TenantTx, ids: &[VendorId]) -> Result<Vec<VendorId>, DbErr> {
-    Ok(vendor::Entity::find()
-        .filter(vendor::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(vendor::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
-        .filter(vendor::Column::Status.is_in(["suspended", "rejected"]))
-        .all(&**tx)
-        .await?
-        .into_iter()
-        .map(|v| VendorId::from_uuid(v.id))
-        .collect())
 }
 
 /// What catalog says a variant is, as of `at`.
@@ -176,19 +163,52 @@ pub async fn find_variants(tx: &TenantTx, ids: &[VariantId]) -> Result<Vec<Varia
 /// low-stock state are computed from a settled state) and two changes never wait for each
 /// other in a circle. On SQLite the transaction already holds the database's write lock.
 pub async fn lock_variants(tx: &TenantTx, ids: &[VariantId]) -> Result<Vec<Variant>, DbErr> {
-    let mut ids: Vec<_> = ids.iter().map(VariantId::as_uuid).collect();
-    ids.sort();
-    ids.dedup();
-    Ok(variant::Entity::find()
-        .filter(variant::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(variant::Column::Id.is_in(ids))
-        .order_by_asc(variant::Column::Id)
-        .lock_exclusive()
+    Ok(locking(tx, ids)
         .all(&**tx)
         .await?
         .into_iter()
         .map(from_model)
         .collect())
+}
+
+/// [`lock_variants`], with the vendors among theirs that the mirror knows as stopped from
+/// selling (suspended or rejected), read in the same statement. A vendor the mirror has not
+/// heard of yet is not blocked: its events may still be on their way.
+pub async fn lock_variants_and_blocked(
+    tx: &TenantTx,
+    ids: &[VariantId],
+) -> Result<(Vec<Variant>, Vec<VendorId>), DbErr> {
+    let statement = locking(tx, ids)
+        .expr_as(
+            Expr::cust(
+                "EXISTS (SELECT 1 FROM vendors b WHERE b.tenant_id = variants.tenant_id \
+                 AND b.id = variants.vendor_id AND b.status IN ('suspended', 'rejected'))",
+            ),
+            "blocked",
+        )
+        .build(tx.get_database_backend());
+    let mut variants = Vec::new();
+    let mut blocked = Vec::new();
+    for row in tx.query_all_raw(statement).await? {
+        let model = variant::Model::from_query_result(&row, "")?;
+        if row.try_get::<bool>("", "blocked")? {
+            blocked.push(VendorId::from_uuid(model.vendor_id));
+        }
+        variants.push(from_model(model));
+    }
+    Ok((variants, blocked))
+}
+
+/// The query of [`lock_variants`].
+fn locking(tx: &TenantTx, ids: &[VariantId]) -> Select<variant::Entity> {
+    let mut ids: Vec<_> = ids.iter().map(VariantId::as_uuid).collect();
+    ids.sort();
+    ids.dedup();
+    variant::Entity::find()
+        .filter(variant::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(variant::Column::Id.is_in(ids))
+        .order_by_asc(variant::Column::Id)
+        .lock_exclusive()
 }
 
 /// Saves a variant's low-stock settings.

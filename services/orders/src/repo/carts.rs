@@ -105,12 +105,7 @@ pub async fn find(tx: &TenantTx, id: CartId, lock: bool) -> Result<Option<Cart>,
             [tx.tenant().as_uuid().into(), id.as_uuid().into()],
         ))
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let mut cart = cart_from(&row)?;
-    cart.lines = lines(tx, id).await?;
-    Ok(Some(cart))
+    with_lines(tx, row).await
 }
 
 /// Closes `id` as `status` at `at` if it is open, which takes its row lock (PostgreSQL),
@@ -137,12 +132,7 @@ pub async fn close_open(
             ],
         ))
         .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let mut cart = cart_from(&row)?;
-    cart.lines = lines(tx, id).await?;
-    Ok(Some(cart))
+    with_lines(tx, row).await
 }
 
 /// The customer's open cart, if they have one.
@@ -157,6 +147,16 @@ pub async fn open_of(tx: &TenantTx, customer: UserId) -> Result<Option<CartId>, 
         .await?;
     row.map(|row| col(&row, "id").map(CartId::from_uuid))
         .transpose()
+}
+
+/// The cart of `row` (its columns as [`find`] reads them), with its lines.
+async fn with_lines(tx: &TenantTx, row: Option<QueryResult>) -> Result<Option<Cart>, DbErr> {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut cart = cart_from(&row)?;
+    cart.lines = lines(tx, cart.id).await?;
+    Ok(Some(cart))
 }
 
 async fn lines(tx: &TenantTx, cart: CartId) -> Result<Vec<CartLine>, DbErr> {

@@ -23,7 +23,7 @@ use crate::InventoryState;
 use crate::domain::reservation::{Allocation, Line, Reservation, Status};
 use crate::domain::stock::Totals;
 use crate::domain::{ReservationId, Variant};
-use crate::movements::{self, End, Ended, MovementError, RestockRequest, Restocked};
+use crate::movements::{self, Commits, End, Ended, MovementError, RestockRequest, Restocked};
 use crate::repo;
 use async_trait::async_trait;
 use mercato_db::TenantTx;
@@ -375,12 +375,13 @@ impl OrderStock {
         if !mercato_events::mark_processed(&**tx, ORDER_STOCK, event).await? {
             return Ok(());
         }
-        self.run(tx, event, reservation, step, &mut Locked::default())
+        self.run(tx, event, reservation, step, &mut Locked::default(), None)
             .await
     }
 
     /// Carries out one new event's step; `locked` may hold its reservation, read under its
-    /// variants' locks.
+    /// variants' locks. With `commits`, a commit of a reservation from `locked` is held
+    /// back there (the batch flushes it), and any other step flushes what is held first.
     async fn run(
         &self,
         tx: &TenantTx,
@@ -388,6 +389,7 @@ impl OrderStock {
         reservation: ReservationId,
         step: OrderStep,
         locked: &mut Locked,
+        mut commits: Option<&mut Commits>,
     ) -> Result<(), HandlerError> {
         // Taken whatever the step: a later event of the batch about the same reservation
         // reads it afresh.
@@ -396,9 +398,22 @@ impl OrderStock {
         // The order was paid when the event occurred, however late it arrives.
         let paid_at = event.occurred_at.min(now);
         let actor = order_actor();
+        let held_back = matches!(step, OrderStep::Commit { .. }) && preloaded.is_some();
+        if !held_back && let Some(commits) = commits.as_deref_mut() {
+            commits.flush(tx, now).await.map_err(handler_error)?;
+        }
         match step {
             OrderStep::Commit { order } => {
-                commit(tx, reservation, &order, &actor, paid_at, now, preloaded).await?;
+                let ended = match (preloaded, commits) {
+                    (Some((current, variants)), Some(commits)) => commits
+                        .commit(tx, current, variants, paid_at, now)
+                        .await
+                        .map(Some),
+                    (preloaded, _) => {
+                        end_commit(tx, reservation, &actor, paid_at, now, preloaded).await
+                    }
+                };
+                committed(ended, reservation, &order)?;
             }
             OrderStep::Release {
                 order,
@@ -426,7 +441,8 @@ impl OrderStock {
                 // A refund proves the order was paid, in time: commit first if that news
                 // has not arrived (judged as of the dawn of time, it cannot have run out).
                 let in_time = chrono::DateTime::<chrono::Utc>::MIN_UTC;
-                if commit(tx, reservation, &order, &actor, in_time, now, preloaded).await? {
+                let ended = end_commit(tx, reservation, &actor, in_time, now, preloaded).await;
+                if committed(ended, reservation, &order)? {
                     let note = format!("order {order} refund {refund}");
                     put_back(tx, reservation, &lines, note, &actor, now).await?;
                 }
@@ -514,9 +530,23 @@ impl Handler for OrderStock {
                 variants: repo::mirror::lock_variants(&tx, &variants).await?,
                 reservations: repo::reservations::find_many(&tx, &ids).await?,
             };
+            // The batch's commits are written together, after its last step at the latest.
+            let mut commits = Commits::new(order_actor());
             for (event, reservation, step) in steps {
-                self.run(&tx, event, reservation, step, &mut locked).await?;
+                self.run(
+                    &tx,
+                    event,
+                    reservation,
+                    step,
+                    &mut locked,
+                    Some(&mut commits),
+                )
+                .await?;
             }
+            commits
+                .flush(&tx, movements::now())
+                .await
+                .map_err(handler_error)?;
             tx.commit().await?;
         }
         self.0.outbox.notify_one();
@@ -531,25 +561,32 @@ fn unknown(reservation: ReservationId, order: &str) {
     );
 }
 
-/// Commits the paid order's reservation if it is still active. True when it is committed
-/// (now or before).
-async fn commit(
+/// Commits the paid order's reservation at once if it is still active (see [`committed`]).
+async fn end_commit(
     tx: &TenantTx,
     reservation: ReservationId,
-    order: &str,
     actor: &str,
     paid_at: chrono::DateTime<chrono::Utc>,
     now: chrono::DateTime<chrono::Utc>,
     preloaded: Option<(Reservation, Vec<Variant>)>,
-) -> Result<bool, HandlerError> {
-    let ended = match preloaded {
+) -> Result<Option<Ended>, MovementError> {
+    match preloaded {
         Some((current, variants)) => {
             movements::end_locked(tx, current, &variants, End::Commit, actor, paid_at, now)
                 .await
                 .map(Some)
         }
         None => movements::end_as_of(tx, reservation, End::Commit, actor, paid_at, now).await,
-    };
+    }
+}
+
+/// What a commit of the paid order's reservation came to: true when it is committed (now,
+/// with the batch, or before).
+fn committed(
+    ended: Result<Option<Ended>, MovementError>,
+    reservation: ReservationId,
+    order: &str,
+) -> Result<bool, HandlerError> {
     match ended {
         Ok(Some(Ended::Done(_) | Ended::Already(_))) => Ok(true),
         Ok(Some(Ended::ExpiredInstead(_) | Ended::NotYet(_))) => {

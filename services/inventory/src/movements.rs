@@ -14,7 +14,7 @@ use crate::domain::reservation::{self, Ending, Line, Reservation, ReservedLine, 
 use crate::domain::restock;
 use crate::domain::stock::{Change, Level, Reason, StockError, low_stock};
 use crate::domain::warehouse::Warehouse;
-use crate::domain::{AdjustmentId, ReservationId, Variant};
+use crate::domain::{AdjustmentId, ReservationId, Variant, WarehouseId};
 use crate::repo::stock::Adjustment;
 use crate::{events, expiry, repo};
 use chrono::{DateTime, Utc};
@@ -23,6 +23,7 @@ use mercato_events::Envelope;
 use mercato_kernel::FieldError;
 use mercato_tenant_context::{VariantId, VendorId};
 use sea_orm::DbErr;
+use std::collections::HashMap;
 
 /// The current instant at the precision both databases keep (microseconds), so what a
 /// response shows is what a later read returns.
@@ -356,6 +357,133 @@ pub async fn end_locked(
     }
 }
 
+/// Commits of reservations read under their variants' locks, held back so that a batch of
+/// them is written together by [`Commits::flush`]: the reservations in one update, their
+/// levels in one, their `sold` adjustments and their events in one insert each. Whatever
+/// else moves stock in the same transaction must flush them first, so it sees them written,
+/// and so must the transaction before it commits.
+pub struct Commits {
+    actor: String,
+    pending: Vec<(Reservation, Vec<Variant>)>,
+}
+
+impl Commits {
+    /// Commits ended by `actor`.
+    pub fn new(actor: String) -> Self {
+        Self {
+            actor,
+            pending: Vec::new(),
+        }
+    }
+
+    /// [`end_locked`] with [`End::Commit`] for `current`, read under the locks of its
+    /// `variants`. A commit to apply is held back for the next flush (and reported done);
+    /// anything else flushes first and ends the reservation at once.
+    pub async fn commit(
+        &mut self,
+        tx: &TenantTx,
+        current: Reservation,
+        variants: Vec<Variant>,
+        as_of: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Ended, MovementError> {
+        if reservation::commit(current.status, current.expires_at, as_of) != Ending::Apply {
+            self.flush(tx, now).await?;
+            return end_locked(tx, current, &variants, End::Commit, &self.actor, as_of, now).await;
+        }
+        Ok(Ended::Done(self.hold(current, variants, now)))
+    }
+
+    /// Holds back the commit of `reservation` (active, and locked with its `variants`);
+    /// returns it as it is once committed.
+    fn hold(
+        &mut self,
+        mut reservation: Reservation,
+        variants: Vec<Variant>,
+        now: DateTime<Utc>,
+    ) -> Reservation {
+        reservation.status = Status::Committed;
+        reservation.updated_at = now;
+        reservation.ended_at = Some(now);
+        reservation.ended_by = Some(self.actor.clone());
+        self.pending.push((reservation.clone(), variants));
+        reservation
+    }
+
+    /// Writes the commits held back, as of `now`.
+    pub async fn flush(&mut self, tx: &TenantTx, now: DateTime<Utc>) -> Result<(), MovementError> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<ReservationId> = pending.iter().map(|(r, _)| r.id).collect();
+        if !repo::reservations::end_many(tx, &ids, Status::Committed, &self.actor, now).await? {
+            return Err(DbErr::Custom("a locked reservation ended under its lock".into()).into());
+        }
+        // Each level once, with the sum of what the commits take off it.
+        let mut changes: Vec<(WarehouseId, VariantId, i64, i64)> = Vec::new();
+        for (reservation, _) in &pending {
+            for (warehouse, variant, quantity) in reservation.holdings() {
+                match changes
+                    .iter_mut()
+                    .find(|(w, v, _, _)| (*w, *v) == (warehouse, variant))
+                {
+                    Some(change) => {
+                        change.2 -= quantity;
+                        change.3 -= quantity;
+                    }
+                    None => changes.push((warehouse, variant, -quantity, -quantity)),
+                }
+            }
+        }
+        let levels = repo::stock::change_levels(tx, &changes, now)
+            .await?
+            .ok_or(MovementError::Stock(StockError::ReservedMismatch))?;
+        // Each `sold` row says what was on hand right after it: the level's end state, less
+        // what the later commits of the batch took.
+        let mut on_hand: HashMap<(WarehouseId, VariantId), i64> = changes
+            .iter()
+            .zip(&levels)
+            .map(|(&(w, v, _, _), level)| ((w, v), level.on_hand))
+            .collect();
+        let mut sold = Vec::new();
+        for (reservation, _) in pending.iter().rev() {
+            for (warehouse, variant, quantity) in reservation.holdings().into_iter().rev() {
+                let after = on_hand.entry((warehouse, variant)).or_default();
+                sold.push(Adjustment {
+                    id: AdjustmentId::new(),
+                    warehouse,
+                    variant,
+                    delta: -quantity,
+                    reason: Reason::Sold,
+                    note: reservation.reference.clone(),
+                    on_hand_after: *after,
+                    reservation: Some(reservation.id),
+                    actor: self.actor.clone(),
+                    at: now,
+                });
+                *after += quantity;
+            }
+        }
+        sold.reverse();
+        repo::stock::record_all(tx, &sold).await?;
+        let events = pending
+            .iter()
+            .map(|(reservation, variants)| {
+                events::reservation(
+                    "reservation.committed",
+                    tx.tenant(),
+                    reservation,
+                    variants,
+                    &self.actor,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        mercato_events::enqueue_all(&**tx, &events).await?;
+        Ok(())
+    }
+}
+
 async fn apply_end(
     tx: &TenantTx,
     mut reservation: Reservation,
@@ -365,56 +493,35 @@ async fn apply_end(
     now: DateTime<Utc>,
 ) -> Result<Reservation, MovementError> {
     let (status, event) = match how {
-        End::Commit => (Status::Committed, "reservation.committed"),
+        // A commit takes the units off on hand and off reserved alike: what can be sold (and
+        // so the low-stock state) is unchanged, and `reservation.committed` says what left.
+        End::Commit => {
+            let mut commits = Commits::new(actor.to_owned());
+            let done = commits.hold(reservation, variants.to_vec(), now);
+            commits.flush(tx, now).await?;
+            return Ok(done);
+        }
         End::Release => (Status::Released, "reservation.released"),
         End::Expire => (Status::Expired, "reservation.expired"),
     };
+    // A release or an expiry gives the units back to sell.
     if !repo::reservations::end(tx, reservation.id, status, actor, now).await? {
         return Err(DbErr::Custom("a locked reservation ended under its lock".into()).into());
     }
     let changes: Vec<_> = reservation
         .holdings()
         .into_iter()
-        .map(|(warehouse, variant, quantity)| {
-            let on_hand_delta = if how == End::Commit { -quantity } else { 0 };
-            (warehouse, variant, on_hand_delta, -quantity)
-        })
+        .map(|(warehouse, variant, quantity)| (warehouse, variant, 0, -quantity))
         .collect();
-    let levels = repo::stock::change_levels(tx, &changes, now)
+    repo::stock::change_levels(tx, &changes, now)
         .await?
         .ok_or(MovementError::Stock(StockError::ReservedMismatch))?;
-    if how == End::Commit {
-        let sold: Vec<Adjustment> = changes
-            .iter()
-            .zip(&levels)
-            .map(|(&(warehouse, variant, delta, _), level)| Adjustment {
-                id: AdjustmentId::new(),
-                warehouse,
-                variant,
-                delta,
-                reason: Reason::Sold,
-                note: reservation.reference.clone(),
-                on_hand_after: level.on_hand,
-                reservation: Some(reservation.id),
-                actor: actor.to_owned(),
-                at: now,
-            })
-            .collect();
-        repo::stock::record_all(tx, &sold).await?;
-    }
     reservation.status = status;
     reservation.updated_at = now;
     reservation.ended_at = Some(now);
     reservation.ended_by = Some(actor.to_owned());
-    // A commit takes the units off on hand and off reserved alike: what can be sold (and so
-    // the low-stock state) is unchanged, and `reservation.committed` says what left. Only a
-    // release or an expiry gives units back to sell.
     let ended = events::reservation(event, tx.tenant(), &reservation, variants, actor)?;
-    if how == End::Commit {
-        mercato_events::enqueue_all(&**tx, &[ended]).await?;
-    } else {
-        after_change(tx, variants, Some(ended)).await?;
-    }
+    after_change(tx, variants, Some(ended)).await?;
     Ok(reservation)
 }
 

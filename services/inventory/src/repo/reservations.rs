@@ -54,17 +54,28 @@ pub async fn end(
     by: &str,
     at: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
+    end_many(tx, &[id], status, by, at).await
+}
+
+/// [`end`] for several reservations in one statement: false unless every one was active.
+pub async fn end_many(
+    tx: &TenantTx,
+    ids: &[ReservationId],
+    status: Status,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let result = reservation::Entity::update_many()
         .col_expr(reservation::Column::Status, status.code().into())
         .col_expr(reservation::Column::EndedAt, Some(at).into())
         .col_expr(reservation::Column::EndedBy, Some(by.to_owned()).into())
         .col_expr(reservation::Column::UpdatedAt, at.into())
         .filter(reservation::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(reservation::Column::Id.eq(id.as_uuid()))
+        .filter(reservation::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
         .filter(reservation::Column::Status.eq(Status::Active.code()))
         .exec(&**tx)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok(usize::try_from(result.rows_affected).is_ok_and(|n| n == ids.len()))
 }
 
 fn assemble(

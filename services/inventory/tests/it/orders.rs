@@ -444,7 +444,7 @@ async fn another_shops_reservation_is_left_alone(service: Service) {
 /// paid, and a redelivery, in one `handle_batch`. Each takes effect once, in its own shop, as if delivered one by one.
 async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
     let (shop, other) = (TenantId::new(), TenantId::new());
-    let (_, _, tea) = service.stocked(shop, 20).await;
+    let (_, warehouse, tea) = service.stocked(shop, 20).await;
     let (_, _, pot) = service.stocked(other, 5).await;
     let (first, second, third, theirs) = (order_id(), order_id(), order_id(), order_id());
     let a = reserve_for(&service, shop, &first, &[(tea, 3)]).await;
@@ -522,6 +522,38 @@ async fn a_batch_of_order_events_moves_each_reservation_once(service: Service) {
     // 20 − 3 − 4 sold, the 5 and 1 released and the 2 restocked are back: nothing held.
     assert_eq!(service.totals(shop, tea).await, (13, 0, 13));
     assert_eq!(service.totals(other, pot).await, (3, 0, 3));
+    // Each history row says what was on hand right after it, in the order of the events,
+    // though the commits of a batch are written together.
+    let after: Vec<(String, String, i64)> = history(&service, shop, &warehouse)
+        .await
+        .iter()
+        .filter(|row| row["reason"] != "received")
+        .map(|row| {
+            (
+                row["reservation_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                row["reason"].as_str().unwrap_or_default().to_owned(),
+                row["on_hand_after"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected = [
+        (a.clone(), "sold", 17),
+        (b.clone(), "sold", 13),
+        (e.clone(), "returned", 13),
+        (e.clone(), "sold", 11),
+    ];
+    let expected: Vec<(String, String, i64)> = expected
+        .into_iter()
+        .map(|(id, reason, n)| (id, reason.to_owned(), n))
+        .collect();
+    let mut sorted = after.clone();
+    sorted.sort();
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(sorted, want, "{after:?}");
     // Delivered again, as a batch or one by one: nothing moves.
     service.deliver_order_batch(&batch).await;
     service.deliver_order_event(&batch[2]).await;

@@ -416,10 +416,7 @@ pub async fn apply_event(
         return Ok(());
     }
     let payment = match known {
-        Some(mut payment) => {
-            payment.provider_ref = Some(event.intent_ref.clone());
-            payment
-        }
+        Some(payment) => payment,
         // The synchronous answer has not recorded the intent yet: find the attempt by the
         // order it names (under the order's lock), else it is not this shop's.
         None => match find_by_metadata(&tx, provider, event).await? {

@@ -10,6 +10,7 @@ use crate::domain::pricing::{
     self, Priced, PricedLine, PricingInput, PricingLine, TaxSettings, VendorShipping,
 };
 use crate::repo::carts::{Cart, CartLine};
+use crate::repo::coupons;
 use crate::repo::mirror::{self, CatalogVariant, VendorMirror};
 use crate::repo::settings::{OrderSettings, Rules};
 use chrono::{DateTime, Utc};
@@ -278,7 +279,7 @@ pub async fn quote_with(
             discount: 0,
             refused: None,
         };
-        match crate::repo::coupons::find_by_code(tx, code).await? {
+        match coupons::find_by_code(tx, code).await? {
             None => {
                 outcome.refused =
                     Some(("coupon_unknown", "there is no coupon with this code".into()));
@@ -286,7 +287,7 @@ pub async fn quote_with(
             Some(stored) => {
                 let coupon = crate::http::coupons::domain_coupon(&stored)?;
                 let by_customer = match customer_key {
-                    Some(key) => crate::repo::coupons::redemptions_by(tx, stored.id, key).await?,
+                    Some(key) => coupons::redemptions_by(tx, stored.id, key).await?,
                     None => 0,
                 };
                 let usage = CouponUsage {

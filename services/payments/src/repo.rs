@@ -171,11 +171,9 @@ fn refund_from_model(m: refund::Model) -> Result<StoredRefund, DbErr> {
     })
 }
 
-/// Stores a new intent. Its idempotency key is unique in the shop: a concurrent create with
-/// the same key makes this a unique violation.
-/// Inserts `i` unless the shop has an intent with its idempotency key already (committed,
-/// or committed by a concurrent insert this one waited for): then `false`, and nothing is
-/// written.
+/// Stores a new intent, unless the shop has an intent with its idempotency key already
+/// (committed, or committed by a concurrent insert this one waited for): then `false`, and
+/// nothing is written.
 pub async fn insert_intent(tx: &TenantTx, i: &StoredIntent) -> Result<bool, DbErr> {
     let (status, failure_code, failure_message) = status_columns(&i.status);
     intent::Entity::insert(intent::ActiveModel {

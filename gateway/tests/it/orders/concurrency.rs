@@ -17,29 +17,14 @@ async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend
     for _ in 0..100 {
         carts.push(cart(&app, &host, &[(&tea, 1)]).await.str("id"));
     }
-    let mut tasks = Vec::new();
-    for (i, c) in carts.into_iter().enumerate() {
-        let (client, host) = (app.client.clone(), host.clone());
-        tasks.push(tokio::spawn(async move {
-            let body = serde_json::to_vec(&checkout_body(&c, PAYS)).unwrap();
-            client
-                .send_raw(
-                    "POST",
-                    &host,
-                    "/api/v1/checkout",
-                    &[
-                        ("content-type", "application/json"),
-                        ("idempotency-key", &format!("buyer-{i}")),
-                    ],
-                    body,
-                )
-                .await
-                .unwrap()
-        }));
-    }
+    let checkouts = carts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("buyer-{i}"), checkout_body(c, PAYS)))
+        .collect();
+    let replies = at_once(&app, &host, checkouts).await;
     let mut paid = Vec::new();
-    for task in tasks {
-        let reply = task.await.unwrap();
+    for reply in replies {
         match reply.status {
             201 => {
                 assert_eq!(reply.str("status"), "paid", "{}", reply.text);
@@ -71,12 +56,13 @@ async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend
 }
 on_all_backends!(concurrent_checkouts_for_the_last_units_never_oversell);
 
-/// Sends `body` to `POST /api/v1/checkout` with `key`, from `n` tasks at once.
-async fn at_once(app: &TestApp, host: &str, key: &str, bodies: Vec<Value>) -> Vec<Reply> {
-    let tasks: Vec<_> = bodies
+/// Sends every `(Idempotency-Key, body)` to `POST /api/v1/checkout` at once; the replies in
+/// the same order.
+async fn at_once(app: &TestApp, host: &str, checkouts: Vec<(String, Value)>) -> Vec<Reply> {
+    let tasks: Vec<_> = checkouts
         .into_iter()
-        .map(|body| {
-            let (client, host, key) = (app.client.clone(), host.to_owned(), key.to_owned());
+        .map(|(key, body)| {
+            let (client, host) = (app.client.clone(), host.to_owned());
             tokio::spawn(async move {
                 let body = serde_json::to_vec(&body).unwrap();
                 let headers = [
@@ -107,7 +93,8 @@ async fn one_key_sent_at_once_places_one_order(backend: Backend, test: &str) {
 
     // The same checkout four times at once: one order, and every reply is it.
     let c = cart(&app, &host, &[(&tea, 1)]).await.str("id");
-    let replies = at_once(&app, &host, "twice", vec![checkout_body(&c, PAYS); 4]).await;
+    let same = ("twice".to_owned(), checkout_body(&c, PAYS));
+    let replies = at_once(&app, &host, vec![same; 4]).await;
     let placed: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
     assert_eq!(
         placed.len(),
@@ -124,11 +111,14 @@ async fn one_key_sent_at_once_places_one_order(backend: Backend, test: &str) {
     // One key with two carts at once: one order; the other is told the key is taken.
     let a = cart(&app, &host, &[(&tea, 1)]).await.str("id");
     let b = cart(&app, &host, &[(&tea, 2)]).await.str("id");
+    let key = "shared".to_owned();
     let replies = at_once(
         &app,
         &host,
-        "shared",
-        vec![checkout_body(&a, PAYS), checkout_body(&b, PAYS)],
+        vec![
+            (key.clone(), checkout_body(&a, PAYS)),
+            (key, checkout_body(&b, PAYS)),
+        ],
     )
     .await;
     let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();

@@ -301,35 +301,25 @@ pub async fn create(
     };
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let now = crate::now();
-    let (mut cart, status) = match customer {
-        Some(user) => match repo::open_of(&tx, user).await? {
-            Some(id) => (
-                repo::find(&tx, id, true)
-                    .await?
-                    .ok_or_else(Problem::not_found)?,
-                StatusCode::OK,
-            ),
-            None => (
-                new_cart(
-                    &state,
-                    &tx,
-                    Some(user),
-                    now,
-                    (country.clone(), coupon_code.clone()),
-                )
-                .await?,
-                StatusCode::CREATED,
-            ),
-        },
+    let existing = match customer {
+        Some(user) => repo::open_of(&tx, user).await?,
+        None => None,
+    };
+    let (mut cart, status) = match existing {
+        Some(id) => {
+            let mut cart = repo::find(&tx, id, true)
+                .await?
+                .ok_or_else(Problem::not_found)?;
+            if country.is_some() {
+                cart.country = country;
+            }
+            if coupon_code.is_some() {
+                cart.coupon_code = coupon_code;
+            }
+            (cart, StatusCode::OK)
+        }
         None => (
-            new_cart(
-                &state,
-                &tx,
-                None,
-                now,
-                (country.clone(), coupon_code.clone()),
-            )
-            .await?,
+            new_cart(&state, &tx, customer, now, country, coupon_code).await?,
             StatusCode::CREATED,
         ),
     };
@@ -338,14 +328,8 @@ pub async fn create(
         .map(|(i, variant, quantity)| (format!("/lines/{i}"), variant, quantity))
         .collect();
     let lookups = put_all(&tx, &mut cart, &wanted).await?;
-    // A new cart was written with its country and coupon already.
+    // A new cart was written whole; the customer's existing one is updated.
     if status == StatusCode::OK {
-        if country.is_some() {
-            cart.country = country;
-        }
-        if coupon_code.is_some() {
-            cart.coupon_code = coupon_code;
-        }
         cart.updated_at = now;
         repo::update(&tx, &cart).await?;
     }
@@ -360,7 +344,8 @@ async fn new_cart(
     tx: &TenantTx,
     customer: Option<mercato_tenant_context::UserId>,
     now: chrono::DateTime<chrono::Utc>,
-    (country, coupon_code): (Option<String>, Option<String>),
+    country: Option<String>,
+    coupon_code: Option<String>,
 ) -> Result<Cart, Problem> {
     let cart = Cart {
         id: CartId::new(),
@@ -595,7 +580,7 @@ pub async fn merge(
         Some(mine) => repo::find(&tx, mine, true)
             .await?
             .ok_or_else(Problem::not_found)?,
-        None => new_cart(&state, &tx, Some(user), now, (None, None)).await?,
+        None => new_cart(&state, &tx, Some(user), now, None, None).await?,
     };
     let ids: Vec<VariantId> = guest.lines.iter().map(|l| l.variant).collect();
     let available = mirror::available(&tx, &ids).await?;

@@ -9,19 +9,24 @@
 //! `mercato.tenant_id` — set per transaction by `tenant_tx` — so a forgotten filter still
 //! cannot read another shop's rows, and a connection that set nothing sees nothing.
 
+mod conn;
 mod migrate;
 
+pub use conn::TxConn;
 pub use migrate::{Migration, migrate};
 pub use sea_orm;
 
 use mercato_tenant_context::TenantId;
+use sea_orm::sqlx;
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnAcquireErr, ConnectOptions, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::ops::Deref;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Mutex;
 
 /// How to reach a service's database.
 #[derive(Debug, Clone)]
@@ -108,82 +113,72 @@ impl Db {
         self.schema.as_deref()
     }
 
-    /// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`):
-    /// a deferred transaction that reads and then writes fails outright when another
-    /// connection committed in between, while an immediate one waits its turn.
-    pub(crate) async fn begin(&self) -> Result<DatabaseTransaction, DbErr> {
-        if self.backend() == DbBackend::Sqlite {
-            let options = TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..Default::default()
-            };
-            self.conn.begin_with_options(options).await
-        } else {
-            self.conn.begin().await
-        }
-    }
-
-    /// A read-only transaction: deferred on SQLite (it never takes the write lock, so reads
-    /// do not queue behind writers). On PostgreSQL a plain `BEGIN`, made `READ ONLY` by
-    /// [`Db::scope`] in the same round trip as its scope.
-    async fn begin_read(&self) -> Result<DatabaseTransaction, DbErr> {
-        if self.backend() == DbBackend::Sqlite {
-            let options = TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Deferred),
-                ..Default::default()
-            };
-            self.conn.begin_with_options(options).await
-        } else {
-            self.conn.begin().await
-        }
-    }
-
-    /// On PostgreSQL, scopes `txn` to one shop's rows (`Some`) or to the platform's
-    /// (`None`), and makes it `READ ONLY` when asked: one simple query, one round trip.
+    /// Begins a transaction scoped to one shop's rows (`Some`) or the platform's (`None`).
+    ///
+    /// On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`) unless it only reads: a
+    /// deferred transaction that reads and then writes fails outright when another
+    /// connection committed in between, while an immediate one waits its turn; a reading
+    /// one stays deferred so it never queues behind writers. SQLite has no scope to set.
+    ///
+    /// On PostgreSQL the `BEGIN` (made `READ ONLY` when asked) and the scope's `set_config`
+    /// go in one simple query: one round trip, where SeaORM's own `begin` would need two.
     /// A tenant id is a UUID in canonical text, so it is inlined with nothing to escape.
-    async fn scope(
-        &self,
-        txn: &DatabaseTransaction,
-        tenant: Option<TenantId>,
-        read_only: bool,
-    ) -> Result<(), DbErr> {
+    async fn begin(&self, tenant: Option<TenantId>, read_only: bool) -> Result<TxConn, DbErr> {
         if self.backend() != DbBackend::Postgres {
-            return Ok(());
+            let mode = if read_only {
+                SqliteTransactionMode::Deferred
+            } else {
+                SqliteTransactionMode::Immediate
+            };
+            let options = TransactionOptions {
+                sqlite_transaction_mode: Some(mode),
+                ..Default::default()
+            };
+            return self.conn.begin_with_options(options).await.map(TxConn::Orm);
         }
-        let set = match tenant {
+        let begin = if read_only {
+            "BEGIN READ ONLY"
+        } else {
+            "BEGIN"
+        };
+        let sql = match tenant {
             Some(tenant) => format!(
-                "SELECT set_config('mercato.tenant_id', '{}', true)",
+                "{begin}; SELECT set_config('mercato.tenant_id', '{}', true)",
                 tenant.as_uuid()
             ),
-            None => "SELECT set_config('mercato.scope', 'platform', true)".to_owned(),
+            None => format!("{begin}; SELECT set_config('mercato.scope', 'platform', true)"),
         };
-        let sql = if read_only {
-            format!("SET TRANSACTION READ ONLY; {set}")
-        } else {
-            set
-        };
-        txn.execute_unprepared(&sql).await.map(|_| ())
+        let txn = self
+            .conn
+            .get_postgres_connection_pool()
+            .begin_with(sqlx::AssertSqlSafe(sql))
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+                sqlx::Error::PoolClosed => {
+                    DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)
+                }
+                e => DbErr::Conn(RuntimeErr::SqlxError(Arc::new(e))),
+            })?;
+        Ok(TxConn::Pg(Mutex::new(txn)))
     }
 
     /// Like [`Db::tenant_tx`], for requests that only read.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
-        let txn = self.begin_read().await?;
-        self.scope(&txn, Some(tenant), true).await?;
+        let txn = self.begin(Some(tenant), true).await?;
         Ok(TenantTx { txn, tenant })
     }
 
     /// Like [`Db::platform_tx`], for platform operations that only read.
     pub async fn platform_read(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
         tracing::trace!(purpose, "platform read");
-        let txn = self.begin_read().await?;
-        self.scope(&txn, None, true).await?;
+        let txn = self.begin(None, true).await?;
         Ok(PlatformTx { txn })
     }
 
     /// A transaction that sees only `tenant`'s rows (on PostgreSQL, by row-level security).
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
-        let txn = self.begin().await?;
-        self.scope(&txn, Some(tenant), false).await?;
+        let txn = self.begin(Some(tenant), false).await?;
         Ok(TenantTx { txn, tenant })
     }
 
@@ -191,8 +186,7 @@ impl Db {
     /// Callers say why in `purpose`; it is logged.
     pub async fn platform_tx(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
         tracing::trace!(purpose, "platform transaction");
-        let txn = self.begin().await?;
-        self.scope(&txn, None, false).await?;
+        let txn = self.begin(None, false).await?;
         Ok(PlatformTx { txn })
     }
 
@@ -215,7 +209,7 @@ impl Db {
 /// A transaction scoped to one shop. Repositories take it, so the tenant they filter by and
 /// the tenant row-level security allows are the same value.
 pub struct TenantTx {
-    txn: DatabaseTransaction,
+    txn: TxConn,
     tenant: TenantId,
 }
 
@@ -230,15 +224,15 @@ impl TenantTx {
 }
 
 impl Deref for TenantTx {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
+    type Target = TxConn;
+    fn deref(&self) -> &TxConn {
         &self.txn
     }
 }
 
 /// A transaction allowed to see every shop's rows.
 pub struct PlatformTx {
-    txn: DatabaseTransaction,
+    txn: TxConn,
 }
 
 impl PlatformTx {
@@ -248,8 +242,8 @@ impl PlatformTx {
 }
 
 impl Deref for PlatformTx {
-    type Target = DatabaseTransaction;
-    fn deref(&self) -> &DatabaseTransaction {
+    type Target = TxConn;
+    fn deref(&self) -> &TxConn {
         &self.txn
     }
 }

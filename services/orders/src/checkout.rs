@@ -56,8 +56,9 @@ pub struct Placement {
 
 /// How a checkout ended.
 pub enum Placed {
-    /// A new order, with its payment attempt when it has something to pay.
-    New(OrderId, Option<Payment>),
+    /// A new order as written (its history too), with its payment attempt when it has
+    /// something to pay.
+    New(Box<FullOrder>, Option<Payment>),
     /// The key was used before with the same request: its order.
     Replayed(OrderId),
 }
@@ -141,10 +142,12 @@ pub async fn place(
     // 1. Price the cart as it stands, for the destination.
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let mut cart = crate::http::carts::visible_cart(&tx, ctx, cart_id, false, true).await?;
-    if let Some(order) = replayed(&tx, p).await? {
-        return Ok(Placed::Replayed(order));
-    }
     if cart.status != CartStatus::Open {
+        // A checkout with this key that went through closed the cart. (An open cart has
+        // none; a key used for another cart is refused when this order's key is written.)
+        if let Some(order) = replayed(&tx, p).await? {
+            return Ok(Placed::Replayed(order));
+        }
         return Err(Problem::conflict(
             "cart_closed",
             format!("this cart is {}", cart.status.code()),
@@ -209,7 +212,7 @@ pub async fn place(
     full.order.reservation = Some(reservation.clone());
 
     // 3. Write the order.
-    match write(state, ctx, cart_id, &cart, &full, redemption, p).await {
+    match write(state, ctx, cart_id, &cart, full, redemption, p).await {
         Ok(placed) => {
             if matches!(placed, Placed::Replayed(_))
                 && let Err(e) = state.inventory.release(ctx, &reservation).await
@@ -244,7 +247,7 @@ async fn write(
     ctx: &TenantContext,
     cart_id: crate::domain::CartId,
     seen: &Cart,
-    full: &FullOrder,
+    mut full: FullOrder,
     redemption: Option<quote::Redemption>,
     p: &Placement,
 ) -> Result<Placed, Problem> {
@@ -273,7 +276,7 @@ async fn write(
             "the cart changed during checkout; review it and check out again",
         ));
     }
-    orders::insert(&tx, full).await?;
+    orders::insert(&tx, &full).await?;
     if let Some((coupon, limit, per_customer)) = redemption {
         let key = customer_key(ctx, &cart, &p.email);
         if !coupons::redeem(
@@ -326,20 +329,17 @@ async fn write(
         other => other?,
     }
     let actor = ctx.actor.label();
-    orders::record_transition(
-        &tx,
-        full.order.id,
-        &Transition {
-            vendor_order_id: None,
-            from: "cart".to_owned(),
-            to: OrderStatus::PendingPayment.code().to_owned(),
-            actor: actor.clone(),
-            reason: None,
-            at: full.order.placed_at,
-        },
-    )
-    .await?;
-    crate::events::order_placed(&tx, full, &actor).await?;
+    let placed = Transition {
+        vendor_order_id: None,
+        from: "cart".to_owned(),
+        to: OrderStatus::PendingPayment.code().to_owned(),
+        actor: actor.clone(),
+        reason: None,
+        at: full.order.placed_at,
+    };
+    orders::record_transition(&tx, full.order.id, &placed).await?;
+    full.history = Some(vec![placed]);
+    crate::events::order_placed(&tx, &full, &actor).await?;
     mercato_jobs::enqueue(
         &*tx,
         NewJob {
@@ -371,7 +371,7 @@ async fn write(
         payment_repo::insert(&tx, attempt).await?;
     }
     tx.commit().await?;
-    Ok(Placed::New(full.order.id, attempt))
+    Ok(Placed::New(Box::new(full), attempt))
 }
 
 /// The order, vendor orders and lines a quote makes, and the coupon use to record.
@@ -457,6 +457,10 @@ fn build(
             updated_at: now,
         });
     }
+    // In the order `orders::find` reads them back, so the checkout's answer can show them
+    // as written.
+    vendor_orders.sort_by_key(|v| v.id);
+    lines.sort_by_key(|l| l.position);
     let redemption = quote
         .coupon
         .as_ref()
@@ -494,6 +498,7 @@ fn build(
             order,
             vendor_orders,
             lines,
+            history: Some(Vec::new()),
         },
         redemption,
     ))

@@ -161,19 +161,22 @@ pub async fn pay(
     };
     repo::insert(&tx, &payment).await?;
     tx.commit().await?;
-    take(state, tenant, payment, method, None).await.map(|_| ())
+    take(state, tenant, payment, method, None, None)
+        .await
+        .map(|_| ())
 }
 
 /// Calls the provider for a recorded attempt (outside any transaction), then applies its
-/// answer. The checkout records its attempt with the order, and comes here directly. With
-/// `view` (whether the caller sees what merchants see), it also returns the order as that
-/// answer left it, read in the same transaction.
+/// answer. The checkout records its attempt with the order, and comes here directly with
+/// the order as it wrote it (`written`). With `view` (whether the caller sees what merchants
+/// see), it also returns the order as that answer left it, in the same transaction.
 pub async fn take(
     state: &OrdersState,
     tenant: TenantId,
     payment: Payment,
     method: PaymentMethod,
     view: Option<bool>,
+    written: Option<FullOrder>,
 ) -> Result<Option<OrderOut>, Problem> {
     let provider = state
         .payments
@@ -193,27 +196,44 @@ pub async fn take(
     };
     let answer = provider.create_and_confirm(&request).await;
     // 3. Its answer.
-    apply_answer(state, tenant, payment, answer, view).await
+    apply_answer(state, tenant, payment, answer, view, written).await
 }
 
-/// Applies the provider's synchronous answer to a payment attempt (see [`take`] for `view`).
+/// Applies the provider's synchronous answer to a payment attempt (see [`take`] for `view`
+/// and `written`).
+///
+/// A successful answer to checkout's attempt uses the order as checkout wrote it when its
+/// row, locked, shows no change since: then nothing else has happened to it (a webhook or
+/// an expiry would have moved it), and its only payment is this attempt, as written. Any
+/// other answer, or a changed order, reads the order and its payments.
 async fn apply_answer(
     state: &OrdersState,
     tenant: TenantId,
     mut payment: Payment,
     answer: Result<IntentState, ProviderError>,
     view: Option<bool>,
+    written: Option<FullOrder>,
 ) -> Result<Option<OrderOut>, Problem> {
     let tx = state.db.tenant_tx(tenant).await?;
-    let mut full = orders::find(&tx, payment.order, true)
-        .await?
-        .ok_or_else(Problem::not_found)?;
+    let as_written = match written {
+        Some(full) if answer.is_ok() && orders::unchanged(&tx, &full.order).await? => Some(full),
+        _ => None,
+    };
+    let (mut full, mut payments) = match as_written {
+        Some(full) => (full, vec![payment.clone()]),
+        None => {
+            let full = orders::find(&tx, payment.order, true)
+                .await?
+                .ok_or_else(Problem::not_found)?;
+            // A webhook may have settled this attempt meanwhile.
+            let payments = repo::of_order(&tx, payment.order).await?;
+            if let Some(current) = payments.iter().find(|p| p.id == payment.id) {
+                payment = current.clone();
+            }
+            (full, payments)
+        }
+    };
     let was_unpaid = full.order.status == OrderStatus::PendingPayment;
-    // A webhook may have settled this attempt meanwhile.
-    let mut payments = repo::of_order(&tx, payment.order).await?;
-    if let Some(current) = payments.iter().find(|p| p.id == payment.id) {
-        payment = current.clone();
-    }
     let actor = provider_actor(&payment.provider);
     match answer {
         Ok(intent) => {

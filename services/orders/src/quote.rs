@@ -16,9 +16,8 @@ use crate::repo::settings::{OrderSettings, Rules};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::{Currency, Money, Problem};
-use mercato_tenant_context::{VariantId, VendorId};
+use mercato_tenant_context::VendorId;
 use mercato_vendors::domain::commission::{self as commission, CommissionRule};
-use sea_orm::DbErr;
 use std::collections::HashMap;
 
 /// Why a line cannot be bought as it is.
@@ -126,32 +125,7 @@ impl Quote {
     }
 }
 
-/// What the catalog, inventory and vendors say about some variants, as mirrored here.
-#[derive(Debug, Clone, Default)]
-pub struct Lookups {
-    pub variants: HashMap<VariantId, CatalogVariant>,
-    /// Units available per variant.
-    pub stock: HashMap<VariantId, i64>,
-    /// The vendors of `variants`.
-    pub vendors: HashMap<VendorId, VendorMirror>,
-}
-
-impl Lookups {
-    /// Reads them for `ids`, one statement each.
-    pub async fn load(tx: &TenantTx, ids: &[VariantId]) -> Result<Self, DbErr> {
-        let variants = mirror::variants(tx, ids).await?;
-        let stock = mirror::available(tx, ids).await?;
-        let mut vendor_ids: Vec<VendorId> = variants.values().map(|v| v.vendor).collect();
-        vendor_ids.sort();
-        vendor_ids.dedup();
-        let vendors = mirror::vendors(tx, &vendor_ids).await?;
-        Ok(Self {
-            variants,
-            stock,
-            vendors,
-        })
-    }
-}
+pub use crate::repo::mirror::Lookups;
 
 /// Loads what a quote needs and prices `cart`. `customer_key` (a user id or an email)
 /// counts the customer's earlier uses of the coupon.
@@ -163,7 +137,7 @@ pub async fn quote(
     now: DateTime<Utc>,
 ) -> Result<Quote, Problem> {
     let ids: Vec<_> = cart.lines.iter().map(|l| l.variant).collect();
-    let lookups = Lookups::load(tx, &ids).await?;
+    let lookups = mirror::lookups(tx, &ids).await?;
     quote_with(tx, cart, rules, customer_key, now, lookups).await
 }
 

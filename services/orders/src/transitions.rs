@@ -234,6 +234,9 @@ async fn apply(
         }
     }
     orders::record_transitions(tx, order_id, &moves).await?;
+    if let Some(history) = &mut full.history {
+        history.extend(moves);
+    }
     enqueue_all(&**tx, &events).await?;
     Ok(())
 }

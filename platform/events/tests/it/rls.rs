@@ -2,12 +2,13 @@
 //! shop's events out of another shop's transactions.
 
 use crate::support::{TestDb, event};
+use mercato_db::TxConn;
 use mercato_events::{InProcessBus, Relay, enqueue, mark_processed};
 use mercato_tenant_context::TenantId;
-use sea_orm::{ConnectionTrait, DatabaseTransaction, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 use std::sync::Arc;
 
-async fn count(tx: &DatabaseTransaction, sql: &str) -> i64 {
+async fn count(tx: &TxConn, sql: &str) -> i64 {
     let row = tx
         .query_one_raw(Statement::from_string(tx.get_database_backend(), sql))
         .await
@@ -97,5 +98,37 @@ async fn a_read_transaction_sees_its_tenant_and_writes_nothing() {
             .is_err()
     );
     drop(platform);
+    t.finish().await;
+}
+
+/// PostgreSQL transactions begin with their scope in one round trip on sqlx's own
+/// transaction (ADR 0021): one dropped without a commit leaves nothing, and a duplicate
+/// key is still told apart from other errors.
+#[tokio::test]
+async fn a_dropped_transaction_leaves_nothing_and_a_duplicate_is_recognised() {
+    let Some(t) =
+        TestDb::postgres("rls::a_dropped_transaction_leaves_nothing_and_a_duplicate_is_recognised")
+            .await
+    else {
+        return;
+    };
+    let a = TenantId::new();
+    let created = event("shop.created", a);
+    let tx = t.db.tenant_tx(a).await.unwrap();
+    enqueue(&*tx, &created).await.unwrap();
+    assert_eq!(count(&tx, "SELECT COUNT(*) FROM outbox").await, 1);
+    drop(tx);
+    let tx = t.db.tenant_tx(a).await.unwrap();
+    assert_eq!(count(&tx, "SELECT COUNT(*) FROM outbox").await, 0);
+    enqueue(&*tx, &created).await.unwrap();
+    let again = enqueue(&*tx, &created).await.unwrap_err();
+    assert!(mercato_db::is_unique_violation(&again), "{again}");
+    drop(tx);
+    let tx = t.db.tenant_tx(a).await.unwrap();
+    enqueue(&*tx, &created).await.unwrap();
+    tx.commit().await.unwrap();
+    let read = t.db.tenant_read(a).await.unwrap();
+    assert_eq!(count(&read, "SELECT COUNT(*) FROM outbox").await, 1);
+    drop(read);
     t.finish().await;
 }

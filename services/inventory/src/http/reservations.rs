@@ -9,7 +9,7 @@ use crate::domain::ReservationId;
 use crate::domain::reservation::{
     self, Allocation, Line, MAX_LINES, Reservation, Status, check_quantity, check_reference,
 };
-use crate::movements::{self, End, Ended, ReservationRequest};
+use crate::movements::{self, End, Ended, MovementError, ReservationRequest};
 use crate::repo;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -21,6 +21,7 @@ use mercato_kernel::http::{Json, Query, path_id};
 use mercato_kernel::{FieldError, ListQuery, ListResponse, Problem};
 use mercato_tenant_context::{Actor, Role, TenantContext, VariantId};
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Active reservations a shopper (a caller without staff rights) may hold at once.
 pub const SHOPPER_ACTIVE_LIMIT: u64 = 25;
@@ -185,16 +186,32 @@ pub async fn create(
             "reference": reference,
         }),
     };
-    let (state, ctx, idempotency, actor, lines, reference) =
-        (&state, &ctx, &idempotency, &actor, &lines, &reference);
+    // The key is looked up only when this request cannot go through as new: the reservation
+    // is refused (its units may be the ones this key's first request holds), or storing the
+    // key found it taken (the retry replays). A new key, the usual case, costs no read.
+    let taken = AtomicBool::new(false);
+    let (state, ctx, idempotency, actor, lines, reference, taken) = (
+        &state,
+        &ctx,
+        &idempotency,
+        &actor,
+        &lines,
+        &reference,
+        &taken,
+    );
     retrying(|| async move {
         let tx = state.db.tenant_tx(ctx.tenant).await?;
-        if let Some(replay) = idempotency.replay(&tx).await? {
+        if taken.load(Ordering::Relaxed)
+            && let Some(replay) = idempotency.replay(&tx).await?
+        {
             return Ok(replay);
         }
         if is_shopper(ctx)
             && repo::reservations::active_count(&tx, actor).await? >= SHOPPER_ACTIVE_LIMIT
         {
+            if let Some(replay) = idempotency.replay(&tx).await? {
+                return Ok(replay);
+            }
             return Err(Problem::conflict(
                 "too_many_reservations",
                 format!("a shopper may hold {SHOPPER_ACTIVE_LIMIT} reservations at once; release one first"),
@@ -206,11 +223,21 @@ pub async fn create(
             reference: reference.clone(),
             actor,
         };
-        let reservation = movements::reserve(&tx, request, crate::movements::now())
-            .await
-            .map_err(movement_problem)?;
+        let reservation = match movements::reserve(&tx, request, crate::movements::now()).await {
+            Ok(reservation) => reservation,
+            Err(MovementError::Db(e)) => return Err(e.into()),
+            Err(refused) => {
+                if let Some(replay) = idempotency.replay(&tx).await? {
+                    return Ok(replay);
+                }
+                return Err(movement_problem(refused));
+            }
+        };
         let out = ReservationOut::from(reservation);
-        idempotency.store(&tx, StatusCode::CREATED, &out).await?;
+        if let Err(problem) = idempotency.store(&tx, StatusCode::CREATED, &out).await {
+            taken.store(true, Ordering::Relaxed);
+            return Err(problem);
+        }
         tx.commit().await?;
         state.outbox.notify_one();
         Ok((StatusCode::CREATED, Json(out)).into_response())

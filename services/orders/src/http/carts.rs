@@ -117,7 +117,7 @@ pub async fn render(
     cart: &Cart,
 ) -> Result<CartOut, Problem> {
     let ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
-    let lookups = quote::Lookups::load(tx, &ids).await?;
+    let lookups = mirror::lookups(tx, &ids).await?;
     render_with(state, tx, ctx, cart, lookups).await
 }
 
@@ -167,7 +167,7 @@ async fn put_all(
     ids.extend(wanted.iter().map(|(_, v, _)| *v));
     ids.sort();
     ids.dedup();
-    let lookups = quote::Lookups::load(tx, &ids).await?;
+    let lookups = mirror::lookups(tx, &ids).await?;
     let now = crate::now();
     let mut added: Vec<CartLineId> = Vec::new();
     let mut changed: Vec<CartLineId> = Vec::new();

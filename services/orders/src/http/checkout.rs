@@ -162,12 +162,15 @@ pub async fn checkout(
     let placed = checkout::place(&state, &ctx, cart_id, &placement).await?;
     let merchant = super::is_order_reader(&ctx);
     let (order, status, shown) = match placed {
-        Placed::New(order, attempt) => {
+        Placed::New(written, attempt) => {
             // A failed payment is recorded on the order; the order stands either way. The
             // payment's answer renders the order in its own transaction.
+            let order = written.order.id;
             let paid = match attempt {
                 Some(attempt) => {
-                    crate::payment::take(&state, ctx.tenant, attempt, method, Some(merchant)).await
+                    let view = Some(merchant);
+                    crate::payment::take(&state, ctx.tenant, attempt, method, view, Some(*written))
+                        .await
                 }
                 None => crate::payment::pay(&state, ctx.tenant, order, &provider, method, None)
                     .await

@@ -114,7 +114,10 @@ pub async fn render_with(
             payments::returns_of(tx, id).await?,
         )
     };
-    let history = repo::transitions(tx, id).await?;
+    let history = match &full.history {
+        Some(history) => history.clone(),
+        None => repo::transitions(tx, id).await?,
+    };
     Ok(out::order(OrderParts {
         full,
         payments,

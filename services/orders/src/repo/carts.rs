@@ -92,20 +92,44 @@ pub async fn insert(tx: &TenantTx, cart: &Cart) -> Result<(), DbErr> {
 }
 
 /// The cart with its lines; `lock` takes its row lock first (PostgreSQL), so two changes
-/// to one cart run one after the other.
+/// to one cart run one after the other. Without the lock, one statement reads both.
 pub async fn find(tx: &TenantTx, id: CartId, lock: bool) -> Result<Option<Cart>, DbErr> {
-    let row = tx
-        .query_one_raw(statement(
+    let values = [tx.tenant().as_uuid().into(), id.as_uuid().into()];
+    if lock {
+        let row = tx
+            .query_one_raw(statement(
+                &**tx,
+                &format!(
+                    "SELECT id, customer_id, status, country, coupon_code, created_at, \
+                       updated_at FROM carts WHERE tenant_id = $1 AND id = $2{}",
+                    for_update(&**tx)
+                ),
+                values,
+            ))
+            .await?;
+        return with_lines(tx, row).await;
+    }
+    let rows = tx
+        .query_all_raw(statement(
             &**tx,
-            &format!(
-                "SELECT id, customer_id, status, country, coupon_code, created_at, updated_at \
-                 FROM carts WHERE tenant_id = $1 AND id = $2{}",
-                if lock { for_update(&**tx) } else { "" }
-            ),
-            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+            "SELECT c.id, c.customer_id, c.status, c.country, c.coupon_code, c.created_at, \
+               c.updated_at, l.id AS line_id, l.variant_id, l.quantity, l.seen_price \
+             FROM carts c LEFT JOIN cart_lines l ON l.tenant_id = c.tenant_id AND l.cart_id = c.id \
+             WHERE c.tenant_id = $1 AND c.id = $2 ORDER BY l.created_at, l.id",
+            values,
         ))
         .await?;
-    with_lines(tx, row).await
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut cart = cart_from(first)?;
+    for row in &rows {
+        if let Some(line) = col::<Option<uuid::Uuid>>(row, "line_id")? {
+            cart.lines
+                .push(line_from(row, CartLineId::from_uuid(line))?);
+        }
+    }
+    Ok(Some(cart))
 }
 
 /// Closes `id` as `status` at `at` if it is open, which takes its row lock (PostgreSQL),
@@ -169,15 +193,17 @@ async fn lines(tx: &TenantTx, cart: CartId) -> Result<Vec<CartLine>, DbErr> {
         ))
         .await?;
     rows.iter()
-        .map(|row| {
-            Ok(CartLine {
-                id: CartLineId::from_uuid(col(row, "id")?),
-                variant: VariantId::from_uuid(col(row, "variant_id")?),
-                quantity: col(row, "quantity")?,
-                seen_price: col(row, "seen_price")?,
-            })
-        })
+        .map(|row| line_from(row, CartLineId::from_uuid(col(row, "id")?)))
         .collect()
+}
+
+fn line_from(row: &QueryResult, id: CartLineId) -> Result<CartLine, DbErr> {
+    Ok(CartLine {
+        id,
+        variant: VariantId::from_uuid(col(row, "variant_id")?),
+        quantity: col(row, "quantity")?,
+        seen_price: col(row, "seen_price")?,
+    })
 }
 
 /// Writes new lines of `cart`, in one statement.

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use std::collections::HashMap;
 
 /// A variant as catalog last described it.
@@ -101,9 +101,8 @@ pub async fn variants(
         .query_all_raw(statement(
             &**tx,
             &format!(
-                "SELECT id, product_id, vendor_id, title, sku, price, currency, categories, \
-                   tax_category, visible FROM catalog_variants \
-                 WHERE tenant_id = $1 AND id IN ({})",
+                "SELECT {VARIANT_COLUMNS} FROM catalog_variants v \
+                 WHERE v.tenant_id = $1 AND v.id IN ({})",
                 placeholders(2, ids.len())
             ),
             values,
@@ -111,20 +110,27 @@ pub async fn variants(
         .await?;
     let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
-        let variant = CatalogVariant {
-            id: VariantId::from_uuid(col(&row, "id")?),
-            product: ProductId::from_uuid(col(&row, "product_id")?),
-            vendor: VendorId::from_uuid(col(&row, "vendor_id")?),
-            title: col(&row, "title")?,
-            sku: col(&row, "sku")?,
-            price: Money::new(col(&row, "price")?, currency_col(&row, "currency")?),
-            categories: json_col(&row, "categories")?,
-            tax_category: col(&row, "tax_category")?,
-            visible: col(&row, "visible")?,
-        };
+        let variant = variant_from(&row)?;
         out.insert(variant.id, variant);
     }
     Ok(out)
+}
+
+const VARIANT_COLUMNS: &str = "v.id, v.product_id, v.vendor_id, v.title, v.sku, v.price, \
+    v.currency, v.categories, v.tax_category, v.visible";
+
+fn variant_from(row: &QueryResult) -> Result<CatalogVariant, DbErr> {
+    Ok(CatalogVariant {
+        id: VariantId::from_uuid(col(row, "id")?),
+        product: ProductId::from_uuid(col(row, "product_id")?),
+        vendor: VendorId::from_uuid(col(row, "vendor_id")?),
+        title: col(row, "title")?,
+        sku: col(row, "sku")?,
+        price: Money::new(col(row, "price")?, currency_col(row, "currency")?),
+        categories: json_col(row, "categories")?,
+        tax_category: col(row, "tax_category")?,
+        visible: col(row, "visible")?,
+    })
 }
 
 /// A vendor as the vendors service last described it.
@@ -171,12 +177,22 @@ pub async fn save_vendor(tx: &TenantTx, v: &VendorMirror, at: DateTime<Utc>) -> 
     .map(|_| ())
 }
 
-pub async fn vendors(
-    tx: &TenantTx,
-    ids: &[VendorId],
-) -> Result<HashMap<VendorId, VendorMirror>, DbErr> {
+/// What orders knows of some variants: catalog's description, the units available and
+/// their vendors, read in one statement. Variants catalog never described are left out,
+/// and so is their stock: nothing can be bought or priced without the description.
+#[derive(Debug, Clone, Default)]
+pub struct Lookups {
+    pub variants: HashMap<VariantId, CatalogVariant>,
+    /// Units available per variant (absent: inventory never said, so none).
+    pub stock: HashMap<VariantId, i64>,
+    /// The vendors of `variants` that the vendors service described.
+    pub vendors: HashMap<VendorId, VendorMirror>,
+}
+
+pub async fn lookups(tx: &TenantTx, ids: &[VariantId]) -> Result<Lookups, DbErr> {
+    let mut out = Lookups::default();
     if ids.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(out);
     }
     let mut values = vec![tx.tenant().as_uuid().into()];
     values.extend(ids.iter().map(|id| id.as_uuid().into()));
@@ -184,33 +200,47 @@ pub async fn vendors(
         .query_all_raw(statement(
             &**tx,
             &format!(
-                "SELECT id, name, status, owner_user_id, shipping_flat_rate, shipping_currency, \
-                   free_shipping_over FROM vendors WHERE tenant_id = $1 AND id IN ({})",
+                "SELECT {VARIANT_COLUMNS}, s.available, n.id AS vendor_known, \
+                   n.name AS vendor_name, n.status AS vendor_status, n.owner_user_id, \
+                   n.shipping_flat_rate, n.shipping_currency, n.free_shipping_over \
+                 FROM catalog_variants v \
+                 LEFT JOIN stock s ON s.tenant_id = v.tenant_id AND s.variant_id = v.id \
+                 LEFT JOIN vendors n ON n.tenant_id = v.tenant_id AND n.id = v.vendor_id \
+                 WHERE v.tenant_id = $1 AND v.id IN ({})",
                 placeholders(2, ids.len())
             ),
             values,
         ))
         .await?;
-    let mut out = HashMap::with_capacity(rows.len());
     for row in rows {
-        let flat: Option<i64> = col(&row, "shipping_flat_rate")?;
-        let currency: Option<String> = col(&row, "shipping_currency")?;
-        let flat_rate = match (flat, currency) {
-            (Some(amount), Some(code)) => Some(Money::new(
-                amount,
-                mercato_kernel::Currency::parse(&code).map_err(|_| corrupt("currency", &code))?,
-            )),
-            _ => None,
-        };
-        let vendor = VendorMirror {
-            id: VendorId::from_uuid(col(&row, "id")?),
-            name: col(&row, "name")?,
-            status: col(&row, "status")?,
-            owner: col::<Option<uuid::Uuid>>(&row, "owner_user_id")?.map(UserId::from_uuid),
-            flat_rate,
-            free_over: col(&row, "free_shipping_over")?,
-        };
-        out.insert(vendor.id, vendor);
+        let variant = variant_from(&row)?;
+        if let Some(available) = col::<Option<i64>>(&row, "available")? {
+            out.stock.insert(variant.id, available);
+        }
+        if col::<Option<uuid::Uuid>>(&row, "vendor_known")?.is_some() {
+            let flat: Option<i64> = col(&row, "shipping_flat_rate")?;
+            let currency: Option<String> = col(&row, "shipping_currency")?;
+            let flat_rate = match (flat, currency) {
+                (Some(amount), Some(code)) => Some(Money::new(
+                    amount,
+                    mercato_kernel::Currency::parse(&code)
+                        .map_err(|_| corrupt("currency", &code))?,
+                )),
+                _ => None,
+            };
+            out.vendors.insert(
+                variant.vendor,
+                VendorMirror {
+                    id: variant.vendor,
+                    name: col(&row, "vendor_name")?,
+                    status: col(&row, "vendor_status")?,
+                    owner: col::<Option<uuid::Uuid>>(&row, "owner_user_id")?.map(UserId::from_uuid),
+                    flat_rate,
+                    free_over: col(&row, "free_shipping_over")?,
+                },
+            );
+        }
+        out.variants.insert(variant.id, variant);
     }
     Ok(out)
 }

@@ -130,6 +130,9 @@ pub struct FullOrder {
     pub order: Order,
     pub vendor_orders: Vec<VendorOrder>,
     pub lines: Vec<OrderLine>,
+    /// The order's history, when this value has been written by checkout and has followed
+    /// every move since (each is added as it is recorded); `None`: read it from the table.
+    pub history: Option<Vec<Transition>>,
 }
 
 const ORDER_COLUMNS: &str = "id, cart_id, customer_id, email, status, currency, subtotal, \
@@ -408,7 +411,29 @@ pub async fn find(tx: &TenantTx, id: OrderId, lock: bool) -> Result<Option<FullO
         order,
         vendor_orders,
         lines,
+        history: None,
     }))
+}
+
+/// Locks the order's row and tells whether it is still as `seen` left it: the same status
+/// and last change. Every write to an order sets its `updated_at`.
+pub async fn unchanged(tx: &TenantTx, seen: &Order) -> Result<bool, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT status, updated_at FROM orders WHERE tenant_id = $1 AND id = $2{}",
+                for_update(&**tx)
+            ),
+            [tx.tenant().as_uuid().into(), seen.id.as_uuid().into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let status: String = col(&row, "status")?;
+    let updated_at: DateTime<Utc> = col(&row, "updated_at")?;
+    Ok(status == seen.status.code() && updated_at == seen.updated_at)
 }
 
 /// Orders newest first: all of the shop's, or one customer's.

@@ -120,26 +120,27 @@ impl Db {
     /// connection committed in between, while an immediate one waits its turn; a reading
     /// one stays deferred so it never queues behind writers. SQLite has no scope to set.
     ///
-    /// On PostgreSQL the `BEGIN` (made `READ ONLY` when asked) and the scope's `set_config`
-    /// go in one simple query: one round trip, where SeaORM's own `begin` would need two.
+    /// On PostgreSQL the `BEGIN` (made `READ ONLY`, or told not to wait for its WAL flush,
+    /// by `mode`) and the scope's `set_config` go in one simple query: one round trip, where
+    /// SeaORM's own `begin` would need two.
     /// A tenant id is a UUID in canonical text, so it is inlined with nothing to escape.
-    async fn begin(&self, tenant: Option<TenantId>, read_only: bool) -> Result<TxConn, DbErr> {
+    async fn begin(&self, tenant: Option<TenantId>, mode: Mode) -> Result<TxConn, DbErr> {
         if self.backend() != DbBackend::Postgres {
-            let mode = if read_only {
+            let sqlite_mode = if mode == Mode::Read {
                 SqliteTransactionMode::Deferred
             } else {
                 SqliteTransactionMode::Immediate
             };
             let options = TransactionOptions {
-                sqlite_transaction_mode: Some(mode),
+                sqlite_transaction_mode: Some(sqlite_mode),
                 ..Default::default()
             };
             return self.conn.begin_with_options(options).await.map(TxConn::Orm);
         }
-        let begin = if read_only {
-            "BEGIN READ ONLY"
-        } else {
-            "BEGIN"
+        let begin = match mode {
+            Mode::Read => "BEGIN READ ONLY",
+            Mode::Write => "BEGIN",
+            Mode::Redoable => "BEGIN; SET LOCAL synchronous_commit = off",
         };
         let sql = match tenant {
             Some(tenant) => format!(
@@ -165,20 +166,20 @@ impl Db {
 
     /// Like [`Db::tenant_tx`], for requests that only read.
     pub async fn tenant_read(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
-        let txn = self.begin(Some(tenant), true).await?;
+        let txn = self.begin(Some(tenant), Mode::Read).await?;
         Ok(TenantTx { txn, tenant })
     }
 
     /// Like [`Db::platform_tx`], for platform operations that only read.
     pub async fn platform_read(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
         tracing::trace!(purpose, "platform read");
-        let txn = self.begin(None, true).await?;
+        let txn = self.begin(None, Mode::Read).await?;
         Ok(PlatformTx { txn })
     }
 
     /// A transaction that sees only `tenant`'s rows (on PostgreSQL, by row-level security).
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<TenantTx, DbErr> {
-        let txn = self.begin(Some(tenant), false).await?;
+        let txn = self.begin(Some(tenant), Mode::Write).await?;
         Ok(TenantTx { txn, tenant })
     }
 
@@ -186,7 +187,20 @@ impl Db {
     /// Callers say why in `purpose`; it is logged.
     pub async fn platform_tx(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
         tracing::trace!(purpose, "platform transaction");
-        let txn = self.begin(None, false).await?;
+        let txn = self.begin(None, Mode::Write).await?;
+        Ok(PlatformTx { txn })
+    }
+
+    /// A platform transaction for bookkeeping that is redone when lost: claiming jobs and
+    /// recording their outcomes, marking relayed events published. On PostgreSQL its commit
+    /// does not wait for the WAL flush (`synchronous_commit = off` for it alone): a crash
+    /// may forget the last fraction of a second of them, which runs a job again after its
+    /// lease or publishes an event again — what a crash between an effect and its
+    /// bookkeeping could always do, and what handlers and the inbox already absorb. Its
+    /// writes still reach disk in order, before any later durable commit's.
+    pub async fn redoable_tx(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
+        tracing::trace!(purpose, "platform transaction, redoable");
+        let txn = self.begin(None, Mode::Redoable).await?;
         Ok(PlatformTx { txn })
     }
 
@@ -204,6 +218,17 @@ impl Db {
     pub fn raw_connection(&self) -> &DatabaseConnection {
         &self.conn
     }
+}
+
+/// How a transaction commits.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Read only (PostgreSQL `READ ONLY`; SQLite deferred, never taking the write lock).
+    Read,
+    /// Reads and writes, durable at commit.
+    Write,
+    /// Bookkeeping redone when lost: on PostgreSQL the commit does not wait for its flush.
+    Redoable,
 }
 
 /// A transaction scoped to one shop. Repositories take it, so the tenant they filter by and

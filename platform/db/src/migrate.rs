@@ -89,7 +89,7 @@ fn rls(table: &str) -> [String; 3] {
 /// processes at once: on PostgreSQL they queue on an advisory lock.
 pub async fn migrate(db: &Db, service: &str, migrations: &[Migration]) -> Result<(), DbErr> {
     let backend = db.backend();
-    let txn = db.begin(None, false).await?;
+    let txn = db.begin(None, crate::Mode::Write).await?;
     if backend == DbBackend::Postgres {
         // One lock for all services: schema creation must not race either.
         txn.execute_unprepared("SELECT pg_advisory_xact_lock(7231049)")

@@ -132,3 +132,42 @@ async fn a_dropped_transaction_leaves_nothing_and_a_duplicate_is_recognised() {
     drop(read);
     t.finish().await;
 }
+
+/// Bookkeeping that is redone when lost (job claims and outcomes, relay marks) commits
+/// without waiting for its WAL flush; everything else waits. Both see every shop.
+#[tokio::test]
+async fn only_redoable_bookkeeping_skips_the_wait_for_its_flush() {
+    let Some(t) =
+        TestDb::postgres("rls::only_redoable_bookkeeping_skips_the_wait_for_its_flush").await
+    else {
+        return;
+    };
+    async fn setting(tx: &TxConn) -> String {
+        let row = tx
+            .query_one_raw(Statement::from_string(
+                tx.get_database_backend(),
+                "SELECT current_setting('synchronous_commit')",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get_by_index(0).unwrap()
+    }
+    let a = TenantId::new();
+    let tx = t.db.tenant_tx(a).await.unwrap();
+    assert_eq!(setting(&tx).await, "on");
+    enqueue(&*tx, &event("shop.created", a)).await.unwrap();
+    tx.commit().await.unwrap();
+    let platform = t.db.platform_tx("test: durable").await.unwrap();
+    assert_eq!(setting(&platform).await, "on");
+    drop(platform);
+    let redoable = t.db.redoable_tx("test: redoable").await.unwrap();
+    assert_eq!(setting(&redoable).await, "off");
+    assert_eq!(count(&redoable, "SELECT COUNT(*) FROM outbox").await, 1);
+    redoable.commit().await.unwrap();
+    // `SET LOCAL` lasts for its transaction only: the pool is back to durable commits.
+    let after = t.db.platform_tx("test: durable again").await.unwrap();
+    assert_eq!(setting(&after).await, "on");
+    drop(after);
+    t.finish().await;
+}

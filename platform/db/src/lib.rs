@@ -120,9 +120,9 @@ impl Db {
     /// connection committed in between, while an immediate one waits its turn; a reading
     /// one stays deferred so it never queues behind writers. SQLite has no scope to set.
     ///
-    /// On PostgreSQL the `BEGIN` (made `READ ONLY`, or told not to wait for its WAL flush,
-    /// by `mode`) and the scope's `set_config` go in one simple query: one round trip, where
-    /// SeaORM's own `begin` would need two.
+    /// On PostgreSQL the `BEGIN` (made `READ ONLY` for `Mode::Read`) and the scope's
+    /// `set_config` go in one simple query: one round trip, where SeaORM's own `begin` would
+    /// need two.
     /// A tenant id is a UUID in canonical text, so it is inlined with nothing to escape.
     async fn begin(&self, tenant: Option<TenantId>, mode: Mode) -> Result<TxConn, DbErr> {
         if self.backend() != DbBackend::Postgres {
@@ -140,7 +140,6 @@ impl Db {
         let begin = match mode {
             Mode::Read => "BEGIN READ ONLY",
             Mode::Write => "BEGIN",
-            Mode::Redoable => "BEGIN; SET LOCAL synchronous_commit = off",
         };
         let sql = match tenant {
             Some(tenant) => format!(
@@ -191,19 +190,6 @@ impl Db {
         Ok(PlatformTx { txn })
     }
 
-    /// A platform transaction for bookkeeping that is redone when lost: claiming jobs and
-    /// recording their outcomes, marking relayed events published. On PostgreSQL its commit
-    /// does not wait for the WAL flush (`synchronous_commit = off` for it alone): a crash
-    /// may forget the last fraction of a second of them, which runs a job again after its
-    /// lease or publishes an event again — what a crash between an effect and its
-    /// bookkeeping could always do, and what handlers and the inbox already absorb. Its
-    /// writes still reach disk in order, before any later durable commit's.
-    pub async fn redoable_tx(&self, purpose: &'static str) -> Result<PlatformTx, DbErr> {
-        tracing::trace!(purpose, "platform transaction, redoable");
-        let txn = self.begin(None, Mode::Redoable).await?;
-        Ok(PlatformTx { txn })
-    }
-
     /// Is the database answering?
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
@@ -225,10 +211,8 @@ impl Db {
 pub(crate) enum Mode {
     /// Read only (PostgreSQL `READ ONLY`; SQLite deferred, never taking the write lock).
     Read,
-    /// Reads and writes, durable at commit.
+    /// Reads and writes.
     Write,
-    /// Bookkeeping redone when lost: on PostgreSQL the commit does not wait for its flush.
-    Redoable,
 }
 
 /// A transaction scoped to one shop. Repositories take it, so the tenant they filter by and

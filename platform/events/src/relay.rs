@@ -68,14 +68,14 @@ impl Relay {
     /// Publishes up to one batch of unpublished events, oldest first, and returns how many
     /// were published. On a publish failure the events before it are still marked.
     pub async fn relay_once(&self) -> Result<usize, RelayError> {
-        let claim = self.db.redoable_tx("outbox relay").await?;
+        let claim = self.db.platform_tx("outbox relay").await?;
         let batch = outbox::unpublished(&*claim, BATCH_SIZE).await?;
         if batch.is_empty() {
             claim.commit().await?;
             return Ok(0);
         }
         // PostgreSQL: keep the row locks while publishing so concurrent relays skip this
-        // batch. SQLite has one writer (and a write transaction takes the write lock at once) and
+        // batch. SQLite has one writer (and `platform_tx` takes the write lock at once) and
         // one relay per file: holding the lock while an in-process consumer of the same
         // file handles the event would deadlock them, so read, release, publish, and mark
         // in a second short transaction.
@@ -100,7 +100,7 @@ impl Relay {
 
         let mark = match claim {
             Some(tx) => tx,
-            None => self.db.redoable_tx("outbox relay").await?,
+            None => self.db.platform_tx("outbox relay").await?,
         };
         outbox::mark_published(&*mark, published, Utc::now()).await?;
         mark.commit().await?;

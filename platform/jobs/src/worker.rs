@@ -181,7 +181,7 @@ impl Worker {
     }
 
     async fn claim(&self) -> Result<Vec<Job>, JobError> {
-        let tx = self.db.redoable_tx("claim jobs").await?;
+        let tx = self.db.platform_tx("claim jobs").await?;
         let now = store::now();
         let jobs =
             store::claim(&*tx, self.kind, now, add(now, self.lease), self.concurrency).await?;
@@ -236,7 +236,7 @@ impl Worker {
                 (job, span, finish)
             })
             .collect();
-        let tx = self.db.redoable_tx("record job outcomes").await?;
+        let tx = self.db.platform_tx("record job outcomes").await?;
         let mut recorded = Vec::with_capacity(finished.len());
         for (job, _, finish) in &finished {
             recorded.push(store::finish(&*tx, job, finish, now).await?);

@@ -216,7 +216,17 @@ async fn apply_answer(
 ) -> Result<Option<OrderOut>, Problem> {
     let tx = state.db.tenant_tx(tenant).await?;
     let as_written = match written {
-        Some(full) if answer.is_ok() && orders::unchanged(&tx, &full.order).await? => Some(full),
+        Some(full)
+            if matches!(
+                &answer,
+                Ok(IntentState {
+                    status: IntentStatus::Succeeded,
+                    ..
+                })
+            ) && orders::unchanged(&tx, &full.order).await? =>
+        {
+            Some(full)
+        }
         _ => None,
     };
     let (mut full, mut payments) = match as_written {

@@ -327,6 +327,20 @@ async fn retries_with_a_key_reserve_once(service: Service) {
         )
         .await;
     assert_eq!(succeeded.status, 201, "{:?}", succeeded.body);
+    // Its units were the last ones: a retry is short of stock now, and still gets the
+    // first answer (a refused reservation looks its key up), holding nothing more.
+    let retried = service
+        .call(
+            &shopper,
+            "POST",
+            "/api/v1/reservations",
+            Some(lines(&[(tea, 5)])),
+            &later,
+        )
+        .await;
+    assert_eq!(retried.status, 201, "{:?}", retried.body);
+    assert_eq!(retried.body, succeeded.body);
+    assert_eq!(service.totals(shop, tea).await, (12, 12, 0));
     // Adjustments take keys too.
     let adjust_key = [("idempotency-key", "delivery-118")];
     let path = format!("/api/v1/warehouses/{warehouse}/adjustments");

@@ -11,7 +11,7 @@ use crate::domain::pricing::{
 };
 use crate::repo::carts::{Cart, CartLine};
 use crate::repo::coupons;
-use crate::repo::mirror::{self, CatalogVariant, VendorMirror};
+use crate::repo::mirror::{self, CatalogVariant, Lookups, VendorMirror};
 use crate::repo::settings::{OrderSettings, Rules};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
@@ -124,8 +124,6 @@ impl Quote {
         ))
     }
 }
-
-pub use crate::repo::mirror::Lookups;
 
 /// Loads what a quote needs and prices `cart`. `customer_key` (a user id or an email)
 /// counts the customer's earlier uses of the coupon.

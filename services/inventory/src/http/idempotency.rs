@@ -56,6 +56,15 @@ impl Idempotency {
         Ok(Some(response))
     }
 
+    /// `refusal`, unless this key's first request went through: then its stored answer
+    /// (the refusal may come from that very request's effect, its units held).
+    pub async fn replay_or(&self, tx: &TenantTx, refusal: Problem) -> Result<Response, Problem> {
+        match self.replay(tx).await? {
+            Some(replay) => Ok(replay),
+            None => Err(refusal),
+        }
+    }
+
     /// Stores the answer with the key, in the effect's transaction. Another request that
     /// stored the same key meanwhile makes this a retryable race: the retry replays it.
     pub async fn store(

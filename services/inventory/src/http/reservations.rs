@@ -209,13 +209,11 @@ pub async fn create(
         if is_shopper(ctx)
             && repo::reservations::active_count(&tx, actor).await? >= SHOPPER_ACTIVE_LIMIT
         {
-            if let Some(replay) = idempotency.replay(&tx).await? {
-                return Ok(replay);
-            }
-            return Err(Problem::conflict(
+            let refusal = Problem::conflict(
                 "too_many_reservations",
                 format!("a shopper may hold {SHOPPER_ACTIVE_LIMIT} reservations at once; release one first"),
-            ));
+            );
+            return idempotency.replay_or(&tx, refusal).await;
         }
         let request = ReservationRequest {
             lines,
@@ -226,12 +224,7 @@ pub async fn create(
         let reservation = match movements::reserve(&tx, request, crate::movements::now()).await {
             Ok(reservation) => reservation,
             Err(MovementError::Db(e)) => return Err(e.into()),
-            Err(refused) => {
-                if let Some(replay) = idempotency.replay(&tx).await? {
-                    return Ok(replay);
-                }
-                return Err(movement_problem(refused));
-            }
+            Err(refused) => return idempotency.replay_or(&tx, movement_problem(refused)).await,
         };
         let out = ReservationOut::from(reservation);
         if let Err(problem) = idempotency.store(&tx, StatusCode::CREATED, &out).await {

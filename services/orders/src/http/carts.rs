@@ -127,7 +127,7 @@ async fn render_with(
     tx: &TenantTx,
     ctx: &TenantContext,
     cart: &Cart,
-    lookups: quote::Lookups,
+    lookups: mirror::Lookups,
 ) -> Result<CartOut, Problem> {
     let rules = settings::rules(tx, state.config.default_settings()).await?;
     let customer = cart.customer.map(|c| c.to_string());
@@ -162,7 +162,7 @@ async fn put_all(
     tx: &TenantTx,
     cart: &mut Cart,
     wanted: &[(String, VariantId, i64)],
-) -> Result<quote::Lookups, Problem> {
+) -> Result<mirror::Lookups, Problem> {
     let mut ids: Vec<VariantId> = cart.lines.iter().map(|l| l.variant).collect();
     ids.extend(wanted.iter().map(|(_, v, _)| *v));
     ids.sort();

@@ -15,6 +15,11 @@ use mercato_tenant_context::{CategoryId, TenantId, UserId, VendorId};
 use std::fmt::Write as _;
 use std::time::Instant;
 
+/// mimalloc rather than glibc's malloc: many small allocations freed on other threads
+/// (requests, rows, events) cost glibc's arenas 16 % of the process's CPU at checkout load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const VARIANTS: usize = 4;
 
 fn csv(rows: usize, price_shift: i64) -> String {

@@ -150,32 +150,65 @@ pub(crate) struct Finish {
     pub last_error: Option<String>,
 }
 
-/// Records how `job`'s run ended and releases its lease. The job must still be running the
-/// same attempt: if the lease expired and another worker took the job over, this run's outcome
-/// is stale and nothing is written (returns false).
-pub(crate) async fn finish(
+/// Records how each job's run ended and releases its lease, in one statement. A job must
+/// still be running the same attempt: if its lease expired and another worker took it over,
+/// that run's outcome is stale and nothing is written for it (false at its position).
+pub(crate) async fn finish_all(
     conn: &impl ConnectionTrait,
-    job: &Job,
-    finish: &Finish,
+    finished: &[(&Job, &Finish)],
     now: DateTime<Utc>,
-) -> Result<bool, DbErr> {
-    let result = conn
-        .execute_raw(statement(
+) -> Result<Vec<bool>, DbErr> {
+    if finished.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut values: Vec<Value> = Vec::with_capacity(1 + finished.len() * 6);
+    values.push(now.into());
+    let mut rows = Vec::with_capacity(finished.len());
+    for (job, finish) in finished {
+        let n = values.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5,
+            n + 6
+        ));
+        values.extend([
+            job.tenant.as_uuid().into(),
+            job.id.as_uuid().into(),
+            job.attempts.into(),
+            finish.status.as_str().into(),
+            finish.run_at.into(),
+            finish.last_error.clone().into(),
+        ]);
+    }
+    let rows = conn
+        .query_all_raw(statement(
             conn,
-            "UPDATE jobs SET status = $1, run_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 \
-             WHERE tenant_id = $5 AND id = $6 AND status = 'running' AND attempts = $7",
-            [
-                finish.status.as_str().into(),
-                finish.run_at.into(),
-                finish.last_error.clone().into(),
-                now.into(),
-                job.tenant.as_uuid().into(),
-                job.id.as_uuid().into(),
-                job.attempts.into(),
-            ],
+            &format!(
+                "WITH d (tenant_id, id, attempts, status, run_at, last_error) AS (VALUES {}) \
+                 UPDATE jobs SET status = d.status, run_at = d.run_at, last_error = d.last_error, \
+                   locked_until = NULL, updated_at = $1 \
+                 FROM d WHERE jobs.tenant_id = d.tenant_id AND jobs.id = d.id \
+                   AND jobs.status = 'running' AND jobs.attempts = d.attempts \
+                 RETURNING jobs.tenant_id AS tenant_id, jobs.id AS id",
+                rows.join(", ")
+            ),
+            values,
         ))
         .await?;
-    Ok(result.rows_affected() == 1)
+    let mut written = std::collections::HashSet::with_capacity(rows.len());
+    for row in &rows {
+        let tenant: uuid::Uuid = row.try_get("", "tenant_id")?;
+        let id: uuid::Uuid = row.try_get("", "id")?;
+        written.insert((tenant, id));
+    }
+    Ok(finished
+        .iter()
+        .map(|(job, _)| written.contains(&(job.tenant.as_uuid(), job.id.as_uuid())))
+        .collect())
 }
 
 fn job_from_row(row: &QueryResult) -> Result<Job, DbErr> {

@@ -225,7 +225,7 @@ impl Worker {
         }
     }
 
-    /// Records a batch's outcomes in one transaction. An outcome whose job was taken over
+    /// Records a batch's outcomes in one statement. An outcome whose job was taken over
     /// meanwhile (its lease expired) is dropped, the others are still written.
     async fn record(&self, finished: Vec<(Job, Span, JobOutcome)>) -> Result<(), JobError> {
         let now = store::now();
@@ -236,11 +236,9 @@ impl Worker {
                 (job, span, finish)
             })
             .collect();
+        let outcomes: Vec<(&Job, &Finish)> = finished.iter().map(|(j, _, f)| (j, f)).collect();
         let tx = self.db.platform_tx("record job outcomes").await?;
-        let mut recorded = Vec::with_capacity(finished.len());
-        for (job, _, finish) in &finished {
-            recorded.push(store::finish(&*tx, job, finish, now).await?);
-        }
+        let recorded = store::finish_all(&*tx, &outcomes, now).await?;
         tx.commit().await?;
         for ((_, span, finish), recorded) in finished.iter().zip(recorded) {
             let _entered = span.enter();

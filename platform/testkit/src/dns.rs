@@ -88,9 +88,8 @@ impl TestDns {
             LowerName::new(&origin),
             vec![zone.clone() as Arc<dyn ZoneHandler>],
         );
-        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+        let (udp, tcp) = Self::bind_pair().await?;
         let addr = udp.local_addr()?;
-        let tcp = tokio::net::TcpListener::bind(addr).await?;
         let mut server = Server::new(catalog);
         server.register_socket(udp);
         server.register_listener(tcp, Duration::from_secs(5), 16);
@@ -99,6 +98,23 @@ impl TestDns {
             zone,
             _server: Some(server),
         })
+    }
+
+    /// A UDP socket and a TCP listener on one free loopback port. The port the system picks
+    /// for UDP may be taken for TCP by another process (tests run side by side): then try
+    /// another one.
+    async fn bind_pair() -> std::io::Result<(tokio::net::UdpSocket, tokio::net::TcpListener)> {
+        let mut attempt = 0;
+        loop {
+            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+            match tokio::net::TcpListener::bind(udp.local_addr()?).await {
+                Ok(tcp) => return Ok((udp, tcp)),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && attempt < 20 => {
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Replaces the TXT records at `name` (a name inside the zone, without trailing dot).

@@ -93,6 +93,38 @@ async fn render(tx: &TenantTx, full: &FullOrder, merchant: bool) -> Result<Order
     render_with(tx, full, &payments, merchant, false).await
 }
 
+/// [`render`] for a page of orders, reading each part once for all of them: six statements
+/// with the page itself, however many orders it holds.
+async fn render_page(
+    tx: &TenantTx,
+    page: &[FullOrder],
+    merchant: bool,
+) -> Result<Vec<OrderOut>, Problem> {
+    let ids: Vec<OrderId> = page.iter().map(|f| f.order.id).collect();
+    let currencies: Vec<_> = page
+        .iter()
+        .map(|f| (f.order.id, f.order.currency))
+        .collect();
+    let mut attempts = payments::of_orders(tx, &ids).await?;
+    let mut refunds = payments::refunds_of_orders(tx, &currencies).await?;
+    let mut returns = payments::returns_of_orders(tx, &ids).await?;
+    let mut history = repo::transitions_of(tx, &ids).await?;
+    Ok(page
+        .iter()
+        .map(|full| {
+            let id = full.order.id;
+            out::order(OrderParts {
+                full,
+                payments: &attempts.remove(&id).unwrap_or_default(),
+                refunds: refunds.remove(&id).unwrap_or_default(),
+                returns: returns.remove(&id).unwrap_or_default(),
+                history: history.remove(&id).unwrap_or_default(),
+                merchant,
+            })
+        })
+        .collect())
+}
+
 /// [`render`] for a caller that holds the order's payment attempts already (as they stand in
 /// its transaction). `was_unpaid`: the caller locked the order still awaiting payment, so it
 /// has neither refunds (they give back a payment the order had taken, or one that came
@@ -144,13 +176,8 @@ pub async fn list(
     let (limit, cursor) = query.page::<OrderId>()?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = repo::list(&tx, customer, cursor, limit + 1).await?;
-    let mut data = Vec::with_capacity(rows.len());
-    for order in rows {
-        let full = repo::find(&tx, order.id, false)
-            .await?
-            .ok_or_else(Problem::not_found)?;
-        data.push(render(&tx, &full, customer.is_none()).await?);
-    }
+    let page = repo::with_parts(&tx, rows).await?;
+    let data = render_page(&tx, &page, customer.is_none()).await?;
     Ok(Json(ListResponse::from_overfetch(data, limit, |o| {
         o.id.to_string()
     })))
@@ -264,13 +291,15 @@ pub async fn vendor_orders(
     };
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = repo::list_vendor_orders(&tx, vendors.as_deref(), cursor, limit + 1).await?;
-    let mut data = Vec::with_capacity(rows.len());
-    for v in rows {
-        let full = repo::find(&tx, v.order, false)
-            .await?
-            .ok_or_else(Problem::not_found)?;
-        data.push(out::vendor_order(&full, &v, true, true));
-    }
+    let orders: Vec<OrderId> = rows.iter().map(|v| v.order).collect();
+    let orders = repo::find_many(&tx, &orders).await?;
+    let data = rows
+        .iter()
+        .map(|v| {
+            let full = orders.get(&v.order).ok_or_else(Problem::not_found)?;
+            Ok(out::vendor_order(full, v, true, true))
+        })
+        .collect::<Result<Vec<_>, Problem>>()?;
     Ok(Json(ListResponse::from_overfetch(data, limit, |v| {
         v.id.to_string()
     })))

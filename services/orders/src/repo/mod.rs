@@ -8,8 +8,10 @@ pub mod orders;
 pub mod payments;
 pub mod settings;
 
-use mercato_db::Migration;
-use sea_orm::{DbErr, QueryResult, TryGetable};
+use crate::domain::OrderId;
+use mercato_db::{Migration, TenantTx};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, TryGetable, Value};
+use std::collections::HashMap;
 
 pub use mercato_db::sql::{for_update, placeholders, statement, value_rows};
 
@@ -80,4 +82,39 @@ pub(crate) fn currency_col(
 ) -> Result<mercato_kernel::Currency, DbErr> {
     let text: String = col(row, name)?;
     mercato_kernel::Currency::parse(&text).map_err(|_| corrupt(name, &text))
+}
+
+/// The rows of `table` that belong to `orders`, grouped by order, each group in `order_by`
+/// order: one statement for a whole page of orders. `columns` must name `order_id`.
+pub(crate) async fn of_orders<T>(
+    tx: &TenantTx,
+    table: &str,
+    columns: &str,
+    order_by: &str,
+    orders: &[OrderId],
+    from: impl Fn(&QueryResult) -> Result<T, DbErr>,
+) -> Result<HashMap<OrderId, Vec<T>>, DbErr> {
+    let mut grouped: HashMap<OrderId, Vec<T>> = HashMap::with_capacity(orders.len());
+    if orders.is_empty() {
+        return Ok(grouped);
+    }
+    let mut values: Vec<Value> = Vec::with_capacity(1 + orders.len());
+    values.push(tx.tenant().as_uuid().into());
+    values.extend(orders.iter().map(|o| Value::from(o.as_uuid())));
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {columns} FROM {table} WHERE tenant_id = $1 AND order_id IN ({}) \
+                 ORDER BY {order_by}",
+                placeholders(2, orders.len())
+            ),
+            values,
+        ))
+        .await?;
+    for row in &rows {
+        let order = OrderId::from_uuid(col(row, "order_id")?);
+        grouped.entry(order).or_default().push(from(row)?);
+    }
+    Ok(grouped)
 }

@@ -12,6 +12,7 @@ use mercato_kernel::Currency;
 use mercato_tenant_context::{ProductId, UserId, VariantId, VendorId};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Where the order goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -381,38 +382,73 @@ pub async fn find(tx: &TenantTx, id: OrderId, lock: bool) -> Result<Option<FullO
         return Ok(None);
     };
     let order = order_from(&row)?;
-    let vendor_orders = tx
+    Ok(with_parts(tx, vec![order]).await?.pop())
+}
+
+/// The orders of `ids` that exist, unlocked, with their vendor orders and lines: three
+/// statements for any number of orders.
+pub async fn find_many(
+    tx: &TenantTx,
+    ids: &[OrderId],
+) -> Result<HashMap<OrderId, FullOrder>, DbErr> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + ids.len());
+    values.push(tx.tenant().as_uuid().into());
+    values.extend(ids.iter().map(|id| sea_orm::Value::from(id.as_uuid())));
+    let rows = tx
         .query_all_raw(statement(
             &**tx,
             &format!(
-                "SELECT {VENDOR_ORDER_COLUMNS} FROM vendor_orders \
-                 WHERE tenant_id = $1 AND order_id = $2 ORDER BY id"
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = $1 AND id IN ({})",
+                placeholders(2, ids.len())
             ),
-            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+            values,
         ))
+        .await?;
+    let orders = rows.iter().map(order_from).collect::<Result<Vec<_>, _>>()?;
+    Ok(with_parts(tx, orders)
         .await?
-        .iter()
-        .map(vendor_order_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    let lines = tx
-        .query_all_raw(statement(
-            &**tx,
-            &format!(
-                "SELECT {LINE_COLUMNS} FROM order_lines \
-                 WHERE tenant_id = $1 AND order_id = $2 ORDER BY position"
-            ),
-            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
-        ))
-        .await?
-        .iter()
-        .map(line_from)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(FullOrder {
-        order,
-        vendor_orders,
-        lines,
-        history: None,
-    }))
+        .into_iter()
+        .map(|full| (full.order.id, full))
+        .collect())
+}
+
+/// `orders` with their vendor orders and lines, in the order given: two statements for any
+/// number of orders.
+pub async fn with_parts(tx: &TenantTx, orders: Vec<Order>) -> Result<Vec<FullOrder>, DbErr> {
+    let ids: Vec<OrderId> = orders.iter().map(|o| o.id).collect();
+    let mut vendor_orders = super::of_orders(
+        tx,
+        "vendor_orders",
+        VENDOR_ORDER_COLUMNS,
+        "order_id, id",
+        &ids,
+        vendor_order_from,
+    )
+    .await?;
+    let mut lines = super::of_orders(
+        tx,
+        "order_lines",
+        LINE_COLUMNS,
+        "order_id, position",
+        &ids,
+        line_from,
+    )
+    .await?;
+    Ok(orders
+        .into_iter()
+        .map(|order| FullOrder {
+            vendor_orders: vendor_orders.remove(&order.id).unwrap_or_default(),
+            lines: lines.remove(&order.id).unwrap_or_default(),
+            order,
+            history: None,
+        })
+        .collect())
 }
 
 /// Locks the order's row and tells whether it is still as `seen` left it: the same status
@@ -653,16 +689,24 @@ pub async fn record_transitions(
 }
 
 pub async fn transitions(tx: &TenantTx, order: OrderId) -> Result<Vec<Transition>, DbErr> {
-    let rows = tx
-        .query_all_raw(statement(
-            &**tx,
-            "SELECT vendor_order_id, from_status, to_status, actor, reason, at \
-             FROM order_transitions WHERE tenant_id = $1 AND order_id = $2 ORDER BY id",
-            [tx.tenant().as_uuid().into(), order.as_uuid().into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|row| {
+    Ok(transitions_of(tx, &[order])
+        .await?
+        .remove(&order)
+        .unwrap_or_default())
+}
+
+/// The histories of `orders`, each oldest first.
+pub async fn transitions_of(
+    tx: &TenantTx,
+    orders: &[OrderId],
+) -> Result<HashMap<OrderId, Vec<Transition>>, DbErr> {
+    super::of_orders(
+        tx,
+        "order_transitions",
+        "order_id, vendor_order_id, from_status, to_status, actor, reason, at",
+        "order_id, id",
+        orders,
+        |row| {
             Ok(Transition {
                 vendor_order_id: col::<Option<uuid::Uuid>>(row, "vendor_order_id")?
                     .map(VendorOrderId::from_uuid),
@@ -672,8 +716,9 @@ pub async fn transitions(tx: &TenantTx, order: OrderId) -> Result<Vec<Transition
                 reason: col(row, "reason")?,
                 at: col(row, "at")?,
             })
-        })
-        .collect()
+        },
+    )
+    .await
 }
 
 /// The order a checkout key made, and a hash of the request it came with.

@@ -8,6 +8,7 @@ use mercato_db::TenantTx;
 use mercato_kernel::Money;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 mercato_kernel::typed_id!(
     /// One attempt to pay an order.
@@ -134,17 +135,26 @@ pub async fn update(tx: &TenantTx, p: &Payment) -> Result<(), DbErr> {
 }
 
 pub async fn of_order(tx: &TenantTx, order: OrderId) -> Result<Vec<Payment>, DbErr> {
-    let rows = tx
-        .query_all_raw(statement(
-            &**tx,
-            &format!(
-                "SELECT {COLUMNS} FROM order_payments WHERE tenant_id = $1 AND order_id = $2 \
-                 ORDER BY id"
-            ),
-            [tx.tenant().as_uuid().into(), order.as_uuid().into()],
-        ))
-        .await?;
-    rows.iter().map(from_row).collect()
+    Ok(of_orders(tx, &[order])
+        .await?
+        .remove(&order)
+        .unwrap_or_default())
+}
+
+/// The payment attempts of `orders`, each order's in id order.
+pub async fn of_orders(
+    tx: &TenantTx,
+    orders: &[OrderId],
+) -> Result<HashMap<OrderId, Vec<Payment>>, DbErr> {
+    super::of_orders(
+        tx,
+        "order_payments",
+        COLUMNS,
+        "order_id, id",
+        orders,
+        from_row,
+    )
+    .await
 }
 
 pub async fn by_provider_ref(
@@ -330,17 +340,28 @@ pub async fn refunds_of(
     order: OrderId,
     currency: mercato_kernel::Currency,
 ) -> Result<Vec<Refund>, DbErr> {
-    let rows = tx
-        .query_all_raw(statement(
-            &**tx,
-            &format!(
-                "SELECT {REFUND_COLUMNS} FROM refunds WHERE tenant_id = $1 AND order_id = $2 \
-                 ORDER BY id"
-            ),
-            [tx.tenant().as_uuid().into(), order.as_uuid().into()],
-        ))
-        .await?;
-    rows.iter().map(|row| refund_from(row, currency)).collect()
+    Ok(refunds_of_orders(tx, &[(order, currency)])
+        .await?
+        .remove(&order)
+        .unwrap_or_default())
+}
+
+/// The refunds of `orders` (each with its currency), each order's in id order.
+pub async fn refunds_of_orders(
+    tx: &TenantTx,
+    orders: &[(OrderId, mercato_kernel::Currency)],
+) -> Result<HashMap<OrderId, Vec<Refund>>, DbErr> {
+    let currencies: HashMap<OrderId, mercato_kernel::Currency> = orders.iter().copied().collect();
+    let ids: Vec<OrderId> = orders.iter().map(|(id, _)| *id).collect();
+    super::of_orders(tx, "refunds", REFUND_COLUMNS, "order_id, id", &ids, |row| {
+        let order = OrderId::from_uuid(col(row, "order_id")?);
+        let currency = currencies
+            .get(&order)
+            .copied()
+            .ok_or_else(|| DbErr::Custom(format!("a refund of {order}, not asked for")))?;
+        refund_from(row, currency)
+    })
+    .await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -456,17 +477,26 @@ pub async fn update_return(tx: &TenantTx, r: &Return) -> Result<(), DbErr> {
 }
 
 pub async fn returns_of(tx: &TenantTx, order: OrderId) -> Result<Vec<Return>, DbErr> {
-    let rows = tx
-        .query_all_raw(statement(
-            &**tx,
-            &format!(
-                "SELECT {RETURN_COLUMNS} FROM returns WHERE tenant_id = $1 AND order_id = $2 \
-                 ORDER BY id"
-            ),
-            [tx.tenant().as_uuid().into(), order.as_uuid().into()],
-        ))
-        .await?;
-    rows.iter().map(return_from).collect()
+    Ok(returns_of_orders(tx, &[order])
+        .await?
+        .remove(&order)
+        .unwrap_or_default())
+}
+
+/// The returns of `orders`, each order's in id order.
+pub async fn returns_of_orders(
+    tx: &TenantTx,
+    orders: &[OrderId],
+) -> Result<HashMap<OrderId, Vec<Return>>, DbErr> {
+    super::of_orders(
+        tx,
+        "returns",
+        RETURN_COLUMNS,
+        "order_id, id",
+        orders,
+        return_from,
+    )
+    .await
 }
 
 pub async fn find_return(tx: &TenantTx, id: ReturnId) -> Result<Option<Return>, DbErr> {

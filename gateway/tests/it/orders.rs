@@ -277,6 +277,31 @@ pub async fn guest_order(app: &TestApp, host: &str, id: &str, token: &str) -> Re
         .unwrap()
 }
 
+/// The entries of the list at `list`, as `token` sees it, after checking that each equals
+/// what `{item}/{id}` shows: a list renders its page in one go, a page one at a time.
+pub async fn listed_as_shown(
+    app: &TestApp,
+    host: &str,
+    list: &str,
+    item: &str,
+    token: &str,
+) -> Vec<Value> {
+    let all = app.client.get(host, list, Some(token)).await.unwrap();
+    assert_eq!(all.status, 200, "{}", all.text);
+    let entries = all.body["data"].as_array().unwrap().clone();
+    for entry in &entries {
+        let id = entry["id"].as_str().unwrap();
+        let one = app
+            .client
+            .get(host, &format!("{item}/{id}"), Some(token))
+            .await
+            .unwrap();
+        assert_eq!(one.status, 200, "{}", one.text);
+        assert_eq!(&one.body, entry, "{id} listed as it is shown");
+    }
+    entries
+}
+
 /// Waits until the guest's order has `status`.
 pub async fn order_becomes(
     app: &TestApp,

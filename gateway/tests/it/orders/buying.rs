@@ -152,28 +152,15 @@ async fn a_guest_buys_from_two_vendors_with_a_coupon(backend: Backend, test: &st
     assert!(listed[0].get("payments").is_none());
     // The merchant sees both, each as its own page shows it (the orders behind a page of
     // vendor orders are read together).
-    let every = app
-        .client
-        .get(host, "/api/v1/vendor-orders", Some(&m.shop.owner))
-        .await
-        .unwrap();
-    assert_eq!(every.status, 200, "{}", every.text);
-    let every = every.body["data"].as_array().unwrap().clone();
+    let every = listed_as_shown(
+        &app,
+        host,
+        "/api/v1/vendor-orders",
+        "/api/v1/vendor-orders",
+        &m.shop.owner,
+    )
+    .await;
     assert_eq!(every.len(), 2, "{every:?}");
-    for entry in &every {
-        let id = entry["id"].as_str().unwrap();
-        let one = app
-            .client
-            .get(
-                host,
-                &format!("/api/v1/vendor-orders/{id}"),
-                Some(&m.shop.owner),
-            )
-            .await
-            .unwrap();
-        assert_eq!(one.status, 200, "{}", one.text);
-        assert_eq!(&one.body, entry, "vendor order {id} listed as it is shown");
-    }
     let foreign = app
         .client
         .get(

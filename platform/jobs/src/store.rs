@@ -163,18 +163,7 @@ pub(crate) async fn finish_all(
     }
     let mut values: Vec<Value> = Vec::with_capacity(1 + finished.len() * 6);
     values.push(now.into());
-    let mut rows = Vec::with_capacity(finished.len());
     for (job, finish) in finished {
-        let n = values.len();
-        rows.push(format!(
-            "(${}, ${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5,
-            n + 6
-        ));
         values.extend([
             job.tenant.as_uuid().into(),
             job.id.as_uuid().into(),
@@ -194,7 +183,7 @@ pub(crate) async fn finish_all(
                  FROM d WHERE jobs.tenant_id = d.tenant_id AND jobs.id = d.id \
                    AND jobs.status = 'running' AND jobs.attempts = d.attempts \
                  RETURNING jobs.tenant_id AS tenant_id, jobs.id AS id",
-                rows.join(", ")
+                mercato_db::sql::value_rows(2, finished.len(), 6)
             ),
             values,
         ))

@@ -118,3 +118,8 @@ pub(crate) async fn of_orders<T>(
     }
     Ok(grouped)
 }
+
+/// `order`'s group of what [`of_orders`] read for it alone.
+pub(crate) fn only<T>(mut grouped: HashMap<OrderId, Vec<T>>, order: OrderId) -> Vec<T> {
+    grouped.remove(&order).unwrap_or_default()
+}

@@ -689,10 +689,7 @@ pub async fn record_transitions(
 }
 
 pub async fn transitions(tx: &TenantTx, order: OrderId) -> Result<Vec<Transition>, DbErr> {
-    Ok(transitions_of(tx, &[order])
-        .await?
-        .remove(&order)
-        .unwrap_or_default())
+    Ok(super::only(transitions_of(tx, &[order]).await?, order))
 }
 
 /// The histories of `orders`, each oldest first.

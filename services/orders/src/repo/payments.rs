@@ -135,10 +135,7 @@ pub async fn update(tx: &TenantTx, p: &Payment) -> Result<(), DbErr> {
 }
 
 pub async fn of_order(tx: &TenantTx, order: OrderId) -> Result<Vec<Payment>, DbErr> {
-    Ok(of_orders(tx, &[order])
-        .await?
-        .remove(&order)
-        .unwrap_or_default())
+    Ok(super::only(of_orders(tx, &[order]).await?, order))
 }
 
 /// The payment attempts of `orders`, each order's in id order.
@@ -340,10 +337,10 @@ pub async fn refunds_of(
     order: OrderId,
     currency: mercato_kernel::Currency,
 ) -> Result<Vec<Refund>, DbErr> {
-    Ok(refunds_of_orders(tx, &[(order, currency)])
-        .await?
-        .remove(&order)
-        .unwrap_or_default())
+    Ok(super::only(
+        refunds_of_orders(tx, &[(order, currency)]).await?,
+        order,
+    ))
 }
 
 /// The refunds of `orders` (each with its currency), each order's in id order.
@@ -477,10 +474,7 @@ pub async fn update_return(tx: &TenantTx, r: &Return) -> Result<(), DbErr> {
 }
 
 pub async fn returns_of(tx: &TenantTx, order: OrderId) -> Result<Vec<Return>, DbErr> {
-    Ok(returns_of_orders(tx, &[order])
-        .await?
-        .remove(&order)
-        .unwrap_or_default())
+    Ok(super::only(returns_of_orders(tx, &[order]).await?, order))
 }
 
 /// The returns of `orders`, each order's in id order.

@@ -137,6 +137,16 @@ async fn a_guest_buys_from_two_vendors_with_a_coupon(backend: Backend, test: &st
         .await
         .unwrap();
     assert_eq!(other_merchant.status, 404, "{}", other_merchant.text);
+    // Another shop's merchant lists none of this shop's orders or vendor orders.
+    for list in ["/api/v1/orders", "/api/v1/vendor-orders"] {
+        let theirs = app
+            .client
+            .get(&other.host, list, Some(&other.owner))
+            .await
+            .unwrap();
+        assert_eq!(theirs.status, 200, "{}", theirs.text);
+        assert_eq!(theirs.body["data"], json!([]), "{list}: {}", theirs.text);
+    }
 
     // Each vendor sees only their part, with where to ship it and no payment details.
     let mine = app

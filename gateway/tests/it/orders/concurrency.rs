@@ -30,7 +30,15 @@ async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend
                 assert_eq!(reply.str("status"), "paid", "{}", reply.text);
                 paid.push(reply.str("id"));
             }
-            409 => assert_eq!(reply.str("code"), "insufficient_stock", "{}", reply.text),
+            // Refused for want of stock: by inventory's hold, or, once the sold-out level
+            // has reached orders' stock mirror, already by the checkout's price.
+            409 => assert!(
+                reply.str("code") == "insufficient_stock"
+                    || (reply.str("code") == "cart_not_ready"
+                        && reply.text.contains("insufficient_stock")),
+                "{}",
+                reply.text
+            ),
             _ => panic!("unexpected reply: {} {}", reply.status, reply.text),
         }
     }

@@ -13,8 +13,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc rather than glibc's malloc: many small allocations freed on other threads
-/// (requests, rows, events) cost glibc's arenas 16 % of the process's CPU at checkout load.
+/// The platform runs in this process: it allocates as `mercato` does (ADR 0022).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -53,8 +53,7 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-/// mimalloc rather than glibc's malloc: many small allocations freed on other threads
-/// (requests, rows, events) cost glibc's arenas 16 % of the process's CPU at checkout load.
+/// The platform runs in this process: it allocates as `mercato` does (ADR 0022).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -562,7 +561,7 @@ async fn run(
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     out.push_str(&profile);
     // What the connections to PostgreSQL pay for: TLS (the URL's `sslmode`; `prefer`, the
-    // default, takes it whenever the server offers it) costs about a seventh of the rate.
+    // default, takes it whenever the server offers it) costs about a tenth of the rate here.
     let transport = if args.postgres.is_some() {
         let tls = count(
             dbs.get("orders")?,

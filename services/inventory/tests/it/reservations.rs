@@ -301,15 +301,16 @@ async fn retries_with_a_key_reserve_once(service: Service) {
     assert_eq!(service.totals(shop, tea).await, (10, 7, 3));
     // A refusal is not stored: once stock arrives, the same key succeeds.
     let later = [("idempotency-key", "checkout-later")];
-    let refused = service
-        .call(
+    let five_later = || {
+        service.call(
             &shopper,
             "POST",
             "/api/v1/reservations",
             Some(lines(&[(tea, 5)])),
             &later,
         )
-        .await;
+    };
+    let refused = five_later().await;
     assert_eq!(refused.status, 409);
     let merchant = Caller::merchant(shop);
     let warehouse = service.get(&merchant, "/api/v1/warehouses").await.body["data"][0]["id"]
@@ -317,27 +318,11 @@ async fn retries_with_a_key_reserve_once(service: Service) {
         .unwrap()
         .to_owned();
     service.receive(&merchant, &warehouse, tea, 2).await;
-    let succeeded = service
-        .call(
-            &shopper,
-            "POST",
-            "/api/v1/reservations",
-            Some(lines(&[(tea, 5)])),
-            &later,
-        )
-        .await;
+    let succeeded = five_later().await;
     assert_eq!(succeeded.status, 201, "{:?}", succeeded.body);
     // Its units were the last ones: a retry is short of stock now, and still gets the
     // first answer (a refused reservation looks its key up), holding nothing more.
-    let retried = service
-        .call(
-            &shopper,
-            "POST",
-            "/api/v1/reservations",
-            Some(lines(&[(tea, 5)])),
-            &later,
-        )
-        .await;
+    let retried = five_later().await;
     assert_eq!(retried.status, 201, "{:?}", retried.body);
     assert_eq!(retried.body, succeeded.body);
     assert_eq!(service.totals(shop, tea).await, (12, 12, 0));

@@ -93,8 +93,8 @@ async fn render(tx: &TenantTx, full: &FullOrder, merchant: bool) -> Result<Order
     render_with(tx, full, &payments, merchant, false).await
 }
 
-/// [`render`] for a page of orders, reading each part once for all of them: six statements
-/// with the page itself, however many orders it holds.
+/// [`render`] for a page of orders, reading each part once for all of them: four
+/// statements, however many orders the page holds.
 async fn render_page(
     tx: &TenantTx,
     page: &[FullOrder],

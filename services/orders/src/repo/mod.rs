@@ -98,9 +98,6 @@ pub(crate) async fn of_orders<T>(
     if orders.is_empty() {
         return Ok(grouped);
     }
-    let mut values: Vec<Value> = Vec::with_capacity(1 + orders.len());
-    values.push(tx.tenant().as_uuid().into());
-    values.extend(orders.iter().map(|o| Value::from(o.as_uuid())));
     let rows = tx
         .query_all_raw(statement(
             &**tx,
@@ -109,7 +106,7 @@ pub(crate) async fn of_orders<T>(
                  ORDER BY {order_by}",
                 placeholders(2, orders.len())
             ),
-            values,
+            tenant_and(tx, orders),
         ))
         .await?;
     for row in &rows {
@@ -117,6 +114,13 @@ pub(crate) async fn of_orders<T>(
         grouped.entry(order).or_default().push(from(row)?);
     }
     Ok(grouped)
+}
+
+/// The transaction's tenant, then `orders`: the values of `tenant_id = $1 AND … IN ($2, …)`.
+pub(crate) fn tenant_and(tx: &TenantTx, orders: &[OrderId]) -> Vec<Value> {
+    std::iter::once(tx.tenant().as_uuid().into())
+        .chain(orders.iter().map(|o| Value::from(o.as_uuid())))
+        .collect()
 }
 
 /// `order`'s group of what [`of_orders`] read for it alone.

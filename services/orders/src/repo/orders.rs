@@ -397,9 +397,6 @@ pub async fn find_many(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + ids.len());
-    values.push(tx.tenant().as_uuid().into());
-    values.extend(ids.iter().map(|id| sea_orm::Value::from(id.as_uuid())));
     let rows = tx
         .query_all_raw(statement(
             &**tx,
@@ -407,7 +404,7 @@ pub async fn find_many(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = $1 AND id IN ({})",
                 placeholders(2, ids.len())
             ),
-            values,
+            super::tenant_and(tx, &ids),
         ))
         .await?;
     let orders = rows.iter().map(order_from).collect::<Result<Vec<_>, _>>()?;

@@ -196,6 +196,26 @@ pub async fn market(app: &TestApp) -> Market {
         .await
         .unwrap();
     assert_eq!(rule.status, 201, "{}", rule.text);
+    // Orders learns the rule from vendors' events: wait until a merchant's view of a cart
+    // shows it, so no test prices an order before it does.
+    let probe = cart(app, &shop.host, &[(&tea.variants[0], 1)])
+        .await
+        .str("id");
+    eventually(
+        "orders know the commission rule",
+        || async {
+            app.client
+                .get(
+                    &shop.host,
+                    &format!("/api/v1/carts/{probe}"),
+                    Some(&shop.owner),
+                )
+                .await
+                .unwrap()
+        },
+        |seen| seen.body["lines"][0]["commission"]["amount"] == 125,
+    )
+    .await;
     Market { shop, tea, pots }
 }
 

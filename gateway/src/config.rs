@@ -12,8 +12,12 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// Where the HTTP server listens.
+    /// Where the HTTP server listens: the API on every shop's domain, and `/healthz`.
     pub listen: SocketAddr,
+    /// Where the admin listener serves `/readyz` and `/metrics` (and `/healthz`). Never
+    /// expose it on shops' domains: readiness pings every database. Port 0 picks a free
+    /// port (tests).
+    pub admin_listen: SocketAddr,
     /// Embedded backends keep their files here (SQLite databases, mail, generated keys).
     pub data_dir: PathBuf,
     pub log: LogConfig,
@@ -111,6 +115,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
             data_dir: PathBuf::from("./data"),
             log: LogConfig {
                 format: LogFormat::Pretty,
@@ -171,6 +176,37 @@ impl Config {
         Ok(config)
     }
 
+    /// The built-in test provider marks orders paid with no money taken: on PostgreSQL (a
+    /// deployment with real shops) it runs only when `orders.allow_test_payments` says so.
+    pub fn test_payments_refused(&self) -> Option<ConfigProblem> {
+        (self.orders.test_provider
+            && !self.database.url.is_empty()
+            && !self.orders.allow_test_payments)
+            .then(|| ConfigProblem::Invalid {
+                key: "orders.allow_test_payments",
+                message: "orders.test_provider marks orders paid with no money taken; on \
+                          PostgreSQL set orders.allow_test_payments = true to run it anyway \
+                          (a staging deployment), or turn orders.test_provider off"
+                    .to_owned(),
+            })
+    }
+
+    /// The admin listener may not take the main listener's port (port 0 excepted: each
+    /// listener then gets its own free port). Checked again after command-line flags.
+    pub fn check_listeners(&self) -> Result<(), ConfigProblem> {
+        let port = self.admin_listen.port();
+        if port != 0 && port == self.listen.port() {
+            return Err(ConfigProblem::Invalid {
+                key: "admin_listen",
+                message: format!(
+                    "{} shares its port with listen ({}); give the admin listener its own",
+                    self.admin_listen, self.listen
+                ),
+            });
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ConfigProblem> {
         let invalid = |key, message: &str| {
             Err(ConfigProblem::Invalid {
@@ -178,6 +214,7 @@ impl Config {
                 message: message.to_owned(),
             })
         };
+        self.check_listeners()?;
         if !(1..=3300).contains(&self.orders.order_ttl_secs) {
             return invalid("orders.order_ttl_secs", "from 1 to 3300 seconds");
         }
@@ -207,6 +244,9 @@ impl Config {
                 "database.schema_prefix",
                 "use lowercase letters, digits and underscores, not starting with a digit",
             );
+        }
+        if let Some(problem) = self.test_payments_refused() {
+            return Err(problem);
         }
         if self.bus.kind == BusKind::Amqp && self.bus.amqp_url.is_empty() {
             return invalid("bus.amqp_url", "is required when bus.kind = \"amqp\"");
@@ -283,13 +323,41 @@ mod tests {
         let config = Config::load(
             None,
             env(&[
-                ("MERCATO_LISTEN", "127.0.0.1:9090"),
+                ("MERCATO_LISTEN", "127.0.0.1:8181"),
                 ("MERCATO_TENANTS__PLATFORM_DOMAIN", "shops.test"),
             ]),
         );
         let config = config.expect("valid");
-        assert_eq!(config.listen.port(), 9090);
+        assert_eq!(config.listen.port(), 8181);
+        assert_eq!(config.admin_listen.to_string(), "127.0.0.1:9090");
         assert_eq!(config.tenants.platform_domain, "shops.test");
+    }
+
+    #[test]
+    fn the_admin_listener_needs_a_port_of_its_own() {
+        let clash = Config::load(None, env(&[("MERCATO_ADMIN_LISTEN", "0.0.0.0:8080")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(clash.contains("`admin_listen`"), "{clash}");
+        let moved = Config::load(None, env(&[("MERCATO_ADMIN_LISTEN", "0.0.0.0:9191")]));
+        assert_eq!(
+            moved.expect("valid").admin_listen.to_string(),
+            "0.0.0.0:9191"
+        );
+        let both_free = Config::load(
+            None,
+            env(&[
+                ("MERCATO_LISTEN", "127.0.0.1:0"),
+                ("MERCATO_ADMIN_LISTEN", "127.0.0.1:0"),
+            ]),
+        );
+        assert!(both_free.is_ok());
+        let not_an_address = Config::load(None, env(&[("MERCATO_ADMIN_LISTEN", "9090")]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(not_an_address.contains("admin_listen"), "{not_an_address}");
     }
 
     #[test]
@@ -306,5 +374,28 @@ mod tests {
             .err()
             .map(|e| e.to_string());
         assert!(err.unwrap_or_default().contains("meilisearch.url"));
+    }
+
+    #[test]
+    fn the_test_provider_is_off_by_default_and_refused_on_postgres_unless_allowed() {
+        let embedded = Config::load(None, env(&[])).expect("valid");
+        assert!(!embedded.orders.test_provider);
+        let on_sqlite = Config::load(None, env(&[("MERCATO_ORDERS__TEST_PROVIDER", "true")]));
+        assert!(on_sqlite.is_ok());
+        let postgres = [
+            ("MERCATO_DATABASE__URL", "postgres://mercato@127.0.0.1/mercato"),
+            ("MERCATO_ORDERS__TEST_PROVIDER", "true"),
+        ];
+        let refused = Config::load(None, env(&postgres))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            refused.contains("orders.allow_test_payments"),
+            "{refused}"
+        );
+        let mut allowed = postgres.to_vec();
+        allowed.push(("MERCATO_ORDERS__ALLOW_TEST_PAYMENTS", "true"));
+        assert!(Config::load(None, env(&allowed)).is_ok());
     }
 }

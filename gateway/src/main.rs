@@ -31,12 +31,17 @@ struct Cli {
 enum Command {
     /// Run the platform: the gateway, the services and their workers in one process.
     Serve {
-        /// Seed a demo platform: an admin, shops acme and globex with owners, a customer.
+        /// Seed a demo platform: an admin, shops acme and globex with owners, a customer, and
+        /// vendors with stocked products. Turns the built-in test payment provider on.
         #[arg(long)]
         demo: bool,
         /// Address to listen on (config: listen).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Address of the admin listener, which alone serves /readyz and /metrics; keep it
+        /// private (config: admin_listen, default 127.0.0.1:9090).
+        #[arg(long)]
+        admin_listen: Option<SocketAddr>,
         /// Directory for embedded databases, mail and generated keys (config: data_dir).
         #[arg(long)]
         data_dir: Option<PathBuf>,
@@ -46,8 +51,13 @@ enum Command {
     },
     /// Run the gateway alone, forwarding to the services at gateway.upstreams.
     Gateway {
+        /// Address to listen on (config: listen).
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Address of the admin listener, which alone serves /readyz and /metrics; keep it
+        /// private (config: admin_listen, default 127.0.0.1:9090).
+        #[arg(long)]
+        admin_listen: Option<SocketAddr>,
         /// An upstream as service=url, e.g. tenants=http://127.0.0.1:8081 (repeatable).
         #[arg(long = "upstream", value_parser = parse_upstream)]
         upstreams: Vec<(String, String)>,
@@ -182,11 +192,21 @@ async fn main() -> ExitCode {
         Command::Serve {
             demo,
             listen,
+            admin_listen,
             data_dir,
             only,
         } => {
             config.listen = listen.unwrap_or(config.listen);
+            config.admin_listen = admin_listen.unwrap_or(config.admin_listen);
             config.data_dir = data_dir.unwrap_or(config.data_dir);
+            if demo {
+                // The demo's shoppers pay with test cards.
+                config.orders.test_provider = true;
+                if let Some(refused) = config.test_payments_refused() {
+                    eprintln!("error: {refused}");
+                    return ExitCode::from(2);
+                }
+            }
             let shape = if only.is_empty() {
                 Shape::AllInOne
             } else {
@@ -194,8 +214,13 @@ async fn main() -> ExitCode {
             };
             run(config, shape, demo).await
         }
-        Command::Gateway { listen, upstreams } => {
+        Command::Gateway {
+            listen,
+            admin_listen,
+            upstreams,
+        } => {
             config.listen = listen.unwrap_or(config.listen);
+            config.admin_listen = admin_listen.unwrap_or(config.admin_listen);
             config.gateway.upstreams.extend(upstreams);
             run(config, Shape::Gateway, false).await
         }
@@ -240,15 +265,24 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config, shape: Shape, demo: bool) -> anyhow::Result<()> {
+    // Flags override the file after it was validated: check the pair again.
+    config.check_listeners().map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let admin = tokio::net::TcpListener::bind(config.admin_listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("admin_listen {}: {e}", config.admin_listen))?;
     if shape == Shape::AllInOne {
         let port = listener.local_addr()?.port();
         eprintln!(
             "mercato is running: try  curl -H 'Host: acme.localhost' http://127.0.0.1:{port}/api/v1/shop"
         );
         eprintln!("OpenAPI: http://platform.localhost:{port}/api/openapi.json");
+        eprintln!(
+            "readiness and metrics: http://{}/readyz, /metrics",
+            admin.local_addr()?
+        );
     }
-    mercato_gateway::serve(config, listener, shape, demo, shutdown_on_signal()).await
+    mercato_gateway::serve(config, listener, admin, shape, demo, shutdown_on_signal()).await
 }
 
 /// The database of `service` as the server would open it.

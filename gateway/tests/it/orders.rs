@@ -8,6 +8,7 @@ mod buying;
 mod concurrency;
 mod crash;
 mod failures;
+mod payments;
 mod refunds;
 
 use crate::catalog::{catalog_knows, create, eur, move_product, product};
@@ -353,8 +354,10 @@ pub async fn stock(app: &TestApp, shop: &Shop, variant: &str) -> Value {
     reply.body
 }
 
-/// A webhook body in Stripe's shape, signed with the test provider's secret.
+/// A webhook body in Stripe's shape about `shop`'s payment (`None`: naming no shop), signed
+/// with the test provider's secret.
 pub fn signed_event(
+    shop: Option<&mercato_tenant_context::TenantId>,
     id: &str,
     kind: &str,
     intent: &str,
@@ -366,11 +369,15 @@ pub fn signed_event(
         "payment_intent.payment_failed" => "requires_payment_method",
         _ => "processing",
     };
+    let mut metadata = json!({ "order_ref": order });
+    if let Some(shop) = shop {
+        metadata["tenant_id"] = json!(shop.to_string());
+    }
     let body = json!({
         "id": id, "object": "event", "type": kind, "created": chrono::Utc::now().timestamp(),
         "data": { "object": {
             "id": intent, "object": "payment_intent", "amount": amount, "currency": "eur",
-            "status": status, "metadata": { "order_ref": order },
+            "status": status, "metadata": metadata,
             "last_payment_error": if kind == "payment_intent.payment_failed" {
                 json!({ "code": "card_declined", "message": "Your card was declined." })
             } else { Value::Null }

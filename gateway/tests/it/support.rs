@@ -24,6 +24,12 @@ pub enum Backend {
 
 pub struct TestApp {
     pub client: Client,
+    /// The admin listener (`/readyz`, `/metrics`), on its own free port.
+    pub admin: Client,
+    /// Signs contexts as the gateway does (the deployment's internal key).
+    pub context_key: mercato_tenant_context::ContextKey,
+    /// Where a test reaches one service directly, bypassing the gateway.
+    services_at: ServicesAt,
     /// The process-wide test DNS server (see `TestDns::shared`).
     pub dns: &'static TestDns,
     pub tenants_db: mercato_db::Db,
@@ -34,6 +40,12 @@ pub struct TestApp {
     /// The split shape's config file and services address, to start the services again.
     services: Option<(std::path::PathBuf, std::net::SocketAddr)>,
     _dir: tempfile::TempDir,
+}
+
+/// The services behind the gateway: in this process, or the split shape's services process.
+enum ServicesAt {
+    InProcess(std::collections::BTreeMap<&'static str, axum::Router>),
+    Remote(Client),
 }
 
 impl Drop for TestApp {
@@ -64,7 +76,12 @@ pub fn test_config(
         ..Config::default()
     };
     config.database.max_connections = 4;
-    // Tests sign their own provider webhooks with this secret.
+    // Parallel apps must not share an admin port.
+    config.admin_listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    // Shoppers in tests pay with test cards, on every backend; tests sign their own
+    // provider webhooks with this secret.
+    config.orders.test_provider = true;
+    config.orders.allow_test_payments = true;
     config.orders.test_webhook_secret = TEST_WEBHOOK_SECRET.into();
     config.orders.test_webhook_delay_ms = 500;
     config.tenants.dns.nameservers = vec![dns.addr];
@@ -161,6 +178,17 @@ impl TestApp {
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
         });
+        let admin_listener = tokio::net::TcpListener::bind(config.admin_listen)
+            .await
+            .expect("bind the admin listener");
+        let admin_addr = admin_listener.local_addr().expect("admin addr");
+        let admin_router = running.admin_router.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(admin_listener, admin_router)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        });
         let tenants_db = running.tenants_db.clone().expect("tenants db");
         let identity_db = running.identity_db.clone().expect("identity db");
         // The background tasks stop with `shutdown`; they live in this JoinSet until then.
@@ -170,6 +198,9 @@ impl TestApp {
         });
         Some(Self {
             client: Client::new(addr),
+            admin: Client::new(admin_addr),
+            context_key: running.context_key.clone(),
+            services_at: ServicesAt::InProcess(running.services.clone()),
             dns,
             tenants_db,
             identity_db,
@@ -203,11 +234,18 @@ impl TestApp {
             .expect("write config");
         let services = start_services(&file, dir.path(), services_addr, "services");
         wait_healthy(services_addr, dir.path(), "services").await;
+        let admin_addr = free_port().await;
         let gateway = start_process(
             &file,
             dir.path(),
             "gateway",
-            &["gateway", "--listen", &gateway_addr.to_string()],
+            &[
+                "gateway",
+                "--listen",
+                &gateway_addr.to_string(),
+                "--admin-listen",
+                &admin_addr.to_string(),
+            ],
         );
         wait_healthy(gateway_addr, dir.path(), "gateway").await;
         let connect = |service: &'static str| {
@@ -225,6 +263,11 @@ impl TestApp {
         let identity_db = connect("identity").await;
         Self {
             client: Client::new(gateway_addr),
+            admin: Client::new(admin_addr),
+            context_key: mercato_tenant_context::ContextKey::new(
+                config.auth.internal_key.expose().as_bytes(),
+            ),
+            services_at: ServicesAt::Remote(Client::new(services_addr)),
             dns,
             tenants_db,
             identity_db,
@@ -261,6 +304,57 @@ impl TestApp {
                 format!("--- {name}.log\n{}", log.unwrap_or_default())
             })
             .collect()
+    }
+
+    /// Sends `method path` straight to the services (not through the gateway) with a
+    /// context signed by the deployment's key, as a client's request would arrive if it got
+    /// past the gateway's routing; `body` is JSON.
+    pub async fn call_service(
+        &self,
+        service: &'static str,
+        method: &str,
+        path: &str,
+        context: &mercato_tenant_context::RequestContext,
+        body: Option<&Value>,
+    ) -> mercato_testkit::Reply {
+        let signed = self.context_key.sign(context);
+        let mut headers = vec![(mercato_tenant_context::CONTEXT_HEADER, signed.as_str())];
+        if body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        match &self.services_at {
+            ServicesAt::Remote(client) => client
+                .send_raw(method, "localhost", path, &headers, bytes)
+                .await
+                .expect("call the services process"),
+            ServicesAt::InProcess(routers) => {
+                use tower::ServiceExt as _;
+                let router = routers.get(service).expect("a service of this app").clone();
+                let mut request = axum::http::Request::builder().method(method).uri(path);
+                for (name, value) in &headers {
+                    request = request.header(*name, *value);
+                }
+                let request = request.body(axum::body::Body::from(bytes)).expect("request");
+                let response = router.oneshot(request).await.expect("infallible");
+                let status = response.status().as_u16();
+                let mut headers = reqwest::header::HeaderMap::new();
+                for (name, value) in response.headers() {
+                    headers.append(name.clone(), value.clone());
+                }
+                let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                    .await
+                    .expect("body");
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+                mercato_testkit::Reply {
+                    status,
+                    headers,
+                    body,
+                    text,
+                }
+            }
+        }
     }
 
     /// Where the identity service files mail in every shape (`<data_dir>/mail`).

@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 /// cancels the payment) is what gives it back: a fifth of the order's lifetime, from 5 s to
 /// 5 minutes. It also bounds how long a hold outlives a checkout cut off by a crash between
 /// the hold and the order.
-fn reservation_ttl(order_ttl_secs: i64) -> i64 {
+pub(crate) fn reservation_ttl(order_ttl_secs: i64) -> i64 {
     order_ttl_secs + (order_ttl_secs / 5).clamp(5, 300)
 }
 
@@ -49,6 +49,8 @@ pub struct Placement {
     pub address: Address,
     /// `Idempotency-Key` and the hash of the request it came with.
     pub key: String,
+    /// Whose key it is (see [`key_owner`]): keys of different callers never meet.
+    pub caller: String,
     pub request_hash: String,
     /// The provider the shopper pays with.
     pub provider: String,
@@ -94,8 +96,34 @@ pub fn token_matches(key: &[u8], order: OrderId, token: &str) -> bool {
         .into()
 }
 
+/// Whose `Idempotency-Key` a checkout's is: a signed-in caller's own (a customer, staff,
+/// an API key), a guest's cart's. A guest has nothing else to tell them apart, and a retry
+/// of a guest's checkout is always of the same cart.
+pub fn key_owner(ctx: &TenantContext, cart: crate::domain::CartId) -> String {
+    match ctx.actor {
+        mercato_tenant_context::Actor::Anonymous => cart.to_string(),
+        _ => ctx.actor.label(),
+    }
+}
+
+/// The refusal of a payment provider the shop does not take (or the platform does not
+/// offer): nothing is ordered or charged.
+pub fn provider_not_accepted(provider: &str) -> Problem {
+    let mut problem = Problem::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "provider_not_accepted",
+        "Payment provider not accepted",
+    )
+    .with_detail(format!("this shop does not take payments with {provider:?}"));
+    problem.errors = vec![FieldError::new(
+        "/payment/provider",
+        "a provider this shop accepts (see `payment_providers` of /api/v1/order-settings)",
+    )];
+    problem
+}
+
 async fn replayed(tx: &TenantTx, p: &Placement) -> Result<Option<OrderId>, Problem> {
-    match orders::checkout_key(tx, &p.key).await? {
+    match orders::checkout_key(tx, &p.caller, &p.key).await? {
         Some((hash, order)) if hash == p.request_hash => Ok(Some(order)),
         Some(_) => Err(Problem::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -158,7 +186,10 @@ pub async fn place(
     }
     cart.country = Some(p.address.country.clone());
     let rules = settings::rules(&tx, state.config.default_settings()).await?;
-    let settings = rules.settings;
+    if !rules.settings.accepts(&p.provider) {
+        return Err(provider_not_accepted(&p.provider));
+    }
+    let order_ttl_secs = rules.settings.order_ttl_secs;
     let customer_key = customer_key(ctx, &cart, &p.email);
     let now = crate::now();
     let quote = quote::quote(&tx, &cart, rules, Some(&customer_key), now).await?;
@@ -179,7 +210,7 @@ pub async fn place(
             // crash between the hold and the order leaves it to expire on its own.
             &format!("checkout:{order_id}"),
             &units,
-            reservation_ttl(settings.order_ttl_secs),
+            reservation_ttl(order_ttl_secs),
             &order_id.to_string(),
         )
         .await
@@ -306,6 +337,7 @@ async fn write(
     }
     match orders::save_checkout_key(
         &tx,
+        &p.caller,
         &p.key,
         &p.request_hash,
         full.order.id,

@@ -19,6 +19,7 @@ pub mod inventory;
 pub mod payment;
 pub mod quote;
 pub mod repo;
+pub mod review;
 pub mod transitions;
 
 use axum::Router;
@@ -40,8 +41,13 @@ pub struct OrdersConfig {
     pub cancel_window_secs: i64,
     pub prices_include_tax: bool,
     pub vendor_refunds: bool,
-    /// The built-in test payment provider (on by default; switch it off in production).
+    /// The built-in test payment provider: it marks orders paid with no money taken, so it
+    /// is off unless asked for (`serve --demo` turns it on), and start-up refuses it on
+    /// PostgreSQL unless `allow_test_payments` says so too.
     pub test_provider: bool,
+    /// Lets the test provider run against PostgreSQL (a staging deployment); a warning is
+    /// logged at start-up when it does.
+    pub allow_test_payments: bool,
     /// The test provider's webhook signing secret; empty: derived from the internal key.
     pub test_webhook_secret: String,
     /// How long the test provider takes to confirm a `4000000000003220` payment.
@@ -82,7 +88,8 @@ impl Default for OrdersConfig {
             cancel_window_secs: 3600,
             prices_include_tax: false,
             vendor_refunds: false,
-            test_provider: true,
+            test_provider: false,
+            allow_test_payments: false,
             test_webhook_secret: String::new(),
             test_webhook_delay_ms: 2000,
             webhook_tolerance_secs: 300,
@@ -99,6 +106,7 @@ impl OrdersConfig {
             cart_idle_secs: self.cart_idle_secs,
             cancel_window_secs: self.cancel_window_secs,
             vendor_refunds: self.vendor_refunds,
+            payment_providers: None,
         }
     }
 }
@@ -135,6 +143,7 @@ pub fn router(state: OrdersState) -> Router {
         .merge(http::checkout::router())
         .merge(http::orders::router())
         .merge(http::refunds::router())
+        .merge(http::review::router())
         .merge(http::coupons::router())
         .merge(http::settings::router())
         .merge(http::webhooks::router())
@@ -186,6 +195,7 @@ pub fn workers(
         http::refunds::refund,
         http::refunds::request_return,
         http::refunds::decide_return,
+        http::review::decide,
         http::coupons::create,
         http::coupons::list,
         http::coupons::show,

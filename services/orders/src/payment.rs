@@ -90,13 +90,14 @@ pub async fn pay(
     key: Option<&str>,
 ) -> Result<(), Problem> {
     if state.payments.get(provider_name).is_none() {
-        return Err(Problem::invalid_field(
-            "/payment/provider",
-            "not offered by this shop",
-        ));
+        return Err(crate::checkout::provider_not_accepted(provider_name));
     }
     // 1. Record the attempt, once no other attempt is under way.
     let tx = state.db.tenant_tx(tenant).await?;
+    let settings = crate::repo::settings::load(&tx, state.config.default_settings()).await?;
+    if !settings.accepts(provider_name) {
+        return Err(crate::checkout::provider_not_accepted(provider_name));
+    }
     let full = orders::find(&tx, order, true)
         .await?
         .ok_or_else(Problem::not_found)?;
@@ -409,13 +410,17 @@ pub async fn apply_event(
     event: &ProviderEvent,
 ) -> Result<(), Problem> {
     // A provider account sends every shop's events to every endpoint it has: an event about
-    // another shop's payment is not this shop's to record.
-    if event
-        .metadata
-        .get("tenant_id")
-        .is_some_and(|t| *t != tenant.to_string())
-    {
-        return Ok(());
+    // another shop's payment is not this shop's to record. An event about a payment that
+    // names no shop is no shop's: Mercato's intents always carry theirs.
+    match event.metadata.get("tenant_id") {
+        Some(shop) if *shop != tenant.to_string() => return Ok(()),
+        None if !event.intent_ref.is_empty() => {
+            return Err(Problem::bad_request(
+                "event_without_shop",
+                "the payment event names no shop (metadata.tenant_id); nothing was applied",
+            ));
+        }
+        _ => {}
     }
     let tx = state.db.tenant_tx(tenant).await?;
     let known = if event.intent_ref.is_empty() {
@@ -553,6 +558,20 @@ async fn apply_to(
     if payment.status == PaymentStatus::Created && payment.provider_ref.is_some() {
         repo::update(&tx, &payment).await?;
     }
+    if status == IntentStatus::Succeeded && event.money() != payment.amount {
+        // Not what was asked for: it pays nothing until merchant staff look at it.
+        crate::review::hold(
+            &tx,
+            &mut full,
+            &mut payment,
+            event.money(),
+            &provider_actor(provider),
+        )
+        .await?;
+        tx.commit().await?;
+        state.outbox.notify_one();
+        return Ok(());
+    }
     settle(
         &tx,
         &mut full,
@@ -575,7 +594,7 @@ struct AutoRefund {
     reason: String,
 }
 
-async fn schedule_refund(
+pub(crate) async fn schedule_refund(
     tx: &TenantTx,
     payment: &Payment,
     order_status: &OrderStatus,

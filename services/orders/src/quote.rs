@@ -309,7 +309,7 @@ pub async fn quote_with(
         discounts: &discounts,
         discount_funded_by: funded_by,
         tax: TaxSettings {
-            prices_include_tax: settings.prices_include_tax,
+            prices_include_tax: quote.settings.prices_include_tax,
         },
         tax_rules: &tax_rules,
         country: cart.country.as_deref(),

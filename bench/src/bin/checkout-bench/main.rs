@@ -276,6 +276,9 @@ async fn main() -> anyhow::Result<()> {
         ..Config::default()
     };
     config.gateway.enforce_rate_limits = false;
+    // The bench's shoppers pay with test cards, on PostgreSQL too.
+    config.orders.test_provider = true;
+    config.orders.allow_test_payments = true;
     config.orders.test_webhook_delay_ms = 0;
     config.database.max_connections = args.pool;
     config.log.filter = "warn".into();

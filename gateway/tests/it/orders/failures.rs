@@ -278,7 +278,7 @@ async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, t
     let amount = placed.body["total"]["amount"].as_i64().unwrap();
 
     // Forged: wrong secret, no signature, a stale timestamp, a tampered body. All 400.
-    let (_, body) = signed_event("evt_1", "payment_intent.succeeded", &intent, amount, &order);
+    let (_, body) = signed_event(Some(&m.shop.id), "evt_1", "payment_intent.succeeded", &intent, amount, &order);
     let forged =
         mercato_payments::signature::sign("whsec_wrong", chrono::Utc::now().timestamp(), &body);
     assert_eq!(webhook(&app, host, &forged, body.clone()).await.status, 400);
@@ -288,7 +288,7 @@ async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, t
         &body,
     );
     assert_eq!(webhook(&app, host, &stale, body.clone()).await.status, 400);
-    let (header, _) = signed_event("evt_1", "payment_intent.succeeded", &intent, amount, &order);
+    let (header, _) = signed_event(Some(&m.shop.id), "evt_1", "payment_intent.succeeded", &intent, amount, &order);
     let mut tampered = body.clone();
     let last = tampered.len() - 2;
     tampered[last] = b' ';
@@ -322,9 +322,10 @@ async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, t
     assert_eq!(paid.str("status"), "paid", "{}", paid.text);
 
     // The same event again, and a failure that arrives after the success: nothing changes.
-    let (header, body) = signed_event("evt_1", "payment_intent.succeeded", &intent, amount, &order);
+    let (header, body) = signed_event(Some(&m.shop.id), "evt_1", "payment_intent.succeeded", &intent, amount, &order);
     assert_eq!(webhook(&app, host, &header, body).await.status, 204);
     let (header, body) = signed_event(
+        Some(&m.shop.id),
         "evt_0",
         "payment_intent.payment_failed",
         &intent,
@@ -351,6 +352,7 @@ async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, t
     let admin = app.admin_token().await;
     let other = app.shop(&admin, "growth").await;
     let (header, body) = signed_event(
+        Some(&m.shop.id),
         "evt_2",
         "payment_intent.succeeded",
         waiting.body["payments"][0]["provider_ref"]
@@ -372,3 +374,55 @@ async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, t
     );
 }
 on_all_backends!(webhooks_are_verified_and_applied_once_in_any_order);
+
+/// An `Idempotency-Key` is its caller's own: two guests (and two customers) who send the same
+/// key each get their own order, and each one's retry still replays their own.
+async fn checkout_keys_belong_to_their_caller(backend: Backend, test: &str) {
+    let Some(app) = crate::catalog::spawn(backend, test).await else {
+        return;
+    };
+    let m = market(&app).await;
+    let host = m.host();
+    let tea = m.tea.variants[0].as_str();
+    let first = cart(&app, host, &[(tea, 1)]).await.str("id");
+    let second = cart(&app, host, &[(tea, 2)]).await.str("id");
+    let a = checkout(&app, host, "k-shared", &checkout_body(&first, PAYS)).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let b = checkout(&app, host, "k-shared", &checkout_body(&second, PAYS)).await;
+    assert_eq!(b.status, 201, "{}", b.text);
+    assert_ne!(a.str("id"), b.str("id"));
+    let again = checkout(&app, host, "k-shared", &checkout_body(&second, PAYS)).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.str("id"), b.str("id"));
+
+    // Two signed-in customers with one key.
+    let mut orders = Vec::new();
+    for _ in 0..2 {
+        let (_, token) = app.customer(&m.shop).await;
+        let c = app
+            .client
+            .post(
+                host,
+                "/api/v1/carts",
+                Some(&token),
+                &json!({ "lines": [{ "variant_id": tea, "quantity": 1 }] }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(c.status, 201, "{}", c.text);
+        let placed = post_with(
+            &app,
+            host,
+            "/api/v1/checkout",
+            Some(&token),
+            &[("idempotency-key", "k-customer")],
+            &checkout_body(&c.str("id"), PAYS),
+        )
+        .await;
+        assert_eq!(placed.status, 201, "{}", placed.text);
+        orders.push(placed.str("id"));
+    }
+    assert_ne!(orders[0], orders[1]);
+    assert_eq!(stock(&app, &m.shop, tea).await["reserved"], 5);
+}
+on_all_backends!(checkout_keys_belong_to_their_caller);

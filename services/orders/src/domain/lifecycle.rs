@@ -2,7 +2,10 @@
 //!
 //! # Order
 //!
-//! - `pending_payment` → `paid` (payment captured), `expired` (not paid in time), `cancelled`;
+//! - `pending_payment` → `paid` (payment captured), `expired` (not paid in time), `cancelled`,
+//!   `payment_review` (the provider reported a payment whose amount or currency is not the
+//!   order's: it does not pay the order until merchant staff look at it);
+//! - `payment_review` → `paid` (staff accept the payment), `cancelled` (staff refund it);
 //! - `paid` → `completed` (every vendor order delivered), `cancelled`, `partially_refunded`,
 //!   `refunded`;
 //! - `partially_refunded` → `partially_refunded` (another partial refund), `refunded` (the
@@ -32,6 +35,7 @@ use std::fmt;
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     PendingPayment,
+    PaymentReview,
     Paid,
     Completed,
     Expired,
@@ -90,8 +94,9 @@ impl std::error::Error for InvalidTransition<OrderStatus> {}
 impl std::error::Error for InvalidTransition<VendorOrderStatus> {}
 
 impl OrderStatus {
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::PendingPayment,
+        Self::PaymentReview,
         Self::Paid,
         Self::Completed,
         Self::Expired,
@@ -104,6 +109,7 @@ impl OrderStatus {
     pub fn code(self) -> &'static str {
         match self {
             Self::PendingPayment => "pending_payment",
+            Self::PaymentReview => "payment_review",
             Self::Paid => "paid",
             Self::Completed => "completed",
             Self::Expired => "expired",
@@ -121,6 +127,7 @@ impl OrderStatus {
     pub fn label(self) -> &'static str {
         match self {
             Self::PendingPayment => "pending payment",
+            Self::PaymentReview => "under payment review",
             Self::Paid => "paid",
             Self::Completed => "completed",
             Self::Expired => "expired",
@@ -134,7 +141,8 @@ impl OrderStatus {
         use OrderStatus::*;
         matches!(
             (self, next),
-            (PendingPayment, Paid | Expired | Cancelled)
+            (PendingPayment, Paid | Expired | Cancelled | PaymentReview)
+                | (PaymentReview, Paid | Cancelled)
                 | (Paid, Completed | Cancelled | PartiallyRefunded | Refunded)
                 | (PartiallyRefunded, PartiallyRefunded | Refunded | Completed)
                 | (Completed, PartiallyRefunded | Refunded)
@@ -157,6 +165,7 @@ impl OrderStatus {
     pub fn event_name(self) -> &'static str {
         match self {
             Self::PendingPayment => "order.placed",
+            Self::PaymentReview => "order.payment_review",
             Self::Paid => "order.paid",
             Self::Completed => "order.completed",
             Self::Expired => "order.expired",
@@ -287,6 +296,9 @@ mod tests {
             (O::PendingPayment, O::Paid),
             (O::PendingPayment, O::Expired),
             (O::PendingPayment, O::Cancelled),
+            (O::PendingPayment, O::PaymentReview),
+            (O::PaymentReview, O::Paid),
+            (O::PaymentReview, O::Cancelled),
             (O::Paid, O::Completed),
             (O::Paid, O::Cancelled),
             (O::Paid, O::PartiallyRefunded),

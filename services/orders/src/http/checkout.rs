@@ -89,20 +89,18 @@ fn check_email(email: &str, errors: &mut Vec<FieldError>) -> String {
     email
 }
 
-/// The provider and payment method a request names.
+/// The provider and payment method a request names. A provider the platform does not offer
+/// is refused at once (whether this shop takes one it does offer is checked with its
+/// settings).
 pub fn payment_method(
     state: &OrdersState,
     input: &PaymentIn,
     errors: &mut Vec<FieldError>,
-) -> Option<(String, PaymentMethod)> {
+) -> Result<Option<(String, PaymentMethod)>, Problem> {
     if state.payments.get(&input.provider).is_none() {
-        errors.push(FieldError::new(
-            "/payment/provider",
-            format!("one of: {}", state.payments.names().join(", ")),
-        ));
-        return None;
+        return Err(checkout::provider_not_accepted(&input.provider));
     }
-    match (&input.card, &input.payment_method) {
+    Ok(match (&input.card, &input.payment_method) {
         (Some(card), None) if input.provider == "test" => Some((
             input.provider.clone(),
             PaymentMethod::Card {
@@ -119,7 +117,7 @@ pub fn payment_method(
             ));
             None
         }
-    }
+    })
 }
 
 /// Checks out a cart: one order across vendors, split into vendor orders, stock held, and
@@ -132,7 +130,7 @@ pub fn payment_method(
     responses((status = 201, body = OrderOut), (status = 200, body = OrderOut, description = "A replay"),
         (status = 400, description = "No Idempotency-Key"), (status = 404, description = "No such cart"),
         (status = 409, description = "Cart not ready, not enough stock, coupon not applicable"),
-        (status = 422, description = "Invalid checkout or key reused")))]
+        (status = 422, description = "Invalid checkout, key reused, or `provider_not_accepted`: a payment provider this shop does not take")))]
 pub async fn checkout(
     State(state): State<OrdersState>,
     ctx: TenantContext,
@@ -144,7 +142,7 @@ pub async fn checkout(
     let cart_id = super::body_id::<CartId>(&input.cart_id, "/cart_id", &mut errors);
     let email = check_email(&input.email, &mut errors);
     let address = check_address(&input.shipping_address, &mut errors);
-    let method = payment_method(&state, &input.payment, &mut errors);
+    let method = payment_method(&state, &input.payment, &mut errors)?;
     let (Some(cart_id), Some(address), Some((provider, method))) = (cart_id, address, method)
     else {
         return Err(Problem::validation(errors));
@@ -157,6 +155,7 @@ pub async fn checkout(
         address,
         request_hash: checkout::request_hash(&input),
         key,
+        caller: checkout::key_owner(&ctx, cart_id),
         provider: provider.clone(),
     };
     let placed = checkout::place(&state, &ctx, cart_id, &placement).await?;
@@ -206,7 +205,7 @@ pub async fn checkout(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters"),
         ("X-Order-Token" = Option<String>, Header, description = "A guest's order token")),
     responses((status = 200, body = OrderOut), (status = 404, description = "No such order"),
-        (status = 409, description = "Not payable or a payment under way"), (status = 422, description = "Invalid payment")))]
+        (status = 409, description = "Not payable or a payment under way"), (status = 422, description = "Invalid payment, or `provider_not_accepted`")))]
 pub async fn pay(
     State(state): State<OrdersState>,
     ctx: TenantContext,
@@ -220,7 +219,7 @@ pub async fn pay(
         visible_order(&state, &tx, &ctx, &headers, id).await?;
     }
     let mut errors = Vec::new();
-    let Some((provider, method)) = payment_method(&state, &input.payment, &mut errors) else {
+    let Some((provider, method)) = payment_method(&state, &input.payment, &mut errors)? else {
         return Err(Problem::validation(errors));
     };
     let key = mercato_kernel::http::idempotency_key(&headers)?;

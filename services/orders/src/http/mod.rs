@@ -6,6 +6,7 @@ pub mod coupons;
 pub mod orders;
 pub mod out;
 pub mod refunds;
+pub mod review;
 pub mod settings;
 pub mod webhooks;
 

@@ -36,7 +36,8 @@ pub async fn show(
     ))
 }
 
-/// Replaces the buying settings.
+/// Replaces the buying settings. `payment_providers` may name only providers the platform
+/// offers.
 #[utoipa::path(put, path = "/api/v1/order-settings", tag = "orders", request_body = OrderSettings,
     responses((status = 200, body = OrderSettings), (status = 422, description = "Invalid settings")))]
 pub async fn replace(
@@ -54,6 +55,23 @@ pub async fn replace(
     }
     if !(0..=2_592_000).contains(&input.cancel_window_secs) {
         checks.push("/cancel_window_secs", "from 0 to 2592000 seconds");
+    }
+    if let Some(providers) = &input.payment_providers {
+        let offered = state.payments.names();
+        let unknown = providers.iter().any(|p| !offered.contains(&p.as_str()));
+        let repeated = providers
+            .iter()
+            .enumerate()
+            .any(|(i, p)| providers[..i].contains(p));
+        if providers.is_empty() || unknown || repeated {
+            checks.push(
+                "/payment_providers",
+                format!(
+                    "one or more of the providers this platform offers, each once: {}",
+                    offered.join(", ")
+                ),
+            );
+        }
     }
     checks.finish()?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;

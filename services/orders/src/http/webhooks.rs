@@ -51,7 +51,8 @@ pub async fn process(
         ("Stripe-Signature" = String, Header, description = "`t=…,v1=…`")),
     request_body(content = String, description = "The provider's event, as sent", content_type = "application/json"),
     responses((status = 204, description = "Applied (or already applied)"),
-        (status = 400, description = "Bad signature or event"), (status = 404, description = "Unknown provider")))]
+        (status = 400, description = "Bad signature or event, or `event_without_shop`: a payment event without `metadata.tenant_id`"),
+        (status = 404, description = "Unknown provider")))]
 pub async fn receive(
     State(state): State<OrdersState>,
     ctx: TenantContext,

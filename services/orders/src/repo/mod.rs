@@ -48,6 +48,18 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0002_order_indexes.sql"),
         &[],
     ),
+    Migration::portable(
+        3,
+        "checkout keys per caller",
+        include_str!("../../migrations/0003_checkout_keys_per_caller.sql"),
+        &["checkout_caller_keys"],
+    ),
+    Migration::portable(
+        4,
+        "the payment providers a shop accepts",
+        include_str!("../../migrations/0004_payment_providers.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

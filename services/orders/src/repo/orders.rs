@@ -548,6 +548,21 @@ pub async fn update_order(tx: &TenantTx, o: &Order) -> Result<(), DbErr> {
     .map(|_| ())
 }
 
+/// Ties the order to another stock hold (a payment accepted after its first hold ran out).
+pub async fn set_reservation(tx: &TenantTx, id: OrderId, reservation: &str) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE orders SET reservation_id = $3 WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            id.as_uuid().into(),
+            reservation.to_owned().into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
 pub async fn update_vendor_order(tx: &TenantTx, v: &VendorOrder) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
@@ -715,13 +730,22 @@ pub async fn transitions_of(
     .await
 }
 
-/// The order a checkout key made, and a hash of the request it came with.
-pub async fn checkout_key(tx: &TenantTx, key: &str) -> Result<Option<(String, OrderId)>, DbErr> {
+/// The order `caller`'s checkout key made, and a hash of the request it came with.
+pub async fn checkout_key(
+    tx: &TenantTx,
+    caller: &str,
+    key: &str,
+) -> Result<Option<(String, OrderId)>, DbErr> {
     let row = tx
         .query_one_raw(statement(
             &**tx,
-            "SELECT request_hash, order_id FROM checkout_keys WHERE tenant_id = $1 AND key = $2",
-            [tx.tenant().as_uuid().into(), key.to_owned().into()],
+            "SELECT request_hash, order_id FROM checkout_caller_keys \
+             WHERE tenant_id = $1 AND caller = $2 AND key = $3",
+            [
+                tx.tenant().as_uuid().into(),
+                caller.to_owned().into(),
+                key.to_owned().into(),
+            ],
         ))
         .await?;
     row.map(|row| {
@@ -735,6 +759,7 @@ pub async fn checkout_key(tx: &TenantTx, key: &str) -> Result<Option<(String, Or
 
 pub async fn save_checkout_key(
     tx: &TenantTx,
+    caller: &str,
     key: &str,
     request_hash: &str,
     order: OrderId,
@@ -742,10 +767,11 @@ pub async fn save_checkout_key(
 ) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
-        "INSERT INTO checkout_keys (tenant_id, key, request_hash, order_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO checkout_caller_keys (tenant_id, caller, key, request_hash, order_id, \
+           created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         [
             tx.tenant().as_uuid().into(),
+            caller.to_owned().into(),
             key.to_owned().into(),
             request_hash.to_owned().into(),
             order.as_uuid().into(),

@@ -119,7 +119,8 @@ pub async fn update(tx: &TenantTx, p: &Payment) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
         "UPDATE order_payments SET provider_ref = $3, status = $4, failure_code = $5, \
-           failure_message = $6, updated_at = $7 WHERE tenant_id = $1 AND id = $2",
+           failure_message = $6, updated_at = $7, amount = $8, currency = $9 \
+         WHERE tenant_id = $1 AND id = $2",
         [
             tx.tenant().as_uuid().into(),
             p.id.as_uuid().into(),
@@ -128,6 +129,8 @@ pub async fn update(tx: &TenantTx, p: &Payment) -> Result<(), DbErr> {
             p.failure_code.clone().into(),
             p.failure_message.clone().into(),
             p.updated_at.into(),
+            p.amount.amount.into(),
+            p.amount.currency.code().to_owned().into(),
         ],
     ))
     .await

@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde::{Deserialize, Serialize};
 
 /// How a shop sells; a shop that never set them has the deployment's defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrderSettings {
     /// Catalog prices include tax (typical in the EU) or tax is added on top.
     pub prices_include_tax: bool,
@@ -24,6 +24,20 @@ pub struct OrderSettings {
     pub cancel_window_secs: i64,
     /// Vendors may refund their own lines.
     pub vendor_refunds: bool,
+    /// The payment providers shoppers may pay with (`test`, `stripe`), among those the
+    /// platform offers; absent or null: every provider the platform offers. A checkout with
+    /// any other is refused (422 `provider_not_accepted`).
+    #[serde(default)]
+    pub payment_providers: Option<Vec<String>>,
+}
+
+impl OrderSettings {
+    /// Whether shoppers of this shop may pay with `provider` (which the platform offers).
+    pub fn accepts(&self, provider: &str) -> bool {
+        self.payment_providers
+            .as_ref()
+            .is_none_or(|accepted| accepted.iter().any(|p| p == provider))
+    }
 }
 
 pub async fn load(tx: &TenantTx, defaults: OrderSettings) -> Result<OrderSettings, DbErr> {
@@ -31,7 +45,7 @@ pub async fn load(tx: &TenantTx, defaults: OrderSettings) -> Result<OrderSetting
         .query_one_raw(statement(
             &**tx,
             "SELECT prices_include_tax, order_ttl_secs, cart_idle_secs, cancel_window_secs, \
-               vendor_refunds FROM order_settings WHERE tenant_id = $1",
+               vendor_refunds, payment_providers FROM order_settings WHERE tenant_id = $1",
             [tx.tenant().as_uuid().into()],
         ))
         .await?;
@@ -45,6 +59,9 @@ fn settings_of(row: &QueryResult) -> Result<OrderSettings, DbErr> {
         cart_idle_secs: col(row, "cart_idle_secs")?,
         cancel_window_secs: col(row, "cancel_window_secs")?,
         vendor_refunds: col(row, "vendor_refunds")?,
+        payment_providers: col::<Option<String>>(row, "payment_providers")?
+            .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("payment providers", &text)))
+            .transpose()?,
     })
 }
 
@@ -66,11 +83,11 @@ pub async fn rules(tx: &TenantTx, defaults: OrderSettings) -> Result<Rules, DbEr
         .query_all_raw(statement(
             &**tx,
             "SELECT 's' AS k, NULL AS a, NULL AS b, NULL AS c, prices_include_tax, \
-               order_ttl_secs, cart_idle_secs, cancel_window_secs, vendor_refunds \
-               FROM order_settings WHERE tenant_id = $1 \
-             UNION ALL SELECT 't', country, category, rate, NULL, NULL, NULL, NULL, NULL \
+               order_ttl_secs, cart_idle_secs, cancel_window_secs, vendor_refunds, \
+               payment_providers FROM order_settings WHERE tenant_id = $1 \
+             UNION ALL SELECT 't', country, category, rate, NULL, NULL, NULL, NULL, NULL, NULL \
                FROM tax_rates WHERE tenant_id = $2 \
-             UNION ALL SELECT 'c', rule, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+             UNION ALL SELECT 'c', rule, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
                FROM commission_rules WHERE tenant_id = $3 \
              ORDER BY k, a, b",
             [tenant.into(), tenant.into(), tenant.into()],
@@ -96,11 +113,13 @@ pub async fn save(tx: &TenantTx, s: &OrderSettings, now: DateTime<Utc>) -> Resul
     tx.execute_raw(statement(
         &**tx,
         "INSERT INTO order_settings (tenant_id, prices_include_tax, order_ttl_secs, cart_idle_secs, \
-           cancel_window_secs, vendor_refunds, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+           cancel_window_secs, vendor_refunds, payment_providers, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (tenant_id) DO UPDATE SET prices_include_tax = excluded.prices_include_tax, \
            order_ttl_secs = excluded.order_ttl_secs, cart_idle_secs = excluded.cart_idle_secs, \
            cancel_window_secs = excluded.cancel_window_secs, \
-           vendor_refunds = excluded.vendor_refunds, updated_at = excluded.updated_at",
+           vendor_refunds = excluded.vendor_refunds, \
+           payment_providers = excluded.payment_providers, updated_at = excluded.updated_at",
         [
             tx.tenant().as_uuid().into(),
             s.prices_include_tax.into(),
@@ -108,6 +127,11 @@ pub async fn save(tx: &TenantTx, s: &OrderSettings, now: DateTime<Utc>) -> Resul
             s.cart_idle_secs.into(),
             s.cancel_window_secs.into(),
             s.vendor_refunds.into(),
+            s.payment_providers
+                .as_ref()
+                .map(super::to_json)
+                .transpose()?
+                .into(),
             now.into(),
         ],
     ))

@@ -111,6 +111,24 @@ fn parse_query(pairs: Vec<(String, String)>) -> Result<Parsed, Problem> {
     {
         checks.push("/min_price", "must not be above max_price");
     }
+    // The same bounds as search's: each filter is a join in the listing's statement.
+    if attributes.len() > mercato_search::MAX_ATTRIBUTE_FILTERS {
+        checks.push(
+            "/attr",
+            format!(
+                "at most {} attributes filtered on at once",
+                mercato_search::MAX_ATTRIBUTE_FILTERS
+            ),
+        );
+    }
+    for (code, values) in &attributes {
+        if values.len() > mercato_search::MAX_FILTER_VALUES {
+            checks.push(
+                &format!("/attr.{code}"),
+                format!("at most {} values", mercato_search::MAX_FILTER_VALUES),
+            );
+        }
+    }
     if let Some(text) = cursor.filter(|c| !c.is_empty()) {
         match decode_cursor(&text) {
             Some(after) => parsed.after = Some(after),
@@ -268,6 +286,26 @@ mod tests {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn attribute_filters_are_bounded_like_search() {
+        let codes: Vec<(String, String)> = (0..=mercato_search::MAX_ATTRIBUTE_FILTERS)
+            .map(|i| (format!("attr.a{i}"), "x".to_owned()))
+            .collect();
+        let pairs: Vec<(&str, &str)> = codes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let problem = q(&pairs).err().unwrap();
+        let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["/attr"]);
+        let values: Vec<String> = (0..=mercato_search::MAX_FILTER_VALUES)
+            .map(|i| format!("v{i}"))
+            .collect();
+        let pairs: Vec<(&str, &str)> = values.iter().map(|v| ("attr.colour", v.as_str())).collect();
+        let problem = q(&pairs).err().unwrap();
+        let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["/attr.colour"]);
+        let at_the_limit: Vec<(&str, &str)> = pairs[..mercato_search::MAX_FILTER_VALUES].to_vec();
+        assert!(q(&at_the_limit).is_ok());
     }
 
     #[test]

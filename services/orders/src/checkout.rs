@@ -114,7 +114,9 @@ pub fn provider_not_accepted(provider: &str) -> Problem {
         "provider_not_accepted",
         "Payment provider not accepted",
     )
-    .with_detail(format!("this shop does not take payments with {provider:?}"));
+    .with_detail(format!(
+        "this shop does not take payments with {provider:?}"
+    ));
     problem.errors = vec![FieldError::new(
         "/payment/provider",
         "a provider this shop accepts (see `payment_providers` of /api/v1/order-settings)",

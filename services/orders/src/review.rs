@@ -99,10 +99,7 @@ fn held_payment(all: Vec<Payment>) -> Result<Payment, Problem> {
                 && p.failure_code.as_deref() == Some(AMOUNT_MISMATCH)
         })
         .ok_or_else(|| {
-            Problem::conflict(
-                "not_in_review",
-                "the order has no payment held for review",
-            )
+            Problem::conflict("not_in_review", "the order has no payment held for review")
         })
 }
 

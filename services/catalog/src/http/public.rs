@@ -293,7 +293,10 @@ mod tests {
         let codes: Vec<(String, String)> = (0..=mercato_search::MAX_ATTRIBUTE_FILTERS)
             .map(|i| (format!("attr.a{i}"), "x".to_owned()))
             .collect();
-        let pairs: Vec<(&str, &str)> = codes.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = codes
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let problem = q(&pairs).err().unwrap();
         let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["/attr"]);

@@ -16,10 +16,7 @@ use mercato_tenant_context::TenantContext;
 use serde::Deserialize;
 
 pub fn router() -> Router<OrdersState> {
-    Router::new().route(
-        "/api/v1/orders/{order_id}/payment-review",
-        post(decide),
-    )
+    Router::new().route("/api/v1/orders/{order_id}/payment-review", post(decide))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -60,7 +57,11 @@ pub async fn decide(
     if decision.is_none() {
         checks.push("/decision", "accept or refund");
     }
-    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let note = input
+        .note
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 500) {
         checks.push("/note", "up to 500 characters");
     }

@@ -60,7 +60,9 @@ fn settings_of(row: &QueryResult) -> Result<OrderSettings, DbErr> {
         cancel_window_secs: col(row, "cancel_window_secs")?,
         vendor_refunds: col(row, "vendor_refunds")?,
         payment_providers: col::<Option<String>>(row, "payment_providers")?
-            .map(|text| serde_json::from_str(&text).map_err(|_| corrupt("payment providers", &text)))
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|_| corrupt("payment providers", &text))
+            })
             .transpose()?,
     })
 }

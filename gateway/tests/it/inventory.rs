@@ -1,9 +1,9 @@
 //! Inventory end to end: a vendor's staff set up warehouses on the shop's domain, the
 //! merchant sees and manages every vendor's, and nobody else — another vendor, a shopper,
 //! another shop — sees or changes anything. `sales` follows a listed product through
-//! stock, concurrent reservations, payment, cancellation and expiry. The service's own suite
-//! (`services/inventory/tests/it`) covers the rules in depth, 200 shoppers racing for 50 units
-//! included.
+//! stock, concurrent reservations, payment, cancellation and expiry, and shows a shopper
+//! cannot hold stock at all. The service's own suite (`services/inventory/tests/it`) covers
+//! the rules in depth, 200 checkouts racing for 50 units included.
 
 mod sales;
 
@@ -151,14 +151,13 @@ async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &
     assert_eq!(closed.status, 200, "{}", closed.text);
     assert_eq!(closed.body["active"], false);
 
-    // Shoppers reserve only what exists: unknown variants are named.
-    let (_, shopper) = app.customer(&shop).await;
+    // The vendor's staff hold only what exists: unknown variants are named.
     let reservation = app
         .client
         .post(
             host,
             "/api/v1/reservations",
-            Some(&shopper),
+            Some(&owner),
             &json!({ "lines": [{ "variant_id": VariantId::new(), "quantity": 1 }] }),
         )
         .await
@@ -167,11 +166,19 @@ async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &
     assert_eq!(error_fields(&reservation), ["/lines/0/variant_id"]);
     let none = app
         .client
-        .get(host, "/api/v1/reservations", Some(&shopper))
+        .get(host, "/api/v1/reservations", Some(&owner))
         .await
         .unwrap();
     assert_eq!(none.status, 200, "{}", none.text);
     assert_eq!(none.body["data"], json!([]));
+    // Shoppers hold stock only through a checkout: reservations do not exist for them.
+    let (_, shopper) = app.customer(&shop).await;
+    let theirs = app
+        .client
+        .get(host, "/api/v1/reservations", Some(&shopper))
+        .await
+        .unwrap();
+    assert_eq!(theirs.status, 404, "{}", theirs.text);
 }
 on_all_backends!(vendors_keep_warehouses_the_merchant_oversees);
 
@@ -338,7 +345,6 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
         .unwrap();
     assert_eq!(malformed.status, 400, "{}", malformed.text);
 
-    let (_, shopper) = app.customer(&shop).await;
     let variant = VariantId::new();
     for (body, field) in [
         (json!({ "lines": [] }), "/lines"),
@@ -361,7 +367,7 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
     ] {
         let reply = app
             .client
-            .post(host, "/api/v1/reservations", Some(&shopper), &body)
+            .post(host, "/api/v1/reservations", Some(&owner), &body)
             .await
             .unwrap();
         assert_eq!(reply.status, 422, "{body}: {}", reply.text);
@@ -381,7 +387,7 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
         )
         .await
         .unwrap();
-    assert_eq!(anonymous.status, 401, "{}", anonymous.text);
+    assert_eq!(anonymous.status, 404, "{}", anonymous.text);
     let listed = app
         .client
         .get(host, "/api/v1/warehouses", Some(&owner))

@@ -55,6 +55,10 @@ pub enum MovementError {
     /// The reservation is past the point where this is possible (409).
     #[error("the reservation is {}", .0.code())]
     Ended(Status),
+    /// A line names a variant of a vendor the caller may not reserve for (404: to a vendor's
+    /// staff, another vendor's stock does not exist).
+    #[error("a line names another vendor's variant")]
+    OtherVendor,
 }
 
 fn invalid(field: impl Into<String>, message: impl Into<String>) -> MovementError {
@@ -181,6 +185,10 @@ pub struct ReservationRequest<'a> {
     pub ttl: chrono::Duration,
     pub reference: Option<String>,
     pub actor: &'a str,
+    /// `Some`: only these vendors' variants may be held (a vendor's staff reserving its own
+    /// stock); a line of any other vendor refuses the whole request. `None`: any vendor's (the
+    /// orders service, merchant staff).
+    pub vendors: Option<&'a [VendorId]>,
 }
 
 /// Reserves every line, or nothing (see `domain::reservation` for the strategy).
@@ -191,6 +199,13 @@ pub async fn reserve(
 ) -> Result<Reservation, MovementError> {
     let ids: Vec<VariantId> = request.lines.iter().map(|l| l.variant).collect();
     let (variants, blocked) = repo::mirror::lock_variants_and_blocked(tx, &ids).await?;
+    // Judged on the rows just locked, so the vendor check costs no statement of its own;
+    // before any other check, so a refusal says nothing about another vendor's stock.
+    if let Some(own) = request.vendors
+        && variants.iter().any(|v| !own.contains(&v.vendor))
+    {
+        return Err(MovementError::OtherVendor);
+    }
     let unknown: Vec<FieldError> = request
         .lines
         .iter()

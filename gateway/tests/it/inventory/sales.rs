@@ -1,10 +1,11 @@
-//! A product catalog lists is stocked by the merchant, reserved by shoppers at once (exactly
-//! what there is), paid for, cancelled and left to expire; catalog's public list follows the
-//! stock; another shop never sees the variant.
+//! A product catalog lists is stocked by the merchant, held at once by the vendor's staff and
+//! the merchant (exactly what there is), sold, cancelled and left to expire; catalog's public
+//! list follows the stock. A shopper cannot hold it at all (shoppers hold stock only through
+//! a checkout), and another shop never sees the variant.
 
 use super::warehouse;
 use crate::on_all_backends;
-use crate::support::{Backend, TestApp, eventually};
+use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
 use serde_json::json;
 
 /// Catalog's products as the public list shows one variant's `available` (by SKU).
@@ -23,20 +24,39 @@ async fn public_available(app: &TestApp, host: &str, sku: &str) -> Option<i64> {
     })
 }
 
-async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &str) {
+/// A vendor's published product with one variant (SKU `SEN-50`), 5 units of it received
+/// into a warehouse the merchant set up, and catalog's public list showing them.
+struct Stocked {
+    /// The vendor's owner, signed in with a token that carries the vendor membership.
+    seller: String,
+    warehouse: String,
+    variant: String,
+}
+
+async fn stocked(app: &TestApp, shop: &Shop) -> Stocked {
     use crate::catalog::{catalog_knows, create, move_product, product};
-    let Some(app) = crate::catalog::spawn(backend, test).await else {
-        return;
-    };
-    let admin = app.admin_token().await;
-    let shop = app.shop(&admin, "growth").await;
-    let other = app.shop(&admin, "growth").await;
     let host = shop.host.as_str();
-    let (vendor, seller) = app.approved_vendor(&shop, "Nordic Tea").await;
-    catalog_knows(&app, &shop, &seller, &vendor).await;
+    let (vendor, email, seller) = app.approved_vendor_account(shop, "Nordic Tea").await;
+    catalog_knows(app, shop, &seller, &vendor).await;
+    // Inventory goes by the vendor membership in the token: sign in again once it is there.
+    let seller = eventually(
+        "a token with the vendor membership",
+        || async {
+            let token = app.login(host, &email, PASSWORD).await;
+            let me = app
+                .client
+                .get(host, "/api/v1/auth/me", Some(&token))
+                .await
+                .unwrap();
+            (token, me.body)
+        },
+        |(_, me)| me["vendors"][0]["vendor"] == vendor.as_str(),
+    )
+    .await
+    .0;
     let created = create(
-        &app,
-        &shop,
+        app,
+        shop,
         &seller,
         &product(&vendor, "Sencha", &[("SEN-50", 650)]),
     )
@@ -46,7 +66,7 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
         .as_str()
         .unwrap()
         .to_owned();
-    let published = move_product(&app, &shop, &seller, &created.str("id"), "publish", None).await;
+    let published = move_product(app, shop, &seller, &created.str("id"), "publish", None).await;
     assert_eq!(published.status, 200, "{}", published.text);
 
     // The merchant stocks the vendor's variant once inventory has heard of both.
@@ -87,15 +107,56 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
     // Catalog shows it in stock on the shop's domain.
     eventually(
         "5 available in the public list",
-        || public_available(&app, host, "SEN-50"),
+        || public_available(app, host, "SEN-50"),
         |available| *available == Some(5),
     )
     .await;
+    Stocked {
+        seller,
+        warehouse,
+        variant,
+    }
+}
 
-    // Ten shoppers at once want one each of the last five: exactly five get one.
+/// The variant's (on hand, reserved, available) as the merchant sees them.
+async fn levels(app: &TestApp, shop: &Shop, variant: &str) -> (i64, i64, i64) {
+    let stock = app
+        .client
+        .get(
+            &shop.host,
+            &format!("/api/v1/stock/{variant}"),
+            Some(&shop.owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stock.status, 200, "{}", stock.text);
+    let n = |k: &str| stock.body[k].as_i64().unwrap_or(-1);
+    (n("on_hand"), n("reserved"), n("available"))
+}
+
+async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &str) {
+    let Some(app) = crate::catalog::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "growth").await;
+    let other = app.shop(&admin, "growth").await;
+    let host = shop.host.as_str();
+    let Stocked {
+        seller,
+        warehouse,
+        variant,
+    } = stocked(&app, &shop).await;
+
+    // Ten holds at once, the vendor's staff and the merchant taking turns, for the last five:
+    // exactly five get one.
     let mut tasks = Vec::new();
-    for _ in 0..10 {
-        let (_, shopper) = app.customer(&shop).await;
+    for i in 0..10 {
+        let holder = if i % 2 == 0 {
+            seller.clone()
+        } else {
+            shop.owner.clone()
+        };
         let client = app.client.clone();
         let (host, variant) = (host.to_owned(), variant.clone());
         tasks.push(tokio::spawn(async move {
@@ -103,19 +164,19 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
                 .post(
                     &host,
                     "/api/v1/reservations",
-                    Some(&shopper),
+                    Some(&holder),
                     &json!({ "lines": [{ "variant_id": variant, "quantity": 1 }], "ttl_seconds": 600 }),
                 )
                 .await
                 .unwrap();
-            (reply, shopper)
+            (reply, holder)
         }));
     }
     let mut held = Vec::new();
     for task in tasks {
-        let (reply, shopper) = task.await.unwrap();
+        let (reply, holder) = task.await.unwrap();
         match reply.status {
-            201 => held.push((reply.str("id"), shopper)),
+            201 => held.push((reply.str("id"), holder)),
             409 => assert_eq!(reply.str("code"), "insufficient_stock", "{}", reply.text),
             _ => panic!("unexpected reply: {}", reply.text),
         }
@@ -154,35 +215,23 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
         .await
         .unwrap();
     assert_eq!(released.status, 200, "{}", released.text);
-    // Someone else's reservation is not theirs to touch.
+    // A shopper can neither let a hold go nor make it a sale: it does not exist for them.
     let (third, _) = &held[2];
-    let meddling = app
-        .client
-        .post(
-            host,
-            &format!("/api/v1/reservations/{third}/release"),
-            Some(paid_by),
-            &json!({}),
-        )
-        .await
-        .unwrap();
-    assert_eq!(meddling.status, 404, "{}", meddling.text);
-    let stock = app
-        .client
-        .get(host, &format!("/api/v1/stock/{variant}"), Some(&shop.owner))
-        .await
-        .unwrap();
-    assert_eq!(stock.status, 200, "{}", stock.text);
-    assert_eq!(
-        (
-            &stock.body["on_hand"],
-            &stock.body["reserved"],
-            &stock.body["available"]
-        ),
-        (&json!(4), &json!(3), &json!(1)),
-        "{}",
-        stock.text
-    );
+    let (_, shopper) = app.customer(&shop).await;
+    for action in ["release", "commit"] {
+        let meddling = app
+            .client
+            .post(
+                host,
+                &format!("/api/v1/reservations/{third}/{action}"),
+                Some(&shopper),
+                &json!({}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(meddling.status, 404, "{action}: {}", meddling.text);
+    }
+    assert_eq!(levels(&app, &shop, &variant).await, (4, 3, 1));
     let history = app
         .client
         .get(
@@ -205,13 +254,13 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
     .await;
 
     // A reservation nobody pays for runs out, and the expiry job gives its unit back.
-    let (_, late) = app.customer(&shop).await;
+    let late = &seller;
     let short_lived = app
         .client
         .post(
             host,
             "/api/v1/reservations",
-            Some(&late),
+            Some(late),
             &json!({ "lines": [{ "variant_id": variant, "quantity": 1 }], "ttl_seconds": 1 }),
         )
         .await
@@ -224,7 +273,7 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
                 .get(
                     host,
                     &format!("/api/v1/reservations/{}", short_lived.str("id")),
-                    Some(&late),
+                    Some(late),
                 )
                 .await
                 .unwrap()
@@ -241,14 +290,13 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
     )
     .await;
 
-    // The variant does not exist on another shop's domain.
-    let (_, stranger) = app.customer(&other).await;
+    // The variant does not exist on another shop's domain, not even for its merchant.
     let elsewhere = app
         .client
         .post(
             &other.host,
             "/api/v1/reservations",
-            Some(&stranger),
+            Some(&other.owner),
             &json!({ "lines": [{ "variant_id": variant, "quantity": 1 }] }),
         )
         .await
@@ -266,3 +314,40 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
     assert_eq!(peek.status, 404, "{}", peek.text);
 }
 on_all_backends!(a_listed_product_is_stocked_reserved_and_sold);
+
+/// The hole this closes: a signed-in customer reserving a variant's whole stock on the
+/// shop's domain, then committing it, took the stock for good with no order and no payment.
+async fn a_shopper_cannot_hold_a_shops_stock(backend: Backend, test: &str) {
+    let Some(app) = crate::catalog::spawn(backend, test).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "growth").await;
+    let host = shop.host.as_str();
+    let Stocked { variant, .. } = stocked(&app, &shop).await;
+    let (_, shopper) = app.customer(&shop).await;
+    let everything = json!({ "lines": [{ "variant_id": variant, "quantity": 5 }] });
+    let taken = app
+        .client
+        .post(host, "/api/v1/reservations", Some(&shopper), &everything)
+        .await
+        .unwrap();
+    assert_eq!(taken.status, 404, "{}", taken.text);
+    let listed = app
+        .client
+        .get(host, "/api/v1/reservations", Some(&shopper))
+        .await
+        .unwrap();
+    assert_eq!(listed.status, 404, "{}", listed.text);
+    // Nothing is held: all five are still for sale, on the stock level and in the shop.
+    assert_eq!(levels(&app, &shop, &variant).await, (5, 0, 5));
+    let holds = app
+        .client
+        .get(host, "/api/v1/reservations", Some(&shop.owner))
+        .await
+        .unwrap();
+    assert_eq!(holds.status, 200, "{}", holds.text);
+    assert_eq!(holds.body["data"], json!([]), "{}", holds.text);
+    assert_eq!(public_available(&app, host, "SEN-50").await, Some(5));
+}
+on_all_backends!(a_shopper_cannot_hold_a_shops_stock);

@@ -2,7 +2,9 @@
 //! response it got are stored per shop and caller in the same transaction as the effect, so
 //! a retry of a committed request gets the same answer and moves nothing, and a retry of a
 //! request that failed runs again. Only successes are stored: a refusal (not enough stock,
-//! bad input) changed nothing, and trying again later may succeed.
+//! bad input) changed nothing, and trying again later may succeed. A reservation's retry
+//! shows the reservation as it is now, not as the stored answer had it (it may have been
+//! released since): see `reservations::replay`.
 //!
 //! The same key with a different request is a 422; two requests with the same key at once
 //! run one after the other, the second getting the first's stored answer. Keys are kept for
@@ -22,6 +24,16 @@ pub const REPLAYED: &str = "idempotent-replayed";
 
 pub use mercato_kernel::http::idempotency_key as key_from;
 
+/// `body` given again for a key used before, with the first answer's `status`.
+pub fn replayed(status: u16, body: serde_json::Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(REPLAYED, HeaderValue::from_static("true"));
+    response
+}
+
 /// One request's idempotency: its key (if any), who sent it, what it asked.
 pub struct Idempotency {
     pub key: Option<String>,
@@ -31,9 +43,9 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    /// The stored answer when this key was used before: the same response again, or 422
-    /// when the key came with another request.
-    pub async fn replay(&self, tx: &TenantTx) -> Result<Option<Response>, Problem> {
+    /// What this key's first request stored, when the key was used before; 422 when it came
+    /// with another request.
+    pub async fn stored(&self, tx: &TenantTx) -> Result<Option<Stored>, Problem> {
         let Some(key) = &self.key else {
             return Ok(None);
         };
@@ -48,21 +60,16 @@ impl Idempotency {
             )
             .with_detail("this Idempotency-Key was used with a different request"));
         }
-        let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-        let mut response = (status, axum::Json(stored.response)).into_response();
-        response
-            .headers_mut()
-            .insert(REPLAYED, HeaderValue::from_static("true"));
-        Ok(Some(response))
+        Ok(Some(stored))
     }
 
-    /// `refusal`, unless this key's first request went through: then its stored answer
-    /// (the refusal may come from that very request's effect, its units held).
-    pub async fn replay_or(&self, tx: &TenantTx, refusal: Problem) -> Result<Response, Problem> {
-        match self.replay(tx).await? {
-            Some(replay) => Ok(replay),
-            None => Err(refusal),
-        }
+    /// The stored answer when this key was used before: the same response again, or 422
+    /// when the key came with another request.
+    pub async fn replay(&self, tx: &TenantTx) -> Result<Option<Response>, Problem> {
+        Ok(self
+            .stored(tx)
+            .await?
+            .map(|stored| replayed(stored.status, stored.response)))
     }
 
     /// Stores the answer with the key, in the effect's transaction. Another request that

@@ -12,7 +12,7 @@ use crate::movements::MovementError;
 use axum::http::{HeaderValue, header};
 use mercato_kernel::{FieldError, Problem};
 use mercato_tenant_context::{
-    Actor, Permission, TenantContext, VendorAccess, VendorId, VendorPermission,
+    Actor, Permission, ServiceName, TenantContext, VendorAccess, VendorId, VendorPermission,
 };
 use sea_orm::{ConnAcquireErr, DbErr, RuntimeErr};
 use std::time::Duration;
@@ -25,6 +25,20 @@ pub fn is_stock_manager(ctx: &TenantContext) -> bool {
 /// Merchant staff who may see every vendor's warehouses, stock and reservations.
 pub fn is_stock_reader(ctx: &TenantContext) -> bool {
     ctx.can(Permission::CatalogManage) || ctx.can(Permission::VendorsRead)
+}
+
+/// The orders service acting as itself: it holds stock for checkouts.
+pub fn is_orders_service(ctx: &TenantContext) -> bool {
+    ctx.actor == Actor::Service(ServiceName::Orders)
+}
+
+/// The vendors whose stock the caller may change as their staff (`vendor.stock:write`).
+pub fn stock_vendors(ctx: &TenantContext) -> Vec<VendorId> {
+    ctx.memberships()
+        .iter()
+        .filter(|m| m.role.grants(VendorPermission::StockWrite))
+        .map(|m| m.vendor)
+        .collect()
 }
 
 /// May the caller see `vendor`'s warehouses and stock? Strangers get 404: another
@@ -102,6 +116,7 @@ pub fn movement_problem(error: MovementError) -> Problem {
             "reservation_ended",
             format!("the reservation is {}", status.code()),
         ),
+        MovementError::OtherVendor => Problem::not_found(),
     }
 }
 
@@ -176,8 +191,7 @@ where
     }
 }
 
-/// 401 for anonymous callers: reserving stock needs a signed-in shopper, staff, key or
-/// service (orders reserving for a checkout).
+/// 401 for anonymous callers, where a signed-in one could be let in.
 pub fn signed_in(ctx: &TenantContext) -> Result<(), Problem> {
     if ctx.actor == Actor::Anonymous {
         Err(Problem::unauthorized("sign in to do this"))

@@ -1,9 +1,20 @@
 //! Reservations: hold units for a checkout, then commit (on payment) or release (on cancel).
-//! Any signed-in caller of the shop may reserve, the orders service acting as itself
-//! included; a reservation is visible to whoever created it and to merchant staff.
+//!
+//! Holding units takes them from every other shopper, and committing takes them off hand for
+//! good, so only those answerable for the stock may: the orders service acting as itself
+//! (shoppers hold stock only through a cart's checkout, which orders prices and expires),
+//! merchant staff with `catalog:manage`, and a vendor's staff with `vendor.stock:write` for
+//! that vendor's variants only. Each sees and ends the reservations it made (a vendor's staff
+//! while those variants are still its vendor's); merchant staff who may see stock
+//! (`vendors:read`) see every one, and those who may change it end any. Everyone else —
+//! shoppers, anonymous callers, keys and staff without stock rights, another shop's callers —
+//! gets 404, as does a vendor's staff naming another vendor's variant: nothing is reserved.
 
 use super::idempotency::{self, Idempotency};
-use super::{body_id, is_stock_manager, is_stock_reader, movement_problem, retrying, signed_in};
+use super::{
+    body_id, is_orders_service, is_stock_manager, is_stock_reader, movement_problem, retrying,
+    stock_vendors,
+};
 use crate::InventoryState;
 use crate::domain::ReservationId;
 use crate::domain::reservation::{
@@ -19,12 +30,11 @@ use axum::routing::{get, post};
 use mercato_db::TenantTx;
 use mercato_kernel::http::{Json, Query, path_id};
 use mercato_kernel::{FieldError, ListQuery, ListResponse, Problem};
-use mercato_tenant_context::{Actor, Role, TenantContext, VariantId};
+use mercato_tenant_context::{Permission, TenantContext, VariantId, VendorId};
+use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Active reservations a shopper (a caller without staff rights) may hold at once.
-pub const SHOPPER_ACTIVE_LIMIT: u64 = 25;
 
 pub fn router() -> Router<InventoryState> {
     Router::new()
@@ -54,7 +64,7 @@ pub struct ReservationIn {
     /// How long to hold the units: 1 to 3600 seconds, default 900.
     pub ttl_seconds: Option<i64>,
     /// The caller's own reference (an order or cart id). Without an `Idempotency-Key`, a
-    /// retry with the same reference gets the first answer.
+    /// retry with the same reference reserves nothing more and gets the reservation it made.
     pub reference: Option<String>,
 }
 
@@ -151,18 +161,137 @@ fn parse(body: &ReservationIn) -> Result<(Vec<Line>, chrono::Duration, Option<St
     }
 }
 
-/// Staff, integrations and services (orders reserving for checkouts) may hold any number of
-/// reservations; shoppers a few.
-fn is_shopper(ctx: &TenantContext) -> bool {
-    !matches!(ctx.actor, Actor::Service(_))
-        && ctx.roles.iter().all(|r| *r == Role::Customer)
-        && !is_stock_reader(ctx)
+/// Whose variants a caller may hold in reservations.
+enum Holds {
+    /// No one's: shoppers, keys and staff without stock rights.
+    Nothing,
+    /// Any vendor's: the orders service (checkouts) and merchant staff with `catalog:manage`.
+    Any,
+    /// Only these vendors': their staff with `vendor.stock:write`.
+    Only(Vec<VendorId>),
+}
+
+/// What a caller may do with the shop's reservations.
+struct Access {
+    holds: Holds,
+    /// Merchant staff who may see stock: every reservation.
+    sees_all: bool,
+    /// Merchant staff who may change stock: commit or release any reservation.
+    ends_all: bool,
+}
+
+/// The caller's rights over reservations; 404 for those with none (the endpoints do not
+/// exist for them). Decided from the signed context alone: no statement is run.
+fn access(ctx: &TenantContext) -> Result<Access, Problem> {
+    let ends_all = is_stock_manager(ctx);
+    let holds = if ends_all || is_orders_service(ctx) {
+        Holds::Any
+    } else {
+        match stock_vendors(ctx) {
+            own if own.is_empty() => Holds::Nothing,
+            own => Holds::Only(own),
+        }
+    };
+    let sees_all = is_stock_reader(ctx);
+    if matches!(holds, Holds::Nothing) && !sees_all {
+        return Err(Problem::not_found());
+    }
+    Ok(Access {
+        holds,
+        sees_all,
+        ends_all,
+    })
+}
+
+/// 403 for merchant staff who see reservations but may not change stock.
+fn may_not_change() -> Problem {
+    Problem::forbidden(format!(
+        "your role does not grant `{}`",
+        Permission::CatalogManage.name()
+    ))
+}
+
+/// Of `reservations`, those holding only variants of `vendors` (one read of the variant
+/// mirror for them all): a vendor's staff keeps no hold on stock its vendor no longer has.
+async fn of_vendors(
+    tx: &TenantTx,
+    reservations: Vec<Reservation>,
+    vendors: &[VendorId],
+) -> Result<Vec<Reservation>, DbErr> {
+    let mut ids: Vec<VariantId> = reservations
+        .iter()
+        .flat_map(Reservation::variants)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(reservations);
+    }
+    let vendor_of: HashMap<VariantId, VendorId> = repo::mirror::find_variants(tx, &ids)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v.vendor))
+        .collect();
+    Ok(reservations
+        .into_iter()
+        .filter(|r| {
+            r.variants().iter().all(|v| {
+                vendor_of
+                    .get(v)
+                    .is_some_and(|vendor| vendors.contains(vendor))
+            })
+        })
+        .collect())
+}
+
+/// Is `reservation` the caller's own: made by it, of stock it may still hold?
+async fn owns(
+    tx: &TenantTx,
+    ctx: &TenantContext,
+    access: &Access,
+    reservation: &Reservation,
+) -> Result<bool, DbErr> {
+    if reservation.created_by != ctx.actor.label() {
+        return Ok(false);
+    }
+    match &access.holds {
+        Holds::Nothing => Ok(false),
+        Holds::Any => Ok(true),
+        Holds::Only(vendors) => Ok(!of_vendors(tx, vec![reservation.clone()], vendors)
+            .await?
+            .is_empty()),
+    }
+}
+
+/// The answer to a create repeated with the key (or reference) of one that went through: the
+/// reservation it made as it is now — released, expired or committed since, maybe — with the
+/// first answer's status and `Idempotent-Replayed: true`. A stored `active` given back after
+/// a release would tell the client it holds units it does not.
+async fn replay(tx: &TenantTx, idempotency: &Idempotency) -> Result<Option<Response>, Problem> {
+    let Some(stored) = idempotency.stored(tx).await? else {
+        return Ok(None);
+    };
+    let id = stored.response["id"]
+        .as_str()
+        .and_then(|id| id.parse::<ReservationId>().ok());
+    let current = match id {
+        Some(id) => repo::reservations::find(tx, id).await?,
+        None => None,
+    };
+    let body = match current {
+        Some(reservation) => serde_json::to_value(ReservationOut::from(reservation))?,
+        // Reservations are never deleted; should one be missing, the stored answer is all
+        // there is to give.
+        None => stored.response,
+    };
+    Ok(Some(idempotency::replayed(stored.status, body)))
 }
 
 #[utoipa::path(post, path = "/api/v1/reservations", tag = "inventory", request_body = ReservationIn,
-    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key and body get the first answer and reserve nothing more")),
-    responses((status = 201, description = "reserved; a retry with the same key or reference gets the same answer again, with `Idempotent-Replayed: true`", body = ReservationOut),
-        (status = 401),
+    params(("Idempotency-Key" = Option<String>, Header, description = "retries with the same key and body reserve nothing more and get the reservation made by the first")),
+    responses((status = 201, description = "reserved. A retry with the same key or reference gets 201 again, with `Idempotent-Replayed: true`, showing the reservation as it is now (`released`, `expired` or `committed` if it has ended since); it reserves nothing more", body = ReservationOut),
+        (status = 403, description = "merchant staff who may see stock but not change it"),
+        (status = 404, description = "the caller may not hold stock (only the orders service, merchant staff with `catalog:manage` and a vendor's staff with `vendor.stock:write` may: shoppers reserve through a checkout), or a vendor's staff named another vendor's variant; nothing was reserved"),
         (status = 409, description = "`insufficient_stock` for the lines named in `errors`, or `vendor_not_selling` (a suspended vendor's lines); nothing was reserved"),
         (status = 422, description = "bad input: quantities, unknown variants, a TTL over an hour, a reused key"),
         (status = 503, description = "too busy; retry after the `Retry-After` seconds")))]
@@ -170,9 +299,16 @@ pub async fn create(
     State(state): State<InventoryState>,
     ctx: TenantContext,
     headers: HeaderMap,
-    Json(body): Json<ReservationIn>,
+    body: Result<Json<ReservationIn>, Problem>,
 ) -> Result<Response, Problem> {
-    signed_in(&ctx)?;
+    // Who comes first: a caller who may not hold stock learns nothing from its body.
+    let access = access(&ctx)?;
+    let vendors = match &access.holds {
+        Holds::Nothing => return Err(may_not_change()),
+        Holds::Any => None,
+        Holds::Only(vendors) => Some(vendors.as_slice()),
+    };
+    let Json(body) = body?;
     let (lines, ttl, reference) = parse(&body)?;
     let key = idempotency::key_from(&headers)?;
     let actor = ctx.actor.label();
@@ -202,29 +338,26 @@ pub async fn create(
     retrying(|| async move {
         let tx = state.db.tenant_tx(ctx.tenant).await?;
         if taken.load(Ordering::Relaxed)
-            && let Some(replay) = idempotency.replay(&tx).await?
+            && let Some(replay) = replay(&tx, idempotency).await?
         {
             return Ok(replay);
-        }
-        if is_shopper(ctx)
-            && repo::reservations::active_count(&tx, actor).await? >= SHOPPER_ACTIVE_LIMIT
-        {
-            let refusal = Problem::conflict(
-                "too_many_reservations",
-                format!("a shopper may hold {SHOPPER_ACTIVE_LIMIT} reservations at once; release one first"),
-            );
-            return idempotency.replay_or(&tx, refusal).await;
         }
         let request = ReservationRequest {
             lines,
             ttl,
             reference: reference.clone(),
             actor,
+            vendors,
         };
         let reservation = match movements::reserve(&tx, request, crate::movements::now()).await {
             Ok(reservation) => reservation,
             Err(MovementError::Db(e)) => return Err(e.into()),
-            Err(refused) => return idempotency.replay_or(&tx, movement_problem(refused)).await,
+            Err(refused) => {
+                return match replay(&tx, idempotency).await? {
+                    Some(replay) => Ok(replay),
+                    None => Err(movement_problem(refused)),
+                };
+            }
         };
         let out = ReservationOut::from(reservation);
         if let Err(problem) = idempotency.store(&tx, StatusCode::CREATED, &out).await {
@@ -250,13 +383,15 @@ pub struct ReservationListQuery {
 }
 
 #[utoipa::path(get, path = "/api/v1/reservations", tag = "inventory", params(ReservationListQuery),
-    responses((status = 200, description = "the caller's reservations; everyone's for merchant staff", body = ListResponse<ReservationOut>), (status = 401)))]
+    responses((status = 200, description = "the caller's own reservations (a vendor's staff: of its vendor's variants); every one for merchant staff who may see stock. A page may hold fewer than `limit` when it follows `next_cursor`", body = ListResponse<ReservationOut>),
+        (status = 404, description = "the caller may not hold or see stock")))]
 pub async fn list(
     State(state): State<InventoryState>,
     ctx: TenantContext,
-    Query(query): Query<ReservationListQuery>,
+    query: Result<Query<ReservationListQuery>, Problem>,
 ) -> Result<Json<ListResponse<ReservationOut>>, Problem> {
-    signed_in(&ctx)?;
+    let access = access(&ctx)?;
+    let Query(query) = query?;
     let (limit, after) = ListQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -269,64 +404,68 @@ pub async fn list(
         })?),
     };
     let filter = repo::reservations::Filter {
-        created_by: (!is_stock_reader(&ctx)).then(|| ctx.actor.label()),
+        created_by: (!access.sees_all).then(|| ctx.actor.label()),
         status,
         reference: query.reference,
     };
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = repo::reservations::list(&tx, &filter, after, limit + 1).await?;
     let page = ListResponse::from_overfetch(rows, limit, |r| r.id.to_string());
+    // Filtered after paging, so the cursor still follows every row the page read.
+    let data = match &access.holds {
+        Holds::Only(vendors) if !access.sees_all => of_vendors(&tx, page.data, vendors).await?,
+        _ => page.data,
+    };
     Ok(Json(ListResponse {
-        data: page.data.into_iter().map(Into::into).collect(),
+        data: data.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     }))
 }
 
-/// The reservation, if the caller may see it: its creator and merchant staff; else 404.
-async fn visible(
-    tx: &TenantTx,
-    ctx: &TenantContext,
-    id: ReservationId,
-) -> Result<Reservation, Problem> {
-    let reservation = repo::reservations::find(tx, id)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    if is_stock_reader(ctx) || reservation.created_by == ctx.actor.label() {
-        Ok(reservation)
-    } else {
-        Err(Problem::not_found())
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/reservations/{reservation_id}", tag = "inventory",
     params(("reservation_id" = String, Path)),
-    responses((status = 200, body = ReservationOut), (status = 404)))]
+    responses((status = 200, body = ReservationOut),
+        (status = 404, description = "no such reservation, or not the caller's: only its creator and merchant staff who may see stock see it")))]
 pub async fn show(
     State(state): State<InventoryState>,
     ctx: TenantContext,
     Path(id): Path<String>,
 ) -> Result<Json<ReservationOut>, Problem> {
+    let access = access(&ctx)?;
     let id: ReservationId = path_id(&id)?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    Ok(Json(visible(&tx, &ctx, id).await?.into()))
+    let reservation = repo::reservations::find(&tx, id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    if access.sees_all || owns(&tx, &ctx, &access, &reservation).await? {
+        Ok(Json(reservation.into()))
+    } else {
+        Err(Problem::not_found())
+    }
 }
 
-/// Commits or releases: the creator or merchant staff who may change stock.
+/// Commits or releases: its creator or merchant staff who may change stock. Merchant staff
+/// who may only see it get 403; anyone else 404.
 async fn end(
     state: &InventoryState,
     ctx: &TenantContext,
     id: &str,
     how: End,
 ) -> Result<Json<ReservationOut>, Problem> {
+    let access = &access(ctx)?;
     let id: ReservationId = path_id(id)?;
     let actor = &ctx.actor.label();
     retrying(|| async move {
         let tx = state.db.tenant_tx(ctx.tenant).await?;
-        let found = visible(&tx, ctx, id).await?;
-        if &found.created_by != actor && !is_stock_manager(ctx) {
-            return Err(Problem::forbidden(
-                "only its creator and merchant staff may end a reservation",
-            ));
+        let found = repo::reservations::find(&tx, id)
+            .await?
+            .ok_or_else(Problem::not_found)?;
+        if !access.ends_all && !owns(&tx, ctx, access, &found).await? {
+            return Err(if access.sees_all {
+                may_not_change()
+            } else {
+                Problem::not_found()
+            });
         }
         let ended = movements::end(&tx, id, how, actor, crate::movements::now())
             .await
@@ -349,7 +488,9 @@ async fn end(
 #[utoipa::path(post, path = "/api/v1/reservations/{reservation_id}/commit", tag = "inventory",
     params(("reservation_id" = String, Path)),
     responses((status = 200, description = "committed (or already was): its units left on hand", body = ReservationOut),
-        (status = 404), (status = 409, description = "released or expired")))]
+        (status = 403, description = "merchant staff who may see it but not change stock"),
+        (status = 404, description = "no such reservation, or not the caller's to end: only its creator and merchant staff with `catalog:manage` may"),
+        (status = 409, description = "released or expired")))]
 pub async fn commit(
     State(state): State<InventoryState>,
     ctx: TenantContext,
@@ -361,7 +502,9 @@ pub async fn commit(
 #[utoipa::path(post, path = "/api/v1/reservations/{reservation_id}/release", tag = "inventory",
     params(("reservation_id" = String, Path)),
     responses((status = 200, description = "released (or already released or expired): its units are available again", body = ReservationOut),
-        (status = 404), (status = 409, description = "already committed")))]
+        (status = 403, description = "merchant staff who may see it but not change stock"),
+        (status = 404, description = "no such reservation, or not the caller's to end: only its creator and merchant staff with `catalog:manage` may"),
+        (status = 409, description = "already committed")))]
 pub async fn release(
     State(state): State<InventoryState>,
     ctx: TenantContext,

@@ -218,14 +218,3 @@ pub async fn list(
         })
         .collect()
 }
-
-/// How many reservations `created_by` holds right now (a shopper's cap).
-pub async fn active_count(tx: &TenantTx, created_by: &str) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
-    reservation::Entity::find()
-        .filter(reservation::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(reservation::Column::CreatedBy.eq(created_by))
-        .filter(reservation::Column::Status.eq(Status::Active.code()))
-        .count(&**tx)
-        .await
-}

@@ -1,4 +1,4 @@
-//! No oversell under concurrency: many shoppers reserving the same few units at once get
+//! No oversell under concurrency: many checkouts reserving the same few units at once get
 //! exactly what there is, and every other request a clean 409.
 
 use crate::on_every_backend;
@@ -7,9 +7,9 @@ use mercato_tenant_context::{TenantId, VendorId, VendorRole};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// 200 shoppers each try to reserve one unit of a variant with 50 units over two
-/// warehouses, all at once.
-async fn two_hundred_shoppers_fifty_units(service: Service) {
+/// 200 checkouts (the orders service reserving for each) try to hold one unit of a variant
+/// with 50 units over two warehouses, all at once.
+async fn two_hundred_checkouts_fifty_units(service: Service) {
     let shop = TenantId::new();
     let vendor = VendorId::new();
     let (_, variants) = service.product(shop, vendor, 1).await;
@@ -24,11 +24,11 @@ async fn two_hundred_shoppers_fifty_units(service: Service) {
     let mut tasks = Vec::new();
     for _ in 0..200 {
         let service = service.clone();
-        let shopper = Caller::shopper(shop);
+        let orders = Caller::orders_service(shop);
         tasks.push(tokio::spawn(async move {
             service
                 .post(
-                    &shopper,
+                    &orders,
                     "/api/v1/reservations",
                     json!({ "lines": [{ "variant_id": tea, "quantity": 1 }] }),
                 )
@@ -117,10 +117,10 @@ async fn reservations_and_adjustments_race(service: Service) {
                 } else {
                     (variants[1], variants[0])
                 };
-                let shopper = Caller::shopper(service_tenant(&staff));
+                let orders = Caller::orders_service(service_tenant(&staff));
                 let reply = service
                     .post(
-                        &shopper,
+                        &orders,
                         "/api/v1/reservations",
                         json!({ "lines": [
                             { "variant_id": first, "quantity": 1 },
@@ -139,7 +139,7 @@ async fn reservations_and_adjustments_race(service: Service) {
                 if i % 4 == 1 {
                     let released = service
                         .post(
-                            &shopper,
+                            &orders,
                             &format!("/api/v1/reservations/{}/release", reply.str("id")),
                             json!({}),
                         )
@@ -176,6 +176,6 @@ fn service_tenant(caller: &Caller) -> TenantId {
 }
 
 on_every_backend!(
-    two_hundred_shoppers_fifty_units,
+    two_hundred_checkouts_fifty_units,
     reservations_and_adjustments_race,
 );

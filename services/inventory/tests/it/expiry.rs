@@ -12,10 +12,10 @@ use std::time::Duration;
 async fn expired_reservations_are_released_by_the_job(service: Service) {
     let shop = TenantId::new();
     let (_, _, tea) = service.stocked(shop, 4).await;
-    let shopper = Caller::shopper(shop);
+    let orders = Caller::orders_service(shop);
     let mut body = lines(&[(tea, 3)]);
     body["ttl_seconds"] = json!(1);
-    let held = service.post(&shopper, "/api/v1/reservations", body).await;
+    let held = service.post(&orders, "/api/v1/reservations", body).await;
     assert_eq!(held.status, 201, "{:?}", held.body);
     let path = format!("/api/v1/reservations/{}", held.str("id"));
     // The expiry is a durable job, committed with the reservation: a restart loses nothing.
@@ -44,28 +44,28 @@ async fn expired_reservations_are_released_by_the_job(service: Service) {
     }
     assert!(ran, "the expiry job never became due");
     assert_eq!(service.totals(shop, tea).await, (4, 0, 4));
-    let expired = service.get(&shopper, &path).await;
+    let expired = service.get(&orders, &path).await;
     assert_eq!(expired.str("status"), "expired");
     assert_eq!(expired.str("ended_by"), "system");
     let events = service.events_named(shop, "reservation.expired").await;
     assert_eq!(events.len(), 1);
     // Too late to pay for it; releasing it is fine.
     let commit = service
-        .post(&shopper, &format!("{path}/commit"), json!({}))
+        .post(&orders, &format!("{path}/commit"), json!({}))
         .await;
     assert_eq!(commit.status, 409, "{:?}", commit.body);
     let release = service
-        .post(&shopper, &format!("{path}/release"), json!({}))
+        .post(&orders, &format!("{path}/release"), json!({}))
         .await;
     assert_eq!(release.status, 200);
     // A commit that beats the job to an expired reservation expires it instead.
     let mut body = lines(&[(tea, 2)]);
     body["ttl_seconds"] = json!(1);
-    let late = service.post(&shopper, "/api/v1/reservations", body).await;
+    let late = service.post(&orders, "/api/v1/reservations", body).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let too_late = service
         .post(
-            &shopper,
+            &orders,
             &format!("/api/v1/reservations/{}/commit", late.str("id")),
             json!({}),
         )
@@ -94,11 +94,11 @@ async fn expired_reservations_are_released_by_the_job(service: Service) {
 async fn old_idempotency_keys_are_forgotten(service: Service) {
     let shop = TenantId::new();
     let (_, _, tea) = service.stocked(shop, 10).await;
-    let shopper = Caller::shopper(shop);
+    let orders = Caller::orders_service(shop);
     let key = [("idempotency-key", "yesterday")];
     let first = service
         .call(
-            &shopper,
+            &orders,
             "POST",
             "/api/v1/reservations",
             Some(lines(&[(tea, 1)])),
@@ -124,7 +124,7 @@ async fn old_idempotency_keys_are_forgotten(service: Service) {
     }
     let mut body = lines(&[(tea, 1)]);
     body["ttl_seconds"] = json!(1);
-    let short = service.post(&shopper, "/api/v1/reservations", body).await;
+    let short = service.post(&orders, "/api/v1/reservations", body).await;
     assert_eq!(short.status, 201);
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let worker = expiry::worker(&service.state);
@@ -137,7 +137,7 @@ async fn old_idempotency_keys_are_forgotten(service: Service) {
     // The old key means nothing now: another request with it is a new reservation.
     let reused = service
         .call(
-            &shopper,
+            &orders,
             "POST",
             "/api/v1/reservations",
             Some(lines(&[(tea, 2)])),

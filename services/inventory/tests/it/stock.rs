@@ -150,11 +150,10 @@ async fn on_hand_never_drops_below_zero_or_reserved(service: Service) {
     .await;
     assert_eq!(too_many.status, 409, "{:?}", too_many.body);
     assert_eq!(too_many.str("code"), "stock_below_zero");
-    // Hold 4 for a shopper: only 1 may now be written off.
-    let shopper = Caller::shopper(shop);
+    // Hold 4 for a checkout: only 1 may now be written off.
     let held = service
         .post(
-            &shopper,
+            &Caller::orders_service(shop),
             "/api/v1/reservations",
             json!({ "lines": [{ "variant_id": v, "quantity": 4 }] }),
         )
@@ -385,10 +384,9 @@ async fn low_stock_is_announced_once_per_crossing(service: Service) {
     assert_eq!(lows[0]["threshold"], 5);
     assert_eq!(lows[0]["variant_id"], v.to_string().as_str());
     // A reservation taking it lower says nothing more either.
-    let shopper = Caller::shopper(shop);
     let held = service
         .post(
-            &shopper,
+            &Caller::orders_service(shop),
             "/api/v1/reservations",
             json!({ "lines": [{ "variant_id": v, "quantity": 1 }] }),
         )
@@ -481,7 +479,7 @@ async fn the_catalog_mirror_follows_product_changes(service: Service) {
     assert_eq!(gone.status, 422, "{:?}", gone.body);
     let reserve_gone = service
         .post(
-            &Caller::shopper(shop),
+            &Caller::orders_service(shop),
             "/api/v1/reservations",
             json!({ "lines": [{ "variant_id": b, "quantity": 1 }] }),
         )

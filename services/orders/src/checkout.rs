@@ -140,10 +140,33 @@ async fn replayed(tx: &TenantTx, p: &Placement) -> Result<Option<OrderId>, Probl
 fn not_ready(quote: &Quote) -> Option<Problem> {
     let blocking = quote.blocking();
     if !blocking.is_empty() {
-        let mut problem = Problem::conflict(
-            "cart_not_ready",
-            "some lines cannot be bought as they are; review the cart",
-        );
+        // Lines held back only by their vendors (suspended, or on holiday) say so at the top,
+        // each line's error with the date its vendor is back.
+        let (code, title) = match blocking
+            .iter()
+            .map(|(_, code, _)| *code)
+            .collect::<Vec<_>>()
+        {
+            codes if codes.iter().all(|c| *c == "vendor_on_holiday") => (
+                "vendor_on_holiday",
+                "a vendor of these lines is on holiday; nothing was ordered",
+            ),
+            codes
+                if codes
+                    .iter()
+                    .all(|c| matches!(*c, "vendor_on_holiday" | "vendor_not_selling")) =>
+            {
+                (
+                    "vendor_not_selling",
+                    "a vendor of these lines is not selling; nothing was ordered",
+                )
+            }
+            _ => (
+                "cart_not_ready",
+                "some lines cannot be bought as they are; review the cart",
+            ),
+        };
+        let mut problem = Problem::conflict(code, title);
         problem.errors = blocking
             .iter()
             .map(|(i, code, message)| {

@@ -150,6 +150,8 @@ struct VendorEvent {
     owner_user_id: Option<UserId>,
     #[serde(default)]
     shipping: Option<Shipping>,
+    #[serde(default)]
+    holiday_until: Option<chrono::NaiveDate>,
 }
 
 #[derive(Deserialize)]
@@ -185,6 +187,7 @@ impl Handler for VendorsMirror {
                 .free_over
                 .filter(|f| shipping.flat_rate.is_some_and(|r| r.currency == f.currency))
                 .map(|f| f.amount),
+            holiday_until: v.holiday_until,
         };
         mirror::save_vendor(&tx, &vendor, event.occurred_at).await?;
         tx.commit().await?;

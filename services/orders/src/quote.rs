@@ -11,7 +11,7 @@ use crate::domain::pricing::{
 };
 use crate::repo::carts::{Cart, CartLine};
 use crate::repo::coupons;
-use crate::repo::mirror::{self, CatalogVariant, Lookups, VendorMirror};
+use crate::repo::mirror::{self, CatalogVariant, Lookups, Selling, VendorMirror};
 use crate::repo::settings::{OrderSettings, Rules};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
@@ -25,8 +25,10 @@ use std::collections::HashMap;
 pub enum LineProblem {
     /// The catalog does not offer it (unknown, unpublished or deleted).
     NotForSale,
-    /// Its vendor is not selling (suspended, on holiday, not approved).
+    /// Its vendor is not selling (suspended, not approved).
     VendorNotSelling,
+    /// Its vendor is on holiday and takes orders again on this day.
+    VendorOnHoliday(chrono::NaiveDate),
     /// Priced in another currency than the rest of the cart.
     CurrencyMismatch,
     /// Fewer units are available than the line asks for.
@@ -38,17 +40,23 @@ impl LineProblem {
         match self {
             Self::NotForSale => "not_for_sale",
             Self::VendorNotSelling => "vendor_not_selling",
+            Self::VendorOnHoliday(_) => "vendor_on_holiday",
             Self::CurrencyMismatch => "currency_mismatch",
             Self::InsufficientStock => "insufficient_stock",
         }
     }
 
-    pub fn message(self) -> &'static str {
+    pub fn message(self) -> String {
         match self {
-            Self::NotForSale => "this item is no longer for sale",
-            Self::VendorNotSelling => "this vendor is not selling at the moment",
-            Self::CurrencyMismatch => "this item is priced in another currency than the cart",
-            Self::InsufficientStock => "fewer units are available than requested",
+            Self::NotForSale => "this item is no longer for sale".into(),
+            Self::VendorNotSelling => "this vendor is not selling at the moment".into(),
+            Self::VendorOnHoliday(back) => {
+                format!("this vendor is on holiday and takes orders again on {back}")
+            }
+            Self::CurrencyMismatch => {
+                "this item is priced in another currency than the cart".into()
+            }
+            Self::InsufficientStock => "fewer units are available than requested".into(),
         }
     }
 
@@ -100,7 +108,7 @@ pub struct Quote {
 
 impl Quote {
     /// The lines that block a checkout: problems, and prices the shopper has not seen.
-    pub fn blocking(&self) -> Vec<(usize, &'static str, &'static str)> {
+    pub fn blocking(&self) -> Vec<(usize, &'static str, String)> {
         self.lines
             .iter()
             .enumerate()
@@ -109,7 +117,7 @@ impl Quote {
                 (None, true) => Some((
                     i,
                     "price_changed",
-                    "the price changed since the cart was last seen; review the cart",
+                    "the price changed since the cart was last seen; review the cart".into(),
                 )),
                 (None, false) => None,
             })
@@ -169,21 +177,25 @@ pub async fn quote_with(
         let mut price_changed = false;
         match &variant {
             None => problem = Some(LineProblem::NotForSale),
-            Some(v) if !v.visible => problem = Some(LineProblem::NotForSale),
-            Some(v) if !vendors.get(&v.vendor).is_some_and(VendorMirror::selling) => {
-                problem = Some(LineProblem::VendorNotSelling);
-            }
-            Some(v) => {
-                let cart_currency = *currency.get_or_insert(v.price.currency);
-                if v.price.currency != cart_currency {
-                    problem = Some(LineProblem::CurrencyMismatch);
-                } else {
-                    price_changed = v.price.amount != line.seen_price;
-                    if line.quantity > available {
-                        problem = Some(LineProblem::InsufficientStock);
+            // The vendor first: a suspended vendor's products are hidden too, and the
+            // shopper is better told why.
+            Some(v) => match mirror::selling(vendors.get(&v.vendor), now.date_naive()) {
+                Selling::Suspended => problem = Some(LineProblem::VendorNotSelling),
+                Selling::BackOn(back) => problem = Some(LineProblem::VendorOnHoliday(back)),
+                _ if !v.visible => problem = Some(LineProblem::NotForSale),
+                Selling::No => problem = Some(LineProblem::VendorNotSelling),
+                Selling::Yes => {
+                    let cart_currency = *currency.get_or_insert(v.price.currency);
+                    if v.price.currency != cart_currency {
+                        problem = Some(LineProblem::CurrencyMismatch);
+                    } else {
+                        price_changed = v.price.amount != line.seen_price;
+                        if line.quantity > available {
+                            problem = Some(LineProblem::InsufficientStock);
+                        }
                     }
                 }
-            }
+            },
         }
         lines.push(QuotedLine {
             line: line.clone(),

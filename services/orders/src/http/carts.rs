@@ -173,20 +173,39 @@ async fn put_all(
     let mut changed: Vec<CartLineId> = Vec::new();
     for (field, variant, quantity) in wanted {
         let (variant, quantity) = (*variant, *quantity);
-        let Some(v) = lookups.variants.get(&variant).filter(|v| v.visible) else {
+        let Some(v) = lookups.variants.get(&variant) else {
             return Err(Problem::invalid_field(
                 format!("{field}/variant_id"),
                 "this item is not for sale",
             ));
         };
-        if !lookups
-            .vendors
-            .get(&v.vendor)
-            .is_some_and(mirror::VendorMirror::selling)
-        {
-            return Err(Problem::conflict(
-                "vendor_not_selling",
-                "this item's vendor is not selling at the moment",
+        // The vendor first: a suspended vendor's products are hidden too, and the shopper is
+        // better told why.
+        match mirror::selling(lookups.vendors.get(&v.vendor), now.date_naive()) {
+            mirror::Selling::Yes => {}
+            mirror::Selling::No if !v.visible => {}
+            mirror::Selling::No | mirror::Selling::Suspended => {
+                return Err(Problem::conflict(
+                    "vendor_not_selling",
+                    "this item's vendor is not selling at the moment",
+                ));
+            }
+            mirror::Selling::BackOn(back) => {
+                let mut problem = Problem::conflict(
+                    "vendor_on_holiday",
+                    format!("this item's vendor is on holiday and takes orders again on {back}"),
+                );
+                problem.errors = vec![FieldError::new(
+                    format!("{field}/variant_id"),
+                    format!("back on {back}"),
+                )];
+                return Err(problem);
+            }
+        }
+        if !v.visible {
+            return Err(Problem::invalid_field(
+                format!("{field}/variant_id"),
+                "this item is not for sale",
             ));
         }
         if let Some(first) = cart

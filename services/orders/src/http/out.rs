@@ -138,7 +138,7 @@ pub fn cart(cart: &Cart, quote: &Quote, merchant: bool) -> CartOut {
                 available: l.available,
                 problem: l.problem.map(|p| ProblemOut {
                     code: p.code(),
-                    message: p.message().to_owned(),
+                    message: p.message(),
                 }),
                 subtotal: l.priced.as_ref().and_then(|p| money(p.subtotal)),
                 discount: l.priced.as_ref().and_then(|p| money(p.discount)),

@@ -4,7 +4,7 @@
 //! reflects happened; older events change nothing.
 
 use super::{col, corrupt, currency_col, json_col, placeholders, statement, to_json};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
@@ -142,24 +142,54 @@ pub struct VendorMirror {
     pub owner: Option<UserId>,
     pub flat_rate: Option<Money>,
     pub free_over: Option<i64>,
+    /// Away until this day (inclusive).
+    pub holiday_until: Option<NaiveDate>,
+}
+
+/// Whether a vendor takes orders today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selling {
+    Yes,
+    /// Not approved (yet), or unknown to orders.
+    No,
+    /// Suspended by the shop.
+    Suspended,
+    /// Approved but away: it takes orders again on this day.
+    BackOn(NaiveDate),
 }
 
 impl VendorMirror {
-    pub fn selling(&self) -> bool {
-        self.status == "approved"
+    /// Whether it takes orders on `today` (the shop's day, UTC).
+    pub fn selling_on(&self, today: NaiveDate) -> Selling {
+        if self.status == "suspended" {
+            Selling::Suspended
+        } else if self.status != "approved" {
+            Selling::No
+        } else {
+            match self.holiday_until {
+                Some(until) if today <= until => Selling::BackOn(until.succ_opt().unwrap_or(until)),
+                _ => Selling::Yes,
+            }
+        }
     }
+}
+
+/// How `vendor` (absent: unknown to orders) sells on `today`.
+pub fn selling(vendor: Option<&VendorMirror>, today: NaiveDate) -> Selling {
+    vendor.map_or(Selling::No, |v| v.selling_on(today))
 }
 
 pub async fn save_vendor(tx: &TenantTx, v: &VendorMirror, at: DateTime<Utc>) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
         "INSERT INTO vendors (tenant_id, id, name, status, owner_user_id, shipping_flat_rate, \
-           shipping_currency, free_shipping_over, synced_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+           shipping_currency, free_shipping_over, holiday_until, synced_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
          ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, status = excluded.status, \
            owner_user_id = excluded.owner_user_id, shipping_flat_rate = excluded.shipping_flat_rate, \
            shipping_currency = excluded.shipping_currency, \
-           free_shipping_over = excluded.free_shipping_over, synced_at = excluded.synced_at \
+           free_shipping_over = excluded.free_shipping_over, \
+           holiday_until = excluded.holiday_until, synced_at = excluded.synced_at \
          WHERE vendors.synced_at <= excluded.synced_at",
         [
             tx.tenant().as_uuid().into(),
@@ -170,6 +200,7 @@ pub async fn save_vendor(tx: &TenantTx, v: &VendorMirror, at: DateTime<Utc>) -> 
             v.flat_rate.map(|m| m.amount).into(),
             v.flat_rate.map(|m| m.currency.code().to_owned()).into(),
             v.free_over.into(),
+            v.holiday_until.map(|d| d.to_string()).into(),
             at.into(),
         ],
     ))
@@ -202,7 +233,8 @@ pub async fn lookups(tx: &TenantTx, ids: &[VariantId]) -> Result<Lookups, DbErr>
             &format!(
                 "SELECT {VARIANT_COLUMNS}, s.available, n.id AS vendor_known, \
                    n.name AS vendor_name, n.status AS vendor_status, n.owner_user_id, \
-                   n.shipping_flat_rate, n.shipping_currency, n.free_shipping_over \
+                   n.shipping_flat_rate, n.shipping_currency, n.free_shipping_over, \
+                   n.holiday_until \
                  FROM catalog_variants v \
                  LEFT JOIN stock s ON s.tenant_id = v.tenant_id AND s.variant_id = v.id \
                  LEFT JOIN vendors n ON n.tenant_id = v.tenant_id AND n.id = v.vendor_id \
@@ -237,6 +269,9 @@ pub async fn lookups(tx: &TenantTx, ids: &[VariantId]) -> Result<Lookups, DbErr>
                     owner: col::<Option<uuid::Uuid>>(&row, "owner_user_id")?.map(UserId::from_uuid),
                     flat_rate,
                     free_over: col(&row, "free_shipping_over")?,
+                    holiday_until: col::<Option<String>>(&row, "holiday_until")?
+                        .map(|d| d.parse().map_err(|_| corrupt("holiday", &d)))
+                        .transpose()?,
                 },
             );
         }

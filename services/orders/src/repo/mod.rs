@@ -60,6 +60,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0004_payment_providers.sql"),
         &[],
     ),
+    Migration::portable(
+        5,
+        "vendors' holidays in the vendor mirror",
+        include_str!("../../migrations/0005_vendor_holidays.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

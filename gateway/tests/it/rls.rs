@@ -1,8 +1,27 @@
 //! PostgreSQL's second wall: every tenant table has forced row-level security, the
-//! application role cannot bypass it, and a connection that set no tenant sees no rows.
+//! application role cannot bypass it (and Mercato refuses to run as one that could), and a
+//! connection that set no tenant sees no rows. The tenant tables are read from every
+//! service's migrations, so a new one cannot be forgotten here.
 
 use crate::support::{Backend, TestApp};
+use mercato_db::Migration;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+/// Each service's schema and its migrations (payments' tables live in the orders schema).
+const SERVICES: [(&str, &[&[Migration]]); 6] = [
+    ("tenants", &[mercato_tenants::repo::MIGRATIONS]),
+    ("identity", &[mercato_identity::repo::MIGRATIONS]),
+    ("vendors", &[mercato_vendors::repo::MIGRATIONS]),
+    ("catalog", &[mercato_catalog::repo::MIGRATIONS]),
+    ("inventory", &[mercato_inventory::repo::MIGRATIONS]),
+    (
+        "orders",
+        &[
+            mercato_orders::repo::MIGRATIONS,
+            mercato_payments::repo::MIGRATIONS,
+        ],
+    ),
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tenant_table_is_walled_by_rls() {
@@ -32,13 +51,12 @@ async fn every_tenant_table_is_walled_by_rls() {
     );
 
     let tenants = app.tenants_db.schema().expect("a PostgreSQL schema");
-    let identity = app.identity_db.schema().expect("a PostgreSQL schema");
     // Every service's schema of this app: they share the app's prefix.
     let prefix = tenants.strip_suffix("tenants").expect("a prefixed schema");
     let schema = |service: &str| format!("{prefix}{service}");
     // Schema names are the app's own (lowercase letters, digits, underscores): safe to inline.
-    let schemas = ["tenants", "identity", "vendors", "catalog", "inventory"]
-        .map(|service| format!("'{}'", schema(service)))
+    let schemas = SERVICES
+        .map(|(service, _)| format!("'{}'", schema(service)))
         .join(", ");
     let tables = conn
         .query_all_raw(Statement::from_string(
@@ -62,22 +80,24 @@ async fn every_tenant_table_is_walled_by_rls() {
             )
         })
         .collect();
-    let expected = [
-        format!("{tenants}.shops"),
-        format!("{tenants}.domains"),
-        format!("{tenants}.outbox"),
-        format!("{tenants}.jobs"),
-        format!("{identity}.users"),
-        format!("{identity}.refresh_tokens"),
-        format!("{identity}.vendor_members"),
-        format!("{}.vendors", schema("vendors")),
-        format!("{}.vendor_history", schema("vendors")),
-        format!("{}.commission_rules", schema("vendors")),
-        format!("{}.products", schema("catalog")),
-        format!("{}.variants", schema("catalog")),
-        format!("{}.warehouses", schema("inventory")),
-        format!("{}.reservations", schema("inventory")),
-    ];
+    // Every table a migration declares as a shop's, unless a later migration of the same
+    // service dropped it.
+    let mut expected = Vec::new();
+    for (service, sets) in SERVICES {
+        for migrations in sets {
+            for (i, migration) in migrations.iter().enumerate() {
+                for table in migration.tenant_tables {
+                    let dropped = migrations[i + 1..]
+                        .iter()
+                        .any(|later| later.postgres.contains(&format!("DROP TABLE {table};")));
+                    if !dropped {
+                        expected.push(format!("{}.{table}", schema(service)));
+                    }
+                }
+            }
+        }
+    }
+    assert!(expected.len() > 40, "{expected:?}");
     for expected in &expected {
         assert!(
             names.contains(expected),
@@ -140,4 +160,37 @@ async fn every_tenant_table_is_walled_by_rls() {
         .unwrap()
         .unwrap();
     assert_eq!(other.try_get_by_index::<i64>(0).unwrap(), 0);
+}
+
+/// Start-up refuses a role that row-level security does not apply to, and says how to fix it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_bypasses_rls_is_refused() {
+    let Some(url) = mercato_testkit::backend(
+        mercato_testkit::POSTGRES,
+        "a_role_that_bypasses_rls_is_refused",
+    ) else {
+        return;
+    };
+    // The same server and database as the superuser `postgres` (trust on loopback, as
+    // `.ci/run` sets it up).
+    let (_, rest) = url.split_once("://").expect("a URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let superuser = format!("postgres://postgres@{host}");
+    let refused = mercato_db::Db::connect(
+        mercato_db::DbTarget::Postgres {
+            url: &superuser,
+            schema: "rls_refusal",
+        },
+        1,
+    )
+    .await;
+    match refused {
+        Err(e @ mercato_db::ConnectError::PrivilegedRole { .. }) => {
+            let message = e.to_string();
+            assert!(message.contains("\"postgres\" is a superuser"), "{message}");
+            assert!(message.contains("NOSUPERUSER NOBYPASSRLS"), "{message}");
+        }
+        Err(other) => panic!("expected the role to be refused, got {other}"),
+        Ok(_) => panic!("a superuser connection was accepted"),
+    }
 }

@@ -37,6 +37,29 @@ pub enum DbTarget<'a> {
     Postgres { url: &'a str, schema: &'a str },
 }
 
+/// Refuses a PostgreSQL role that row-level security does not apply to (a superuser, or one
+/// with `BYPASSRLS`): with it, the second wall between shops would not stand.
+async fn refuse_privileged_role(conn: &DatabaseConnection) -> Result<(), ConnectError> {
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_user::text AS role, rolsuper, rolbypassrls FROM pg_roles \
+             WHERE rolname = current_user",
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the current role is not in pg_roles".into()))?;
+    let role: String = row.try_get("", "role")?;
+    let what = match (
+        row.try_get::<bool>("", "rolsuper")?,
+        row.try_get::<bool>("", "rolbypassrls")?,
+    ) {
+        (true, _) => "a superuser",
+        (false, true) => "allowed to bypass row-level security (BYPASSRLS)",
+        (false, false) => return Ok(()),
+    };
+    Err(ConnectError::PrivilegedRole { role, what })
+}
+
 /// A service's connection pool.
 #[derive(Debug, Clone)]
 pub struct Db {
@@ -55,6 +78,12 @@ pub enum ConnectError {
     Schema(String),
     #[error("cannot connect to the database: {0}")]
     Connect(#[from] DbErr),
+    #[error(
+        "the database role {role:?} is {what}, so row-level security would not apply to it: \
+         connect as a role created with NOSUPERUSER NOBYPASSRLS (see the PostgreSQL section \
+         of docs/runbooks/operations.md)"
+    )]
+    PrivilegedRole { role: String, what: &'static str },
 }
 
 impl Db {
@@ -96,8 +125,10 @@ impl Db {
                     .sqlx_logging(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .set_schema_search_path(schema.to_owned());
+                let conn = sea_orm::Database::connect(options).await?;
+                refuse_privileged_role(&conn).await?;
                 Ok(Self {
-                    conn: sea_orm::Database::connect(options).await?,
+                    conn,
                     schema: Some(schema.to_owned()),
                 })
             }

@@ -19,8 +19,8 @@ pub use sea_orm;
 use mercato_tenant_context::TenantId;
 use sea_orm::sqlx;
 use sea_orm::{
-    ConnAcquireErr, ConnectOptions, DatabaseConnection, DbBackend, DbErr, RuntimeErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    RuntimeErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::ops::Deref;
 use std::path::Path;

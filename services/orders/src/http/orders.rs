@@ -312,22 +312,30 @@ async fn visible_vendor_order(
     id: VendorOrderId,
     lock: bool,
 ) -> Result<(FullOrder, usize), Problem> {
+    // Each refusal says which lookup refused: a 404 here for a caller who expected the vendor
+    // order is nearly always a token issued before its vendor membership existed.
+    let refused = |why: &'static str| {
+        tracing::info!(vendor_order = %id, actor = %ctx.actor.label(), why, "vendor order not shown");
+        Problem::not_found()
+    };
     let order = repo::order_of_vendor_order(tx, id)
         .await?
-        .ok_or_else(Problem::not_found)?;
+        .ok_or_else(|| refused("no such vendor order"))?;
     let full = repo::find(tx, order, lock)
         .await?
-        .ok_or_else(Problem::not_found)?;
+        .ok_or_else(|| refused("its order is missing"))?;
     let index = full
         .vendor_orders
         .iter()
         .position(|v| v.id == id)
-        .ok_or_else(Problem::not_found)?;
+        .ok_or_else(|| refused("not among its order's vendor orders"))?;
     let vendor = full.vendor_orders[index].vendor;
     if is_order_reader(ctx) || ctx.can_for_vendor(vendor, VendorPermission::Read) {
         Ok((full, index))
     } else {
-        Err(Problem::not_found())
+        Err(refused(
+            "the caller's context grants neither orders:read nor this vendor",
+        ))
     }
 }
 

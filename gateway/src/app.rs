@@ -77,6 +77,8 @@ pub enum StartError {
     Cache(#[from] mercato_cache::CacheError),
     #[error("dns resolver: {0}")]
     Dns(#[from] mercato_tenants::dns::LookupError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigProblem),
     #[error("unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory, orders")]
     UnknownService(String),
     #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
@@ -93,9 +95,16 @@ pub enum StartError {
     Stripe(#[from] mercato_payments::stripe::StripeSetupError),
 }
 
-/// A started process: the router to serve and the background tasks it runs.
+/// A started process: the routers to serve and the background tasks it runs.
 pub struct Running {
+    /// The main listener's: the API on every shop's domain, and `/healthz`.
     pub router: Router,
+    /// The admin listener's: `/readyz` and `/metrics`, kept off shops' domains (they tell
+    /// anyone who asks which databases answer and how busy the platform is).
+    pub admin_router: Router,
+    /// Each service's router as the gateway calls it in process (context key and body
+    /// limit installed), for tools and tests that talk to one service directly.
+    pub services: BTreeMap<&'static str, Router>,
     pub tasks: JoinSet<()>,
     pub tenants_db: Option<Db>,
     pub identity_db: Option<Db>,
@@ -340,7 +349,16 @@ pub async fn start(
         };
         let mut payments =
             mercato_orders::payment::Providers::new(config.orders.webhook_tolerance_secs);
+        if let Some(refused) = config.test_payments_refused() {
+            return Err(refused.into());
+        }
         if config.orders.test_provider {
+            if !config.database.url.is_empty() {
+                tracing::warn!(
+                    "the test payment provider is on with PostgreSQL \
+                     (orders.allow_test_payments): orders can be paid with no money taken"
+                );
+            }
             let secret = if config.orders.test_webhook_secret.is_empty() {
                 format!("whsec_{}", hex::encode(derive("test payment webhooks")))
             } else {
@@ -429,17 +447,18 @@ pub async fn start(
         bus: bus.clone(),
     };
 
-    let router = match &shape {
-        Shape::Workers(_) => Router::new(),
+    let (router, admin_router) = match &shape {
+        Shape::Workers(_) => (Router::new(), Router::new()),
         Shape::Services(_) => {
             let mut router = Router::new();
             for service_router in routers.values() {
                 router = router.merge(service_router.clone());
             }
-            with_health(
-                with_fallbacks(router).layer(axum::middleware::from_fn(service_span)),
-                readiness,
-                None,
+            (
+                with_liveness(
+                    with_fallbacks(router).layer(axum::middleware::from_fn(service_span)),
+                ),
+                admin(readiness, None),
             )
         }
         Shape::AllInOne | Shape::Gateway => {
@@ -497,13 +516,22 @@ pub async fn start(
                 ..readiness
             };
             let metrics = gateway.0.metrics.clone();
+            // Media links open only on their own shop's host (see `proxy::media_host`).
+            let media = mercato_storage::media_router(storage.clone()).route_layer(
+                axum::middleware::from_fn_with_state(gateway.clone(), crate::proxy::media_host),
+            );
             let router = Router::new()
                 .route("/api/openapi.json", get(crate::openapi::serve))
                 .route("/api/docs", get(crate::openapi::docs_page))
                 .fallback(crate::proxy::forward)
                 .with_state(gateway)
-                .merge(mercato_storage::media_router(storage.clone()));
-            with_health(router, readiness, Some(metrics))
+                .merge(media);
+            // Last, so it wraps every route and the proxy: no path with a dot or empty
+            // segment reaches any of them.
+            let router = with_liveness(router).layer(axum::middleware::from_fn(
+                crate::paths::refuse_ambiguous_paths,
+            ));
+            (router, admin(readiness, Some(metrics)))
         }
     };
     let mut tasks = JoinSet::new();
@@ -535,6 +563,11 @@ pub async fn start(
     }
     Ok(Running {
         router,
+        admin_router,
+        services: routers
+            .into_iter()
+            .map(|(name, router)| (name, with_fallbacks(router)))
+            .collect(),
         tasks,
         tenants_db,
         identity_db,
@@ -594,17 +627,28 @@ struct Readiness {
     bus: Arc<dyn Bus>,
 }
 
-fn with_health(router: Router, readiness: Readiness, metrics: Option<Arc<Metrics>>) -> Router {
-    let router = router
-        .route(
-            "/healthz",
-            get(|| async { axum::Json(serde_json::json!({ "status": "ok" })) }),
-        )
+/// `/healthz` on the main listener: it only says the process serves HTTP.
+fn with_liveness(router: Router) -> Router {
+    router.route("/healthz", get(alive))
+}
+
+async fn alive() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The admin listener's router: `/readyz`, `/metrics` (shapes with the gateway), and
+/// `/healthz` too, so one port can serve every probe.
+fn admin(readiness: Readiness, metrics: Option<Arc<Metrics>>) -> Router {
+    let router = Router::new()
+        .route("/healthz", get(alive))
         .route("/readyz", get(ready).with_state(readiness));
-    match metrics {
+    let router = match metrics {
         Some(metrics) => router.route("/metrics", get(render_metrics).with_state(metrics)),
         None => router,
-    }
+    };
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn ready(

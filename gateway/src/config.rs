@@ -383,17 +383,17 @@ mod tests {
         let on_sqlite = Config::load(None, env(&[("MERCATO_ORDERS__TEST_PROVIDER", "true")]));
         assert!(on_sqlite.is_ok());
         let postgres = [
-            ("MERCATO_DATABASE__URL", "postgres://mercato@127.0.0.1/mercato"),
+            (
+                "MERCATO_DATABASE__URL",
+                "postgres://mercato@127.0.0.1/mercato",
+            ),
             ("MERCATO_ORDERS__TEST_PROVIDER", "true"),
         ];
         let refused = Config::load(None, env(&postgres))
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(
-            refused.contains("orders.allow_test_payments"),
-            "{refused}"
-        );
+        assert!(refused.contains("orders.allow_test_payments"), "{refused}");
         let mut allowed = postgres.to_vec();
         allowed.push(("MERCATO_ORDERS__ALLOW_TEST_PAYMENTS", "true"));
         assert!(Config::load(None, env(&allowed)).is_ok());

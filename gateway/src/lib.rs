@@ -10,6 +10,7 @@ pub mod demo;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod paths;
 pub mod proxy;
 pub mod routes;
 pub mod secrets;
@@ -19,17 +20,20 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-/// Serves `shape` on `listener` until `shutdown`, then stops the background tasks.
+/// Serves `shape` on `listener` (the API and `/healthz`) and `admin` (`/readyz`,
+/// `/metrics`) until `shutdown`, then stops the background tasks.
 pub async fn serve(
     config: config::Config,
     listener: TcpListener,
+    admin: TcpListener,
     shape: app::Shape,
     demo: bool,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut running = app::start(&config, shape, demo, shutdown.clone()).await?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, "mercato listening");
+    let admin_address = admin.local_addr()?;
+    tracing::info!(%address, %admin_address, "mercato listening");
     let server = axum::serve(
         listener,
         running
@@ -37,14 +41,19 @@ pub async fn serve(
             .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let result = server.await;
+    let admin_server = axum::serve(admin, running.admin_router)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    // Either server failing stops the process: without its probes an orchestrator would
+    // restart it anyway, and without its API it serves nobody.
+    let result = tokio::try_join!(server.into_future(), admin_server.into_future());
     shutdown.cancel();
     // Give workers a moment to finish the job in hand; a job they drop is retried later.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while running.tasks.join_next().await.is_some() {}
     })
     .await;
-    Ok(result?)
+    result?;
+    Ok(())
 }
 
 /// Runs background workers only (no HTTP) until `shutdown`.

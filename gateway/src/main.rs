@@ -198,6 +198,11 @@ async fn main() -> ExitCode {
         } => {
             config.listen = listen.unwrap_or(config.listen);
             config.admin_listen = admin_listen.unwrap_or(config.admin_listen);
+            // The flags apply after the file was validated: check the pair again.
+            if let Err(clash) = config.check_listeners() {
+                eprintln!("error: {clash}");
+                return ExitCode::from(2);
+            }
             config.data_dir = data_dir.unwrap_or(config.data_dir);
             if demo {
                 // The demo's shoppers pay with test cards.
@@ -221,6 +226,10 @@ async fn main() -> ExitCode {
         } => {
             config.listen = listen.unwrap_or(config.listen);
             config.admin_listen = admin_listen.unwrap_or(config.admin_listen);
+            if let Err(clash) = config.check_listeners() {
+                eprintln!("error: {clash}");
+                return ExitCode::from(2);
+            }
             config.gateway.upstreams.extend(upstreams);
             run(config, Shape::Gateway, false).await
         }
@@ -265,8 +274,6 @@ async fn main() -> ExitCode {
 }
 
 async fn run(config: Config, shape: Shape, demo: bool) -> anyhow::Result<()> {
-    // Flags override the file after it was validated: check the pair again.
-    config.check_listeners().map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let admin = tokio::net::TcpListener::bind(config.admin_listen)
         .await

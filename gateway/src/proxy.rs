@@ -15,8 +15,8 @@ use mercato_auth::TokenKeys;
 use mercato_cache::{Cache, CacheKey};
 use mercato_kernel::Problem;
 use mercato_tenant_context::{
-    Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, RequestContext, RequestId, Role, Scope, ShopTerms,
-    VendorMembership,
+    Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, RequestContext, RequestId, Role, Scope,
+    ServiceName, ShopTerms, TenantId, VendorMembership,
 };
 use mercato_tenants::Resolution;
 use mercato_tenants::domain::shop::ShopStatus;
@@ -42,6 +42,11 @@ pub struct GatewayInner {
 }
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// The actor of the gateway's own calls to services' `/internal` endpoints, which accept
+/// no other. A client's request is forwarded with the client's actor, never this one, so a
+/// path that reached `/internal` some other way still gets a 404 there.
+const GATEWAY: Actor = Actor::Service(ServiceName::Gateway);
 
 /// Negative answers are kept briefly: a domain verified a moment later must route soon.
 const MISS_TTL: Duration = Duration::from_secs(5);
@@ -82,7 +87,7 @@ impl Gateway {
         }
         let context = RequestContext {
             scope: Scope::Platform,
-            actor: Actor::Anonymous,
+            actor: GATEWAY,
             roles: Vec::new(),
             vendors: Vec::new(),
             request_id,
@@ -180,7 +185,7 @@ impl Gateway {
         }
         let context = RequestContext {
             scope,
-            actor: Actor::Anonymous,
+            actor: GATEWAY,
             roles: Vec::new(),
             vendors: Vec::new(),
             request_id,
@@ -242,15 +247,7 @@ impl Gateway {
                 self.0.max_body
             )));
         }
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| request.uri().host())
-            .map(mercato_tenants::domain::hostname::normalize_host)
-            .ok_or_else(|| {
-                Problem::bad_request("missing_host", "the request has no Host header")
-            })?;
+        let host = request_host(&request)?;
         let (scope, terms) = match self.resolve(&host, request_id).await? {
             None => {
                 return Err(Problem::not_found().with_detail(format!("no shop answers at {host}")));
@@ -307,6 +304,57 @@ impl Gateway {
             .call(request, self.0.max_body)
             .await?;
         Ok((response, Some(service)))
+    }
+}
+
+/// The request's host name, normalized (port and trailing dot dropped, lower case).
+fn request_host(request: &Request<Body>) -> Result<String, Problem> {
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| request.uri().host())
+        .map(mercato_tenants::domain::hostname::normalize_host)
+        .ok_or_else(|| Problem::bad_request("missing_host", "the request has no Host header"))
+}
+
+/// The shop a media link may be opened on: the one the `Host` resolves to. The platform
+/// host and unknown hosts have no media (404); a suspended shop's are unavailable like the
+/// rest of it.
+async fn media_shop(gateway: &Gateway, host: &str) -> Result<TenantId, Problem> {
+    match gateway.resolve(host, RequestId::new()).await? {
+        None | Some(Resolution::Platform) => Err(Problem::not_found()),
+        Some(Resolution::Shop {
+            status: ShopStatus::Suspended,
+            ..
+        }) => Err(Problem::unavailable(
+            "shop_suspended",
+            "this shop is temporarily unavailable",
+        )),
+        Some(Resolution::Shop { shop_id, .. }) => Ok(shop_id),
+    }
+}
+
+/// Route middleware for `/media/…`: tells the media router which shop's objects this host
+/// may serve. A signed link names its object's key, and the key's shop prefix must be this
+/// host's shop, so one shop's link does not open on another shop's domain.
+pub async fn media_host(
+    State(gateway): State<Gateway>,
+    mut request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let shop = match request_host(&request) {
+        Ok(host) => media_shop(&gateway, &host).await,
+        Err(problem) => Err(problem),
+    };
+    match shop {
+        Ok(shop) => {
+            request
+                .extensions_mut()
+                .insert(mercato_storage::HostTenant(shop));
+            next.run(request).await
+        }
+        Err(problem) => problem.into_response(),
     }
 }
 

@@ -3,6 +3,8 @@
 //! MERCATO_TEST_* variables name them.
 
 #[cfg(test)]
+mod admin_listener;
+#[cfg(test)]
 mod api_keys;
 #[cfg(test)]
 mod catalog;
@@ -17,11 +19,15 @@ mod identity;
 #[cfg(test)]
 mod input;
 #[cfg(test)]
+mod internal_paths;
+#[cfg(test)]
 mod inventory;
 #[cfg(test)]
 mod isolation;
 #[cfg(test)]
 mod limits;
+#[cfg(test)]
+mod media_links;
 #[cfg(test)]
 mod onboarding;
 #[cfg(test)]

@@ -48,17 +48,22 @@ async fn the_gateway_serves_the_document_and_health() {
             app.client.get(host, "/healthz", None).await.unwrap().status,
             200
         );
-        assert_eq!(
-            app.client.get(host, "/readyz", None).await.unwrap().status,
-            200
-        );
     }
+    // Readiness and metrics are on the admin listener (see admin_listener.rs).
+    assert_eq!(
+        app.admin
+            .get(PLATFORM, "/readyz", None)
+            .await
+            .unwrap()
+            .status,
+        200
+    );
     let _ = app
         .client
         .get(PLATFORM, "/api/v1/shop", None)
         .await
         .unwrap();
-    let metrics = app.client.get(PLATFORM, "/metrics", None).await.unwrap();
+    let metrics = app.admin.get(PLATFORM, "/metrics", None).await.unwrap();
     assert!(
         metrics.text.contains("mercato_http_requests_total"),
         "{}",

@@ -335,7 +335,9 @@ impl TestApp {
                 for (name, value) in &headers {
                     request = request.header(*name, *value);
                 }
-                let request = request.body(axum::body::Body::from(bytes)).expect("request");
+                let request = request
+                    .body(axum::body::Body::from(bytes))
+                    .expect("request");
                 let response = router.oneshot(request).await.expect("infallible");
                 let status = response.status().as_u16();
                 let mut headers = reqwest::header::HeaderMap::new();
@@ -642,6 +644,25 @@ impl TestApp {
             "/transitions",
             "POST",
             json!({ "action": "approve" }),
+        )
+        .await;
+        // Identity learns the membership from `vendor.applied` on the bus: a sign-in before
+        // that issues a token without it, and the vendor's later calls to services that read
+        // memberships from the token (orders) are 404s. This was the intermittent 404 of a
+        // vendor's ship under CI load (issue 13, item 16).
+        eventually(
+            "identity knows the vendor's owner",
+            || async {
+                self.client
+                    .get(host, "/api/v1/auth/me", Some(&seller))
+                    .await
+                    .expect("me")
+            },
+            |me| {
+                me.body["vendors"]
+                    .as_array()
+                    .is_some_and(|v| v.iter().any(|m| m["vendor"] == vendor.as_str()))
+            },
         )
         .await;
         (vendor, email, seller)

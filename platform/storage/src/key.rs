@@ -145,9 +145,8 @@ impl ObjectKey {
         Ok(key)
     }
 
-    /// Reads a key of any tenant. Only for callers that have already proven the key was
-    /// issued by this platform (the media route checks its signature first).
-    pub(crate) fn parse_any_tenant(text: &str) -> Result<Self, KeyError> {
+    /// Reads a key of any tenant; [`ObjectKey::parse`] then checks whose it is.
+    fn parse_any_tenant(text: &str) -> Result<Self, KeyError> {
         let parts: Vec<&str> = text.split('/').collect();
         let [shops, tenant, vendors, owner, area, name] = parts.as_slice() else {
             return Err(KeyError::Malformed);

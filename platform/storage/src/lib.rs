@@ -6,7 +6,8 @@
 //! `TenantId`, so one shop's key never reaches another's prefix), [`validate_upload`]
 //! (uploads are recognised by their magic bytes: JPEG, PNG, GIF, WebP, PDF; never by name),
 //! [`StorageConfig`] for the gateway's config file, and [`media_router`], which serves the
-//! local backend's HMAC-signed `/media/…` links (S3 links are presigned URLs to the bucket).
+//! local backend's HMAC-signed `/media/…` links on their own shop's host only ([`HostTenant`]
+//! names it; S3 links are presigned URLs to the bucket).
 //! It consumes only its configuration; it publishes no events and does not log (errors carry
 //! their sources; callers log them once).
 
@@ -20,7 +21,7 @@ mod upload;
 
 pub use config::{S3Config, StorageConfig, StorageKind};
 pub use key::{Component, KeyError, MAX_COMPONENT_LEN, ObjectKey, Owner};
-pub use router::media_router;
+pub use router::{HostTenant, media_router};
 pub use signing::{MEDIA_PATH, MIN_SECRET_LEN, MediaSigner, SignatureError};
 pub use upload::{MediaType, UploadError, sniff, validate_upload};
 

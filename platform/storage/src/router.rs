@@ -5,17 +5,25 @@ use crate::signing::SignatureError;
 use crate::{Storage, StorageError, unix_now};
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mercato_kernel::Problem;
+use mercato_tenant_context::TenantId;
 use serde::Deserialize;
+
+/// The shop whose objects a request may fetch: the one its `Host` resolved to. The caller
+/// that mounts [`media_router`] (the gateway) puts it in the request's extensions; the
+/// router serves nothing without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HostTenant(pub TenantId);
 
 /// The router serving [`Storage::download_url`]'s links for the local backend, to merge into
 /// the gateway's router. It answers `403` (problem+json) for a missing, forged or expired
-/// signature, `404` for a signed key whose object is gone, and otherwise the object with its
-/// stored `Content-Type` and `Cache-Control: private`.
+/// signature, `404` for a signed key whose object is gone or whose shop is not the request's
+/// [`HostTenant`] (or when there is none), and otherwise the object with its stored
+/// `Content-Type` and `Cache-Control: private`.
 ///
 /// With the S3 backend links point at the bucket, never here, so every request is a `404`;
 /// the gateway can mount the router whatever the backend.
@@ -33,6 +41,7 @@ struct Link {
 
 async fn download(
     State(storage): State<Storage>,
+    host: Option<Extension<HostTenant>>,
     Path(key): Path<String>,
     link: Result<Query<Link>, QueryRejection>,
 ) -> Result<Response, Problem> {
@@ -53,7 +62,12 @@ async fn download(
             SignatureError::BadSignature => forbidden("invalid_signature", error.to_string()),
             SignatureError::Expired => forbidden("link_expired", error.to_string()),
         })?;
-    let key = ObjectKey::parse_any_tenant(&key).map_err(|_| Problem::not_found())?;
+    // A link is a bearer credential for one object, but only on its own shop's domain:
+    // another shop's host (or the platform's) answers as if the object did not exist.
+    let Some(Extension(HostTenant(tenant))) = host else {
+        return Err(Problem::not_found());
+    };
+    let key = ObjectKey::parse(tenant, &key).map_err(|_| Problem::not_found())?;
     let object = storage
         .get(&key)
         .await

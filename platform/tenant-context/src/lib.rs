@@ -80,12 +80,17 @@ pub enum Actor {
 #[serde(rename_all = "snake_case")]
 pub enum ServiceName {
     Orders,
+    /// The gateway calling a service's `/internal` endpoints for itself (host resolution,
+    /// API key checks). It never forwards this actor for a client's request, so an
+    /// `/internal` handler that requires it cannot be reached from outside.
+    Gateway,
 }
 
 impl ServiceName {
     pub fn as_str(&self) -> &'static str {
         match self {
             ServiceName::Orders => "orders",
+            ServiceName::Gateway => "gateway",
         }
     }
 }

@@ -1,16 +1,20 @@
 //! Internal endpoints for the gateway, never routed from outside: they require a context
-//! signed with the internal key.
+//! signed with the internal key whose actor is the gateway itself, so a client's request
+//! that reached `/internal` some other way (a proxy that normalises paths, a misrouted
+//! upstream) is a 404.
 
 use crate::TenantsState;
 use crate::domain::hostname::normalize_host;
 use crate::domain::shop::{Shop, ShopStatus};
 use crate::repo::{domains, shops};
 use axum::Router;
+use axum::extract::FromRequestParts;
 use axum::extract::State;
+use axum::http::request::Parts;
 use axum::routing::get;
 use mercato_kernel::Problem;
 use mercato_kernel::http::{Json, Query};
-use mercato_tenant_context::{PlatformContext, ShopTerms, TenantId};
+use mercato_tenant_context::{Actor, PlatformContext, ServiceName, ShopTerms, TenantId};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<TenantsState> {
@@ -49,7 +53,7 @@ impl Resolution {
 
 pub async fn resolve(
     State(state): State<TenantsState>,
-    _ctx: PlatformContext,
+    _gateway: FromGateway,
     Query(query): Query<ResolveQuery>,
 ) -> Result<Json<Resolution>, Problem> {
     let host = normalize_host(&query.host);
@@ -64,4 +68,20 @@ pub async fn resolve(
     };
     shop.map(|s| Json(Resolution::of(s)))
         .ok_or_else(Problem::not_found)
+}
+
+/// A platform-scoped request the gateway made for itself. Anyone else (any actor the
+/// gateway forwards for a client) gets a 404 before the query is even read.
+pub struct FromGateway(pub PlatformContext);
+
+impl<S: Send + Sync> FromRequestParts<S> for FromGateway {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = PlatformContext::from_request_parts(parts, state).await?;
+        if ctx.actor != Actor::Service(ServiceName::Gateway) {
+            return Err(Problem::not_found());
+        }
+        Ok(Self(ctx))
+    }
 }

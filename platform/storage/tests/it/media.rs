@@ -5,7 +5,9 @@ use crate::support::{PDF, PNG, local, s3_config_for_construction};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt as _;
-use mercato_storage::{MediaType, ObjectKey, Owner, SignatureError, Storage, media_router};
+use mercato_storage::{
+    HostTenant, MediaType, ObjectKey, Owner, SignatureError, Storage, media_router,
+};
 use mercato_tenant_context::{TenantId, VendorId};
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -37,9 +39,25 @@ impl Reply {
     }
 }
 
+/// Fetches `url` on the host of the shop its key names (a random shop when it names none),
+/// as the gateway would tell the router.
 async fn fetch(storage: &Storage, url: &str) -> Reply {
+    let named = url
+        .split('/')
+        .nth(3)
+        .and_then(|shop| shop.parse::<TenantId>().ok())
+        .unwrap_or_default();
+    fetch_on(storage, Some(named), url).await
+}
+
+/// Fetches `url` on the host of `host` (`None`: a request the gateway resolved to no shop).
+async fn fetch_on(storage: &Storage, host: Option<TenantId>, url: &str) -> Reply {
+    let mut request = Request::get(url).body(Body::empty()).unwrap();
+    if let Some(tenant) = host {
+        request.extensions_mut().insert(HostTenant(tenant));
+    }
     let response = media_router(storage.clone())
-        .oneshot(Request::get(url).body(Body::empty()).unwrap())
+        .oneshot(request)
         .await
         .unwrap();
     let status = response.status();
@@ -122,7 +140,8 @@ async fn a_signed_link_works_over_http() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(axum::serve(listener, media_router(storage)).into_future());
+    let router = media_router(storage).layer(axum::Extension(HostTenant(key.tenant())));
+    let server = tokio::spawn(axum::serve(listener, router).into_future());
     let response = reqwest::get(format!("http://{addr}{url}")).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/png");
@@ -233,6 +252,24 @@ async fn another_shops_key_cannot_be_reached_with_a_link() {
     // Keys kept as text are read back only in their own shop's name.
     assert!(ObjectKey::parse(b, key_a.as_str()).is_err());
     assert_eq!(ObjectKey::parse(b, key_b.as_str()), Ok(key_b));
+}
+
+#[tokio::test]
+async fn a_link_opens_only_on_its_own_shops_host() {
+    let (_dir, storage) = local();
+    let (a, b) = (TenantId::new(), TenantId::new());
+    let key = stored_png(&storage, a).await;
+    let url = storage.download_url(&key, MINUTE).await.unwrap();
+
+    let home = fetch_on(&storage, Some(a), &url).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(home.body, PNG);
+    for host in [Some(b), None] {
+        let reply = fetch_on(&storage, host, &url).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{host:?}");
+        assert_eq!(reply.problem_code(), "not_found");
+        assert_ne!(reply.body, PNG);
+    }
 }
 
 #[tokio::test]

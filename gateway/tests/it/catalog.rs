@@ -1,10 +1,12 @@
 //! Catalog end to end: an approved vendor lists a product with variants and an image, it
 //! goes on sale on its shop's domain (and not on another shop's), shoppers filter and sort
-//! the list, a suspended vendor's products vanish; moderation; bad input; attacks; CSV.
+//! the list, a suspended vendor's products vanish; moderation, and review again after a
+//! vendor's edit; bad input; attacks; CSV.
 
 mod attacks;
 mod imports;
 mod moderation;
+mod review;
 mod stock;
 mod validation;
 

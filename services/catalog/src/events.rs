@@ -2,7 +2,8 @@
 //! the change they describe:
 //!
 //! - `product.changed`: a full snapshot of a product ([`ProductChanged`]) whenever the
-//!   product, its variants, or its visibility to shoppers changes (a vendor's approval or
+//!   product, its variants, its images (one added), its status (a vendor's edit sending it
+//!   back to review included), or its visibility to shoppers changes (a vendor's approval or
 //!   suspension included; its stock flipping between in stock and sold out, as the stock
 //!   mirror learns it), and once more with `deleted: true` when it is deleted. Inventory
 //!   learns from it which variants are whose; search indexes it.

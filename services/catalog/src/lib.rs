@@ -1,8 +1,9 @@
 //! The catalog service owns what vendors sell: products with their variants, prices, option
 //! types, typed attributes, tags and SEO fields; the shop's category tree and attribute
-//! definitions; product images in object storage; listing moderation; CSV import (a durable
-//! job, also run by `mercato import products`) and export; and the shop's public product
-//! list and pages.
+//! definitions; product images in object storage; listing moderation (in a shop that
+//! moderates, a vendor's later edit of what shoppers see sends an approved product back to
+//! review, see `app::review`); CSV import (a durable job, also run by `mercato import
+//! products`) and export; and the shop's public product list and pages.
 //!
 //! It publishes `product.changed` (a full snapshot, whenever a product, its variants or its
 //! visibility change), `product.approved` and `product.rejected` (see `events`). It consumes
@@ -15,6 +16,7 @@
 //! (see `search`), and it answers `GET /api/v1/search` and
 //! `GET /api/v1/search/suggest` from that index.
 
+pub mod app;
 pub mod domain;
 pub mod events;
 pub mod http;

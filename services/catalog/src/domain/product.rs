@@ -2,6 +2,11 @@
 //! `pending_review` when the shop moderates listings; the merchant approves or rejects
 //! (with a reason the vendor sees); `archived` takes it off sale and `restore` brings it
 //! back as a draft.
+//!
+//! In a shop that moderates listings the merchant's approval covers what they saw: when the
+//! vendor's staff later change anything shoppers see of an active product ([`Edit::Shown`]),
+//! it goes back to `pending_review`, hidden until approved again (see [`Product::after_edit`]
+//! and ADR 0026).
 
 use mercato_kernel::{Currency, Problem};
 use mercato_tenant_context::{CategoryId, ProductId, VendorId};
@@ -126,6 +131,25 @@ impl ProductAction {
     }
 }
 
+/// What a change to a listing did to what shoppers see of it. Only [`Edit::Shown`] can send
+/// an approved product back to review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    /// Something shoppers see was added or altered: a text, the slug, the category, tags,
+    /// option types, attribute values, SEO fields, a variant's SKU, title, options, prices,
+    /// weight or size, a new variant, a new image.
+    Shown,
+    /// Nothing shoppers have not seen already: no change at all, the barcode (never shown),
+    /// a variant or an image taken away, the images put in another order.
+    Unseen,
+}
+
+impl Edit {
+    pub fn shown_if(shown: bool) -> Self {
+        if shown { Self::Shown } else { Self::Unseen }
+    }
+}
+
 /// SEO fields; each falls back to the product's own (title, description, slug) when unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -183,6 +207,55 @@ impl Product {
                     ),
                 )
             })
+    }
+
+    /// Checks that the product is still as the caller last saw it (`seen`: its `updated_at`
+    /// then). A reviewer approves what they saw, not what the vendor put there since: every
+    /// change to what shoppers see touches `updated_at`.
+    pub fn check_seen(&self, seen: Option<chrono::DateTime<chrono::Utc>>) -> Result<(), Problem> {
+        match seen {
+            Some(seen) if seen != self.updated_at => Err(Problem::conflict(
+                "product_changed",
+                format!(
+                    "the product changed since you saw it (now updated at {}); look at it again",
+                    self.updated_at.to_rfc3339()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `other` shows shoppers something this product does not. Status, prices (see
+    /// the variants) and times aside, every field of a product is on its page.
+    pub fn shown_differs(&self, other: &Product) -> bool {
+        self.slug != other.slug
+            || self.title != other.title
+            || self.description != other.description
+            || self.category != other.category
+            || self.tags != other.tags
+            || self.option_types != other.option_types
+            || self.seo != other.seo
+    }
+
+    /// Applies `edit` by `side` to the status, in a shop that moderates listings
+    /// (`require_approval`) or not; returns whether the product went back to review.
+    ///
+    /// The merchant approved what they saw. When the vendor's staff change what shoppers
+    /// see of an active product, it waits for the merchant again, hidden meanwhile: keeping
+    /// the approved version on sale would need a second copy of the product, its variants
+    /// and images, served and mirrored in its place (ADR 0026). Merchant staff are the
+    /// moderators, so their own edits stand; a product not on sale is reviewed when it is
+    /// published (again), so its status stays.
+    pub fn after_edit(&mut self, edit: Edit, side: Side, require_approval: bool) -> bool {
+        let back_to_review = edit == Edit::Shown
+            && side == Side::Vendor
+            && require_approval
+            && self.status == ProductStatus::Active;
+        if back_to_review {
+            self.status = ProductStatus::PendingReview;
+            self.status_reason = None;
+        }
+        back_to_review
     }
 }
 
@@ -339,6 +412,81 @@ mod tests {
         for s in ProductStatus::ALL {
             assert_eq!(ProductStatus::parse(s.code()), Some(s));
         }
+    }
+
+    #[test]
+    fn a_vendor_edit_shoppers_see_sends_an_approved_product_back_to_review() {
+        let mut live = product(Active);
+        assert!(live.after_edit(Edit::Shown, Side::Vendor, true));
+        assert_eq!((live.status, live.status_reason), (PendingReview, None));
+
+        // The merchant's own edit, an edit shoppers do not see, a shop that does not
+        // moderate: the product stays on sale.
+        for (edit, side, moderated) in [
+            (Edit::Shown, Side::Merchant, true),
+            (Edit::Unseen, Side::Vendor, true),
+            (Edit::Shown, Side::Vendor, false),
+        ] {
+            let mut p = product(Active);
+            assert!(
+                !p.after_edit(edit, side, moderated),
+                "{edit:?} {side:?} {moderated}"
+            );
+            assert_eq!(p.status, Active);
+        }
+        // Not on sale: reviewed when published, so the status (and a rejection's reason) stays.
+        for status in [Draft, PendingReview, Rejected, Archived] {
+            let mut p = product(status);
+            p.status_reason = Some("blurry".into());
+            assert!(!p.after_edit(Edit::Shown, Side::Vendor, true));
+            assert_eq!(
+                (p.status, p.status_reason.as_deref()),
+                (status, Some("blurry"))
+            );
+        }
+    }
+
+    #[test]
+    fn an_action_on_what_the_caller_saw_fails_once_the_product_changed() {
+        let p = product(PendingReview);
+        assert!(p.check_seen(None).is_ok());
+        assert!(p.check_seen(Some(p.updated_at)).is_ok());
+        let stale = p.updated_at - chrono::Duration::microseconds(1);
+        let problem = p.check_seen(Some(stale)).unwrap_err();
+        assert_eq!(
+            (problem.status.as_u16(), problem.code),
+            (409, "product_changed")
+        );
+    }
+
+    #[test]
+    fn every_field_of_the_page_is_shown() {
+        let base = product(Active);
+        assert!(!base.shown_differs(&base.clone()));
+        let mut status_only = base.clone();
+        status_only.status = Rejected;
+        status_only.updated_at = chrono::Utc::now() + chrono::Duration::seconds(5);
+        status_only.min_price = 100;
+        assert!(
+            !base.shown_differs(&status_only),
+            "not fields a person edits"
+        );
+        let edits: [fn(&mut Product); 7] = [
+            |p| p.title = "Green tea".into(),
+            |p| p.slug = "green-tea".into(),
+            |p| p.description = Some("Buy elsewhere".into()),
+            |p| p.category = Some(CategoryId::new()),
+            |p| p.tags = vec!["new".into()],
+            |p| p.option_types = vec!["size".into()],
+            |p| p.seo.title = Some("Cheap".into()),
+        ];
+        for edit in edits {
+            let mut changed = base.clone();
+            edit(&mut changed);
+            assert!(base.shown_differs(&changed), "{changed:?}");
+        }
+        assert_eq!(Edit::shown_if(true), Edit::Shown);
+        assert_eq!(Edit::shown_if(false), Edit::Unseen);
     }
 
     #[test]

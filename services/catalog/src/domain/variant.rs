@@ -46,6 +46,18 @@ impl Variant {
             && self.dimensions == other.dimensions
             && self.barcode == other.barcode
     }
+
+    /// Whether `other` shows shoppers something this variant does not: every field a
+    /// person edits is on the product page but the barcode.
+    pub fn shown_differs(&self, other: &Variant) -> bool {
+        self.sku != other.sku
+            || self.title != other.title
+            || self.options != other.options
+            || self.price != other.price
+            || self.compare_at != other.compare_at
+            || self.weight_grams != other.weight_grams
+            || self.dimensions != other.dimensions
+    }
 }
 
 /// A SKU: 1-64 ASCII letters, digits, `-`, `_`, `.` or `/`, starting with a letter or digit.
@@ -193,6 +205,53 @@ mod tests {
 
     fn eur(amount: i64) -> Money {
         Money::new(amount, Currency::parse("EUR").unwrap())
+    }
+
+    #[test]
+    fn everything_but_the_barcode_is_shown() {
+        let now = chrono::Utc::now();
+        let base = Variant {
+            id: VariantId::new(),
+            product: ProductId::new(),
+            sku: "TEA-1".into(),
+            title: None,
+            options: BTreeMap::new(),
+            price: eur(1000),
+            compare_at: None,
+            weight_grams: Some(100),
+            dimensions: None,
+            barcode: None,
+            position: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut moved = base.clone();
+        moved.position = 3;
+        moved.updated_at = now + chrono::Duration::seconds(1);
+        moved.barcode = Some("4006381333931".into());
+        assert!(!base.shown_differs(&moved), "position, times and barcode");
+        let edits: [fn(&mut Variant); 7] = [
+            |v| v.sku = "TEA-2".into(),
+            |v| v.title = Some("Large".into()),
+            |v| {
+                v.options.insert("size".into(), "L".into());
+            },
+            |v| v.price = eur(999),
+            |v| v.compare_at = Some(eur(5000)),
+            |v| v.weight_grams = Some(1),
+            |v| {
+                v.dimensions = Some(Dimensions {
+                    length: 1,
+                    width: 1,
+                    height: 1,
+                })
+            },
+        ];
+        for edit in edits {
+            let mut changed = base.clone();
+            edit(&mut changed);
+            assert!(base.shown_differs(&changed), "{changed:?}");
+        }
     }
 
     #[test]

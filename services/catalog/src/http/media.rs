@@ -1,12 +1,19 @@
 //! Product images: uploaded as the raw body (recognised by their bytes, not their name),
 //! stored under `shops/<shop>/vendors/<vendor>/products/`, shown in the order kept here.
+//!
+//! A new image is something shoppers have not seen: in a shop that moderates listings, the
+//! vendor's staff uploading one to an active product send it back to `pending_review`
+//! ([`crate::app::review`]), and the upload touches the product (`updated_at`,
+//! `product.changed`) so a reviewer can tell it changed. Removing an image or reordering
+//! them shows nothing new, and does neither.
 
 use super::out::ProductOut;
-use super::products::view;
-use super::{product_for, require_listing};
-use crate::CatalogState;
+use super::products::{save_and_show, view};
+use super::{product_for, product_to_change, require_listing};
 use crate::domain::MediaId;
+use crate::domain::product::Edit;
 use crate::repo::{self, media::Media};
+use crate::{CatalogState, app};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -38,7 +45,7 @@ pub fn router() -> Router<CatalogState> {
 #[utoipa::path(post, path = "/api/v1/catalog/products/{product_id}/media", tag = "catalog",
     request_body(content = Vec<u8>, description = "the image itself (JPEG, PNG, GIF or WebP); its type is read from its bytes", content_type = "application/octet-stream"),
     params(("product_id" = String, Path)),
-    responses((status = 201, description = "the product with the image last", body = ProductOut), (status = 401), (status = 403), (status = 404),
+    responses((status = 201, description = "the product with the image last. In a shop that moderates listings, the vendor's staff adding an image to an `active` product send it back to `pending_review`: off sale until merchant staff approve it again", body = ProductOut), (status = 401), (status = 403), (status = 404),
         (status = 409, description = "20 images already, or the vendor may not list"), (status = 413), (status = 415, description = "not an image"), (status = 422, description = "empty")))]
 pub async fn upload(
     State(state): State<CatalogState>,
@@ -76,7 +83,7 @@ pub async fn upload(
         .map_err(|e| e.into_problem())?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     // Still there, still theirs?
-    product_for(&tx, &ctx, id, VendorPermission::ListingsWrite).await?;
+    let (mut product, _, side) = product_to_change(&tx, &ctx, id).await?;
     let existing = repo::media::of_products(&tx, &[id]).await?;
     if existing.len() >= MAX_IMAGES {
         drop(tx);
@@ -100,8 +107,9 @@ pub async fn upload(
         },
     )
     .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(view(&state, &ctx, id).await?)))
+    app::review::after_edit(&tx, &mut product, side, Edit::Shown).await?;
+    let out = save_and_show(&state, tx, &ctx, product).await?;
+    Ok((StatusCode::CREATED, Json(out)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -100,6 +100,23 @@ pub async fn product_for(
     Ok((product, vendor, side))
 }
 
+/// Like [`product_for`] with `vendor.listings:write`, for a change: the product's row stays
+/// locked until `tx` ends, so a merchant's approval and a vendor's edit of it never
+/// interleave (see `repo::products::find_to_change`).
+pub async fn product_to_change(
+    tx: &TenantTx,
+    ctx: &TenantContext,
+    id: ProductId,
+) -> Result<(Product, VendorMirror, Side), Problem> {
+    signed_in(ctx)?;
+    let product = repo::products::find_to_change(tx, id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let (vendor, side) =
+        vendor_for(tx, ctx, product.vendor, VendorPermission::ListingsWrite).await?;
+    Ok((product, vendor, side))
+}
+
 /// Listings may be added or changed only while the vendor is not rejected or suspended.
 pub fn require_listing(vendor: &VendorMirror) -> Result<(), Problem> {
     if vendor.may_list() {

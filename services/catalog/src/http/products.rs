@@ -1,18 +1,27 @@
 //! Managing listings: vendor staff (with `vendor.listings:write`) and merchant staff (with
 //! `catalog:manage`) create, edit, publish and delete products under `/api/v1/catalog/products`.
+//!
+//! In a shop that moderates listings, merchant staff approve what they saw: when the vendor's
+//! staff then change what shoppers see of an active product (here, or through its variants,
+//! images or a CSV import), it goes back to `pending_review` and is hidden from the shop (list,
+//! page, search, carts) until approved again ([`crate::app::review`]). Merchant staff's own
+//! edits keep it on sale.
 
 use super::body::Body;
 use super::out::{self, ProductOut};
 use super::variants::{VariantIn, check_all, check_variant, reprice, variant_from};
-use super::{conflict_of, is_vendor_staff, parse_reason, product_for, require_listing, vendor_for};
-use crate::CatalogState;
-use crate::domain::product::{Seo, Side, check_option_types, check_tags, normalize_tags};
+use super::{
+    conflict_of, is_vendor_staff, parse_reason, product_for, product_to_change, require_listing,
+    vendor_for,
+};
+use crate::domain::product::{Edit, Seo, Side, check_option_types, check_tags, normalize_tags};
 use crate::domain::{
     CategoryTree, Product, ProductAction, ProductStatus, check_name, check_slug, check_text,
     slugify,
 };
 use crate::events::{self, ProductModerated};
 use crate::repo::{self, bundle};
+use crate::{CatalogState, app};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -389,7 +398,8 @@ pub struct ProductPatch {
 
 #[utoipa::path(patch, path = "/api/v1/catalog/products/{product_id}", tag = "catalog",
     request_body = ProductPatch, params(("product_id" = String, Path)),
-    responses((status = 200, body = ProductOut), (status = 401), (status = 403), (status = 404),
+    responses((status = 200, body = ProductOut, description = "the product as changed. In a shop that moderates listings, a change by the vendor's staff to what shoppers see of an `active` product sends it back to `pending_review`: off sale until merchant staff approve it again"),
+        (status = 401), (status = 403), (status = 404),
         (status = 409, description = "`slug_taken` or `vendor_not_selling`"), (status = 422)))]
 pub async fn update(
     State(state): State<CatalogState>,
@@ -418,10 +428,10 @@ pub async fn update(
         check_seo(&mut checks, seo);
     }
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let (mut product, vendor, _) =
-        product_for(&tx, &ctx, id, VendorPermission::ListingsWrite).await?;
+    let (mut product, vendor, side) = product_to_change(&tx, &ctx, id).await?;
     checks.finish()?;
     require_listing(&vendor)?;
+    let before = product.clone();
     if let Some(Some(category)) = patch.category_id {
         check_category(&tx, Some(category)).await?;
     }
@@ -441,8 +451,17 @@ pub async fn update(
         }
         product.option_types = types;
     }
+    let mut attributes_changed = false;
     if let Some(values) = &patch.attributes {
-        let values = attribute_values(&tx, values).await?;
+        let mut values = attribute_values(&tx, values).await?;
+        values.sort();
+        let mut stored: Vec<(String, String)> = repo::attributes::values_of(&tx, &[product.id])
+            .await?
+            .into_iter()
+            .map(|(_, code, value)| (code, value))
+            .collect();
+        stored.sort();
+        attributes_changed = values != stored;
         repo::attributes::replace_values(&tx, &[(product.id, values)]).await?;
     }
     if let Some(title) = patch.title {
@@ -463,6 +482,8 @@ pub async fn update(
     if let Some(seo) = patch.seo {
         product.seo = seo;
     }
+    let edit = Edit::shown_if(attributes_changed || before.shown_differs(&product));
+    app::review::after_edit(&tx, &mut product, side, edit).await?;
     Ok(Json(save_and_show(&state, tx, &ctx, product).await?))
 }
 
@@ -512,13 +533,18 @@ pub struct ProductTransitionIn {
     /// Required to reject; shown to the vendor.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The product's `updated_at` as the caller last saw it. Given, the action applies only
+    /// to that version: a product changed since (its vendor edited it while it waited for
+    /// review, say) is a 409 `product_changed`, so a reviewer approves what they saw.
+    #[serde(default)]
+    pub seen_updated_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[utoipa::path(post, path = "/api/v1/catalog/products/{product_id}/transitions", tag = "catalog",
     request_body = ProductTransitionIn, params(("product_id" = String, Path)),
     responses((status = 200, body = ProductOut), (status = 401),
         (status = 403, description = "moderation is the merchant's"), (status = 404),
-        (status = 409, description = "`invalid_transition`, `no_variants` or `vendor_not_selling`"), (status = 422)))]
+        (status = 409, description = "`invalid_transition`, `no_variants`, `vendor_not_selling`, or `product_changed` (not as `seen_updated_at` says it was)"), (status = 422)))]
 pub async fn transition(
     State(state): State<CatalogState>,
     ctx: TenantContext,
@@ -534,11 +560,11 @@ pub async fn transition(
     })?;
     let reason = parse_reason(body.reason.as_deref(), action.needs_reason())?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let (mut product, vendor, side) =
-        product_for(&tx, &ctx, id, VendorPermission::ListingsWrite).await?;
+    let (mut product, vendor, side) = product_to_change(&tx, &ctx, id).await?;
     if action.merchant_only() && side != Side::Merchant {
         return Err(Problem::forbidden("moderating listings is the merchant's"));
     }
+    product.check_seen(body.seen_updated_at)?;
     if matches!(action, ProductAction::Publish | ProductAction::Restore) {
         require_listing(&vendor)?;
     }

@@ -19,6 +19,8 @@ pub fn router() -> Router<CatalogState> {
 #[serde(deny_unknown_fields)]
 pub struct CatalogSettingsIn {
     /// A vendor's "publish" puts the listing in review; the merchant approves or rejects it.
+    /// Later, a vendor's change to what shoppers see of an active listing puts it back in
+    /// review (off sale until approved again).
     pub require_listing_approval: bool,
 }
 

@@ -1,23 +1,28 @@
 //! A product's variants: add, change, remove. Every change publishes `product.changed`.
+//!
+//! A variant is what a shopper pays for: in a shop that moderates listings, the vendor's staff
+//! adding one or changing anything of one but its barcode sends an active product back to
+//! `pending_review` ([`crate::app::review`]). Removing one does not: what is left was approved.
 
 use super::body::Body;
 use super::out::ProductOut;
 use super::products::{save_and_show, view};
-use super::{conflict_of, product_for, require_listing};
-use crate::CatalogState;
+use super::{conflict_of, product_to_change, require_listing};
+use crate::domain::product::Edit;
 use crate::domain::variant::{
     Dimensions, VariantClash, check_barcode, check_options, check_prices, check_side, check_sku,
     check_together, check_weight,
 };
 use crate::domain::{Product, ProductStatus, Variant, check_name};
 use crate::repo;
+use crate::{CatalogState, app};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{patch, post};
 use mercato_kernel::http::{Json, nullable, path_id};
 use mercato_kernel::{Checks, Money, Problem};
-use mercato_tenant_context::{ProductId, TenantContext, VariantId, VendorPermission};
+use mercato_tenant_context::{ProductId, TenantContext, VariantId};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -133,7 +138,8 @@ pub fn reprice(product: &mut Product, variants: &[Variant]) {
 
 #[utoipa::path(post, path = "/api/v1/catalog/products/{product_id}/variants", tag = "catalog",
     request_body = VariantIn, params(("product_id" = String, Path)),
-    responses((status = 201, body = ProductOut), (status = 403), (status = 404),
+    responses((status = 201, body = ProductOut, description = "the product with the new variant. In a shop that moderates listings, the vendor's staff adding one to an `active` product send it back to `pending_review`: off sale until merchant staff approve it again"),
+        (status = 403), (status = 404),
         (status = 409, description = "`sku_taken`, or the vendor may not list"), (status = 422)))]
 pub async fn add(
     State(state): State<CatalogState>,
@@ -143,8 +149,7 @@ pub async fn add(
 ) -> Result<(StatusCode, Json<ProductOut>), Problem> {
     let id: ProductId = path_id(&id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let (mut product, vendor, _) =
-        product_for(&tx, &ctx, id, VendorPermission::ListingsWrite).await?;
+    let (mut product, vendor, side) = product_to_change(&tx, &ctx, id).await?;
     require_listing(&vendor)?;
     let mut checks = Checks::default();
     check_variant(&mut checks, "", &body, &product.option_types);
@@ -171,6 +176,7 @@ pub async fn add(
         .await
         .map_err(|e| conflict_of(e, "variant"))?;
     reprice(&mut product, &all);
+    app::review::after_edit(&tx, &mut product, side, Edit::Shown).await?;
     let out = save_and_show(&state, tx, &ctx, product).await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
@@ -201,7 +207,8 @@ pub struct VariantPatch {
 
 #[utoipa::path(patch, path = "/api/v1/catalog/products/{product_id}/variants/{variant_id}", tag = "catalog",
     request_body = VariantPatch, params(("product_id" = String, Path), ("variant_id" = String, Path)),
-    responses((status = 200, body = ProductOut), (status = 403), (status = 404), (status = 409), (status = 422)))]
+    responses((status = 200, body = ProductOut, description = "the product as changed. In a shop that moderates listings, the vendor's staff changing anything of a variant of an `active` product but its barcode (its price, say) send the product back to `pending_review`: off sale until merchant staff approve it again"),
+        (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(state): State<CatalogState>,
     ctx: TenantContext,
@@ -211,8 +218,7 @@ pub async fn update(
     let id: ProductId = path_id(&id)?;
     let variant_id: VariantId = path_id(&variant_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let (mut product, vendor, _) =
-        product_for(&tx, &ctx, id, VendorPermission::ListingsWrite).await?;
+    let (mut product, vendor, side) = product_to_change(&tx, &ctx, id).await?;
     require_listing(&vendor)?;
     let mut all = repo::variants::of_products(&tx, &[product.id]).await?;
     let index = all
@@ -254,6 +260,8 @@ pub async fn update(
         .await
         .map_err(|e| conflict_of(e, "variant"))?;
     reprice(&mut product, &all);
+    let edit = Edit::shown_if(current.shown_differs(&changed));
+    app::review::after_edit(&tx, &mut product, side, edit).await?;
     Ok(Json(save_and_show(&state, tx, &ctx, product).await?))
 }
 
@@ -269,8 +277,7 @@ pub async fn remove(
     let id: ProductId = path_id(&id)?;
     let variant_id: VariantId = path_id(&variant_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    let (mut product, vendor, _) =
-        product_for(&tx, &ctx, id, VendorPermission::ListingsWrite).await?;
+    let (mut product, vendor, _) = product_to_change(&tx, &ctx, id).await?;
     require_listing(&vendor)?;
     let mut all = repo::variants::of_products(&tx, &[product.id]).await?;
     let index = all

@@ -1,10 +1,12 @@
 //! Applying one chunk of product groups: the rules that need the database (whose slug,
 //! whose SKU, which category and attributes exist, the plan's limit), then the writes in
 //! batches. A column absent from the file leaves its field as it is; a column present but
-//! empty clears it.
+//! empty clears it. In a shop that moderates listings, a vendor's file that changes what
+//! shoppers see of an active product sends it back to review, as an edit through the API
+//! does ([`Product::after_edit`]).
 
 use crate::domain::csv_file::{Group, Header, ProductFields, RowError, parse_product};
-use crate::domain::product::{Seo, Side};
+use crate::domain::product::{Edit, Seo, Side};
 use crate::domain::variant::{VariantClash, check_together};
 use crate::domain::{Attribute, Product, ProductAction, ProductStatus, Variant, VendorMirror};
 use crate::repo::imports::Import;
@@ -154,7 +156,9 @@ pub(super) async fn chunk(
 
 async fn load_existing(tx: &TenantTx, groups: &[Group]) -> Result<Existing, DbErr> {
     let slugs: Vec<String> = groups.iter().map(|g| g.slug.clone()).collect();
-    let products: HashMap<String, Product> = repo::products::find_by_slugs(tx, &slugs)
+    // Locked, as every change that may move a product's status reads it (an approval of the
+    // same product waits for this chunk, or this chunk for it).
+    let products: HashMap<String, Product> = repo::products::find_by_slugs_to_change(tx, &slugs)
         .await?
         .into_iter()
         .map(|p| (p.slug.clone(), p))
@@ -383,6 +387,20 @@ fn plan_group(
         .cloned()
         .unwrap_or_default();
     let attributes_changed = attributes.as_ref().is_some_and(|a| *a != stored_attributes);
+    // A vendor's file is an edit like any other: when it changes what shoppers see of an
+    // approved product, the product goes back to review (in a shop that moderates listings).
+    let variants_shown = accepted.iter().any(|(_, variant, kind)| match kind {
+        RowKind::Created => true,
+        RowKind::Updated => existing
+            .by_sku
+            .get(&variant.sku)
+            .is_none_or(|stored| stored.shown_differs(variant)),
+        RowKind::Unchanged => false,
+    });
+    let shown = attributes_changed
+        || variants_shown
+        || stored.is_some_and(|stored| stored.shown_differs(&product));
+    product.after_edit(Edit::shown_if(shown), ctx.side, ctx.require_approval);
     let product_changed = stored.is_none_or(|p| *p != product);
     let variants_changed = accepted.iter().any(|(_, _, k)| *k != RowKind::Unchanged);
     if product_changed || attributes_changed || variants_changed {

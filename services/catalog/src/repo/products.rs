@@ -106,6 +106,21 @@ pub async fn find(tx: &TenantTx, id: ProductId) -> Result<Option<Product>, DbErr
         .transpose()
 }
 
+/// Like [`find`], locking the row until `tx` ends (PostgreSQL; SQLite's write transactions
+/// run one at a time). Every change that may move the product's status or what shoppers see
+/// of it reads it so: an approval and a vendor's edit of the same product then happen one
+/// after the other, and whichever comes second sees the other's outcome.
+pub async fn find_to_change(tx: &TenantTx, id: ProductId) -> Result<Option<Product>, DbErr> {
+    product::Entity::find()
+        .filter(product::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(product::Column::Id.eq(id.as_uuid()))
+        .lock_exclusive()
+        .one(&**tx)
+        .await?
+        .map(from_model)
+        .transpose()
+}
+
 pub async fn find_by_slug(tx: &TenantTx, slug: &str) -> Result<Option<Product>, DbErr> {
     product::Entity::find()
         .filter(product::Column::TenantId.eq(tx.tenant().as_uuid()))
@@ -131,12 +146,22 @@ pub async fn find_many(tx: &TenantTx, ids: &[ProductId]) -> Result<Vec<Product>,
     Ok(out)
 }
 
-pub async fn find_by_slugs(tx: &TenantTx, slugs: &[String]) -> Result<Vec<Product>, DbErr> {
+/// The products with these slugs, their rows locked until `tx` ends (see [`find_to_change`]),
+/// in id order so that concurrent imports lock shared rows in the same order.
+pub async fn find_by_slugs_to_change(
+    tx: &TenantTx,
+    slugs: &[String],
+) -> Result<Vec<Product>, DbErr> {
+    let mut slugs = slugs.to_vec();
+    slugs.sort();
+    slugs.dedup();
     let mut out = Vec::new();
     for chunk in slugs.chunks(super::IN_CHUNK) {
         let rows = product::Entity::find()
             .filter(product::Column::TenantId.eq(tx.tenant().as_uuid()))
             .filter(product::Column::Slug.is_in(chunk.iter().cloned()))
+            .order_by_asc(product::Column::Id)
+            .lock_exclusive()
             .all(&**tx)
             .await?;
         for row in rows {

@@ -10,6 +10,7 @@ mod crash;
 mod failures;
 mod payments;
 mod refunds;
+mod retention;
 mod vendors_away;
 
 use crate::catalog::{catalog_knows, create, eur, move_product, product};

@@ -2,7 +2,8 @@
 //! outbox ([`enqueue`] in the producer's transaction, [`Relay`] to the bus), the inbox
 //! ([`mark_processed`] in the consumer's transaction, [`mark_processed_all`] for a batch)
 //! and the [`Bus`] itself — in-process for the all-in-one shape, RabbitMQ ([`AmqpBus`]) for
-//! the split one.
+//! the split one. Published rows and inbox records are purged after a window
+//! ([`purge_published`], [`purge_processed`]).
 //!
 //! Delivery is at least once from commit to handler: the relay marks a row only after the
 //! bus confirmed it, handlers are retried with backoff and then dead-lettered, and the
@@ -17,6 +18,7 @@ mod inbox;
 mod outbox;
 mod pattern;
 mod relay;
+mod retention;
 
 pub use amqp::AmqpBus;
 pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription, by_tenant};
@@ -25,3 +27,6 @@ pub use in_process::{DeadLetter, InProcessBus};
 pub use inbox::{INBOX_MIGRATION, mark_processed, mark_processed_all};
 pub use outbox::{OUTBOX_MIGRATION, enqueue, enqueue_all, publish};
 pub use relay::{Relay, RelayError};
+pub use retention::{
+    KEEP_PROCESSED, KEEP_PUBLISHED, PURGE_BATCH, purge_processed, purge_published,
+};

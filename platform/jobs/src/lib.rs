@@ -16,11 +16,16 @@
 //! back for the API with [`find`] and [`latest_for`] in a tenant transaction. A job may name its
 //! `subject` — the thing it is about, such as an order id — so "the expiry job of order X" is an
 //! indexed lookup rather than a search through JSON payloads.
+//!
+//! Finished jobs are deleted after [`KEEP_FINISHED`] by [`purge_finished`], which a service
+//! runs in its periodic retention sweep ([`sweep_every`]).
 
+mod retention;
 mod schema;
 mod store;
 mod worker;
 
+pub use retention::{KEEP_FINISHED, PURGE_BATCH, purge_finished, purge_in_batches, sweep_every};
 pub use schema::JOBS_MIGRATION;
 pub use store::{enqueue, find, latest_for};
 pub use worker::Worker;

@@ -2,8 +2,7 @@
 //! expires, inserted in the transaction that creates it: the job exists exactly when the
 //! reservation does, and survives any crash. The job releases the units of a reservation
 //! still active at that time (`reservation.expired`); one already committed or released
-//! needs nothing, so the job is idempotent and safe to run twice. Each run also forgets the
-//! shop's idempotency keys older than a day.
+//! needs nothing, so the job is idempotent and safe to run twice.
 
 use crate::InventoryState;
 use crate::domain::ReservationId;
@@ -71,8 +70,6 @@ async fn expire(
     let tx = state.db.tenant_tx(tenant).await?;
     let now = crate::movements::now();
     let ended = movements::end(&tx, id, End::Expire, SYSTEM_ACTOR, now).await?;
-    // Housekeeping rides along: the shop's idempotency keys past their keeping time go.
-    crate::repo::idempotency::purge(&tx, now - crate::repo::idempotency::KEEP_FOR).await?;
     tx.commit().await?;
     if matches!(ended, Some(Ended::Done(_))) {
         state.outbox.notify_one();

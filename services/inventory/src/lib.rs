@@ -10,6 +10,9 @@
 //! `order.paid|expired|cancelled` and `refund.completed`, to commit, release or restock the
 //! order's reservation.
 //!
+//! Idempotency keys, outbox and inbox rows and finished jobs are purged after documented
+//! windows (`retention`).
+//!
 //! No oversell: every movement locks the variants it moves (row locks on PostgreSQL, the
 //! write lock on SQLite) and changes levels by guarded updates; see `movements`.
 
@@ -19,6 +22,7 @@ pub mod expiry;
 pub mod http;
 pub mod movements;
 pub mod repo;
+pub mod retention;
 
 use axum::Router;
 use mercato_db::Db;
@@ -72,7 +76,10 @@ pub fn workers(
     state: &InventoryState,
     shutdown: CancellationToken,
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
-    vec![Box::pin(expiry::worker(state).run(shutdown))]
+    vec![
+        Box::pin(expiry::worker(state).run(shutdown.clone())),
+        Box::pin(retention::worker(state.db.clone(), shutdown)),
+    ]
 }
 
 #[derive(utoipa::OpenApi)]

@@ -8,7 +8,9 @@
 //! commits, releases and restocks from them. It consumes catalog's `product.changed`
 //! (prices, titles, visibility), vendors' `vendor.*` (who sells, shipping rates) and
 //! `commission_rule.*`, and inventory's `stock.changed` (availability shown in carts), each
-//! into a local mirror. Stock is reserved by a call to inventory (`inventory`).
+//! into a local mirror. Stock is reserved by a call to inventory (`inventory`). Its
+//! bookkeeping (checkout keys, provider event ids, outbox, inbox, finished jobs) is purged
+//! after documented windows (`retention`).
 
 pub mod checkout;
 pub mod domain;
@@ -19,6 +21,7 @@ pub mod inventory;
 pub mod payment;
 pub mod quote;
 pub mod repo;
+pub mod retention;
 pub mod review;
 pub mod transitions;
 
@@ -56,6 +59,8 @@ pub struct OrdersConfig {
     pub webhook_tolerance_secs: i64,
     /// Stripe as a payment provider (off while its secret key is empty).
     pub stripe: StripeConfig,
+    /// How long checkout keys and provider event ids are kept (see `retention`).
+    pub retention: retention::RetentionConfig,
 }
 
 /// Stripe's set-up: one platform account takes every shop's payments.
@@ -94,6 +99,7 @@ impl Default for OrdersConfig {
             test_webhook_delay_ms: 2000,
             webhook_tolerance_secs: 300,
             stripe: StripeConfig::default(),
+            retention: retention::RetentionConfig::default(),
         }
     }
 }
@@ -165,6 +171,11 @@ pub fn workers(
         Box::pin(expiry::cart_worker(state).run(shutdown.clone())),
         Box::pin(payment::auto_refund_worker(state).run(shutdown.clone())),
         Box::pin(http::refunds::worker(state).run(shutdown.clone())),
+        Box::pin(retention::worker(
+            state.db.clone(),
+            state.config.retention.clone(),
+            shutdown.clone(),
+        )),
     ];
     if let Some(worker) = payment::test_webhook_worker(state) {
         workers.push(Box::pin(worker.run(shutdown)));

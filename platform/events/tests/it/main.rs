@@ -11,6 +11,8 @@ mod inbox;
 #[cfg(test)]
 mod outbox;
 #[cfg(test)]
+mod retention;
+#[cfg(test)]
 mod rls;
 #[cfg(test)]
 mod support;

@@ -14,4 +14,6 @@ mod lifecycle;
 #[cfg(test)]
 mod recovery;
 #[cfg(test)]
+mod retention;
+#[cfg(test)]
 mod retry;

@@ -8,7 +8,7 @@
 //!
 //! The same key with a different request is a 422; two requests with the same key at once
 //! run one after the other, the second getting the first's stored answer. Keys are kept for
-//! a day (`repo::idempotency::KEEP_FOR`).
+//! a day (`repo::idempotency::KEEP_FOR`), then purged by the retention sweep.
 
 use super::RACE_CODE;
 use crate::repo::idempotency::{self, Stored};

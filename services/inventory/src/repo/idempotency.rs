@@ -3,7 +3,7 @@
 
 use super::entities::idempotency_key;
 use chrono::{DateTime, Utc};
-use mercato_db::TenantTx;
+use mercato_db::{Db, TenantTx};
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
 
 /// How long a key and its answer are kept: far longer than any retry of a reservation (whose
@@ -62,12 +62,19 @@ pub async fn insert(
     .map(|_| ())
 }
 
-/// Forgets the shop's keys stored before `before`.
-pub async fn purge(tx: &TenantTx, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    idempotency_key::Entity::delete_many()
-        .filter(idempotency_key::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(idempotency_key::Column::CreatedAt.lt(before))
-        .exec(&**tx)
-        .await
-        .map(|r| r.rows_affected)
+/// Forgets every shop's keys stored before `before`, in bounded batches of short platform
+/// transactions (a named platform operation, like the outbox relay); how many went.
+pub async fn purge(db: &Db, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    mercato_jobs::purge_in_batches(
+        db,
+        "purge idempotency keys",
+        &format!(
+            "DELETE FROM idempotency_keys WHERE (tenant_id, actor, idempotency_key) IN (\
+               SELECT tenant_id, actor, idempotency_key FROM idempotency_keys \
+               WHERE created_at < $1 LIMIT {})",
+            mercato_jobs::PURGE_BATCH
+        ),
+        before,
+    )
+    .await
 }

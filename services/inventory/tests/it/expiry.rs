@@ -90,62 +90,65 @@ async fn expired_reservations_are_released_by_the_job(service: Service) {
     assert_eq!(service.totals(shop, tea).await, (4, 0, 4));
 }
 
-/// Keys are forgotten after a day, by the expiry job's housekeeping.
+/// Keys are forgotten after a day, by the retention sweep; younger ones still replay.
 async fn old_idempotency_keys_are_forgotten(service: Service) {
     let shop = TenantId::new();
     let (_, _, tea) = service.stocked(shop, 10).await;
     let orders = Caller::orders_service(shop);
-    let key = [("idempotency-key", "yesterday")];
-    let first = service
-        .call(
-            &orders,
-            "POST",
-            "/api/v1/reservations",
-            Some(lines(&[(tea, 1)])),
-            &key,
-        )
-        .await;
+    let reserve = |key: &'static str, units: i64| {
+        let (service, orders) = (&service, &orders);
+        async move {
+            service
+                .call(
+                    orders,
+                    "POST",
+                    "/api/v1/reservations",
+                    Some(lines(&[(tea, units)])),
+                    &[("idempotency-key", key)],
+                )
+                .await
+        }
+    };
+    let first = reserve("the-day-before", 1).await;
     assert_eq!(first.status, 201);
-    // Make the key two days old.
-    {
+    let recent = reserve("this-morning", 1).await;
+    assert_eq!(recent.status, 201);
+    // Make one key two days old and the other almost a day.
+    for (key, age) in [
+        ("the-day-before", chrono::TimeDelta::days(2)),
+        ("this-morning", chrono::TimeDelta::hours(23)),
+    ] {
         use sea_orm::ConnectionTrait as _;
         let tx = service.state.db.tenant_tx(shop).await.unwrap();
         tx.execute_raw(sea_orm::Statement::from_sql_and_values(
             tx.get_database_backend(),
-            "UPDATE idempotency_keys SET created_at = $1 WHERE tenant_id = $2",
+            "UPDATE idempotency_keys SET created_at = $1 \
+             WHERE tenant_id = $2 AND idempotency_key = $3",
             [
-                (chrono::Utc::now() - chrono::TimeDelta::days(2)).into(),
+                (chrono::Utc::now() - age).into(),
                 shop.as_uuid().into(),
+                key.into(),
             ],
         ))
         .await
         .unwrap();
         tx.commit().await.unwrap();
     }
-    let mut body = lines(&[(tea, 1)]);
-    body["ttl_seconds"] = json!(1);
-    let short = service.post(&orders, "/api/v1/reservations", body).await;
-    assert_eq!(short.status, 201);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let worker = expiry::worker(&service.state);
-    for _ in 0..200 {
-        if worker.run_once().await.unwrap() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+
+    let purged = mercato_inventory::retention::sweep(&service.state.db)
+        .await
+        .unwrap();
+    assert!(purged >= 1, "the old key at least");
+
     // The old key means nothing now: another request with it is a new reservation.
-    let reused = service
-        .call(
-            &orders,
-            "POST",
-            "/api/v1/reservations",
-            Some(lines(&[(tea, 2)])),
-            &key,
-        )
-        .await;
+    let reused = reserve("the-day-before", 2).await;
     assert_eq!(reused.status, 201, "{:?}", reused.body);
     assert_ne!(reused.str("id"), first.str("id"));
+    // The younger key still replays its reservation.
+    let replayed = reserve("this-morning", 1).await;
+    assert_eq!(replayed.status, 201, "{:?}", replayed.body);
+    assert_eq!(replayed.str("id"), recent.str("id"));
+    assert_eq!(service.totals(shop, tea).await, (10, 4, 6));
 }
 
 on_every_backend!(

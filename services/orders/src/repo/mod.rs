@@ -6,6 +6,7 @@ pub mod coupons;
 pub mod mirror;
 pub mod orders;
 pub mod payments;
+pub mod retention;
 pub mod settings;
 
 use crate::domain::OrderId;
@@ -64,6 +65,12 @@ pub const MIGRATIONS: &[Migration] = &[
         5,
         "vendors' holidays in the vendor mirror",
         include_str!("../../migrations/0005_vendor_holidays.sql"),
+        &[],
+    ),
+    Migration::portable(
+        6,
+        "checkout keys and provider events by age, for the retention sweep",
+        include_str!("../../migrations/0006_retention_indexes.sql"),
         &[],
     ),
     mercato_events::OUTBOX_MIGRATION,

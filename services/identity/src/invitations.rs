@@ -63,6 +63,7 @@ pub async fn issue(tx: &TenantTx, invite: Invite<'_>) -> Result<Issued, InviteEr
     let invitation = one_time::insert(
         tx,
         NewToken {
+            id: None,
             purpose: Purpose::Invitation,
             email: invite.email.as_str(),
             role: Some(invite.role),

@@ -1,8 +1,10 @@
 //! The identity service owns accounts: each shop's customers and merchant staff, and the
 //! platform's administrators, kept apart by realm (the same email in two shops is two
-//! accounts). It checks passwords (argon2id), issues access tokens (JWT with a key id) and
-//! rotating refresh tokens with reuse detection; resets passwords and invites staff with
-//! one-time tokens sent by mail (a mail outbox delivered by the `mail.send` job); enforces
+//! accounts). It checks passwords (argon2id, a bounded number at once, behind a back-off
+//! per email and per client address); issues access tokens (JWT with a key id) and rotating
+//! refresh tokens with reuse detection; resets passwords (each request a job, so the request
+//! does the same work whether or not the account exists) and invites staff with one-time
+//! tokens sent by mail (a mail outbox delivered by the `mail.send` job); enforces
 //! staff seats and roles; and issues the integration API keys the gateway verifies on
 //! `/internal/v1/api-keys/verify`.
 //!
@@ -10,45 +12,30 @@
 //! `shop.created` to invite a new shop's owner and `vendor.applied` to record the owners of
 //! vendors (vendor memberships travel in access tokens).
 
+pub mod app;
+pub mod config;
 pub mod domain;
 pub mod events;
+pub mod hashing;
 pub mod http;
 pub mod invitations;
 pub mod mail;
 pub mod repo;
+pub mod retention;
+
+pub use config::{IdentityConfig, LoginBackoffConfig, PasswordHashingConfig};
 
 use axum::Router;
 use domain::{AccountRole, Email, Realm};
+use futures::future::BoxFuture;
 use mercato_auth::TokenKeys;
 use mercato_db::Db;
 use mercato_events::Handler;
 use mercato_jobs::Worker;
 use mercato_tenant_context::UserId;
 use repo::users::{self, User};
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 use std::sync::Arc;
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IdentityConfig {
-    pub refresh_token_ttl_secs: i64,
-    /// Where the file mailer writes `.eml` files, one folder per shop (and `platform`).
-    /// Empty: `<data_dir>/mail`.
-    pub mail_dir: PathBuf,
-    /// The `From` of notification mail.
-    pub mail_from: String,
-}
-
-impl Default for IdentityConfig {
-    fn default() -> Self {
-        Self {
-            refresh_token_ttl_secs: 30 * 24 * 3600,
-            mail_dir: PathBuf::new(),
-            mail_from: "Mercato <no-reply@mercato.localhost>".to_owned(),
-        }
-    }
-}
+use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
 pub struct IdentityState {
@@ -60,6 +47,10 @@ pub struct IdentityState {
     pub dummy_hash: String,
     /// Delivers queued mail (by job, and at once after a commit).
     pub mail: mail::MailSender,
+    /// The bound on argon2 runs at once; every hash and check goes through it.
+    pub hashing: hashing::PasswordHashing,
+    /// Wakes the reset-request worker when a request commits.
+    pub reset_requests: Arc<tokio::sync::Notify>,
 }
 
 impl IdentityState {
@@ -72,6 +63,7 @@ impl IdentityState {
     ) -> Result<Self, mercato_auth::PasswordError> {
         let dummy_hash = mercato_auth::hash_password("not a password anyone has")?;
         let mail = mail::MailSender::new(db.clone(), mailer, &config.mail_from);
+        let hashing = hashing::PasswordHashing::new(&config.password_hashing);
         Ok(Self {
             db,
             keys,
@@ -79,17 +71,55 @@ impl IdentityState {
             outbox,
             dummy_hash,
             mail,
+            hashing,
+            reset_requests: Arc::new(tokio::sync::Notify::new()),
         })
     }
 }
 
 /// The worker that delivers queued mail (`mail.send` jobs).
-pub fn mail_worker(state: &IdentityState) -> Worker {
+pub fn mail_delivery_worker(state: &IdentityState) -> Worker {
     Worker::new(
         state.db.clone(),
         mail::JOB_KIND,
         Arc::new(state.mail.clone()),
     )
+}
+
+/// The worker that answers password-reset requests (`identity.password_reset` jobs), woken
+/// as soon as a request commits.
+pub fn reset_request_worker(state: &IdentityState) -> Worker {
+    Worker::new(
+        state.db.clone(),
+        app::password_reset::JOB_KIND,
+        Arc::new(app::password_reset::ResetRequests(state.clone())),
+    )
+    .wake_on(state.reset_requests.clone())
+}
+
+/// Its background workers (jobs and the retention sweep), run until `shutdown`.
+pub fn workers(state: &IdentityState, shutdown: CancellationToken) -> Vec<BoxFuture<'static, ()>> {
+    vec![
+        Box::pin(mail_delivery_worker(state).run(shutdown.clone())),
+        Box::pin(reset_request_worker(state).run(shutdown.clone())),
+        Box::pin(retention::worker(state.db.clone(), shutdown)),
+    ]
+}
+
+/// Every identity worker as one task, under the name the gateway started identity's only
+/// worker by. The gateway should call [`workers`] as it does for the other services; this
+/// goes once it does.
+pub fn mail_worker(state: &IdentityState) -> AllWorkers {
+    AllWorkers(state.clone())
+}
+
+/// See [`mail_worker`].
+pub struct AllWorkers(IdentityState);
+
+impl AllWorkers {
+    pub async fn run(self, shutdown: CancellationToken) {
+        futures::future::join_all(workers(&self.0, shutdown)).await;
+    }
 }
 
 /// The handler of `shop.created` for the durable consumer [`events::OWNER_INVITES`].

@@ -2,6 +2,7 @@
 //! API keys. No database, no HTTP.
 
 pub mod api_keys;
+pub mod backoff;
 pub mod one_time;
 pub mod staff;
 

@@ -1,7 +1,7 @@
 //! Staff invitations: a merchant invites someone by email with a role; the invitee accepts
 //! with the mailed code, creating an account or joining with the one they have.
 
-use super::auth::{TokensOut, hash, start_session, verify};
+use super::auth::{TokensOut, start_session};
 use super::{acting_role, actor_label, check_new_password, invalid_token, refused};
 use crate::IdentityState;
 use crate::domain::one_time::{InvitationId, Purpose, TokenStatus};
@@ -193,7 +193,8 @@ enum Joining {
     responses((status = 201, body = TokensOut, description = "joined; signed in"),
         (status = 400, description = "`invalid_token`: unknown, expired, used or revoked code"),
         (status = 401, description = "the email has an account here and the password is not its password"),
-        (status = 409, description = "the account is staff already"), (status = 422)))]
+        (status = 409, description = "the account is staff already"), (status = 422),
+        (status = 503, description = "`busy`: too many passwords being checked at once; see `Retry-After`")))]
 pub async fn accept(
     State(state): State<IdentityState>,
     ctx: TenantContext,
@@ -218,7 +219,11 @@ pub async fn accept(
             ));
         }
         Some(user) => {
-            if !verify(body.password, user.password_hash.clone()).await? {
+            if !state
+                .hashing
+                .verify(body.password, user.password_hash.clone())
+                .await?
+            {
                 return Err(Problem::unauthorized(
                     "an account with this email exists in this shop: give its current password",
                 ));
@@ -228,7 +233,7 @@ pub async fn accept(
         None => {
             check_new_password(&body.password)?;
             Joining::New {
-                phc: hash(body.password).await?,
+                phc: state.hashing.hash(body.password).await?,
             }
         }
     };

@@ -9,7 +9,9 @@ pub mod staff;
 pub mod vendor_staff;
 
 use crate::domain::staff::{Refusal, highest};
+use crate::hashing::{BUSY_RETRY_AFTER_SECS, HashingError};
 use crate::repo::users;
+use axum::http::{HeaderValue, StatusCode, header};
 use mercato_db::TenantTx;
 use mercato_kernel::Problem;
 use mercato_tenant_context::{Actor, Permission, Role, TenantContext};
@@ -71,4 +73,37 @@ pub(crate) fn invalid_token() -> Problem {
 /// Checks a password the way registration does, as a 422 naming `/password`.
 pub(crate) fn check_new_password(password: &str) -> Result<(), Problem> {
     crate::domain::check_password(password).map_err(|m| Problem::invalid_field("/password", m))
+}
+
+/// 429 `too_many_attempts`: too many sign-in attempts for this email or from this address;
+/// the same answer whether or not an account has the email.
+pub(crate) fn too_many_attempts(retry_after_secs: u64) -> Problem {
+    Problem::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "Too many attempts",
+    )
+    .with_detail("too many sign-in attempts; wait before trying again")
+    .with_header(
+        header::RETRY_AFTER,
+        HeaderValue::from(retry_after_secs.max(1)),
+    )
+}
+
+/// A password could not be hashed or checked: 503 `busy` when every slot stayed taken for
+/// the whole wait, an internal error otherwise.
+impl From<HashingError> for Problem {
+    fn from(error: HashingError) -> Self {
+        match error {
+            HashingError::Busy => Problem::unavailable(
+                "busy",
+                "the server is checking too many passwords at once; retry shortly",
+            )
+            .with_header(
+                header::RETRY_AFTER,
+                HeaderValue::from(BUSY_RETRY_AFTER_SECS),
+            ),
+            HashingError::Failed(source) => Problem::internal(source),
+        }
+    }
 }

@@ -1,13 +1,13 @@
 //! Forgotten passwords, on a shop's domain and on the platform host: a one-hour, single-use
-//! code by mail, then a new password that ends every session of the account.
+//! code by mail (sent by a job, see `app::password_reset`), then a new password that ends
+//! every session of the account.
 
-use super::auth::hash;
 use super::{check_new_password, invalid_token};
 use crate::IdentityState;
-use crate::domain::one_time::{MAX_PENDING_RESETS, Purpose};
+use crate::app::password_reset;
+use crate::domain::one_time::Purpose;
 use crate::domain::{Email, Realm};
-use crate::mail::{self, letters};
-use crate::repo::one_time::{self, NewToken};
+use crate::repo::one_time;
 use crate::repo::{tokens, users};
 use axum::Router;
 use axum::extract::State;
@@ -47,7 +47,7 @@ pub struct PasswordResetAccepted {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", request_body = PasswordResetIn,
-    responses((status = 202, body = PasswordResetAccepted, description = "a code was mailed if an active account has this email"),
+    responses((status = 202, body = PasswordResetAccepted, description = "a code is mailed shortly if an active account has this email"),
         (status = 422)))]
 pub async fn request(
     State(state): State<IdentityState>,
@@ -55,35 +55,7 @@ pub async fn request(
     Json(body): Json<PasswordResetIn>,
 ) -> Result<(StatusCode, Json<PasswordResetAccepted>), Problem> {
     let email = Email::parse(&body.email).map_err(|m| Problem::invalid_field("/email", m))?;
-    let realm = Realm::from(ctx.scope);
-    let tx = state.db.tenant_tx(realm.storage_tenant()).await?;
-    let user = users::find_by_email(&tx, &email)
-        .await?
-        .filter(|u| u.active);
-    let mut sent = None;
-    if let Some(user) = user
-        && one_time::count_pending_resets(&tx, user.id).await? < MAX_PENDING_RESETS
-    {
-        let secret = mercato_auth::OpaqueSecret::generate(Purpose::PasswordReset.secret_prefix());
-        one_time::insert(
-            &tx,
-            NewToken {
-                purpose: Purpose::PasswordReset,
-                email: &user.email,
-                role: None,
-                user: Some(user.id),
-                digest: &secret.digest,
-                created_by: None,
-            },
-        )
-        .await?;
-        let letter = letters::password_reset(&secret.text);
-        sent = Some(mail::queue(&tx, &user.email, &letter.subject, &letter.body).await?);
-        tx.commit().await?;
-    }
-    if let Some(id) = sent {
-        state.mail.dispatch(realm.storage_tenant(), vec![id]);
-    }
+    password_reset::request(&state, Realm::from(ctx.scope), &email).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PasswordResetAccepted {
@@ -95,7 +67,8 @@ pub async fn request(
 
 #[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", request_body = PasswordResetConfirmIn,
     responses((status = 204, description = "password changed; every session of the account ended"),
-        (status = 400, description = "`invalid_token`: unknown, expired or used code"), (status = 422)))]
+        (status = 400, description = "`invalid_token`: unknown, expired or used code"), (status = 422),
+        (status = 503, description = "`busy`: too many passwords being hashed at once; see `Retry-After`")))]
 pub async fn confirm(
     State(state): State<IdentityState>,
     ctx: RequestContext,
@@ -110,7 +83,7 @@ pub async fn confirm(
     drop(tx);
     let token = token.ok_or_else(invalid_token)?;
     let user_id = token.user.ok_or_else(invalid_token)?;
-    let phc = hash(body.password).await?;
+    let phc = state.hashing.hash(body.password).await?;
 
     let tx = state.db.tenant_tx(realm.storage_tenant()).await?;
     let user = users::find(&tx, user_id)

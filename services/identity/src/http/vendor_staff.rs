@@ -2,7 +2,7 @@
 //! (owner, manager, staff); the invitee accepts with the mailed code, with a new account or
 //! the one they have in the shop. Memberships are identity's; tokens carry them (ADR 0010).
 
-use super::auth::{TokensOut, hash, start_session, verify};
+use super::auth::{TokensOut, start_session};
 use super::{actor_label, check_new_password, invalid_token};
 use crate::IdentityState;
 use crate::domain::{AccountRole, Email, Realm};
@@ -296,7 +296,7 @@ pub struct VendorAcceptIn {
 #[utoipa::path(post, path = "/api/v1/auth/vendor-invitations/accept", tag = "auth", request_body = VendorAcceptIn,
     responses((status = 201, body = TokensOut, description = "joined the vendor; signed in, the token carries the membership"),
         (status = 400, description = "`invalid_token`"), (status = 401, description = "the account's password is not right"),
-        (status = 422)))]
+        (status = 422), (status = 503, description = "`busy`: too many passwords being checked at once; see `Retry-After`")))]
 pub async fn accept(
     State(state): State<IdentityState>,
     ctx: TenantContext,
@@ -319,7 +319,12 @@ pub async fn accept(
     // Passwords are hashed or checked outside any transaction.
     let new_hash = match &existing {
         Some(user) => {
-            if !user.active || !verify(body.password, user.password_hash.clone()).await? {
+            if !user.active
+                || !state
+                    .hashing
+                    .verify(body.password, user.password_hash.clone())
+                    .await?
+            {
                 return Err(Problem::unauthorized(
                     "an account with this email exists in this shop: give its current password",
                 ));
@@ -328,7 +333,7 @@ pub async fn accept(
         }
         None => {
             check_new_password(&body.password)?;
-            Some(hash(body.password).await?)
+            Some(state.hashing.hash(body.password).await?)
         }
     };
 

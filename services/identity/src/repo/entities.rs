@@ -174,3 +174,26 @@ pub mod vendor_invitation {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod login_backoff {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "login_backoff")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub tenant_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub subject: String,
+        pub attempts: i32,
+        pub window_started_at: DateTimeUtc,
+        pub lockouts: i32,
+        pub locked_until: Option<DateTimeUtc>,
+        pub forget_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,10 +1,12 @@
 //! The only place that queries the identity database. Every function takes a `TenantTx`:
-//! the realm's rows are all it can see.
+//! the realm's rows are all it can see; `retention` alone purges across realms.
 
 pub mod api_keys;
 pub mod entities;
+pub mod login_backoff;
 pub mod mail;
 pub mod one_time;
+pub mod retention;
 pub mod tokens;
 pub mod users;
 pub mod vendor_invitations;
@@ -41,5 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         "vendor staff invitations",
         include_str!("../../migrations/0004_vendor_invitations.sql"),
         &["vendor_invitations"],
+    ),
+    Migration::portable(
+        5,
+        "sign-in back-off",
+        include_str!("../../migrations/0005_login_backoff.sql"),
+        &["login_backoff"],
     ),
 ];

@@ -36,6 +36,9 @@ impl OneTimeToken {
 
 /// What to store for a new token; `digest` is the secret's, never the secret.
 pub struct NewToken<'a> {
+    /// A chosen id (a reset request's job id, so that a job run again finds its token);
+    /// `None`: a new one.
+    pub id: Option<uuid::Uuid>,
     pub purpose: Purpose,
     pub email: &'a str,
     pub role: Option<Role>,
@@ -75,7 +78,7 @@ fn now() -> DateTime<Utc> {
 pub async fn insert(tx: &TenantTx, new: NewToken<'_>) -> Result<OneTimeToken, DbErr> {
     let created_at = now();
     let token = OneTimeToken {
-        id: uuid::Uuid::now_v7(),
+        id: new.id.unwrap_or_else(uuid::Uuid::now_v7),
         purpose: new.purpose,
         email: new.email.to_owned(),
         role: new.role,
@@ -121,6 +124,14 @@ pub async fn find_usable(
         .map(from_model)
         .transpose()?;
     Ok(found.filter(|t| t.status(Utc::now()) == TokenStatus::Pending))
+}
+
+/// Whether a token with this id exists, whatever its purpose or status.
+pub async fn exists(tx: &TenantTx, id: uuid::Uuid) -> Result<bool, DbErr> {
+    let count = ott::Entity::find_by_id((tx.tenant().as_uuid(), id))
+        .count(&**tx)
+        .await?;
+    Ok(count > 0)
 }
 
 pub async fn find_invitation(tx: &TenantTx, id: uuid::Uuid) -> Result<Option<OneTimeToken>, DbErr> {

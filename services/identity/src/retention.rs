@@ -1,0 +1,35 @@
+//! Retention: the sweep that keeps this service's bookkeeping tables bounded. At start and
+//! then hourly it deletes, across all realms and in bounded batches, what has outlived its
+//! window (ADR 0027):
+//!
+//! - sign-in back-off rows past their `forget_at` (ADR 0025): a new subject sweeps a few as
+//!   it arrives, this catches the rest when no new subjects come;
+//! - published outbox rows after 7 days, inbox records after 30 days
+//!   (`mercato_events::KEEP_PUBLISHED`, `KEEP_PROCESSED`) and finished jobs after 14 days
+//!   (`mercato_jobs::KEEP_FINISHED`), among them the password-reset requests, which carry
+//!   the email someone asked for.
+
+use crate::repo::retention;
+use chrono::{SubsecRound, Utc};
+use mercato_db::Db;
+use sea_orm::DbErr;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often the sweep runs.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// One sweep: everything past its window goes; how many rows in all.
+pub async fn sweep(db: &Db) -> Result<u64, DbErr> {
+    let now = Utc::now().trunc_subsecs(6);
+    let mut purged = retention::purge_forgotten_backoff(db, now).await?;
+    purged += mercato_events::purge_published(db, now - mercato_events::KEEP_PUBLISHED).await?;
+    purged += mercato_events::purge_processed(db, now - mercato_events::KEEP_PROCESSED).await?;
+    purged += mercato_jobs::purge_finished(db, now - mercato_jobs::KEEP_FINISHED).await?;
+    Ok(purged)
+}
+
+/// Sweeps at start and then every [`SWEEP_INTERVAL`] until `shutdown`.
+pub async fn worker(db: Db, shutdown: CancellationToken) {
+    mercato_jobs::sweep_every("identity", SWEEP_INTERVAL, shutdown, || sweep(&db)).await;
+}

@@ -258,9 +258,7 @@ pub async fn start(
             IdentityState::new(db.clone(), keys.clone(), identity, relay.notifier(), mailer)?;
         subscribe_all(bus.as_ref(), mercato_identity::subscriptions(&state)).await?;
         background.push(Box::pin(relay.run(shutdown.clone())));
-        background.push(Box::pin(
-            mercato_identity::mail_worker(&state).run(shutdown.clone()),
-        ));
+        background.extend(mercato_identity::workers(&state, shutdown.clone()));
         routers.insert("identity", mercato_identity::router(state));
         identity_db = Some(db);
     }

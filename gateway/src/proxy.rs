@@ -92,6 +92,7 @@ impl Gateway {
             vendors: Vec::new(),
             request_id,
             terms: None,
+            client_ip: None,
         };
         let mut query = url_encode(host);
         query.insert_str(0, "/internal/v1/resolve?host=");
@@ -190,6 +191,7 @@ impl Gateway {
             vendors: Vec::new(),
             request_id,
             terms: terms.cloned(),
+            client_ip: None,
         };
         let body =
             serde_json::to_vec(&serde_json::json!({ "key": key })).map_err(Problem::internal)?;
@@ -292,6 +294,7 @@ impl Gateway {
             vendors: caller.vendors,
             request_id,
             terms,
+            client_ip: client,
         };
         if let Scope::Shop(tenant) = scope {
             tracing::Span::current().record("tenant_id", tracing::field::display(tenant));

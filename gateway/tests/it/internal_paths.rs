@@ -125,6 +125,7 @@ fn context(scope: Scope, actor: Actor, terms: Option<ShopTerms>) -> RequestConte
         vendors: Vec::new(),
         request_id: RequestId::new(),
         terms,
+        client_ip: None,
     }
 }
 

@@ -123,6 +123,7 @@ async fn a_forged_context_header_is_ignored(backend: Backend, test: &str) {
         vendors: Vec::new(),
         request_id: RequestId::new(),
         terms: None,
+        client_ip: None,
     };
     for key in [b"guessed-internal-key".as_slice(), b""] {
         let header = ContextKey::new(key).sign(&forged);

@@ -130,6 +130,10 @@ pub struct RequestContext {
     /// The shop's plan; present on every shop-scoped context the gateway signs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms: Option<ShopTerms>,
+    /// The client's address as the gateway determined it (the TCP peer, or past trusted
+    /// proxies); absent on calls the gateway or a service makes itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// A request on a shop's domain.

@@ -101,6 +101,7 @@ mod tests {
             vendors: Vec::new(),
             request_id: RequestId::new(),
             terms: None,
+            client_ip: None,
         }
     }
 

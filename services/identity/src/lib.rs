@@ -106,22 +106,6 @@ pub fn workers(state: &IdentityState, shutdown: CancellationToken) -> Vec<BoxFut
     ]
 }
 
-/// Every identity worker as one task, under the name the gateway started identity's only
-/// worker by. The gateway should call [`workers`] as it does for the other services; this
-/// goes once it does.
-pub fn mail_worker(state: &IdentityState) -> AllWorkers {
-    AllWorkers(state.clone())
-}
-
-/// See [`mail_worker`].
-pub struct AllWorkers(IdentityState);
-
-impl AllWorkers {
-    pub async fn run(self, shutdown: CancellationToken) {
-        futures::future::join_all(workers(&self.0, shutdown)).await;
-    }
-}
-
 /// The handler of `shop.created` for the durable consumer [`events::OWNER_INVITES`].
 pub fn owner_invites(state: &IdentityState) -> Arc<dyn Handler> {
     Arc::new(events::OwnerInvites(state.clone()))

@@ -82,6 +82,7 @@ impl InventoryClient {
             vendors: Vec::new(),
             request_id: ctx.request_id,
             terms: Some(ctx.terms.clone()),
+            client_ip: None,
         }
     }
 

@@ -212,6 +212,7 @@ impl Service {
             vendors: caller.vendors.clone(),
             request_id: RequestId::new(),
             terms: Some(terms()),
+            client_ip: None,
         };
         let request = Request::builder()
             .method(method)

@@ -250,6 +250,7 @@ impl Service {
             vendors: caller.vendors.clone(),
             request_id: RequestId::new(),
             terms: Some(terms()),
+            client_ip: None,
         };
         let request = Request::builder()
             .method(method)

@@ -218,9 +218,8 @@ pub async fn login(
         realm,
         email: &body.email,
         password: body.password,
-        // The signed context does not carry the client's address yet, so attempts are
-        // counted per email only (ADR 0025 names the field the gateway has to add).
-        address: None,
+        // The client's address as the gateway determined it (past its trusted proxies).
+        address: ctx.client_ip,
     };
     let SignedIn { tx, user } = sign_in(&state, attempt).await.map_err(|e| match e {
         SignInError::BadCredentials => bad_credentials(),

@@ -202,6 +202,7 @@ impl Service {
             vendors: Vec::new(),
             request_id: RequestId::new(),
             terms: matches!(realm, Realm::Shop(_)).then(terms),
+            client_ip: None,
         };
         let request = Request::builder()
             .method("POST")

@@ -251,6 +251,7 @@ impl Service {
             vendors: caller.vendors.clone(),
             request_id: RequestId::new(),
             terms: Some(terms()),
+            client_ip: None,
         };
         let mut request = Request::builder()
             .method(method)

@@ -1,8 +1,8 @@
 //! The composition root: builds the services, their workers and the gateway from the
 //! configuration, for each shape `mercato` runs in.
 
-use crate::config::{BusKind, Config};
-use crate::limits::RateLimits;
+use crate::config::{BusKind, Config, GatewayConfig};
+use crate::limits::{ClientRates, RateLimits};
 use crate::metrics::Metrics;
 use crate::proxy::{Gateway, GatewayInner};
 use crate::upstream::Upstream;
@@ -133,6 +133,37 @@ async fn connect(config: &Config, service: &'static str) -> Result<Db, StartErro
         .map_err(|source| StartError::Connect { service, source })
 }
 
+/// A service's database, connected and migrated. With `database.migrate_url` set, the
+/// migrations run as that (owner) role, which then lets the serving role read and write the
+/// tables; the serving role itself never needs to create or alter anything.
+pub async fn open_service_db(
+    config: &Config,
+    service: &'static str,
+    migrate: impl AsyncFnOnce(&Db) -> Result<(), sea_orm::DbErr>,
+) -> Result<Db, StartError> {
+    let db = connect(config, service).await?;
+    if config.database.url.is_empty() || config.database.migrate_url.is_empty() {
+        migrate(&db).await.map_err(migrate_error(service))?;
+        return Ok(db);
+    }
+    let schema = format!("{}{service}", config.database.schema_prefix);
+    let owner = Db::connect_owner(DbTarget::Postgres {
+        url: &config.database.migrate_url,
+        schema: &schema,
+    })
+    .await
+    .map_err(|source| StartError::Connect { service, source })?;
+    migrate(&owner).await.map_err(migrate_error(service))?;
+    let role = db.current_role().await.map_err(migrate_error(service))?;
+    mercato_db::grant_use(&owner, &role)
+        .await
+        .map_err(migrate_error(service))?;
+    if let Err(e) = owner.close().await {
+        tracing::warn!(service, error = %e, "cannot close the migration connection");
+    }
+    Ok(db)
+}
+
 fn migrate_error(service: &'static str) -> impl FnOnce(sea_orm::DbErr) -> StartError {
     move |source| StartError::Migrate { service, source }
 }
@@ -160,6 +191,14 @@ async fn bus(config: &Config) -> Result<Arc<dyn Bus>, StartError> {
             mercato_events::AmqpBus::connect(&config.bus.amqp_url, &config.bus.exchange).await?,
         ),
     })
+}
+
+fn client_rates(config: &GatewayConfig) -> ClientRates {
+    ClientRates {
+        per_shop: config.per_client_requests_per_second,
+        unscoped: config.unscoped_requests_per_second,
+        resolutions: config.host_resolutions_per_second,
+    }
 }
 
 async fn cache(config: &Config) -> Result<Cache, StartError> {
@@ -227,10 +266,7 @@ pub async fn start(
     let mut orders_db = None;
 
     if wants("tenants") {
-        let db = connect(config, "tenants").await?;
-        mercato_tenants::migrate(&db)
-            .await
-            .map_err(migrate_error("tenants"))?;
+        let db = open_service_db(config, "tenants", mercato_tenants::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
         let state = TenantsState {
             db: db.clone(),
@@ -244,10 +280,7 @@ pub async fn start(
         tenants_db = Some(db);
     }
     if wants("identity") {
-        let db = connect(config, "identity").await?;
-        mercato_identity::migrate(&db)
-            .await
-            .map_err(migrate_error("identity"))?;
+        let db = open_service_db(config, "identity", mercato_identity::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
         let mut identity = config.identity.clone();
         if identity.mail_dir.as_os_str().is_empty() {
@@ -263,10 +296,7 @@ pub async fn start(
         identity_db = Some(db);
     }
     if wants("vendors") {
-        let db = connect(config, "vendors").await?;
-        mercato_vendors::migrate(&db)
-            .await
-            .map_err(migrate_error("vendors"))?;
+        let db = open_service_db(config, "vendors", mercato_vendors::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
         let state = mercato_vendors::VendorsState {
             db: db.clone(),
@@ -279,10 +309,7 @@ pub async fn start(
         vendors_db = Some(db);
     }
     if wants("catalog") {
-        let db = connect(config, "catalog").await?;
-        mercato_catalog::migrate(&db)
-            .await
-            .map_err(migrate_error("catalog"))?;
+        let db = open_service_db(config, "catalog", mercato_catalog::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
         // Only the process that runs catalog opens the index (an embedded one is locked to it).
         let search = mercato_search::open(&config.search, &config.data_dir)?;
@@ -300,14 +327,12 @@ pub async fn start(
         catalog_db = Some(db);
     }
     if wants("inventory") {
-        let db = connect(config, "inventory").await?;
-        mercato_inventory::migrate(&db)
-            .await
-            .map_err(migrate_error("inventory"))?;
+        let db = open_service_db(config, "inventory", mercato_inventory::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
         let state = mercato_inventory::InventoryState {
             db: db.clone(),
             outbox: relay.notifier(),
+            sweeps: Default::default(),
         };
         subscribe_all(bus.as_ref(), mercato_inventory::subscriptions(&state)).await?;
         background.push(Box::pin(relay.run(shutdown.clone())));
@@ -316,10 +341,7 @@ pub async fn start(
         inventory_db = Some(db);
     }
     if wants("orders") {
-        let db = connect(config, "orders").await?;
-        mercato_orders::migrate(&db)
-            .await
-            .map_err(migrate_error("orders"))?;
+        let db = open_service_db(config, "orders", mercato_orders::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
         // Checkout holds stock through inventory: in this process when it runs here, else
         // at its upstream URL.
@@ -497,7 +519,7 @@ pub async fn start(
                 limits: config
                     .gateway
                     .enforce_rate_limits
-                    .then(|| RateLimits::new(config.gateway.per_client_requests_per_second)),
+                    .then(|| RateLimits::new(client_rates(&config.gateway))),
                 max_body: config.gateway.max_body_bytes,
                 metrics: Arc::new(Metrics::default()),
                 trusted_proxies: config.gateway.trusted_proxies.clone(),
@@ -507,6 +529,14 @@ pub async fn start(
                 &consumer,
                 &["shop.*", "domain.*"],
                 Arc::new(HostCacheInvalidator(gateway.clone())),
+            )
+            .await?;
+            // Access tokens of accounts whose rights shrank end at once (ADR 0029).
+            let consumer = format!("gateway-sessions-{}", uuid::Uuid::now_v7().simple());
+            bus.subscribe_transient(
+                &consumer,
+                &[mercato_identity::events::SESSIONS_REVOKED],
+                Arc::new(crate::sessions::SessionInvalidator(gateway.clone())),
             )
             .await?;
             let readiness = Readiness {

@@ -55,6 +55,11 @@ pub struct DatabaseConfig {
     /// so several deployments (or test runs) can share one database.
     pub schema_prefix: String,
     pub max_connections: u32,
+    /// PostgreSQL only: the URL of the role that owns the services' schemas, used for
+    /// migrations alone. When set, `url`'s role only reads and writes (it is granted that
+    /// after each migration) and needs no right to create anything. Empty: `url`'s role
+    /// migrates too.
+    pub migrate_url: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +106,12 @@ pub struct GatewayConfig {
     /// Requests per second one client address may send to one shop, on top of the shop's
     /// plan-wide limit.
     pub per_client_requests_per_second: u32,
+    /// Requests per second one client address may send to the platform host and to hosts
+    /// no shop answers at (burst: twice that). Sign-in on the platform host is behind it.
+    pub unscoped_requests_per_second: u32,
+    /// Host resolutions per second one client address may cause by naming hosts the cache
+    /// does not know (burst: twice that): each is a read of the tenants database.
+    pub host_resolutions_per_second: u32,
     /// Proxies (e.g. the ingress) whose `X-Forwarded-For` is believed: behind them the
     /// client is the last address they did not add. Empty: the TCP peer is the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -125,6 +136,7 @@ impl Default for Config {
                 url: String::new(),
                 schema_prefix: String::new(),
                 max_connections: 10,
+                migrate_url: String::new(),
             },
             bus: BusConfig {
                 kind: BusKind::InProcess,
@@ -144,6 +156,8 @@ impl Default for Config {
                 max_body_bytes: 1024 * 1024,
                 upstreams: BTreeMap::new(),
                 per_client_requests_per_second: 50,
+                unscoped_requests_per_second: 20,
+                host_resolutions_per_second: 10,
                 trusted_proxies: Vec::new(),
                 host_cache_ttl_secs: 60,
                 enforce_rate_limits: true,
@@ -228,6 +242,14 @@ impl Config {
             return invalid(
                 "database.url",
                 "must be a postgres:// URL or empty for embedded SQLite",
+            );
+        }
+        if !self.database.migrate_url.is_empty()
+            && (self.database.url.is_empty() || !self.database.migrate_url.starts_with("postgres"))
+        {
+            return invalid(
+                "database.migrate_url",
+                "a postgres:// URL, and only with a PostgreSQL database.url",
             );
         }
         if !self

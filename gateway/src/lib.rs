@@ -2,7 +2,8 @@
 //! a shop, verifies the caller's token, signs the tenant context and routes the request to
 //! the service that owns its path — in-process in the all-in-one shape, over HTTP in the
 //! split shape. `app` builds every shape from configuration; `main` is the `mercato` CLI.
-//! The gateway consumes `shop.*` and `domain.*` events to keep its host cache current.
+//! The gateway consumes `shop.*` and `domain.*` events to keep its host cache current, and
+//! `user.sessions_revoked` to refuse access tokens older than their account's session epoch.
 
 pub mod app;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod paths;
 pub mod proxy;
 pub mod routes;
 pub mod secrets;
+pub mod sessions;
 pub mod upstream;
 
 use std::net::SocketAddr;

@@ -278,6 +278,12 @@ async fn run(config: Config, shape: Shape, demo: bool) -> anyhow::Result<()> {
     let admin = tokio::net::TcpListener::bind(config.admin_listen)
         .await
         .map_err(|e| anyhow::anyhow!("admin_listen {}: {e}", config.admin_listen))?;
+    // One line in every shape, so whoever started the process with port 0 learns its ports.
+    eprintln!(
+        "mercato listening on {}, admin on {}",
+        listener.local_addr()?,
+        admin.local_addr()?
+    );
     if shape == Shape::AllInOne {
         let port = listener.local_addr()?.port();
         eprintln!(
@@ -330,8 +336,8 @@ async fn import_products(
     }
     .with_context(|| format!("no shop {shop:?} (give its id or slug)"))?;
     drop(tx);
-    let catalog = open_db(config, "catalog").await?;
-    mercato_catalog::migrate(&catalog).await?;
+    let catalog =
+        mercato_gateway::app::open_service_db(config, "catalog", mercato_catalog::migrate).await?;
     let limit = found.plan.limits().products;
     mercato_catalog::import::cli::import_file(&catalog, found.tenant, vendor, limit, file)
         .await
@@ -363,8 +369,8 @@ async fn reindex_search(config: &Config, shop: Option<&str>) -> anyhow::Result<(
         },
     }
     drop(tx);
-    let catalog = open_db(config, "catalog").await?;
-    mercato_catalog::migrate(&catalog).await?;
+    let catalog =
+        mercato_gateway::app::open_service_db(config, "catalog", mercato_catalog::migrate).await?;
     let index = mercato_search::open(&config.search, &config.data_dir).context(
         "cannot open the search index (an embedded index is locked while the server runs)",
     )?;

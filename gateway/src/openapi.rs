@@ -1,7 +1,10 @@
 //! The platform's OpenAPI document: every service's paths merged, served at
 //! `/api/openapi.json` and committed as `docs/openapi.json` (CI checks for drift).
 
+use mercato_kernel::problem::PROBLEM_JSON;
 use utoipa::OpenApi;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -21,7 +24,103 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mercato_catalog::ApiDoc::openapi());
     doc.merge(mercato_inventory::ApiDoc::openapi());
     doc.merge(mercato_orders::ApiDoc::openapi());
+    declare_common_problems(&mut doc);
     doc
+}
+
+/// Problem responses that come from the layers every operation passes through (the gateway,
+/// the signed context, the JSON and query extractors), declared here once instead of in each
+/// handler's annotation. A handler declares only the problems its own logic gives (403, 409,
+/// a 404 for a thing it looks up, a 422 with its own field rules); a declaration there wins
+/// over the generic one here. Every error response is `application/problem+json`.
+fn declare_common_problems(doc: &mut utoipa::openapi::OpenApi) {
+    for item in doc.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            declare_operation_problems(operation);
+        }
+    }
+}
+
+fn declare_operation_problems(operation: &mut Operation) {
+    let has_query = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|p| matches!(p, RefOr::T(p) if matches!(p.parameter_in, ParameterIn::Query)));
+    let has_body = operation.request_body.is_some();
+    let mut common = vec![
+        (
+            401,
+            "The bearer token or API key is not valid (malformed, expired, revoked or for another shop)",
+        ),
+        (
+            404,
+            "Not found: no shop answers at this host, or the path names nothing the caller can see",
+        ),
+        (
+            429,
+            "Too many requests (the client's or the shop's rate limit, or sign-in back-off); see Retry-After",
+        ),
+        (
+            503,
+            "Unavailable: the shop is suspended, or the service is busy or not ready",
+        ),
+    ];
+    if has_query || has_body {
+        common.push((
+            400,
+            "Bad request: the body is not JSON, or the query string cannot be read",
+        ));
+        common.push((
+            422,
+            "Validation failed; `errors` names each bad field by JSON path",
+        ));
+    }
+    if has_body {
+        common.push((413, "The body is larger than this operation accepts"));
+        common.push((
+            415,
+            "The body is not of a content type this operation accepts",
+        ));
+    }
+    let responses = &mut operation.responses.responses;
+    for (status, description) in common {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::T(Response::new(description)));
+    }
+    for (status, response) in responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if status.as_str() >= "400" && response.content.is_empty() {
+            response.content.insert(
+                PROBLEM_JSON.to_owned(),
+                RefOr::T(Content::new(Some(Ref::from_schema_name("ProblemBody")))),
+            );
+        }
+        if status == "429" && !response.headers.contains_key("Retry-After") {
+            response.headers.insert(
+                "Retry-After".to_owned(),
+                RefOr::T(
+                    utoipa::openapi::HeaderBuilder::new()
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::Integer),
+                        ))
+                        .description(Some("Seconds to wait before retrying"))
+                        .build(),
+                ),
+            );
+        }
+    }
 }
 
 pub async fn serve() -> axum::Json<utoipa::openapi::OpenApi> {

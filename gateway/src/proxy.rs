@@ -46,13 +46,13 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The actor of the gateway's own calls to services' `/internal` endpoints, which accept
 /// no other. A client's request is forwarded with the client's actor, never this one, so a
 /// path that reached `/internal` some other way still gets a 404 there.
-const GATEWAY: Actor = Actor::Service(ServiceName::Gateway);
+pub(crate) const GATEWAY: Actor = Actor::Service(ServiceName::Gateway);
 
 /// Negative answers are kept briefly: a domain verified a moment later must route soon.
 const MISS_TTL: Duration = Duration::from_secs(5);
 
 impl Gateway {
-    fn upstream(&self, service: &str) -> Result<&Upstream, Problem> {
+    pub(crate) fn upstream(&self, service: &str) -> Result<&Upstream, Problem> {
         self.0.upstreams.get(service).ok_or_else(|| {
             Problem::unavailable(
                 "service_not_configured",
@@ -61,15 +61,18 @@ impl Gateway {
         })
     }
 
-    fn sign(&self, context: &RequestContext) -> Result<HeaderValue, Problem> {
+    pub(crate) fn sign(&self, context: &RequestContext) -> Result<HeaderValue, Problem> {
         HeaderValue::from_str(&self.0.context_key.sign(context)).map_err(Problem::internal)
     }
 
-    /// The shop (or the platform) a host name stands for; `None` for unknown hosts.
+    /// The shop (or the platform) a host name stands for; `None` for unknown hosts. A
+    /// resolution the cache cannot answer reads the tenants database, so it takes from the
+    /// `client`'s resolution budget first (when limits are on and the client is known).
     pub async fn resolve(
         &self,
         host: &str,
         request_id: RequestId,
+        client: Option<IpAddr>,
     ) -> Result<Option<Resolution>, Problem> {
         // Resolutions live under the current epoch; see `forget`.
         let epoch = match self.0.cache.get::<u64>(&host_epoch_key()).await {
@@ -84,6 +87,9 @@ impl Gateway {
             Ok(Some(cached)) => return Ok(cached),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "host cache unavailable; resolving directly"),
+        }
+        if let (Some(limits), Some(client)) = (&self.0.limits, client) {
+            limits.check_resolution(client)?;
         }
         let context = RequestContext {
             scope: Scope::Platform,
@@ -147,8 +153,14 @@ impl Gateway {
         }
     }
 
-    /// A signed-in user's access token: valid, unexpired, and issued for this host.
-    fn authenticate_token(&self, token: &str, scope: Scope) -> Result<Caller, Problem> {
+    /// A signed-in user's access token: valid, unexpired, issued for this host, and not
+    /// older than its account's session epoch (see `sessions`).
+    async fn authenticate_token(
+        &self,
+        token: &str,
+        scope: Scope,
+        request_id: RequestId,
+    ) -> Result<Caller, Problem> {
         let access =
             self.0.keys.verify(token).map_err(|_| {
                 Problem::unauthorized("the access token is not valid or has expired")
@@ -159,6 +171,8 @@ impl Gateway {
                 "the access token was not issued for this shop",
             ));
         }
+        self.check_session(scope, access.actor, access.session_epoch, request_id)
+            .await?;
         Ok(Caller {
             actor: access.actor,
             roles: access.roles,
@@ -250,11 +264,23 @@ impl Gateway {
             )));
         }
         let host = request_host(&request)?;
-        let (scope, terms) = match self.resolve(&host, request_id).await? {
+        let unscoped = |limits: &RateLimits| match client {
+            Some(client) => limits.check_unscoped(client),
+            None => Ok(()),
+        };
+        let (scope, terms) = match self.resolve(&host, request_id, client).await? {
             None => {
+                if let Some(limits) = &self.0.limits {
+                    unscoped(limits)?;
+                }
                 return Err(Problem::not_found().with_detail(format!("no shop answers at {host}")));
             }
-            Some(Resolution::Platform) => (Scope::Platform, None),
+            Some(Resolution::Platform) => {
+                if let Some(limits) = &self.0.limits {
+                    unscoped(limits)?;
+                }
+                (Scope::Platform, None)
+            }
             Some(Resolution::Shop {
                 status: ShopStatus::Suspended,
                 ..
@@ -285,7 +311,7 @@ impl Gateway {
                 self.authenticate_api_key(token, scope, terms.as_ref(), request_id)
                     .await?
             }
-            Some(token) => self.authenticate_token(&token, scope)?,
+            Some(token) => self.authenticate_token(&token, scope, request_id).await?,
         };
         let context = RequestContext {
             scope,
@@ -324,8 +350,12 @@ fn request_host(request: &Request<Body>) -> Result<String, Problem> {
 /// The shop a media link may be opened on: the one the `Host` resolves to. The platform
 /// host and unknown hosts have no media (404); a suspended shop's are unavailable like the
 /// rest of it.
-async fn media_shop(gateway: &Gateway, host: &str) -> Result<TenantId, Problem> {
-    match gateway.resolve(host, RequestId::new()).await? {
+async fn media_shop(
+    gateway: &Gateway,
+    host: &str,
+    client: Option<IpAddr>,
+) -> Result<TenantId, Problem> {
+    match gateway.resolve(host, RequestId::new(), client).await? {
         None | Some(Resolution::Platform) => Err(Problem::not_found()),
         Some(Resolution::Shop {
             status: ShopStatus::Suspended,
@@ -346,8 +376,9 @@ pub async fn media_host(
     mut request: Request<Body>,
     next: axum::middleware::Next,
 ) -> Response {
+    let client = gateway.client(&request);
     let shop = match request_host(&request) {
-        Ok(host) => media_shop(&gateway, &host).await,
+        Ok(host) => media_shop(&gateway, &host, client).await,
         Err(problem) => Err(problem),
     };
     match shop {
@@ -428,15 +459,21 @@ fn client_address(peer: IpAddr, headers: &axum::http::HeaderMap, trusted: &[IpAd
         .unwrap_or(peer)
 }
 
+impl Gateway {
+    /// The client's address: the TCP peer, or behind a trusted proxy the address it names.
+    fn client(&self, request: &Request<Body>) -> Option<IpAddr> {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        peer.map(|peer| client_address(peer, request.headers(), &self.0.trusted_proxies))
+    }
+}
+
 /// The fallback handler: every request not answered by the gateway itself.
 pub async fn forward(State(gateway): State<Gateway>, request: Request<Body>) -> Response {
     let started = Instant::now();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    let client =
-        peer.map(|peer| client_address(peer, request.headers(), &gateway.0.trusted_proxies));
+    let client = gateway.client(&request);
     let request_id = RequestId::new();
     let method = request.method().clone();
     let span = tracing::info_span!("request", %request_id, %method, path = %request.uri().path(), tenant_id = tracing::field::Empty);

@@ -7,6 +7,8 @@ mod admin_listener;
 #[cfg(test)]
 mod api_keys;
 #[cfg(test)]
+mod architecture;
+#[cfg(test)]
 mod catalog;
 #[cfg(test)]
 mod commission;
@@ -40,6 +42,8 @@ mod password_reset;
 mod rls;
 #[cfg(test)]
 mod search;
+#[cfg(test)]
+mod sessions;
 #[cfg(test)]
 mod shops;
 #[cfg(test)]

@@ -70,3 +70,74 @@ async fn the_gateway_serves_the_document_and_health() {
         metrics.text
     );
 }
+
+/// Two services that name different schemas alike would have one silently replace the other
+/// when the documents are merged (an `Address` without `name` was once shown for warehouses).
+#[test]
+fn no_two_services_give_one_schema_name_two_meanings() {
+    use utoipa::OpenApi;
+    let docs = [
+        ("tenants", mercato_tenants::ApiDoc::openapi()),
+        ("identity", mercato_identity::ApiDoc::openapi()),
+        ("vendors", mercato_vendors::ApiDoc::openapi()),
+        ("catalog", mercato_catalog::ApiDoc::openapi()),
+        ("inventory", mercato_inventory::ApiDoc::openapi()),
+        ("orders", mercato_orders::ApiDoc::openapi()),
+    ];
+    let mut seen = std::collections::BTreeMap::<String, (&str, serde_json::Value)>::new();
+    let mut clashes = Vec::new();
+    for (service, doc) in &docs {
+        for (name, schema) in doc.components.iter().flat_map(|c| &c.schemas) {
+            let schema = serde_json::to_value(schema).expect("serializes");
+            match seen.get(name) {
+                Some((other, known)) if *known != schema => {
+                    clashes.push(format!("{name} ({other}, {service})"));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name.clone(), (service, schema));
+                }
+            }
+        }
+    }
+    assert!(
+        clashes.is_empty(),
+        "schema names with two meanings: {clashes:?}"
+    );
+}
+
+/// Every `{name}` in a path is declared as a path parameter of each of its operations, and
+/// every error response says it is a problem document.
+#[test]
+fn every_operation_declares_its_path_parameters_and_problem_bodies() {
+    let doc = serde_json::to_value(mercato_gateway::openapi::document()).expect("serializes");
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let names: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        for (method, operation) in item.as_object().expect("path item") {
+            let declared: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            for name in &names {
+                if !declared.contains(name) {
+                    missing.push(format!("{method} {path}: path parameter {name}"));
+                }
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if status.as_str() >= "400"
+                    && response["content"]["application/problem+json"].is_null()
+                {
+                    missing.push(format!("{method} {path}: {status} without a problem body"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}

@@ -194,3 +194,87 @@ async fn a_role_that_bypasses_rls_is_refused() {
         Ok(_) => panic!("a superuser connection was accepted"),
     }
 }
+
+/// `database.migrate_url`: migrations run as the schemas' owner, and the serving role only
+/// reads and writes. Alone, the serving role cannot even start on a new schema; behind an
+/// owner, the platform serves and the serving role still cannot create, drop or unwall a
+/// table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serving_role_only_reads_and_writes() {
+    const TEST: &str = "the_serving_role_only_reads_and_writes";
+    let Some(owner_url) = mercato_testkit::backend(mercato_testkit::POSTGRES, TEST) else {
+        return;
+    };
+    // A serving role with nothing but LOGIN, created as the superuser `postgres` (trust on
+    // loopback, as `.ci/run` sets it up) on the test database's server.
+    let (_, rest) = owner_url.split_once("://").expect("a URL");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let superuser = mercato_db::Db::connect_owner(mercato_db::DbTarget::Postgres {
+        url: &format!("postgres://postgres@{host}"),
+        schema: "public",
+    })
+    .await
+    .expect("the superuser connects");
+    superuser
+        .raw_connection()
+        .execute_unprepared(
+            "DO $$ BEGIN CREATE ROLE mercato_serving_test LOGIN NOSUPERUSER NOBYPASSRLS; \
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+        )
+        .await
+        .expect("create the serving role");
+    let serving_url = format!("postgres://mercato_serving_test@{host}");
+
+    // Alone, it cannot create its schemas.
+    let dns = mercato_testkit::TestDns::shared().expect("dns server");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config =
+        crate::support::test_config(Backend::Real, dir.path(), dns, TEST).expect("backends");
+    config.database.url = serving_url.clone();
+    let alone = mercato_gateway::app::start(
+        &config,
+        mercato_gateway::app::Shape::AllInOne,
+        false,
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    let Err(refused) = alone else {
+        panic!("a role without CREATE migrated the schemas");
+    };
+    assert!(refused.to_string().contains("migrating"), "{refused}");
+
+    // Behind the owner, the platform runs.
+    let Some(app) = TestApp::spawn_with(Backend::Real, TEST, |config| {
+        config.database.migrate_url = std::mem::replace(&mut config.database.url, serving_url);
+    })
+    .await
+    else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let shop = app.shop(&admin, "free").await;
+    let reply = app
+        .client
+        .get(&shop.host, "/api/v1/shop", None)
+        .await
+        .expect("shop");
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let conn = app.tenants_db.raw_connection();
+    let role = app.tenants_db.current_role().await.expect("role");
+    assert_eq!(role, "mercato_serving_test");
+    let schema = app.tenants_db.schema().expect("a PostgreSQL schema");
+    for ddl in [
+        format!("CREATE TABLE {schema}.intruder (x INT)"),
+        format!("DROP TABLE {schema}.shops"),
+        format!("ALTER TABLE {schema}.shops DISABLE ROW LEVEL SECURITY"),
+    ] {
+        let denied = conn.execute_unprepared(&ddl).await;
+        assert!(
+            denied
+                .as_ref()
+                .is_err_and(|e| e.to_string().contains("permission denied")
+                    || e.to_string().contains("must be owner")),
+            "{ddl}: {denied:?}"
+        );
+    }
+}

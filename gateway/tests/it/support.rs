@@ -39,7 +39,66 @@ pub struct TestApp {
     _processes: Vec<tokio::process::Child>,
     /// The split shape's config file and services address, to start the services again.
     services: Option<(std::path::PathBuf, std::net::SocketAddr)>,
+    /// On PostgreSQL: the schemas this app created, dropped with it.
+    schemas: Option<Schemas>,
     _dir: tempfile::TempDir,
+}
+
+/// A test app's PostgreSQL schemas (one per service, under the app's own prefix).
+struct Schemas {
+    url: String,
+    names: Vec<String>,
+}
+
+impl Schemas {
+    fn of(config: &Config) -> Option<Self> {
+        // Whoever created them: the owner when migrations ran as one.
+        let owner = if config.database.migrate_url.is_empty() {
+            &config.database.url
+        } else {
+            &config.database.migrate_url
+        };
+        (!owner.is_empty()).then(|| Self {
+            url: owner.clone(),
+            names: mercato_gateway::routes::SERVICES
+                .iter()
+                .map(|service| format!("{}{service}", config.database.schema_prefix))
+                .collect(),
+        })
+    }
+
+    /// Drops them, on a thread and runtime of its own (`Drop` cannot await, and the test's
+    /// runtime may be ending). Best effort: a failure is reported, not raised, and the next
+    /// `.ci/run` starts from an empty database anyway.
+    fn drop_now(self) {
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let target = mercato_db::DbTarget::Postgres {
+                    url: &self.url,
+                    schema: "public",
+                };
+                let db = mercato_db::Db::connect(target, 1).await?;
+                // A task of the app that is still finishing a transaction holds its locks
+                // for a moment; a stuck one must not hang the test run.
+                let sql = format!(
+                    "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {} CASCADE",
+                    self.names.join(", ")
+                );
+                sea_orm::ConnectionTrait::execute_unprepared(db.raw_connection(), &sql).await?;
+                db.close().await?;
+                anyhow::Ok(())
+            })
+        })
+        .join();
+        match dropped {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => eprintln!("could not drop the test schemas: {e:#}"),
+            Err(_) => eprintln!("dropping the test schemas panicked"),
+        }
+    }
 }
 
 /// The services behind the gateway: in this process, or the split shape's services process.
@@ -51,6 +110,12 @@ enum ServicesAt {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        for process in &mut self._processes {
+            let _ = process.start_kill();
+        }
+        if let Some(schemas) = self.schemas.take() {
+            schemas.drop_now();
+        }
     }
 }
 
@@ -84,6 +149,11 @@ pub fn test_config(
     config.orders.allow_test_payments = true;
     config.orders.test_webhook_secret = TEST_WEBHOOK_SECRET.into();
     config.orders.test_webhook_delay_ms = 500;
+    // Every test client is 127.0.0.1: the per-address limits of the platform host and of
+    // host resolution would count all of one test's admin calls and new shops as one
+    // client's. `limits.rs` tests them with small values.
+    config.gateway.unscoped_requests_per_second = 10_000;
+    config.gateway.host_resolutions_per_second = 10_000;
     config.tenants.dns.nameservers = vec![dns.addr];
     config.tenants.dns.timeout_ms = 1_000;
     config.tenants.domain_checks.max_attempts = 100;
@@ -207,6 +277,7 @@ impl TestApp {
             shutdown,
             _processes: Vec::new(),
             services: None,
+            schemas: Schemas::of(&config),
             _dir: dir,
         })
     }
@@ -217,8 +288,16 @@ impl TestApp {
         dir: tempfile::TempDir,
         dns: &'static TestDns,
     ) -> Self {
-        let services_addr = free_port().await;
-        let gateway_addr = free_port().await;
+        // Each process binds port 0 and says where it listens: a port picked here and
+        // released could be taken by another test's process before ours binds it, and
+        // that process would then answer for ours.
+        let file = dir.path().join("mercato.toml");
+        std::fs::write(&file, toml::to_string(&config).expect("config as toml"))
+            .expect("write config");
+        let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let mut services = start_services(&file, dir.path(), any_port, "services");
+        let (services_addr, _) = wait_listening(&mut services, dir.path(), "services").await;
+        wait_healthy(services_addr, dir.path(), "services").await;
         let upstream = format!("http://{services_addr}");
         config.gateway.upstreams = [
             ("tenants".to_owned(), upstream.clone()),
@@ -229,24 +308,21 @@ impl TestApp {
             ("orders".to_owned(), upstream),
         ]
         .into();
-        let file = dir.path().join("mercato.toml");
         std::fs::write(&file, toml::to_string(&config).expect("config as toml"))
             .expect("write config");
-        let services = start_services(&file, dir.path(), services_addr, "services");
-        wait_healthy(services_addr, dir.path(), "services").await;
-        let admin_addr = free_port().await;
-        let gateway = start_process(
+        let mut gateway = start_process(
             &file,
             dir.path(),
             "gateway",
             &[
                 "gateway",
                 "--listen",
-                &gateway_addr.to_string(),
+                "127.0.0.1:0",
                 "--admin-listen",
-                &admin_addr.to_string(),
+                "127.0.0.1:0",
             ],
         );
+        let (gateway_addr, admin_addr) = wait_listening(&mut gateway, dir.path(), "gateway").await;
         wait_healthy(gateway_addr, dir.path(), "gateway").await;
         let connect = |service: &'static str| {
             let url = config.database.url.clone();
@@ -274,6 +350,7 @@ impl TestApp {
             shutdown: CancellationToken::new(),
             _processes: vec![services, gateway],
             services: Some((file, services_addr)),
+            schemas: Schemas::of(&config),
             _dir: dir,
         }
     }
@@ -291,7 +368,10 @@ impl TestApp {
             .await
             .expect("kill the services process");
         let name = "services.restarted";
+        // The gateway knows the services by this address, so the new process must get it
+        // back; it exits (and this panics) if something else took it meanwhile.
         self._processes[0] = start_services(&file, self._dir.path(), addr, name);
+        wait_listening(&mut self._processes[0], self._dir.path(), name).await;
         wait_healthy(addr, self._dir.path(), name).await;
     }
 
@@ -457,13 +537,6 @@ pub struct Shop {
     pub body: Value,
 }
 
-async fn free_port() -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    listener.local_addr().expect("addr")
-}
-
 /// `mercato serve` with every service the split shape's gateway forwards to.
 fn start_services(
     config: &std::path::Path,
@@ -494,6 +567,33 @@ fn start_process(
         .kill_on_drop(true)
         .spawn()
         .expect("start mercato")
+}
+
+/// The addresses (main, admin) a started process says it listens on; panics with its log
+/// if it exits first or does not say within 30 s.
+async fn wait_listening(
+    child: &mut tokio::process::Child,
+    dir: &std::path::Path,
+    name: &str,
+) -> (std::net::SocketAddr, std::net::SocketAddr) {
+    let path = dir.join(format!("{name}.log"));
+    for _ in 0..300 {
+        let log = std::fs::read_to_string(&path).unwrap_or_default();
+        let said = log.lines().find_map(|line| {
+            let rest = line.strip_prefix("mercato listening on ")?;
+            let (main, admin) = rest.split_once(", admin on ")?;
+            Some((main.parse().ok()?, admin.trim().parse().ok()?))
+        });
+        if let Some(addrs) = said {
+            return addrs;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("the {name} process exited ({status}) before listening:\n{log}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let log = std::fs::read_to_string(&path).unwrap_or_default();
+    panic!("the {name} process did not say where it listens:\n{log}");
 }
 
 async fn wait_healthy(addr: std::net::SocketAddr, dir: &std::path::Path, name: &str) {

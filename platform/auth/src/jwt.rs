@@ -42,6 +42,9 @@ struct Claims {
     /// Vendor memberships of shop users.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     ven: Vec<VendorMembership>,
+    /// The account's session epoch at issue; tokens from before the claim existed read 0.
+    #[serde(default)]
+    sep: u64,
     iat: i64,
     exp: i64,
 }
@@ -53,6 +56,10 @@ pub struct AccessToken {
     pub actor: Actor,
     pub roles: Vec<Role>,
     pub vendors: Vec<VendorMembership>,
+    /// The account's session epoch when the token was issued. Identity bumps the epoch when
+    /// the account's rights shrink or its password changes; the gateway refuses a token
+    /// whose epoch is older than the account's (ADR 0029).
+    pub session_epoch: u64,
 }
 
 #[derive(Clone)]
@@ -116,6 +123,7 @@ impl TokenKeys {
             ten,
             roles: token.roles.clone(),
             ven: token.vendors.clone(),
+            sep: token.session_epoch,
             iat: now,
             exp: now + self.ttl_secs,
         };
@@ -166,6 +174,7 @@ impl TokenKeys {
             actor,
             roles: claims.roles,
             vendors: claims.ven,
+            session_epoch: claims.sep,
         })
     }
 }
@@ -187,6 +196,7 @@ mod tests {
             actor: Actor::User(UserId::new()),
             roles: vec![Role::Owner],
             vendors: Vec::new(),
+            session_epoch: 7,
         }
     }
 
@@ -205,6 +215,34 @@ mod tests {
 
         let retired = TokenKeys::new(&[key("k2", &"b".repeat(32))], 900)?;
         assert!(matches!(retired.verify(&jwt), Err(TokenError::UnknownKey)));
+        Ok(())
+    }
+
+    #[test]
+    fn tokens_carry_the_session_epoch_and_older_ones_read_zero() -> Result<(), TokenError> {
+        let keys = TokenKeys::new(&[key("k1", &"a".repeat(32))], 900)?;
+        let token = shop_token();
+        assert_eq!(keys.verify(&keys.issue(&token)?)?.session_epoch, 7);
+        // A token issued before the `sep` claim existed.
+        let Scope::Shop(tenant) = token.scope else {
+            unreachable!("a shop token")
+        };
+        let Actor::User(user) = token.actor else {
+            unreachable!("a user token")
+        };
+        let now = chrono::Utc::now().timestamp();
+        let claims = serde_json::json!({
+            "iss": ISSUER, "sub": user.to_string(), "ten": tenant.to_string(),
+            "roles": ["owner"], "iat": now, "exp": now + 60,
+        });
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("k1".into());
+        let old = jsonwebtoken::encode(
+            &header,
+            &claims,
+            &EncodingKey::from_secret("a".repeat(32).as_bytes()),
+        )?;
+        assert_eq!(keys.verify(&old)?.session_epoch, 0);
         Ok(())
     }
 

@@ -13,7 +13,7 @@ mod conn;
 mod migrate;
 
 pub use conn::TxConn;
-pub use migrate::{Migration, migrate};
+pub use migrate::{Migration, grant_use, migrate};
 pub use sea_orm;
 
 use mercato_tenant_context::TenantId;
@@ -87,7 +87,37 @@ pub enum ConnectError {
 }
 
 impl Db {
+    /// The pool a service serves requests with. On PostgreSQL the role must be one that
+    /// row-level security applies to (see [`ConnectError::PrivilegedRole`]).
     pub async fn connect(target: DbTarget<'_>, max_connections: u32) -> Result<Self, ConnectError> {
+        Self::open(target, max_connections, true).await
+    }
+
+    /// A pool for migrations only, as the owner of the service's schema (the setting
+    /// `database.migrate_url`): it may create and alter tables, and is never handed to a
+    /// request. Follow [`migrate`] with [`grant_use`] so the serving role can use them.
+    pub async fn connect_owner(target: DbTarget<'_>) -> Result<Self, ConnectError> {
+        Self::open(target, 1, false).await
+    }
+
+    /// The role this pool connects as (PostgreSQL), for [`grant_use`].
+    pub async fn current_role(&self) -> Result<String, DbErr> {
+        let row = self
+            .conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT current_user::text AS role",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom("no current role".into()))?;
+        row.try_get("", "role")
+    }
+
+    async fn open(
+        target: DbTarget<'_>,
+        max_connections: u32,
+        serving: bool,
+    ) -> Result<Self, ConnectError> {
         match target {
             DbTarget::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -126,7 +156,9 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .set_schema_search_path(schema.to_owned());
                 let conn = sea_orm::Database::connect(options).await?;
-                refuse_privileged_role(&conn).await?;
+                if serving {
+                    refuse_privileged_role(&conn).await?;
+                }
                 Ok(Self {
                     conn,
                     schema: Some(schema.to_owned()),

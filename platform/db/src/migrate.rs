@@ -162,6 +162,27 @@ pub async fn migrate(db: &Db, service: &str, migrations: &[Migration]) -> Result
     txn.commit().await
 }
 
+/// Lets `role` read and write every table of the service's schema, when the schema is
+/// owned by another role (migrations ran through `database.migrate_url`). Grants nothing
+/// else: the serving role cannot create, alter or drop a table, nor skip row-level
+/// security, which applies to every role but a table's owner, and the owner is forced too.
+/// Idempotent; a no-op on SQLite.
+pub async fn grant_use(owner: &Db, role: &str) -> Result<(), DbErr> {
+    let Some(schema) = owner.schema() else {
+        return Ok(());
+    };
+    let role = format!("\"{}\"", role.replace('"', "\"\""));
+    let txn = owner.begin(None, crate::Mode::Write).await?;
+    for statement in [
+        format!("GRANT USAGE ON SCHEMA {schema} TO {role}"),
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"),
+        format!("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"),
+    ] {
+        txn.execute_unprepared(&statement).await?;
+    }
+    txn.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

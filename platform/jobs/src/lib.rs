@@ -17,17 +17,22 @@
 //! `subject` — the thing it is about, such as an order id — so "the expiry job of order X" is an
 //! indexed lookup rather than a search through JSON payloads.
 //!
+//! Things that fall due in numbers (orders and reservations to expire, idle carts) get no job
+//! each: one sweep per shop and kind handles every due one ([`SweepsQueued`]).
+//!
 //! Finished jobs are deleted after [`KEEP_FINISHED`] by [`purge_finished`], which a service
 //! runs in its periodic retention sweep ([`sweep_every`]).
 
 mod retention;
 mod schema;
 mod store;
+mod sweep;
 mod worker;
 
 pub use retention::{KEEP_FINISHED, PURGE_BATCH, purge_finished, purge_in_batches, sweep_every};
 pub use schema::JOBS_MIGRATION;
 pub use store::{enqueue, find, latest_for};
+pub use sweep::{SWEEP_MARGIN, SWEEP_SUBJECT, SweepsQueued};
 pub use worker::Worker;
 
 use chrono::{DateTime, Utc};

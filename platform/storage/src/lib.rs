@@ -5,7 +5,8 @@
 //! `shops/<shop>/vendors/<vendor or "shop">/<area>/<name>` and is built only from a
 //! `TenantId`, so one shop's key never reaches another's prefix), [`validate_upload`]
 //! (uploads are recognised by their magic bytes: JPEG, PNG, GIF, WebP, PDF; never by name),
-//! [`StorageConfig`] for the gateway's config file, and [`media_router`], which serves the
+//! [`StorageConfig`] for the gateway's config file, [`quota`] (the plan's storage limit as a
+//! running total per shop in each storing service's database), and [`media_router`], which serves the
 //! local backend's HMAC-signed `/media/…` links on their own shop's host only ([`HostTenant`]
 //! names it; S3 links are presigned URLs to the bucket).
 //! It consumes only its configuration; it publishes no events and does not log (errors carry
@@ -14,6 +15,7 @@
 mod config;
 mod key;
 mod local;
+pub mod quota;
 mod router;
 mod s3;
 mod signing;
@@ -153,9 +155,9 @@ impl Storage {
         }
     }
 
-    /// Bytes one shop stores, over all its vendors and areas: what the plan's storage limit
-    /// counts. It walks the shop's objects (a listing on S3), so call it on uploads, not on
-    /// reads.
+    /// Bytes one shop stores, over all its vendors and areas. It walks the shop's objects
+    /// (a listing on S3): the plan's limit is checked against running totals instead
+    /// ([`quota`]), which this and [`Storage::usage_of_areas`] recompute.
     pub async fn usage(
         &self,
         tenant: mercato_tenant_context::TenantId,
@@ -167,26 +169,19 @@ impl Storage {
         }
     }
 
-    /// Refuses an upload of `size` bytes that would take the shop past `limit_mb` megabytes
-    /// (the plan's `storage_mb`): 402 `plan_limit_exceeded`, nothing stored.
-    pub async fn check_quota(
+    /// Bytes one shop stores in `areas` (the `<area>` of `shops/<shop>/vendors/<owner>/<area>/…`),
+    /// over all its vendors: what one service's files take, for [`quota::recompute`].
+    pub async fn usage_of_areas(
         &self,
         tenant: mercato_tenant_context::TenantId,
-        size: usize,
-        limit_mb: u32,
-    ) -> Result<(), Problem> {
-        let used = self
-            .usage(tenant)
-            .await
-            .map_err(StorageError::into_problem)?;
-        let limit = u64::from(limit_mb) * 1024 * 1024;
-        if used.saturating_add(size as u64) > limit {
-            return Err(Problem::limit_exceeded(format!(
-                "the plan allows {limit_mb} MB of files; {} MB are in use",
-                used.div_ceil(1024 * 1024)
-            )));
+        areas: &[&str],
+    ) -> Result<u64, StorageError> {
+        let owners = format!("shops/{tenant}/vendors");
+        let areas: Vec<String> = areas.iter().map(|a| (*a).to_owned()).collect();
+        match &self.0 {
+            Backend::Local(local) => local.usage_of_areas(owners, areas).await,
+            Backend::S3(s3) => s3.usage_of_areas(owners, areas).await,
         }
-        Ok(())
     }
 
     /// Stores `bytes` at `key` with `content_type`, replacing any object there. Readers see

@@ -136,6 +136,36 @@ impl LocalStore {
         .await
     }
 
+    /// The usage of `<owners>/<owner>/<area>` for every owner and each of `areas`.
+    pub(crate) async fn usage_of_areas(
+        &self,
+        owners: String,
+        areas: Vec<String>,
+    ) -> Result<u64, StorageError> {
+        let dir = self.root.join(&owners);
+        let names = blocking(move || {
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+                Err(e) => return Err(io_error("list objects", &dir)(e)),
+            };
+            let mut names = Vec::new();
+            for entry in entries {
+                let entry = entry.map_err(io_error("list objects", &dir))?;
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+            Ok(names)
+        })
+        .await?;
+        let mut total = 0u64;
+        for owner in names {
+            for area in &areas {
+                total = total.saturating_add(self.usage(format!("{owners}/{owner}/{area}")).await?);
+            }
+        }
+        Ok(total)
+    }
+
     pub(crate) async fn delete(&self, key: &ObjectKey) -> Result<(), StorageError> {
         let (data, sidecar) = (self.data_path(key), self.sidecar_path(key));
         blocking(move || {

@@ -162,6 +162,30 @@ impl S3Store {
 
     /// Bytes stored under `prefix`, summed over a listing of the objects.
     pub(crate) async fn usage(&self, prefix: String) -> Result<u64, StorageError> {
+        self.usage_where(prefix, |_| true).await
+    }
+
+    /// The usage of `<owners>/<owner>/<area>/…` for every owner and each of `areas`: one
+    /// listing of `owners`, keys filtered by their area.
+    pub(crate) async fn usage_of_areas(
+        &self,
+        owners: String,
+        areas: Vec<String>,
+    ) -> Result<u64, StorageError> {
+        let skip = owners.len() + 1;
+        self.usage_where(owners, move |key| {
+            key.get(skip..)
+                .and_then(|rest| rest.split('/').nth(1))
+                .is_some_and(|area| areas.iter().any(|a| a == area))
+        })
+        .await
+    }
+
+    async fn usage_where(
+        &self,
+        prefix: String,
+        counts: impl Fn(&str) -> bool,
+    ) -> Result<u64, StorageError> {
         let mut total = 0u64;
         let mut token: Option<String> = None;
         loop {
@@ -175,8 +199,10 @@ impl S3Store {
                 .await
                 .map_err(backend("list objects"))?;
             for object in page.contents() {
-                total =
-                    total.saturating_add(u64::try_from(object.size().unwrap_or(0)).unwrap_or(0));
+                if object.key().is_some_and(&counts) {
+                    total = total
+                        .saturating_add(u64::try_from(object.size().unwrap_or(0)).unwrap_or(0));
+                }
             }
             match page.next_continuation_token() {
                 Some(next) if page.is_truncated().unwrap_or(false) => token = Some(next.to_owned()),

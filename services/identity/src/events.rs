@@ -1,6 +1,7 @@
 //! Events the identity service publishes (all version 1): `user.registered`,
-//! `user.password_reset`, `staff.invited`, `staff.joined`, `staff.role_changed`,
-//! `staff.removed`, `api_key.created`, `api_key.revoked`. None carries a secret.
+//! `user.password_reset`, `user.sessions_revoked`, `staff.invited`, `staff.joined`,
+//! `staff.role_changed`, `staff.removed`, `api_key.created`, `api_key.revoked`,
+//! `api_key.role_changed`. None carries a secret.
 //!
 //! It consumes `shop.created` as the durable consumer [`OWNER_INVITES`]: a shop created with
 //! an owner's email gets an owner invitation; and `vendor.applied` as [`VENDOR_MEMBERS`]: the
@@ -51,6 +52,31 @@ pub async fn user_password_reset(
         &serde_json::json!({ "user_id": user }),
     )
     .await
+}
+
+/// `user.sessions_revoked`: the account's access tokens issued before `session_epoch` are
+/// no longer good (the gateway consumes it to refuse them at once; ADR 0029).
+pub const SESSIONS_REVOKED: &str = "user.sessions_revoked";
+
+/// The payload of [`SESSIONS_REVOKED`], version 1. The envelope's tenant is the realm's
+/// storage tenant: the shop, or the nil id for platform admins.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SessionsRevoked {
+    pub user_id: UserId,
+    pub session_epoch: u64,
+    /// False once the account is disabled (removed from the staff): none of its tokens is
+    /// good any more, whatever their epoch.
+    pub active: bool,
+    /// removed, role_changed, vendor_membership_changed, password_changed, password_reset.
+    pub reason: String,
+}
+
+pub async fn user_sessions_revoked(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    payload: &SessionsRevoked,
+) -> Result<(), DbErr> {
+    publish(conn, SESSIONS_REVOKED, tenant, payload).await
 }
 
 pub async fn staff_invited(
@@ -132,6 +158,20 @@ pub async fn api_key_revoked(
 ) -> Result<(), DbErr> {
     let payload = serde_json::json!({ "key_id": key, "revoked_by": revoked_by });
     publish(conn, "api_key.revoked", tenant, &payload).await
+}
+
+pub async fn api_key_role_changed(
+    conn: &impl ConnectionTrait,
+    tenant: TenantId,
+    key: ApiKeyId,
+    from: Role,
+    to: Role,
+    changed_by: Option<String>,
+) -> Result<(), DbErr> {
+    let payload = serde_json::json!({
+        "key_id": key, "from": role_code(from), "to": role_code(to), "changed_by": changed_by,
+    });
+    publish(conn, "api_key.role_changed", tenant, &payload).await
 }
 
 /// The durable consumer that invites the owners of new shops.

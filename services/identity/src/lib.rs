@@ -5,8 +5,10 @@
 //! refresh tokens with reuse detection; resets passwords (each request a job, so the request
 //! does the same work whether or not the account exists) and invites staff with one-time
 //! tokens sent by mail (a mail outbox delivered by the `mail.send` job); enforces
-//! staff seats and roles; and issues the integration API keys the gateway verifies on
-//! `/internal/v1/api-keys/verify`.
+//! staff seats and roles; issues the integration API keys the gateway verifies on
+//! `/internal/v1/api-keys/verify`; and starts a new session epoch when an account's rights
+//! shrink or its password changes, which the gateway checks on `/internal/v1/sessions/{id}`
+//! (ADR 0029).
 //!
 //! It publishes `user.*`, `staff.*` and `api_key.*` events (see `events`) and consumes
 //! `shop.created` to invite a new shop's owner and `vendor.applied` to record the owners of
@@ -193,6 +195,7 @@ pub async fn ensure_account(
         http::auth::refresh,
         http::auth::logout,
         http::auth::me,
+        http::auth::change_password,
         http::password_reset::request,
         http::password_reset::confirm,
         http::invitations::create,

@@ -36,6 +36,8 @@ pub struct InventoryState {
     pub db: Db,
     /// Poked after a commit that wrote to the outbox, so the relay publishes at once.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Shops whose next reservation sweep is known to be queued.
+    pub sweeps: mercato_jobs::SweepsQueued,
 }
 
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
@@ -78,6 +80,7 @@ pub fn workers(
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
     vec![
         Box::pin(expiry::worker(state).run(shutdown.clone())),
+        Box::pin(expiry::sweep_worker(state).run(shutdown.clone())),
         Box::pin(retention::worker(state.db.clone(), shutdown)),
     ]
 }

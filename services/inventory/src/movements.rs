@@ -189,6 +189,8 @@ pub struct ReservationRequest<'a> {
     /// stock); a line of any other vendor refuses the whole request. `None`: any vendor's (the
     /// orders service, merchant staff).
     pub vendors: Option<&'a [VendorId]>,
+    /// The shops' expiry sweeps this process knows to be queued.
+    pub sweeps: &'a mercato_jobs::SweepsQueued,
 }
 
 /// Reserves every line, or nothing (see `domain::reservation` for the strategy).
@@ -270,7 +272,7 @@ pub async fn reserve(
         // Allocated from levels read under the variants' locks: cannot be refused.
         .ok_or_else(|| DbErr::Custom("a locked stock level changed under its lock".into()))?;
     repo::reservations::insert(tx, &reservation).await?;
-    expiry::schedule(tx, &reservation).await?;
+    expiry::schedule(tx, request.sweeps, &reservation).await?;
     let created = events::reservation(
         "reservation.created",
         tx.tenant(),

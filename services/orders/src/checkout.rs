@@ -27,7 +27,6 @@ use crate::repo::{coupons, settings};
 use chrono::TimeDelta;
 use hmac::{Hmac, Mac};
 use mercato_db::TenantTx;
-use mercato_jobs::NewJob;
 use mercato_kernel::{FieldError, Problem};
 use mercato_tenant_context::{TenantContext, VariantId};
 use serde::Serialize;
@@ -41,6 +40,8 @@ pub(crate) fn reservation_ttl(order_ttl_secs: i64) -> i64 {
     order_ttl_secs + (order_ttl_secs / 5).clamp(5, 300)
 }
 
+/// The expiry job of one order, as checkouts wrote them before the shop's sweep
+/// ([`crate::expiry::ORDER_SWEEP_JOB`]); those still queued run as before.
 pub const EXPIRE_JOB: &str = "orders.expire";
 
 /// What a checkout needs besides the cart.
@@ -397,18 +398,8 @@ async fn write(
     orders::record_transition(&tx, full.order.id, &placed).await?;
     full.history = Some(vec![placed]);
     crate::events::order_placed(&tx, &full, &actor).await?;
-    mercato_jobs::enqueue(
-        &*tx,
-        NewJob {
-            tenant: tx.tenant(),
-            kind: EXPIRE_JOB,
-            subject: Some(full.order.id.to_string()),
-            payload: serde_json::json!({ "order_id": full.order.id }),
-            run_at: full.order.expires_at,
-            max_attempts: 50,
-        },
-    )
-    .await?;
+    // No job of its own: the shop's sweep expires it if it is still unpaid then.
+    crate::expiry::schedule_order_sweep(state, &tx, full.order.expires_at).await?;
     // The payment attempt, so the provider's call follows at once (and a webhook always
     // finds it). An order with nothing to pay is paid as it stands by `payment::pay`.
     let attempt = (full.order.total > 0).then(|| Payment {

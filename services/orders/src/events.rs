@@ -25,6 +25,7 @@ use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, Subscription, publish};
 use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
+use mercato_vendors_api::commission::CommissionRuleId;
 use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -208,10 +209,7 @@ struct CommissionMirror(OrdersState);
 impl Handler for CommissionMirror {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
         let rule: RuleId = event.payload_as()?;
-        let Ok(id) = rule
-            .id
-            .parse::<mercato_vendors::domain::commission::CommissionRuleId>()
-        else {
+        let Ok(id) = rule.id.parse::<CommissionRuleId>() else {
             return Ok(());
         };
         let tx = self.0.db.tenant_tx(event.tenant_id).await?;

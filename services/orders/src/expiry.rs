@@ -1,9 +1,16 @@
-//! Expiry. Each order gets an `orders.expire` job due when it expires, inserted with the
-//! order: an order still `pending_payment` then becomes `expired`, its vendor orders
-//! cancelled, its coupon use given back, its payment attempts cancelled at the provider, and
-//! `order.expired` tells inventory to release the stock. A payment that succeeds afterwards
-//! is refunded (see `payment`). Carts untouched for the shop's idle time are emptied by a
-//! sweep that runs every few minutes per shop with open carts.
+//! Expiry. Unpaid orders and idle carts are found by one sweep per shop each, not by a job
+//! per order: checkout makes sure the shop's `orders.expiry_sweep` is queued no later than
+//! the new order's deadline ([`mercato_jobs::SweepsQueued`], usually without a statement),
+//! and the sweep expires every order still `pending_payment` past its deadline, at most
+//! [`SWEEP_BATCH`] per run, each in its own transaction: its vendor orders cancelled, its
+//! coupon use given back, its payment attempts cancelled at the provider, and
+//! `order.expired` tells inventory to release the stock. The sweep then queues itself for
+//! the earliest deadline left (at once when the batch was full). A payment that succeeds
+//! afterwards is refunded (see `payment`). Carts untouched for the shop's idle time are
+//! emptied by a sweep that runs every few minutes per shop with open carts.
+//!
+//! `orders.expire` jobs (one per order, written by checkouts before the sweep) still run
+//! until none is left queued.
 
 use crate::OrdersState;
 use crate::domain::OrderId;
@@ -17,7 +24,6 @@ use mercato_jobs::{Job, JobHandler, JobOutcome, Worker};
 use mercato_kernel::Problem;
 use mercato_tenant_context::TenantId;
 use serde::Deserialize;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,6 +105,7 @@ pub async fn cancel_intents(state: &OrdersState, tenant: TenantId, pending: &[Pa
     }
 }
 
+/// The worker of the `orders.expire` jobs checkouts wrote before the sweep.
 pub fn order_worker(state: &OrdersState) -> Worker {
     Worker::new(
         state.db.clone(),
@@ -107,6 +114,79 @@ pub fn order_worker(state: &OrdersState) -> Worker {
     )
     .backoff(Duration::from_secs(1), Duration::from_secs(60))
     .lease(Duration::from_secs(60))
+}
+
+pub const ORDER_SWEEP_JOB: &str = "orders.expiry_sweep";
+
+/// Orders one sweep expires at most; when more are due, the next sweep is queued at once.
+pub const SWEEP_BATCH: u64 = 100;
+
+/// Expires a shop's due unpaid orders, then queues its next sweep while orders are unpaid.
+struct OrderSweep(OrdersState);
+
+#[async_trait]
+impl JobHandler for OrderSweep {
+    async fn run(&self, job: &Job) -> JobOutcome {
+        match sweep_orders(&self.0, job.tenant).await {
+            Ok(_) => JobOutcome::Done,
+            Err(e) => JobOutcome::Retry(e.to_string()),
+        }
+    }
+}
+
+/// One sweep of `tenant`'s unpaid orders: expires those past their deadline (at most
+/// [`SWEEP_BATCH`], each in its own transaction, as [`expire`] does for one), then makes
+/// sure the next sweep is queued for the earliest deadline left. How many it expired.
+pub async fn sweep_orders(state: &OrdersState, tenant: TenantId) -> Result<usize, Problem> {
+    let read = state.db.tenant_read(tenant).await?;
+    let due = orders::due_to_expire(&read, crate::now(), SWEEP_BATCH).await?;
+    drop(read);
+    let mut expired = 0;
+    for id in &due {
+        // `expire` rechecks the order under its lock: one paid meanwhile is left alone.
+        if expire(state, tenant, *id).await? {
+            expired += 1;
+        }
+    }
+    let tx = state.db.tenant_tx(tenant).await?;
+    let next = if due.len() as u64 == SWEEP_BATCH {
+        Some(crate::now())
+    } else {
+        orders::next_deadline(&tx).await?
+    };
+    if let Some(by) = next {
+        schedule_order_sweep(state, &tx, by).await?;
+    }
+    tx.commit().await?;
+    if expired > 0 {
+        tracing::info!(%tenant, expired, "unpaid orders expired");
+    }
+    Ok(expired)
+}
+
+/// Makes sure the shop's order sweep runs no later than `by` (an order's deadline), in the
+/// transaction that creates the order.
+pub async fn schedule_order_sweep(
+    state: &OrdersState,
+    tx: &mercato_db::TenantTx,
+    by: DateTime<Utc>,
+) -> Result<(), Problem> {
+    state
+        .sweeps
+        .ensure_by(&**tx, tx.tenant(), ORDER_SWEEP_JOB, by, 50)
+        .await?;
+    Ok(())
+}
+
+/// The worker of the shops' order sweeps. Retries come quickly: unpaid orders hold stock.
+pub fn order_sweep_worker(state: &OrdersState) -> Worker {
+    Worker::new(
+        state.db.clone(),
+        ORDER_SWEEP_JOB,
+        Arc::new(OrderSweep(state.clone())),
+    )
+    .backoff(Duration::from_secs(1), Duration::from_secs(60))
+    .lease(Duration::from_secs(300))
 }
 
 pub const CART_SWEEP_JOB: &str = "orders.cart_sweep";
@@ -139,54 +219,17 @@ async fn sweep(state: &OrdersState, tenant: TenantId) -> Result<(), Problem> {
     Ok(())
 }
 
-/// The shops whose next cart sweep was seen queued, with when it is due. Until then a new
-/// cart need not look for it: a queued job stays queued until it is due, and only a sweep
-/// read committed is remembered, never one this process is still writing.
-#[derive(Clone, Default)]
-pub struct SweepsQueued(Arc<std::sync::Mutex<HashMap<TenantId, DateTime<Utc>>>>);
-
-impl SweepsQueued {
-    fn due(&self, tenant: TenantId) -> Option<DateTime<Utc>> {
-        self.0.lock().ok()?.get(&tenant).copied()
-    }
-
-    fn remember(&self, tenant: TenantId, due: DateTime<Utc>) {
-        if let Ok(mut queued) = self.0.lock() {
-            queued.insert(tenant, due);
-        }
-    }
-}
-
-/// Schedules a shop's next cart sweep when none is queued (called as carts are created).
+/// Makes sure the shop's cart sweep is queued (called as carts are created).
 pub async fn schedule_sweep(
     state: &OrdersState,
     tx: &mercato_db::TenantTx,
     idle_secs: i64,
 ) -> Result<(), Problem> {
-    let now = crate::now();
-    if state.sweeps.due(tx.tenant()).is_some_and(|due| now < due) {
-        return Ok(());
-    }
-    let subject = "carts".to_owned();
-    if let Some(job) =
-        mercato_jobs::latest_for(&**tx, tx.tenant(), CART_SWEEP_JOB, &subject).await?
-        && job.status == mercato_jobs::JobStatus::Queued
-    {
-        state.sweeps.remember(tx.tenant(), job.run_at);
-        return Ok(());
-    }
-    mercato_jobs::enqueue(
-        &**tx,
-        mercato_jobs::NewJob {
-            tenant: tx.tenant(),
-            kind: CART_SWEEP_JOB,
-            subject: Some(subject),
-            payload: serde_json::json!({}),
-            run_at: now + chrono::TimeDelta::seconds(idle_secs.min(3600)),
-            max_attempts: 10,
-        },
-    )
-    .await?;
+    let by = crate::now() + chrono::TimeDelta::seconds(idle_secs.min(3600));
+    state
+        .sweeps
+        .ensure_by(&**tx, tx.tenant(), CART_SWEEP_JOB, by, 10)
+        .await?;
     Ok(())
 }
 

@@ -128,8 +128,8 @@ pub struct OrdersState {
     pub payments: payment::Providers,
     /// Signs the tokens that let guests read their orders.
     pub token_key: Arc<[u8]>,
-    /// Shops whose next cart sweep is known to be queued.
-    pub sweeps: expiry::SweepsQueued,
+    /// Shops whose next cart and order sweeps are known to be queued.
+    pub sweeps: mercato_jobs::SweepsQueued,
 }
 
 /// The current instant as the database keeps it (microseconds).
@@ -168,6 +168,7 @@ pub fn workers(
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
     let mut workers: Vec<futures::future::BoxFuture<'static, ()>> = vec![
         Box::pin(expiry::order_worker(state).run(shutdown.clone())),
+        Box::pin(expiry::order_sweep_worker(state).run(shutdown.clone())),
         Box::pin(expiry::cart_worker(state).run(shutdown.clone())),
         Box::pin(payment::auto_refund_worker(state).run(shutdown.clone())),
         Box::pin(http::refunds::worker(state).run(shutdown.clone())),

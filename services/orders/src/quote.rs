@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::{Currency, Money, Problem};
 use mercato_tenant_context::VendorId;
-use mercato_vendors::domain::commission::{self as commission, CommissionRule};
+use mercato_vendors_api::commission::{self, CommissionRule};
 use std::collections::HashMap;
 
 /// Why a line cannot be bought as it is.
@@ -332,7 +332,7 @@ pub async fn quote_with(
     let rules: Vec<CommissionRule> = commission_rules
         .into_iter()
         .filter_map(|json| {
-            serde_json::from_value::<mercato_vendors::events::CommissionRuleSnapshot>(json)
+            serde_json::from_value::<mercato_vendors_api::events::CommissionRuleSnapshot>(json)
                 .ok()
                 .and_then(|s| CommissionRule::try_from(s).ok())
         })

@@ -169,6 +169,7 @@ async fn load(tx: &mercato_db::PlatformTx, id: &str) -> Result<Shop, Problem> {
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/shops/{shop_id}", tag = "platform",
+    params(("shop_id" = String, Path, description = "`shop_…`")),
     responses((status = 200, body = ShopOut), (status = 404)))]
 pub async fn show(
     State(state): State<TenantsState>,
@@ -190,6 +191,7 @@ pub struct ShopAdminPatch {
 }
 
 #[utoipa::path(patch, path = "/api/v1/admin/shops/{shop_id}", tag = "platform", request_body = ShopAdminPatch,
+    params(("shop_id" = String, Path, description = "`shop_…`")),
     responses((status = 200, body = ShopOut), (status = 404), (status = 422)))]
 pub async fn update(
     State(state): State<TenantsState>,
@@ -265,6 +267,7 @@ async fn set_status(
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/shops/{shop_id}/suspend", tag = "platform", request_body = SuspendIn,
+    params(("shop_id" = String, Path, description = "`shop_…`")),
     responses((status = 200, body = ShopOut), (status = 404)))]
 pub async fn suspend(
     State(state): State<TenantsState>,
@@ -283,6 +286,7 @@ pub async fn suspend(
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/shops/{shop_id}/reactivate", tag = "platform",
+    params(("shop_id" = String, Path, description = "`shop_…`")),
     responses((status = 200, body = ShopOut), (status = 404)))]
 pub async fn reactivate(
     State(state): State<TenantsState>,

@@ -165,7 +165,8 @@ async fn load(tx: &mercato_db::TenantTx, id: &str) -> Result<Domain, Problem> {
         .ok_or_else(Problem::not_found)
 }
 
-#[utoipa::path(get, path = "/api/v1/shop/domains/{domain_id}", tag = "shop", responses((status = 200, body = DomainOut), (status = 404)))]
+#[utoipa::path(get, path = "/api/v1/shop/domains/{domain_id}", tag = "shop",
+    params(("domain_id" = String, Path, description = "`dom_…`")), responses((status = 200, body = DomainOut), (status = 404)))]
 pub async fn show(
     State(state): State<TenantsState>,
     ctx: TenantContext,
@@ -176,7 +177,8 @@ pub async fn show(
     Ok(Json(load(&tx, &id).await?.into()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/shop/domains/{domain_id}", tag = "shop", responses((status = 204), (status = 404)))]
+#[utoipa::path(delete, path = "/api/v1/shop/domains/{domain_id}", tag = "shop",
+    params(("domain_id" = String, Path, description = "`dom_…`")), responses((status = 204), (status = 404)))]
 pub async fn remove(
     State(state): State<TenantsState>,
     ctx: TenantContext,
@@ -194,6 +196,7 @@ pub async fn remove(
 
 /// Asks for a check now (after adding the TXT record, or after the checks gave up).
 #[utoipa::path(post, path = "/api/v1/shop/domains/{domain_id}/verify", tag = "shop",
+    params(("domain_id" = String, Path, description = "`dom_…`")),
     responses((status = 202, body = DomainOut), (status = 404)))]
 pub async fn verify(
     State(state): State<TenantsState>,

@@ -235,6 +235,7 @@ pub struct StoreProfile {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = VendorAddress)]
 pub struct Address {
     pub name: String,
     pub line1: String,

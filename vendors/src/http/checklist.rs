@@ -1,6 +1,7 @@
 //! The onboarding checklist: the shop's configuration, a vendor's progress, the vendor
 //! completing items and the merchant overriding them (recorded in the vendor's history).
 
+use super::images::STORAGE_AREAS;
 use super::{Standing, parse_reason, vendor_to_change, visible_vendor};
 use crate::VendorsState;
 use crate::domain::VendorStatus;
@@ -13,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use mercato_kernel::Problem;
 use mercato_kernel::http::{Json, path_id};
-use mercato_storage::{MediaType, ObjectKey, Owner, validate_upload};
+use mercato_storage::{MediaType, ObjectKey, Owner, quota, validate_upload};
 use mercato_tenant_context::{Permission, TenantContext, VendorId, VendorPermission};
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +59,6 @@ pub async fn upload_document(
     let read = state.db.tenant_read(ctx.tenant).await?;
     let (vendor, _) = vendor_to_change(&read, &ctx, id, VendorPermission::ProfileWrite).await?;
     let item = item_named(repo::checklist::items(&read).await?, &code)?;
-    drop(read);
     if vendor.status == VendorStatus::Rejected {
         return Err(Problem::conflict(
             "vendor_rejected",
@@ -73,6 +73,11 @@ pub async fn upload_document(
     }
     let media =
         validate_upload(&body, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES).map_err(|e| e.to_problem())?;
+    let (size, limit) = (body.len() as u64, ctx.terms.limits.storage_mb);
+    drop(read);
+    // Nothing is written for an upload the shop's total already refuses.
+    let (db, storage) = (&state.db, &state.storage);
+    quota::precheck(db, ctx.tenant, storage, STORAGE_AREAS, size, limit).await?;
     let key = ObjectKey::unique(
         ctx.tenant,
         Owner::Vendor(vendor.id),
@@ -84,14 +89,16 @@ pub async fn upload_document(
     // unreferenced object, never a row pointing at nothing.
     state
         .storage
-        .check_quota(ctx.tenant, body.len(), ctx.terms.limits.storage_mb)
-        .await?;
-    state
-        .storage
         .put(&key, body, media.mime())
         .await
         .map_err(|e| e.into_problem())?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
+    // Counted with the row that references it, under the shop's usage row lock.
+    if let Err(problem) = quota::reserve(&tx, &state.storage, STORAGE_AREAS, size, limit).await {
+        drop(tx);
+        let _ = state.storage.delete(&key).await;
+        return Err(problem);
+    }
     repo::checklist::complete(
         &tx,
         vendor.id,

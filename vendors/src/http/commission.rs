@@ -257,8 +257,14 @@ pub async fn create(
     }
     repo::commission::insert(&tx, &rule).await?;
     let out = CommissionRuleOut::from(&rule);
-    crate::events::commission_rule(&*tx, "commission_rule.created", ctx.tenant, &rule, &actor)
-        .await?;
+    crate::events::commission_rule(
+        &*tx,
+        crate::events::COMMISSION_RULE_CREATED,
+        ctx.tenant,
+        &rule,
+        &actor,
+    )
+    .await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok((StatusCode::CREATED, Json(out)))
@@ -348,8 +354,14 @@ pub async fn remove(
     if !repo::commission::delete(&tx, rule.id, &actor).await? {
         return Err(Problem::not_found());
     }
-    crate::events::commission_rule(&*tx, "commission_rule.deleted", ctx.tenant, &rule, &actor)
-        .await?;
+    crate::events::commission_rule(
+        &*tx,
+        crate::events::COMMISSION_RULE_DELETED,
+        ctx.tenant,
+        &rule,
+        &actor,
+    )
+    .await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(StatusCode::NO_CONTENT)
@@ -361,14 +373,22 @@ pub async fn remove(
 #[into_params(parameter_in = Query)]
 pub struct QuoteQuery {
     /// `ven_…`
+    #[param(required = true, pattern = "^ven_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     pub vendor_id: Option<String>,
     /// `cat_…`: the category the line's product is in.
+    #[param(pattern = "^(cat_[0-7][0-9a-hjkmnp-tv-z]{25})?$")]
     pub category_id: Option<String>,
     /// The line amount in minor units, not negative.
+    #[param(required = true, pattern = "^[0-9]{1,18}$")]
     pub amount: Option<String>,
-    /// ISO 4217, e.g. `EUR`.
+    /// ISO 4217, one of the currencies the platform knows, e.g. `EUR`.
+    #[param(
+        required = true,
+        pattern = "^(AUD|BRL|CAD|CHF|CNY|CZK|DKK|EUR|GBP|HKD|HUF|INR|JPY|KRW|MXN|NOK|NZD|PLN|RON|SEK|SGD|USD|ZAR|BHD|KWD|TND)$"
+    )]
     pub currency: Option<String>,
     /// RFC 3339; default now. Rules valid at this instant are considered.
+    #[param(format = DateTime)]
     pub at: Option<String>,
 }
 

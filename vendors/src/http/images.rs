@@ -1,5 +1,7 @@
 //! A store's logo and banner: images uploaded as the request body, recognised by their
-//! bytes, stored under the vendor's prefix; the old image is deleted once replaced.
+//! bytes, stored under the vendor's prefix; the old image is deleted once replaced. They
+//! count against the plan's storage limit through vendors' running total per shop
+//! ([`quota`]): added with the profile that references them, given back on deletion.
 
 use super::vendor_to_change;
 use super::vendors::VendorOut;
@@ -12,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::routing::put;
 use mercato_kernel::Problem;
 use mercato_kernel::http::{Json, path_id};
-use mercato_storage::{MediaType, ObjectKey, Owner, validate_upload};
+use mercato_storage::{MediaType, ObjectKey, Owner, quota, validate_upload};
 use mercato_tenant_context::{TenantContext, VendorId, VendorPermission};
 
 pub fn router() -> Router<VendorsState> {
@@ -24,6 +26,9 @@ pub fn router() -> Router<VendorsState> {
 
 /// The largest store image accepted.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+/// Where this service keeps the shop's files (store images, onboarding documents): what its
+/// share of the plan's storage limit counts ([`quota`], ADR 0030).
+pub const STORAGE_AREAS: &[&str] = &["store", "documents"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -48,12 +53,27 @@ impl Slot {
     }
 }
 
+/// Deletes a replaced or removed image and gives its bytes back to the shop's total. A
+/// crash in between leaves the total too high, never too low (see the runbook to count it
+/// again).
 async fn delete_quietly(state: &VendorsState, ctx: &TenantContext, old: Option<String>) {
     let Some(old) = old else { return };
-    if let Ok(key) = ObjectKey::parse(ctx.tenant, &old)
-        && let Err(e) = state.storage.delete(&key).await
-    {
+    let Ok(key) = ObjectKey::parse(ctx.tenant, &old) else {
+        return;
+    };
+    let size = state.storage.head(&key).await.map(|info| info.size).ok();
+    if let Err(e) = state.storage.delete(&key).await {
         tracing::warn!(error = %e, "a replaced store image was not deleted");
+        return;
+    }
+    let Some(size) = size else { return };
+    let released = async {
+        let tx = state.db.tenant_tx(ctx.tenant).await?;
+        quota::release(&tx, size).await?;
+        tx.commit().await
+    };
+    if let Err(e) = released.await {
+        tracing::warn!(error = %e, "a deleted store image's bytes were not given back");
     }
 }
 
@@ -71,9 +91,13 @@ pub async fn upload(
     let slot = Slot::parse(&slot)?;
     let read = state.db.tenant_read(ctx.tenant).await?;
     vendor_to_change(&read, &ctx, id, VendorPermission::ProfileWrite).await?;
-    drop(read);
     let media =
         validate_upload(&body, &MediaType::IMAGES, MAX_IMAGE_BYTES).map_err(|e| e.to_problem())?;
+    let (size, limit) = (body.len() as u64, ctx.terms.limits.storage_mb);
+    drop(read);
+    // Nothing is written for an upload the shop's total already refuses.
+    let (db, storage) = (&state.db, &state.storage);
+    quota::precheck(db, ctx.tenant, storage, STORAGE_AREAS, size, limit).await?;
     let key = ObjectKey::unique(
         ctx.tenant,
         Owner::Vendor(id),
@@ -83,21 +107,25 @@ pub async fn upload(
     .map_err(Problem::internal)?;
     state
         .storage
-        .check_quota(ctx.tenant, body.len(), ctx.terms.limits.storage_mb)
-        .await?;
-    state
-        .storage
         .put(&key, body, media.mime())
         .await
         .map_err(|e| e.into_problem())?;
 
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (mut vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
-    if vendor.status == VendorStatus::Rejected {
-        return Err(Problem::conflict(
+    let refused = if vendor.status == VendorStatus::Rejected {
+        Err(Problem::conflict(
             "vendor_rejected",
             "a rejected vendor can no longer be changed",
-        ));
+        ))
+    } else {
+        // Counted with the profile that references it, under the shop's usage row lock.
+        quota::reserve(&tx, &state.storage, STORAGE_AREAS, size, limit).await
+    };
+    if let Err(problem) = refused {
+        drop(tx);
+        let _ = state.storage.delete(&key).await;
+        return Err(problem);
     }
     let old = slot.key_of(&mut vendor).replace(key.as_str().to_owned());
     vendor.updated_at = chrono::Utc::now();

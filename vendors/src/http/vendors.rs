@@ -149,11 +149,45 @@ impl From<Vendor> for VendorOut {
 }
 
 /// One answer for both views, so `GET /vendors/{id}` can show what the caller may see.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum AnyVendorOut {
     Full(Box<VendorOut>),
     Public(Box<PublicVendorOut>),
+}
+
+/// `anyOf`, not the `oneOf` the derive would write: the full view carries every field the
+/// public one requires, so a full vendor matches both and `oneOf` would reject it.
+impl utoipa::PartialSchema for AnyVendorOut {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::ToSchema;
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(utoipa::openapi::Ref::from_schema_name(VendorOut::name()))
+            .item(utoipa::openapi::Ref::from_schema_name(PublicVendorOut::name()))
+            .description(Some(
+                "The full view for the vendor's own staff and merchant staff, the public one for everyone else.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for AnyVendorOut {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        for (name, schema) in [
+            (VendorOut::name(), VendorOut::schema()),
+            (PublicVendorOut::name(), PublicVendorOut::schema()),
+        ] {
+            schemas.push((name.into_owned(), schema));
+        }
+        <VendorOut as utoipa::ToSchema>::schemas(schemas);
+        <PublicVendorOut as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// How long image links in vendor responses work.

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0003_vendor_shipping.sql"),
         &[],
     ),
+    mercato_storage::quota::STORAGE_USAGE_MIGRATION,
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

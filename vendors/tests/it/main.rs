@@ -7,4 +7,6 @@ mod commission;
 #[cfg(test)]
 mod shipping;
 #[cfg(test)]
+mod storage_quota;
+#[cfg(test)]
 mod support;

@@ -126,6 +126,8 @@ pub struct Caller {
     pub actor: Actor,
     pub roles: Vec<Role>,
     pub vendors: Vec<VendorMembership>,
+    /// The shop's plan's storage limit as this caller's context carries it.
+    pub storage_mb: u32,
 }
 
 impl Caller {
@@ -136,6 +138,7 @@ impl Caller {
             actor: Actor::User(UserId::new()),
             roles: vec![Role::Owner],
             vendors: Vec::new(),
+            storage_mb: 1_000,
         }
     }
 
@@ -180,7 +183,7 @@ impl Reply {
     }
 }
 
-fn terms() -> ShopTerms {
+fn terms(storage_mb: u32) -> ShopTerms {
     ShopTerms {
         plan: "growth".into(),
         limits: PlanLimits {
@@ -190,7 +193,7 @@ fn terms() -> ShopTerms {
             custom_domains: 2,
             products: 10_000,
             vendors: 100,
-            storage_mb: 1_000,
+            storage_mb,
         },
         features: Default::default(),
     }
@@ -204,6 +207,18 @@ impl Service {
         path: &str,
         body: Option<Value>,
     ) -> Reply {
+        let body = body.map(|body| ("application/json", body.to_string().into_bytes()));
+        self.send(caller, method, path, body).await
+    }
+
+    /// Calls the router as `caller` with `body` (its content type and bytes), if any.
+    pub async fn send(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
         use tower::ServiceExt as _;
         let context = RequestContext {
             scope: Scope::Shop(caller.tenant),
@@ -211,7 +226,7 @@ impl Service {
             roles: caller.roles.clone(),
             vendors: caller.vendors.clone(),
             request_id: RequestId::new(),
-            terms: Some(terms()),
+            terms: Some(terms(caller.storage_mb)),
             client_ip: None,
         };
         let request = Request::builder()
@@ -219,9 +234,9 @@ impl Service {
             .uri(path)
             .header(CONTEXT_HEADER, self.key.sign(&context));
         let request = match body {
-            Some(body) => request
-                .header("content-type", "application/json")
-                .body(Body::from(body.to_string())),
+            Some((content_type, bytes)) => request
+                .header("content-type", content_type)
+                .body(Body::from(bytes)),
             None => request.body(Body::empty()),
         }
         .expect("request");

@@ -36,13 +36,27 @@ async fn usage_counts_one_shop_and_the_quota_holds(f: Fixture) {
     // Both of this shop's objects count, under every vendor; the other shop's do not.
     assert_eq!(storage.usage(shop).await.unwrap(), 1024 * 1024);
     assert_eq!(storage.usage(other).await.unwrap(), 512 * 1024);
-    storage.check_quota(shop, 1024 * 1024, 2).await.unwrap();
-    let refused = storage
-        .check_quota(shop, 1024 * 1024 + 1, 2)
+    // By area: what one service's files take.
+    let products = ObjectKey::unique(shop, Owner::Shop, "products", Some("pdf")).unwrap();
+    storage
+        .put(&products, vec![1u8; 1000], "application/pdf")
         .await
-        .unwrap_err();
-    assert_eq!(refused.status.as_u16(), 402);
-    assert_eq!(refused.code, "plan_limit_exceeded");
+        .unwrap();
+    assert_eq!(
+        storage.usage_of_areas(shop, &["products"]).await.unwrap(),
+        1000
+    );
+    assert_eq!(
+        storage
+            .usage_of_areas(shop, &["media", "products"])
+            .await
+            .unwrap(),
+        1024 * 1024 + 1000
+    );
+    assert_eq!(
+        storage.usage_of_areas(other, &["products"]).await.unwrap(),
+        0
+    );
 }
 
 async fn an_object_round_trips_until_deleted(f: Fixture) {

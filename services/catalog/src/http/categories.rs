@@ -84,9 +84,18 @@ pub async fn show(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryIn {
+    /// 1 to 100 characters, not blank, no control characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: String,
-    /// Unique in the shop; defaults to one made from the name.
+    /// Unique in the shop: 2-80 lowercase letters, digits and single inner hyphens. Defaults
+    /// to one made from the name's ASCII letters and digits; send one when the name has
+    /// fewer than two of them.
     #[serde(default)]
+    #[schema(min_length = 2, max_length = 80, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[serde(default)]
     pub parent_id: Option<CategoryId>,
@@ -147,7 +156,13 @@ pub async fn create(
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryPatch {
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
+    #[schema(min_length = 2, max_length = 80, pattern = "^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<CategoryId>)]

@@ -6,6 +6,9 @@
 //! ([`crate::app::review`]), and the upload touches the product (`updated_at`,
 //! `product.changed`) so a reviewer can tell it changed. Removing an image or reordering
 //! them shows nothing new, and does neither.
+//!
+//! Images count against the plan's storage limit through catalog's running total per shop
+//! ([`quota`], ADR 0030): added with the image's row, given back with its removal.
 
 use super::out::ProductOut;
 use super::products::{save_and_show, view};
@@ -20,7 +23,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, post, put};
 use mercato_kernel::Problem;
 use mercato_kernel::http::{Json, path_id};
-use mercato_storage::{MediaType, ObjectKey, Owner, validate_upload};
+use mercato_storage::{MediaType, ObjectKey, Owner, quota, validate_upload};
 use mercato_tenant_context::{ProductId, TenantContext, VendorPermission};
 use serde::Deserialize;
 
@@ -28,6 +31,9 @@ use serde::Deserialize;
 pub const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
 /// Images per product.
 pub const MAX_IMAGES: usize = 20;
+/// Where this service keeps the shop's files: what its share of the plan's storage limit
+/// counts ([`quota`]).
+pub const STORAGE_AREAS: &[&str] = &["products"];
 
 pub fn router() -> Router<CatalogState> {
     Router::new()
@@ -58,10 +64,21 @@ pub async fn upload(
     let read = state.db.tenant_read(ctx.tenant).await?;
     let (product, vendor, _) =
         product_for(&read, &ctx, id, VendorPermission::ListingsWrite).await?;
-    drop(read);
     require_listing(&vendor)?;
     let media =
         validate_upload(&body, &MediaType::IMAGES, MAX_IMAGE_BYTES).map_err(|e| e.to_problem())?;
+    drop(read);
+    // Nothing is written for an upload the shop's total already refuses.
+    let limit = ctx.terms.limits.storage_mb;
+    quota::precheck(
+        &state.db,
+        ctx.tenant,
+        &state.storage,
+        STORAGE_AREAS,
+        body.len() as u64,
+        limit,
+    )
+    .await?;
     let key = ObjectKey::unique(
         ctx.tenant,
         Owner::Vendor(product.vendor),
@@ -74,10 +91,6 @@ pub async fn upload(
     // unreferenced object, never a row pointing at nothing.
     state
         .storage
-        .check_quota(ctx.tenant, body.len(), ctx.terms.limits.storage_mb)
-        .await?;
-    state
-        .storage
         .put(&key, body, media.mime())
         .await
         .map_err(|e| e.into_problem())?;
@@ -85,13 +98,19 @@ pub async fn upload(
     // Still there, still theirs?
     let (mut product, _, side) = product_to_change(&tx, &ctx, id).await?;
     let existing = repo::media::of_products(&tx, &[id]).await?;
-    if existing.len() >= MAX_IMAGES {
-        drop(tx);
-        let _ = state.storage.delete(&key).await;
-        return Err(Problem::conflict(
+    let refused = if existing.len() >= MAX_IMAGES {
+        Err(Problem::conflict(
             "too_many_images",
             format!("a product has at most {MAX_IMAGES} images"),
-        ));
+        ))
+    } else {
+        // Counted with the row that references it, under the shop's usage row lock.
+        quota::reserve(&tx, &state.storage, STORAGE_AREAS, size as u64, limit).await
+    };
+    if let Err(problem) = refused {
+        drop(tx);
+        let _ = state.storage.delete(&key).await;
+        return Err(problem);
     }
     let position = existing.iter().map(|m| m.position).max().unwrap_or(-1) + 1;
     repo::media::insert(
@@ -171,6 +190,7 @@ pub async fn remove(
         .find(|m| m.id == media_id)
         .ok_or_else(Problem::not_found)?;
     repo::media::delete(&tx, media_id).await?;
+    quota::release(&tx, media.size_bytes.max(0) as u64).await?;
     tx.commit().await?;
     if let Ok(key) = ObjectKey::parse(ctx.tenant, &media.object_key)
         && let Err(error) = state.storage.delete(&key).await

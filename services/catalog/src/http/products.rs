@@ -508,6 +508,12 @@ pub async fn remove(
     snapshot.updated_at = crate::domain::now();
     repo::attributes::remove_values(&tx, &[id]).await?;
     repo::media::delete_of_product(&tx, id).await?;
+    let freed: i64 = loaded
+        .media_of(id)
+        .iter()
+        .map(|m| m.size_bytes.max(0))
+        .sum();
+    mercato_storage::quota::release(&tx, freed as u64).await?;
     repo::variants::delete_of_product(&tx, id).await?;
     repo::stock::delete_of_product(&tx, id).await?;
     repo::products::delete(&tx, id).await?;

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,
+    mercato_storage::quota::STORAGE_USAGE_MIGRATION,
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

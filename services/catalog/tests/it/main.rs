@@ -7,4 +7,6 @@
 #[cfg(test)]
 mod review;
 #[cfg(test)]
+mod storage_quota;
+#[cfg(test)]
 mod support;

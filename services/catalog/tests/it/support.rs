@@ -151,6 +151,8 @@ pub struct Caller {
     pub actor: Actor,
     pub roles: Vec<Role>,
     pub vendors: Vec<VendorMembership>,
+    /// The shop's plan's storage limit as this caller's context carries it.
+    pub storage_mb: u32,
 }
 
 impl Caller {
@@ -161,6 +163,7 @@ impl Caller {
             actor: Actor::User(UserId::new()),
             roles: vec![Role::Owner],
             vendors: Vec::new(),
+            storage_mb: 1_000,
         }
     }
 
@@ -217,7 +220,7 @@ impl Reply {
     }
 }
 
-fn terms() -> ShopTerms {
+fn terms(storage_mb: u32) -> ShopTerms {
     ShopTerms {
         plan: "growth".into(),
         limits: PlanLimits {
@@ -227,7 +230,7 @@ fn terms() -> ShopTerms {
             custom_domains: 2,
             products: 10_000,
             vendors: 100,
-            storage_mb: 1_000,
+            storage_mb,
         },
         features: Default::default(),
     }
@@ -249,7 +252,7 @@ impl Service {
             roles: caller.roles.clone(),
             vendors: caller.vendors.clone(),
             request_id: RequestId::new(),
-            terms: Some(terms()),
+            terms: Some(terms(caller.storage_mb)),
             client_ip: None,
         };
         let request = Request::builder()

@@ -1,6 +1,7 @@
 //! Integration API keys: `mk_` followed by 256 random bits, shown once, stored as a digest.
 //! A key acts with one role, admin or staff, never owner.
 
+use crate::domain::staff::rank;
 use mercato_tenant_context::Role;
 
 /// Every key starts with this; the gateway tells keys from access tokens by it.
@@ -40,9 +41,51 @@ pub fn parse_name(name: &str) -> Result<String, &'static str> {
     Ok(name.to_owned())
 }
 
+/// What becomes of a live key when its creator's standing changes: a key never acts above
+/// the person who made it (ADR 0029).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFate {
+    Keep,
+    /// Cut down to the creator's new role.
+    CutTo(Role),
+    Revoke,
+}
+
+/// The fate of a key acting as `key` whose creator is now `creator` (`None` once removed
+/// from the staff). A creator who is no staff any more takes their keys with them; one
+/// demoted below the key's role cuts it down to their own.
+pub fn key_fate(key: Role, creator: Option<Role>) -> KeyFate {
+    match creator {
+        Some(creator) if creator.is_staff_role() => {
+            if rank(key) <= rank(creator) {
+                KeyFate::Keep
+            } else if parse_key_role(crate::domain::staff::role_code(creator)).is_some() {
+                KeyFate::CutTo(creator)
+            } else {
+                KeyFate::Revoke
+            }
+        }
+        _ => KeyFate::Revoke,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_never_act_above_their_creator() {
+        use Role::*;
+        assert_eq!(key_fate(Admin, Some(Owner)), KeyFate::Keep);
+        assert_eq!(key_fate(Admin, Some(Admin)), KeyFate::Keep);
+        assert_eq!(key_fate(Staff, Some(Admin)), KeyFate::Keep);
+        assert_eq!(key_fate(Staff, Some(Staff)), KeyFate::Keep);
+        assert_eq!(key_fate(Admin, Some(Staff)), KeyFate::CutTo(Staff));
+        // Removed, or no staff any more: the keys go.
+        assert_eq!(key_fate(Admin, None), KeyFate::Revoke);
+        assert_eq!(key_fate(Staff, None), KeyFate::Revoke);
+        assert_eq!(key_fate(Staff, Some(Customer)), KeyFate::Revoke);
+    }
 
     #[test]
     fn keys_act_as_admin_or_staff_only() {

@@ -4,7 +4,7 @@
 use mercato_tenant_context::Role;
 
 /// How much a role may do; a role may hand out roles up to its own rank.
-fn rank(role: Role) -> u8 {
+pub fn rank(role: Role) -> u8 {
     match role {
         Role::Owner => 3,
         Role::Admin => 2,

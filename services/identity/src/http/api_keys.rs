@@ -159,6 +159,7 @@ pub async fn list(
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{key_id}", tag = "api_keys",
+    params(("key_id" = String, Path, description = "`key_…`")),
     responses((status = 204, description = "revoked; requests with it now get 401"), (status = 404)))]
 pub async fn revoke(
     State(state): State<IdentityState>,

@@ -1,5 +1,5 @@
-//! Sign-up, sign-in, token refresh, sign-out and "who am I", on a shop's domain (its
-//! customers and staff) and on the platform host (platform admins).
+//! Sign-up, sign-in, token refresh, sign-out, "who am I" and changing one's password, on a
+//! shop's domain (its customers and staff) and on the platform host (platform admins).
 
 use super::too_many_attempts;
 use crate::IdentityState;
@@ -24,6 +24,15 @@ pub fn router() -> Router<IdentityState> {
         .route("/api/v1/auth/refresh", post(refresh))
         .route("/api/v1/auth/logout", post(logout))
         .route("/api/v1/auth/me", get(me))
+        .route("/api/v1/auth/password", post(change_password))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeIn {
+    pub current_password: String,
+    /// The new password: 10 to 128 characters.
+    pub new_password: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -122,6 +131,10 @@ async fn issue(
             Vec::new(),
         ),
     };
+    // Read in this transaction: a bump it made (joining, a new password) is included.
+    let (session_epoch, _) = users::session_epoch(tx, user.id)
+        .await?
+        .ok_or_else(|| sea_orm::DbErr::RecordNotFound("the account to issue a token for".into()))?;
     let access = state
         .keys
         .issue(&AccessToken {
@@ -129,6 +142,7 @@ async fn issue(
             actor,
             roles: user.role.roles(),
             vendors,
+            session_epoch,
         })
         .map_err(Problem::internal)?;
     let refresh = OpaqueSecret::generate("mrt_");
@@ -305,4 +319,57 @@ pub async fn me(
         Realm::Platform => Vec::new(),
     };
     Ok(Json(UserOut::new(user, realm, vendors)))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", request_body = PasswordChangeIn,
+    responses((status = 200, body = TokensOut, description = "password changed; every other session of the account ended (access tokens within seconds), this new one started"),
+        (status = 401, description = "not signed in, or the current password is not right"), (status = 409, description = "`account_changed`: the account changed meanwhile; try again"),
+        (status = 422), (status = 503, description = "`busy`: too many passwords being checked at once; see `Retry-After`")))]
+pub async fn change_password(
+    State(state): State<IdentityState>,
+    ctx: RequestContext,
+    Json(body): Json<PasswordChangeIn>,
+) -> Result<Json<TokensOut>, Problem> {
+    let realm = Realm::from(ctx.scope);
+    let id = match (realm, ctx.actor) {
+        (Realm::Shop(_), Actor::User(id)) => id,
+        (Realm::Platform, Actor::PlatformAdmin(id)) => UserId::from_uuid(id.as_uuid()),
+        _ => return Err(Problem::unauthorized("sign in to change your password")),
+    };
+    check_password(&body.new_password).map_err(|m| Problem::invalid_field("/new_password", m))?;
+    let tx = state.db.tenant_read(realm.storage_tenant()).await?;
+    let seen = users::find(&tx, id).await?.filter(|u| u.active);
+    drop(tx);
+    let seen =
+        seen.ok_or_else(|| Problem::unauthorized("this account was removed; sign in again"))?;
+    // Passwords are checked and hashed outside any transaction.
+    if !state
+        .hashing
+        .verify(body.current_password, seen.password_hash.clone())
+        .await?
+    {
+        return Err(Problem::unauthorized("the current password is not right"));
+    }
+    let phc = state.hashing.hash(body.new_password).await?;
+
+    let tx = state.db.tenant_tx(realm.storage_tenant()).await?;
+    let user = users::find(&tx, id)
+        .await?
+        .filter(|now| *now == seen)
+        .ok_or_else(|| {
+            Problem::conflict(
+                "account_changed",
+                "the account changed while changing its password; try again",
+            )
+        })?;
+    users::set_password_hash(&tx, user.id, &phc).await?;
+    let ended = tokens::revoke_all_for_user(&tx, user.id).await?;
+    crate::repo::one_time::revoke_resets_of(&tx, user.id).await?;
+    crate::app::sessions::end_sessions(&tx, user.id, crate::app::sessions::Reason::PasswordChanged)
+        .await?;
+    let tokens = start_session(&state, &tx, realm, &user).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    tracing::info!(user_id = %user.id, sessions_ended = ended, "password changed");
+    Ok(Json(tokens))
 }

@@ -1,23 +1,29 @@
 //! Endpoints only the gateway calls (it never routes `/internal` from outside): checking an
-//! API key in the shop the request arrived at. Each one also requires the gateway's own
+//! API key in the shop the request arrived at, and an account's session epoch in the realm
+//! the request arrived at (ADR 0029). Each one also requires the gateway's own
 //! actor in the signed context, so a client's request that reached `/internal` some other
 //! way (a proxy that normalises paths, a misrouted upstream) is a 404.
 
 use crate::IdentityState;
+use crate::domain::Realm;
 use crate::domain::api_keys::looks_like_key;
-use crate::repo::api_keys;
+use crate::repo::{api_keys, users};
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::routing::{get, post};
 use mercato_kernel::Problem;
 use mercato_kernel::http::Json;
-use mercato_tenant_context::{Actor, ApiKeyId, Role, ServiceName, TenantContext};
+use mercato_tenant_context::{
+    Actor, AdminId, ApiKeyId, RequestContext, Role, ServiceName, TenantContext, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<IdentityState> {
-    Router::new().route("/internal/v1/api-keys/verify", post(verify_key))
+    Router::new()
+        .route("/internal/v1/api-keys/verify", post(verify_key))
+        .route("/internal/v1/sessions/{account_id}", get(session))
 }
 
 #[derive(Deserialize)]
@@ -50,6 +56,45 @@ pub async fn verify_key(
     Ok(Json(VerifiedOut {
         key_id: key.id,
         role: key.role,
+    }))
+}
+
+/// An account's current session standing, as the gateway caches it.
+#[derive(Debug, Serialize)]
+pub struct SessionOut {
+    /// Access tokens issued with an older epoch are no longer good.
+    pub session_epoch: u64,
+    /// False once the account is disabled: none of its tokens is good.
+    pub active: bool,
+}
+
+/// 200 with the session epoch of a shop's user (`usr_…`, on the shop's realm) or a platform
+/// admin (`adm_…`, on the platform); 404 for unknown accounts and any caller but the
+/// gateway itself.
+pub async fn session(
+    State(state): State<IdentityState>,
+    ctx: RequestContext,
+    Path(account): Path<String>,
+) -> Result<Json<SessionOut>, Problem> {
+    if ctx.actor != Actor::Service(ServiceName::Gateway) {
+        return Err(Problem::not_found());
+    }
+    let realm = Realm::from(ctx.scope);
+    let id = match realm {
+        Realm::Shop(_) => account.parse::<UserId>().ok(),
+        Realm::Platform => account
+            .parse::<AdminId>()
+            .ok()
+            .map(|id| UserId::from_uuid(id.as_uuid())),
+    }
+    .ok_or_else(Problem::not_found)?;
+    let tx = state.db.tenant_read(realm.storage_tenant()).await?;
+    let (session_epoch, active) = users::session_epoch(&tx, id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    Ok(Json(SessionOut {
+        session_epoch,
+        active,
     }))
 }
 

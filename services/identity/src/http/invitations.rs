@@ -64,11 +64,14 @@ impl From<OneTimeToken> for InvitationOut {
 #[serde(deny_unknown_fields)]
 pub struct AcceptIn {
     /// The code from the invitation mail (`mit_…`).
+    #[schema(pattern = "^mit_")]
     pub token: String,
     /// A new password (10 to 128 characters), or the current password of the account this
     /// email already has in the shop.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
-    /// For a new account.
+    /// For a new account: 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
 }
 
@@ -143,6 +146,7 @@ pub async fn list(
 }
 
 #[utoipa::path(delete, path = "/api/v1/staff/invitations/{invitation_id}", tag = "staff",
+    params(("invitation_id" = String, Path, description = "`inv_…`")),
     responses((status = 204), (status = 404), (status = 409, description = "accepted already")))]
 pub async fn revoke(
     State(state): State<IdentityState>,
@@ -275,6 +279,13 @@ pub async fn accept(
                 return Err(changed());
             }
             users::set_membership(&tx, seen.id, AccountRole::Shop(role), true).await?;
+            // A role change: the account's older tokens carry the old role.
+            crate::app::sessions::end_sessions(
+                &tx,
+                seen.id,
+                crate::app::sessions::Reason::RoleChanged,
+            )
+            .await?;
             let user = User {
                 role: AccountRole::Shop(role),
                 active: true,

@@ -34,8 +34,10 @@ pub struct PasswordResetIn {
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetConfirmIn {
     /// The code from the mail (`mpr_…`).
+    #[schema(pattern = "^mpr_")]
     pub token: String,
     /// The new password: 10 to 128 characters.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
 }
 
@@ -95,6 +97,8 @@ pub async fn confirm(
     }
     users::set_password_hash(&tx, user.id, &phc).await?;
     let ended = tokens::revoke_all_for_user(&tx, user.id).await?;
+    crate::app::sessions::end_sessions(&tx, user.id, crate::app::sessions::Reason::PasswordReset)
+        .await?;
     one_time::revoke_resets_of(&tx, user.id).await?;
     crate::events::user_password_reset(&*tx, realm.storage_tenant(), user.id).await?;
     tx.commit().await?;

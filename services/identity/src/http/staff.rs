@@ -3,6 +3,7 @@
 
 use super::{acting_role, actor_label, refused};
 use crate::IdentityState;
+use crate::app::sessions::{Reason, end_sessions, settle_keys};
 use crate::domain::AccountRole;
 use crate::domain::staff::{check_removal, check_role_change, parse_staff_role, role_code};
 use crate::repo::tokens;
@@ -82,8 +83,10 @@ async fn member(tx: &TenantTx, id: &str) -> Result<(User, Role), Problem> {
     Ok((user, role))
 }
 
-#[utoipa::path(patch, path = "/api/v1/staff/{user_id}", tag = "staff", request_body = StaffPatch,
-    responses((status = 200, body = StaffOut), (status = 403, description = "above the caller's role"), (status = 404),
+#[utoipa::path(patch, path = "/api/v1/staff/{user_id}", tag = "staff",
+    params(("user_id" = String, Path, description = "`usr_…`")), request_body = StaffPatch,
+    responses((status = 200, body = StaffOut, description = "role changed; the member's access tokens end (their refresh tokens mint ones with the new role), and their API keys above the new role are cut down to it"),
+        (status = 403, description = "above the caller's role"), (status = 404),
         (status = 409, description = "`last_owner`: the shop must keep an owner"), (status = 422)))]
 pub async fn update(
     State(state): State<IdentityState>,
@@ -104,6 +107,9 @@ pub async fn update(
         return Ok(Json(user.into()));
     }
     users::set_membership(&tx, user.id, AccountRole::Shop(new), true).await?;
+    // Tokens carry the role: the old ones go, refresh tokens mint ones with the new role.
+    end_sessions(&tx, user.id, Reason::RoleChanged).await?;
+    let keys = settle_keys(&tx, user.id, Some(new), actor_label(ctx.actor)).await?;
     crate::events::staff_role_changed(
         &*tx,
         ctx.tenant,
@@ -115,7 +121,7 @@ pub async fn update(
     .await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    tracing::info!(user_id = %user.id, from = role_code(current), to = role_code(new), "staff role changed");
+    tracing::info!(user_id = %user.id, from = role_code(current), to = role_code(new), keys_cut_down = keys.cut_down, "staff role changed");
     Ok(Json(
         User {
             role: AccountRole::Shop(new),
@@ -126,7 +132,8 @@ pub async fn update(
 }
 
 #[utoipa::path(delete, path = "/api/v1/staff/{user_id}", tag = "staff",
-    responses((status = 204, description = "account disabled, sessions ended"), (status = 403), (status = 404),
+    params(("user_id" = String, Path, description = "`usr_…`")),
+    responses((status = 204, description = "account disabled, sessions ended (access tokens too, within seconds), API keys they created revoked"), (status = 403), (status = 404),
         (status = 409, description = "`last_owner`: the shop must keep an owner")))]
 pub async fn remove(
     State(state): State<IdentityState>,
@@ -142,10 +149,12 @@ pub async fn remove(
     check_removal(actor, current, owners).map_err(refused)?;
     users::set_membership(&tx, user.id, user.role, false).await?;
     let ended = tokens::revoke_all_for_user(&tx, user.id).await?;
+    end_sessions(&tx, user.id, Reason::Removed).await?;
+    let keys = settle_keys(&tx, user.id, None, actor_label(ctx.actor)).await?;
     crate::events::staff_removed(&*tx, ctx.tenant, user.id, current, actor_label(ctx.actor))
         .await?;
     tx.commit().await?;
     state.outbox.notify_one();
-    tracing::info!(user_id = %user.id, sessions_ended = ended, "staff member removed");
+    tracing::info!(user_id = %user.id, sessions_ended = ended, keys_revoked = keys.revoked, "staff member removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -228,7 +228,7 @@ pub async fn list(
 
 #[utoipa::path(delete, path = "/api/v1/vendor-staff/{vendor_id}/{user_id}", tag = "vendor_staff",
     params(("vendor_id" = String, Path), ("user_id" = String, Path)),
-    responses((status = 204, description = "removed (takes effect on the member's next token)"),
+    responses((status = 204, description = "removed; the member's access tokens end within seconds (a refresh mints one without the membership)"),
         (status = 403), (status = 404), (status = 409, description = "the vendor's last owner")))]
 pub async fn remove(
     State(state): State<IdentityState>,
@@ -266,6 +266,13 @@ pub async fn remove(
         ));
     }
     vendor_members::remove(&tx, target, vendor).await?;
+    // Tokens carry memberships: the member's current ones go; a refresh mints new ones.
+    crate::app::sessions::end_sessions(
+        &tx,
+        target,
+        crate::app::sessions::Reason::VendorMembershipChanged,
+    )
+    .await?;
     mercato_events::publish(
         &*tx,
         "vendor_staff.removed",
@@ -285,11 +292,15 @@ pub async fn remove(
 #[serde(deny_unknown_fields)]
 pub struct VendorAcceptIn {
     /// The code from the invitation mail (`mvi_…`).
+    #[schema(pattern = "^mvi_")]
     pub token: String,
     /// A new password (10 to 128 characters), or the current password of the account this
     /// email already has in the shop.
+    #[schema(min_length = 10, max_length = 128)]
     pub password: String,
+    /// For a new account: 1 to 100 characters, not blank.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub name: Option<String>,
 }
 

@@ -124,3 +124,29 @@ pub async fn revoke(tx: &TenantTx, id: ApiKeyId) -> Result<bool, DbErr> {
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// The unrevoked keys `created_by` (a `usr_…` label) made.
+pub async fn live_created_by(tx: &TenantTx, created_by: &str) -> Result<Vec<ApiKey>, DbErr> {
+    api_key::Entity::find()
+        .filter(api_key::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(api_key::Column::CreatedBy.eq(created_by))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .order_by_asc(api_key::Column::Id)
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect()
+}
+
+/// Changes the role an unrevoked key acts with; false if it is revoked or unknown.
+pub async fn set_role(tx: &TenantTx, id: ApiKeyId, role: Role) -> Result<bool, DbErr> {
+    let result = api_key::Entity::update_many()
+        .col_expr(api_key::Column::Role, Expr::value(role_code(role)))
+        .filter(api_key::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(api_key::Column::Id.eq(id.as_uuid()))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(&**tx)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

@@ -17,6 +17,7 @@ pub mod user {
         pub status: String,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub session_epoch: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -50,4 +50,11 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0005_login_backoff.sql"),
         &["login_backoff"],
     ),
+    // `users` is a tenant table already (row-level security from migration 1).
+    Migration::portable(
+        6,
+        "session epochs",
+        include_str!("../../migrations/0006_session_epoch.sql"),
+        &[],
+    ),
 ];

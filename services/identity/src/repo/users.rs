@@ -5,6 +5,7 @@ use crate::domain::{AccountRole, Email};
 use mercato_db::TenantTx;
 use mercato_tenant_context::UserId;
 use sea_orm::prelude::Expr;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, Statement,
@@ -49,6 +50,7 @@ pub async fn insert(tx: &TenantTx, user: &User) -> Result<(), DbErr> {
         status: Set(if user.active { "active" } else { "disabled" }.to_owned()),
         created_at: Set(user.created_at),
         updated_at: Set(user.created_at),
+        session_epoch: Set(0),
     };
     user::Entity::insert(model)
         .exec_without_returning(&**tx)
@@ -160,4 +162,39 @@ pub async fn set_password_hash(tx: &TenantTx, id: UserId, phc: &str) -> Result<b
         .exec(&**tx)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// The account's session epoch and whether it is active; `None` if there is no account.
+pub async fn session_epoch(tx: &TenantTx, id: UserId) -> Result<Option<(u64, bool)>, DbErr> {
+    Ok(
+        user::Entity::find_by_id((tx.tenant().as_uuid(), id.as_uuid()))
+            .one(&**tx)
+            .await?
+            .map(|m| (epoch_of(m.session_epoch), m.status == "active")),
+    )
+}
+
+/// Starts a new session epoch for the account: every access token issued before this
+/// transaction commits is refused from then on (ADR 0029). Returns the new epoch and
+/// whether the account is active, or `None` if there is no account.
+pub async fn bump_session_epoch(tx: &TenantTx, id: UserId) -> Result<Option<(u64, bool)>, DbErr> {
+    let result = user::Entity::update_many()
+        .col_expr(
+            user::Column::SessionEpoch,
+            Expr::col(user::Column::SessionEpoch).add(1),
+        )
+        .col_expr(user::Column::UpdatedAt, Expr::value(chrono::Utc::now()))
+        .filter(user::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(user::Column::Id.eq(id.as_uuid()))
+        .exec(&**tx)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    session_epoch(tx, id).await
+}
+
+/// Epochs only grow from 0; a negative stored value would be a bug, read as 0.
+fn epoch_of(stored: i64) -> u64 {
+    u64::try_from(stored).unwrap_or(0)
 }

@@ -120,8 +120,9 @@ fn outcome(result: Result<SignedIn, SignInError>) -> String {
     }
 }
 
-/// The per-address back-off, through the use case: the signed context does not carry the
-/// client's address yet (ADR 0025), so no HTTP request can exercise it.
+/// The per-address back-off, through the use case (the gateway's story
+/// `limits::a_password_guesser_is_slowed_down` shows it over HTTP, with the address the
+/// gateway signs into the context).
 async fn an_address_waits_after_its_limit_across_emails(db: Db) {
     let mut config = IdentityConfig::default();
     config.login_backoff.attempts_per_address = NonZeroU32::new(3).unwrap();

@@ -19,6 +19,7 @@ pub struct Warehouse {
 /// Where a warehouse is (where shipments leave from).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WarehouseAddress)]
 pub struct Address {
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

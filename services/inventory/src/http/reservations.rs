@@ -49,6 +49,7 @@ pub fn router() -> Router<InventoryState> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReservationLineIn)]
 pub struct LineIn {
     /// `var_…`; each variant at most once per reservation.
     pub variant_id: String,
@@ -348,6 +349,7 @@ pub async fn create(
             reference: reference.clone(),
             actor,
             vendors,
+            sweeps: &state.sweeps,
         };
         let reservation = match movements::reserve(&tx, request, crate::movements::now()).await {
             Ok(reservation) => reservation,

@@ -33,6 +33,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0002_restock_index.sql"),
         &[],
     ),
+    Migration::portable(
+        3,
+        "active reservations by deadline, for the expiry sweep",
+        include_str!("../../migrations/0003_expiry_sweep_index.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

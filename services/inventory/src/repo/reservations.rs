@@ -218,3 +218,40 @@ pub async fn list(
         })
         .collect()
 }
+
+/// Up to `limit` active reservations whose time ran out at or before `now`, earliest first:
+/// what the shop's expiry sweep expires (a range on `reservations_active_deadline`).
+pub async fn due_to_expire(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<ReservationId>, DbErr> {
+    let ids: Vec<uuid::Uuid> = reservation::Entity::find()
+        .select_only()
+        .column(reservation::Column::Id)
+        .filter(reservation::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(reservation::Column::Status.eq(Status::Active.code()))
+        .filter(reservation::Column::ExpiresAt.lte(now))
+        .order_by_asc(reservation::Column::ExpiresAt)
+        .order_by_asc(reservation::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(&**tx)
+        .await?;
+    Ok(ids.into_iter().map(ReservationId::from_uuid).collect())
+}
+
+/// When the shop's earliest active reservation runs out, if it has any: when its expiry
+/// sweep must run next.
+pub async fn next_deadline(tx: &TenantTx) -> Result<Option<DateTime<Utc>>, DbErr> {
+    reservation::Entity::find()
+        .select_only()
+        .column(reservation::Column::ExpiresAt)
+        .filter(reservation::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(reservation::Column::Status.eq(Status::Active.code()))
+        .order_by_asc(reservation::Column::ExpiresAt)
+        .limit(1)
+        .into_tuple()
+        .one(&**tx)
+        .await
+}

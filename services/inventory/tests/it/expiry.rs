@@ -1,5 +1,6 @@
-//! Reservations nobody commits run out: the expiry job, durable from the moment the
-//! reservation is, gives their units back; a commit that comes too late is refused.
+//! Reservations nobody commits run out: the shop's expiry sweep, durable from the moment the
+//! reservation is, gives their units back; a commit that comes too late is refused. A shop's
+//! reservations share one sweep job, not one job each.
 
 use crate::on_every_backend;
 use crate::reservations::lines;
@@ -18,18 +19,13 @@ async fn expired_reservations_are_released_by_the_job(service: Service) {
     let held = service.post(&orders, "/api/v1/reservations", body).await;
     assert_eq!(held.status, 201, "{:?}", held.body);
     let path = format!("/api/v1/reservations/{}", held.str("id"));
-    // The expiry is a durable job, committed with the reservation: a restart loses nothing.
-    let job = {
-        let tx = service.state.db.tenant_read(shop).await.unwrap();
-        mercato_jobs::latest_for(&*tx, shop, expiry::JOB_KIND, &held.str("id"))
-            .await
-            .unwrap()
-            .expect("an expiry job")
-    };
+    // The shop's sweep is a durable job, committed with the reservation and due when it runs
+    // out: a restart loses nothing.
+    let job = sweep_job(&service, shop).await.expect("a sweep job");
     assert_eq!(job.status, mercato_jobs::JobStatus::Queued);
     let expires_at = chrono::DateTime::parse_from_rfc3339(&held.str("expires_at")).unwrap();
     assert_eq!(job.run_at, expires_at);
-    let worker = expiry::worker(&service.state);
+    let worker = expiry::sweep_worker(&service.state);
     // Not due yet.
     assert!(!worker.run_once().await.unwrap());
     assert_eq!(service.totals(shop, tea).await, (4, 3, 1));
@@ -42,7 +38,7 @@ async fn expired_reservations_are_released_by_the_job(service: Service) {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(ran, "the expiry job never became due");
+    assert!(ran, "the sweep never became due");
     assert_eq!(service.totals(shop, tea).await, (4, 0, 4));
     let expired = service.get(&orders, &path).await;
     assert_eq!(expired.str("status"), "expired");
@@ -73,7 +69,7 @@ async fn expired_reservations_are_released_by_the_job(service: Service) {
     assert_eq!(too_late.status, 409, "{:?}", too_late.body);
     assert_eq!(too_late.str("code"), "reservation_expired");
     assert_eq!(service.totals(shop, tea).await, (4, 0, 4));
-    // The job then finds nothing to do.
+    // The sweep then finds nothing to do.
     for _ in 0..200 {
         if worker.run_once().await.unwrap() {
             break;
@@ -151,7 +147,117 @@ async fn old_idempotency_keys_are_forgotten(service: Service) {
     assert_eq!(service.totals(shop, tea).await, (10, 4, 6));
 }
 
+async fn sweep_job(service: &Service, shop: TenantId) -> Option<mercato_jobs::Job> {
+    let tx = service.state.db.tenant_read(shop).await.unwrap();
+    mercato_jobs::latest_for(&*tx, shop, expiry::SWEEP_JOB, mercato_jobs::SWEEP_SUBJECT)
+        .await
+        .unwrap()
+}
+
+/// `(kind, status)` of every job of the shop, oldest first.
+async fn jobs_of(service: &Service, shop: TenantId) -> Vec<(String, String)> {
+    use sea_orm::ConnectionTrait as _;
+    let tx = service.state.db.tenant_read(shop).await.unwrap();
+    tx.query_all_raw(sea_orm::Statement::from_sql_and_values(
+        tx.get_database_backend(),
+        "SELECT kind, status FROM jobs WHERE tenant_id = $1 ORDER BY created_at, id",
+        [shop.as_uuid().into()],
+    ))
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| {
+        (
+            row.try_get("", "kind").unwrap(),
+            row.try_get("", "status").unwrap(),
+        )
+    })
+    .collect()
+}
+
+/// Moves the shop's active reservations and queued sweeps `by` into the past, as if that
+/// much time had gone by.
+async fn age(service: &Service, shop: TenantId, by: chrono::TimeDelta) {
+    use sea_orm::ConnectionTrait as _;
+    let tx = service.state.db.tenant_tx(shop).await.unwrap();
+    for sql in [
+        "UPDATE reservations SET expires_at = $1 WHERE tenant_id = $2 AND status = 'active'",
+        "UPDATE jobs SET run_at = $1 WHERE tenant_id = $2 AND status = 'queued'",
+    ] {
+        tx.execute_raw(sea_orm::Statement::from_sql_and_values(
+            tx.get_database_backend(),
+            sql,
+            [(chrono::Utc::now() - by).into(), shop.as_uuid().into()],
+        ))
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// Many reservations, one sweep: holding stock writes no job per reservation; one run of
+/// the sweep expires every reservation due, a bounded batch at a time, and leaves the
+/// shop without a sweep once nothing is held.
+async fn a_shops_reservations_share_one_sweep(service: Service) {
+    let shop = TenantId::new();
+    let other = TenantId::new();
+    let (_, _, tea) = service.stocked(shop, 200).await;
+    let (_, _, coffee) = service.stocked(other, 5).await;
+    let orders = Caller::orders_service(shop);
+    let mut held = Vec::new();
+    for _ in 0..(expiry::SWEEP_BATCH + 5) {
+        let mut body = lines(&[(tea, 1)]);
+        body["ttl_seconds"] = json!(3600);
+        let reply = service.post(&orders, "/api/v1/reservations", body).await;
+        assert_eq!(reply.status, 201, "{:?}", reply.body);
+        held.push(reply.str("id"));
+    }
+    let mut body = lines(&[(coffee, 2)]);
+    body["ttl_seconds"] = json!(3600);
+    let theirs = service
+        .post(&Caller::orders_service(other), "/api/v1/reservations", body)
+        .await;
+    assert_eq!(theirs.status, 201, "{:?}", theirs.body);
+    let sweep = (expiry::SWEEP_JOB.to_owned(), "queued".to_owned());
+    assert_eq!(jobs_of(&service, shop).await, vec![sweep.clone()]);
+    assert_eq!(jobs_of(&service, other).await, vec![sweep.clone()]);
+
+    // Due now: the first run expires a batch and queues the next run at once.
+    age(&service, shop, chrono::TimeDelta::seconds(1)).await;
+    let worker = expiry::sweep_worker(&service.state);
+    let expired = expiry::sweep(&service.state, shop).await.unwrap();
+    assert_eq!(expired, expiry::SWEEP_BATCH as usize);
+    assert_eq!(service.totals(shop, tea).await, (200, 5, 195));
+    let next = sweep_job(&service, shop).await.expect("the next sweep");
+    assert_eq!(next.status, mercato_jobs::JobStatus::Queued);
+    assert!(next.run_at <= chrono::Utc::now());
+    while worker.run_once().await.unwrap() {}
+    assert_eq!(service.totals(shop, tea).await, (200, 0, 200));
+    for id in &held {
+        let reply = service
+            .get(&orders, &format!("/api/v1/reservations/{id}"))
+            .await;
+        assert_eq!(reply.str("status"), "expired");
+    }
+    assert_eq!(
+        service
+            .events_named(shop, "reservation.expired")
+            .await
+            .len(),
+        held.len()
+    );
+    // Nothing held: no sweep left queued. The other shop's reservation is untouched.
+    let jobs = jobs_of(&service, shop).await;
+    assert!(
+        jobs.iter().all(|(_, status)| status == "succeeded"),
+        "{jobs:?}"
+    );
+    assert_eq!(service.totals(other, coffee).await, (5, 2, 3));
+    assert_eq!(jobs_of(&service, other).await, vec![sweep]);
+}
+
 on_every_backend!(
     expired_reservations_are_released_by_the_job,
+    a_shops_reservations_share_one_sweep,
     old_idempotency_keys_are_forgotten,
 );

@@ -71,6 +71,7 @@ where
     let state = InventoryState {
         db,
         outbox: Arc::new(tokio::sync::Notify::new()),
+        sweeps: Default::default(),
     };
     let key = ContextKey::new(b"inventory-test-context-key-0123456789");
     let router = mercato_inventory::router(state.clone()).layer(Extension(key.clone()));

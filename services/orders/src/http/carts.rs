@@ -41,6 +41,7 @@ pub fn router() -> Router<OrdersState> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CartLineIn)]
 pub struct LineIn {
     /// `var_…`.
     pub variant_id: String,

@@ -27,6 +27,7 @@ pub fn router() -> Router<OrdersState> {
 #[serde(deny_unknown_fields)]
 pub struct PaymentIn {
     /// `test` (the built-in test provider) or `stripe`.
+    #[schema(pattern = "^(test|stripe)$")]
     pub provider: String,
     /// A test card number (test provider only), e.g. `4242424242424242`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,7 +41,13 @@ pub struct PaymentIn {
 #[serde(deny_unknown_fields)]
 pub struct CheckoutIn {
     /// `crt_…`.
+    #[schema(pattern = "^crt_[0-7][0-9a-hjkmnp-tv-z]{25}$")]
     pub cart_id: String,
+    /// An email address (a domain with a dot), at most 254 bytes.
+    #[schema(
+        max_length = 254,
+        pattern = "^[!-?A-~]+@[!-\\-/-?A-~]+(\\.[!-\\-/-?A-~]+)+$"
+    )]
     pub email: String,
     pub shipping_address: Address,
     pub payment: PaymentIn,
@@ -126,7 +133,7 @@ pub fn payment_method(
 /// A declined payment still creates the order, `pending_payment` with `payment_failure`;
 /// pay again with `POST /api/v1/orders/{id}/payments`.
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "orders", request_body = CheckoutIn,
-    params(("Idempotency-Key" = String, Header, description = "Required; 1 to 255 visible ASCII characters")),
+    params(("Idempotency-Key" = String, Header, pattern = "^[!-~]{1,255}$", description = "Required; 1 to 255 visible ASCII characters")),
     responses((status = 201, body = OrderOut), (status = 200, body = OrderOut, description = "A replay"),
         (status = 400, description = "No Idempotency-Key"), (status = 404, description = "No such cart"),
         (status = 409, description = "Cart not ready, not enough stock, coupon not applicable"),

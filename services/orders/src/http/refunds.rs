@@ -44,6 +44,7 @@ pub fn router() -> Router<OrdersState> {
 
 #[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RefundLineIn)]
 pub struct LineIn {
     /// `orl_…`.
     pub line_id: String,

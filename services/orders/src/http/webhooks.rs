@@ -47,8 +47,9 @@ pub async fn process(
 
 /// Receives a provider's webhook.
 #[utoipa::path(post, path = "/api/v1/payments/webhooks/{provider}", tag = "orders",
-    params(("provider" = String, Path, description = "`test` or `stripe`"),
-        ("Stripe-Signature" = String, Header, description = "`t=…,v1=…`")),
+    params(("provider" = String, Path, pattern = "^(test|stripe)$", description = "`test` or `stripe`"),
+        ("Stripe-Signature" = String, Header, pattern = "^t=[0-9]+(,v[0-9]+=[0-9a-fA-F]+)+$",
+            description = "`t=<unix seconds>,v1=<hex HMAC-SHA256 of `<t>.<body>`>`; only a signature made with the provider's webhook secret is accepted")),
     request_body(content = String, description = "The provider's event, as sent", content_type = "application/json"),
     responses((status = 204, description = "Applied (or already applied)"),
         (status = 400, description = "Bad signature or event, or `event_without_shop`: a payment event without `metadata.tenant_id`"),

@@ -73,6 +73,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0006_retention_indexes.sql"),
         &[],
     ),
+    Migration::portable(
+        7,
+        "unpaid orders by deadline, for the expiry sweep",
+        include_str!("../../migrations/0007_expiry_sweep_index.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

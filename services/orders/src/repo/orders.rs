@@ -17,14 +17,24 @@ use std::collections::HashMap;
 /// Where the order goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ShippingAddress)]
 pub struct Address {
+    /// 1 to 200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    /// 1 to 200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub line1: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line2: Option<String>,
+    /// 1 to 100 characters, not blank.
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub city: String,
+    /// 1 to 20 characters, not blank.
+    #[schema(min_length = 1, max_length = 20, pattern = "\\S")]
     pub postal_code: String,
     /// ISO 3166-1 alpha-2, e.g. `DE`.
+    #[schema(pattern = "^[A-Za-z]{2}$")]
     pub country: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
@@ -348,6 +358,49 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
         .await?;
     }
     Ok(())
+}
+
+/// Up to `limit` unpaid orders whose deadline is at or before `now`, earliest first: what
+/// the shop's expiry sweep expires (a range on `orders_unpaid_deadline`).
+pub async fn due_to_expire(
+    tx: &TenantTx,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<OrderId>, DbErr> {
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT id FROM orders WHERE tenant_id = $1 AND status = $2 AND expires_at <= $3 \
+                 ORDER BY expires_at, id LIMIT {limit}"
+            ),
+            [
+                tx.tenant().as_uuid().into(),
+                OrderStatus::PendingPayment.code().into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    rows.iter()
+        .map(|row| col::<uuid::Uuid>(row, "id").map(OrderId::from_uuid))
+        .collect()
+}
+
+/// The earliest deadline of the shop's unpaid orders, when it has any: when its expiry
+/// sweep must run next.
+pub async fn next_deadline(tx: &TenantTx) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT expires_at FROM orders WHERE tenant_id = $1 AND status = $2 \
+             ORDER BY expires_at LIMIT 1",
+            [
+                tx.tenant().as_uuid().into(),
+                OrderStatus::PendingPayment.code().into(),
+            ],
+        ))
+        .await?;
+    row.map(|row| col(&row, "expires_at")).transpose()
 }
 
 /// Takes the order's lock (see [`find`]) without reading it. False: there is no such order.

@@ -11,9 +11,11 @@
 
 mod conn;
 mod migrate;
+mod purge;
 
 pub use conn::TxConn;
 pub use migrate::{Migration, grant_use, migrate};
+pub use purge::{PURGE_BATCH, purge_in_batches};
 pub use sea_orm;
 
 use mercato_tenant_context::TenantId;

@@ -5,12 +5,14 @@
 //! still on their way.
 //!
 //! Each statement deletes at most [`PURGE_BATCH`] rows in a short platform transaction of its
-//! own, so a purge of a large backlog never holds SQLite's write lock, or PostgreSQL's row
-//! locks, for long: producers and consumers slip in between batches.
+//! own (`mercato_db::purge_in_batches`), so a purge of a large backlog never holds SQLite's
+//! write lock, or PostgreSQL's row locks, for long: producers and consumers slip in between
+//! batches.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use mercato_db::Db;
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+pub use mercato_db::PURGE_BATCH;
+use mercato_db::{Db, purge_in_batches};
+use sea_orm::DbErr;
 
 /// How long a published outbox row is kept. Nothing reads it after the relay marked it;
 /// the week leaves time to look at what a service published while investigating an incident.
@@ -22,13 +24,10 @@ pub const KEEP_PUBLISHED: TimeDelta = TimeDelta::days(7);
 /// redelivery after its record was purged would be applied twice.
 pub const KEEP_PROCESSED: TimeDelta = TimeDelta::days(30);
 
-/// Rows one purge statement deletes at most.
-pub const PURGE_BATCH: u64 = 1000;
-
 /// Deletes the outbox rows published before `before`, in batches; how many went.
 /// Unpublished rows stay whatever their age.
 pub async fn purge_published(db: &Db, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    purge(
+    purge_in_batches(
         db,
         "purge published events",
         &format!(
@@ -43,7 +42,7 @@ pub async fn purge_published(db: &Db, before: DateTime<Utc>) -> Result<u64, DbEr
 
 /// Deletes the inbox records of events processed before `before`, in batches; how many went.
 pub async fn purge_processed(db: &Db, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    purge(
+    purge_in_batches(
         db,
         "purge processed events",
         &format!(
@@ -54,35 +53,4 @@ pub async fn purge_processed(db: &Db, before: DateTime<Utc>) -> Result<u64, DbEr
         before,
     )
     .await
-}
-
-/// Runs `delete` (one bounded batch, `$1` the cut-off) in its own platform transaction until
-/// a batch comes back short; the rows it deleted in all. (`mercato_jobs::purge_in_batches`
-/// is the same loop for services' own tables; this crate does not depend on that one.)
-///
-/// The key-based subquery is portable: PostgreSQL has no `DELETE … LIMIT`, and SQLite only
-/// with a compile-time option.
-async fn purge(
-    db: &Db,
-    purpose: &'static str,
-    delete: &str,
-    before: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let mut total = 0;
-    loop {
-        let tx = db.platform_tx(purpose).await?;
-        let deleted = tx
-            .execute_raw(Statement::from_sql_and_values(
-                tx.get_database_backend(),
-                delete,
-                [before.into()],
-            ))
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        total += deleted;
-        if deleted < PURGE_BATCH {
-            return Ok(total);
-        }
-    }
 }

@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use mercato_db::Db;
-use sea_orm::{ConnectionTrait, DbErr, Statement};
+pub use mercato_db::{PURGE_BATCH, purge_in_batches};
+use sea_orm::DbErr;
 use std::future::Future;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -16,9 +17,6 @@ use tokio_util::sync::CancellationToken;
 /// How long a succeeded or failed job is kept: two weeks to see what happened to an order's
 /// expiry or a report run, and to find a failed job's `last_error`, before it goes.
 pub const KEEP_FINISHED: TimeDelta = TimeDelta::days(14);
-
-/// Rows one purge statement deletes at most.
-pub const PURGE_BATCH: u64 = 1000;
 
 /// Deletes the jobs that succeeded or failed for good before `before`, in batches; how many
 /// went. A finished job's `updated_at` is when its outcome was recorded.
@@ -34,40 +32,6 @@ pub async fn purge_finished(db: &Db, before: DateTime<Utc>) -> Result<u64, DbErr
         before,
     )
     .await
-}
-
-/// Runs `delete` — one statement that deletes at most [`PURGE_BATCH`] rows older than the
-/// cut-off bound as `$1`, such as `DELETE FROM t WHERE (k1, k2) IN (SELECT k1, k2 FROM t
-/// WHERE created_at < $1 LIMIT 1000)` — each time in a platform transaction of its own, until
-/// a batch comes back short; the rows it deleted in all.
-///
-/// Short transactions, so purging a large backlog never holds SQLite's write lock or
-/// PostgreSQL's row locks for long: the service's own writes slip in between batches. The
-/// key-based subquery is portable: PostgreSQL has no `DELETE … LIMIT`, and SQLite only with a
-/// compile-time option.
-pub async fn purge_in_batches(
-    db: &Db,
-    purpose: &'static str,
-    delete: &str,
-    before: DateTime<Utc>,
-) -> Result<u64, DbErr> {
-    let mut total = 0;
-    loop {
-        let tx = db.platform_tx(purpose).await?;
-        let deleted = tx
-            .execute_raw(Statement::from_sql_and_values(
-                tx.get_database_backend(),
-                delete,
-                [before.into()],
-            ))
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        total += deleted;
-        if deleted < PURGE_BATCH {
-            return Ok(total);
-        }
-    }
 }
 
 /// Runs `round` (a service's purges; it returns how many rows went) at once and then every

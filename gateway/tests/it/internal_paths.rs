@@ -187,6 +187,34 @@ async fn internal_endpoints_answer_only_the_gateway(backend: Backend, test: &str
         }
     }
 
+    // Session standings: the gateway's context reads the owner's epoch; any other is told
+    // nothing, and another shop's scope does not find this shop's account.
+    let me = app
+        .client
+        .get(&shop.host, "/api/v1/auth/me", Some(&shop.owner))
+        .await
+        .unwrap();
+    assert_eq!(me.status, 200, "{}", me.text);
+    let session = format!("/internal/v1/sessions/{}", me.str("id"));
+    let standing = app
+        .call_service("identity", "GET", &session, &in_shop(gateway), None)
+        .await;
+    assert_eq!(standing.status, 200, "{}", standing.text);
+    assert!(standing.body["session_epoch"].is_u64(), "{}", standing.text);
+    for actor in strangers() {
+        let reply = app
+            .call_service("identity", "GET", &session, &in_shop(actor), None)
+            .await;
+        assert_eq!(reply.status, 404, "{actor:?}: {}", reply.text);
+        assert!(!reply.text.contains("session_epoch"), "{}", reply.text);
+    }
+    let other = app.shop(&admin, "growth").await;
+    let elsewhere = context(Scope::Shop(other.id), gateway, None);
+    let reply = app
+        .call_service("identity", "GET", &session, &elsewhere, None)
+        .await;
+    assert_eq!(reply.status, 404, "another shop: {}", reply.text);
+
     // And the key still works through the gateway, which checks it as itself.
     let staff = app
         .client

@@ -276,6 +276,10 @@ pub async fn start(
         let worker = mercato_tenants::verification_worker(&state)?;
         background.push(Box::pin(relay.run(shutdown.clone())));
         background.push(Box::pin(worker.run(shutdown.clone())));
+        background.push(Box::pin(mercato_tenants::retention::worker(
+            db.clone(),
+            shutdown.clone(),
+        )));
         routers.insert("tenants", mercato_tenants::router(state));
         tenants_db = Some(db);
     }
@@ -305,6 +309,10 @@ pub async fn start(
         };
         background.push(Box::pin(relay.run(shutdown.clone())));
         subscribe_all(bus.as_ref(), mercato_vendors::subscriptions(&state)).await?;
+        background.push(Box::pin(mercato_vendors::retention::worker(
+            db.clone(),
+            shutdown.clone(),
+        )));
         routers.insert("vendors", mercato_vendors::router(state));
         vendors_db = Some(db);
     }

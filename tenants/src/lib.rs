@@ -8,6 +8,7 @@ pub mod domain;
 mod events;
 pub mod http;
 pub mod repo;
+pub mod retention;
 pub mod verification;
 
 use axum::Router;

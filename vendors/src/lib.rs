@@ -11,6 +11,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod repo;
+pub mod retention;
 
 use axum::Router;
 use mercato_db::Db;

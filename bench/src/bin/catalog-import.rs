@@ -70,6 +70,7 @@ async fn prepare(db: &Db, tenant: TenantId, vendor: VendorId) -> anyhow::Result<
             store_name: "Bench Tea".into(),
             status: VendorStatus::Approved,
             owner: UserId::new(),
+            holiday_until: None,
             event_at: chrono::Utc::now(),
         },
     )

@@ -27,6 +27,8 @@ mod inventory;
 #[cfg(test)]
 mod isolation;
 #[cfg(test)]
+mod leftovers;
+#[cfg(test)]
 mod limits;
 #[cfg(test)]
 mod media_links;
@@ -38,6 +40,8 @@ mod openapi;
 mod orders;
 #[cfg(test)]
 mod password_reset;
+#[cfg(test)]
+mod retention;
 #[cfg(test)]
 mod rls;
 #[cfg(test)]

@@ -8,7 +8,7 @@ use mercato_db::Migration;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 /// Each service's schema and its migrations (payments' tables live in the orders schema).
-const SERVICES: [(&str, &[&[Migration]]); 6] = [
+pub(crate) const SERVICES: [(&str, &[&[Migration]]); 6] = [
     ("tenants", &[mercato_tenants::repo::MIGRATIONS]),
     ("identity", &[mercato_identity::repo::MIGRATIONS]),
     ("vendors", &[mercato_vendors::repo::MIGRATIONS]),
@@ -242,6 +242,18 @@ async fn the_serving_role_only_reads_and_writes() {
         panic!("a role without CREATE migrated the schemas");
     };
     assert!(refused.to_string().contains("migrating"), "{refused}");
+    // It made its bucket before it stopped (storage comes up first): no test leaves one.
+    if config.storage.kind == mercato_storage::StorageKind::S3 {
+        let s3 = &config.storage.s3;
+        let client = mercato_testkit::s3::client(
+            &s3.endpoint,
+            &s3.access_key_id,
+            s3.secret_access_key.expose(),
+        );
+        mercato_testkit::s3::remove_bucket(&client, &s3.bucket)
+            .await
+            .expect("remove the refused start's bucket");
+    }
 
     // Behind the owner, the platform runs.
     let Some(app) = TestApp::spawn_with(Backend::Real, TEST, |config| {

@@ -39,66 +39,98 @@ pub struct TestApp {
     _processes: Vec<tokio::process::Child>,
     /// The split shape's config file and services address, to start the services again.
     services: Option<(std::path::PathBuf, std::net::SocketAddr)>,
-    /// On PostgreSQL: the schemas this app created, dropped with it.
-    schemas: Option<Schemas>,
+    /// The schemas and bucket this app made on the real servers, removed with it.
+    leftovers: Option<Leftovers>,
     _dir: tempfile::TempDir,
 }
 
-/// A test app's PostgreSQL schemas (one per service, under the app's own prefix).
-struct Schemas {
-    url: String,
-    names: Vec<String>,
+/// What a test app made on the real servers and removes when it is dropped: its PostgreSQL
+/// schemas (one per service, under the app's own prefix) and its S3 bucket.
+struct Leftovers {
+    /// The owner's URL and the schema names.
+    schemas: Option<(String, Vec<String>)>,
+    bucket: Option<mercato_storage::S3Config>,
 }
 
-impl Schemas {
-    fn of(config: &Config) -> Option<Self> {
-        // Whoever created them: the owner when migrations ran as one.
+impl Leftovers {
+    fn of(config: &Config) -> Self {
+        // Whoever created the schemas: the owner when migrations ran as one.
         let owner = if config.database.migrate_url.is_empty() {
             &config.database.url
         } else {
             &config.database.migrate_url
         };
-        (!owner.is_empty()).then(|| Self {
-            url: owner.clone(),
-            names: mercato_gateway::routes::SERVICES
+        let schemas = (!owner.is_empty()).then(|| {
+            let names = mercato_gateway::routes::SERVICES
                 .iter()
                 .map(|service| format!("{}{service}", config.database.schema_prefix))
-                .collect(),
-        })
+                .collect();
+            (owner.clone(), names)
+        });
+        let bucket = (config.storage.kind == mercato_storage::StorageKind::S3)
+            .then(|| config.storage.s3.clone());
+        Self { schemas, bucket }
     }
 
-    /// Drops them, on a thread and runtime of its own (`Drop` cannot await, and the test's
+    /// Removes them, on a thread and runtime of its own (`Drop` cannot await, and the test's
     /// runtime may be ending). Best effort: a failure is reported, not raised, and the next
     /// `.ci/run` starts from an empty database anyway.
-    fn drop_now(self) {
-        let dropped = std::thread::spawn(move || {
+    fn remove_now(self) {
+        if self.schemas.is_none() && self.bucket.is_none() {
+            return;
+        }
+        let removed = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
-                let target = mercato_db::DbTarget::Postgres {
-                    url: &self.url,
-                    schema: "public",
-                };
-                let db = mercato_db::Db::connect(target, 1).await?;
-                // A task of the app that is still finishing a transaction holds its locks
-                // for a moment; a stuck one must not hang the test run.
-                let sql = format!(
-                    "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {} CASCADE",
-                    self.names.join(", ")
-                );
-                sea_orm::ConnectionTrait::execute_unprepared(db.raw_connection(), &sql).await?;
-                db.close().await?;
-                anyhow::Ok(())
+                let mut failures = Vec::new();
+                if let Some((url, names)) = &self.schemas
+                    && let Err(e) = drop_schemas(url, names).await
+                {
+                    failures.push(format!("could not drop the test schemas: {e:#}"));
+                }
+                if let Some(s3) = &self.bucket {
+                    let client = mercato_testkit::s3::client(
+                        &s3.endpoint,
+                        &s3.access_key_id,
+                        s3.secret_access_key.expose(),
+                    );
+                    if let Err(e) = mercato_testkit::s3::remove_bucket(&client, &s3.bucket).await {
+                        failures.push(format!("could not remove the test bucket: {e:#}"));
+                    }
+                }
+                if failures.is_empty() {
+                    Ok(())
+                } else {
+                    Err(anyhow::anyhow!(failures.join("; ")))
+                }
             })
         })
         .join();
-        match dropped {
+        match removed {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("could not drop the test schemas: {e:#}"),
-            Err(_) => eprintln!("dropping the test schemas panicked"),
+            Ok(Err(e)) => eprintln!("{e:#}"),
+            Err(_) => eprintln!("removing the test app's schemas and bucket panicked"),
         }
     }
+}
+
+async fn drop_schemas(url: &str, names: &[String]) -> anyhow::Result<()> {
+    let target = mercato_db::DbTarget::Postgres {
+        url,
+        schema: "public",
+    };
+    let db = mercato_db::Db::connect(target, 1).await?;
+    // A task of the app that is still finishing a transaction holds its locks for a moment;
+    // a stuck one must not hang the test run.
+    let sql = format!(
+        "SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {} CASCADE",
+        names.join(", ")
+    );
+    sea_orm::ConnectionTrait::execute_unprepared(db.raw_connection(), &sql).await?;
+    db.close().await?;
+    Ok(())
 }
 
 /// The services behind the gateway: in this process, or the split shape's services process.
@@ -113,8 +145,8 @@ impl Drop for TestApp {
         for process in &mut self._processes {
             let _ = process.start_kill();
         }
-        if let Some(schemas) = self.schemas.take() {
-            schemas.drop_now();
+        if let Some(leftovers) = self.leftovers.take() {
+            leftovers.remove_now();
         }
     }
 }
@@ -277,7 +309,7 @@ impl TestApp {
             shutdown,
             _processes: Vec::new(),
             services: None,
-            schemas: Schemas::of(&config),
+            leftovers: Some(Leftovers::of(&config)),
             _dir: dir,
         })
     }
@@ -350,9 +382,21 @@ impl TestApp {
             shutdown: CancellationToken::new(),
             _processes: vec![services, gateway],
             services: Some((file, services_addr)),
-            schemas: Schemas::of(&config),
+            leftovers: Some(Leftovers::of(&config)),
             _dir: dir,
         }
+    }
+
+    /// The PostgreSQL schemas (owner's URL, names) and the S3 bucket this app made, which
+    /// go when it is dropped; `None` for what it keeps embedded.
+    pub fn made_on_servers(
+        &self,
+    ) -> (
+        Option<(String, Vec<String>)>,
+        Option<mercato_storage::S3Config>,
+    ) {
+        let leftovers = self.leftovers.as_ref().expect("until dropped");
+        (leftovers.schemas.clone(), leftovers.bucket.clone())
     }
 
     /// Kills the split shape's services process with SIGKILL (no shutdown: whatever it was

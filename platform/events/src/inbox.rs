@@ -32,6 +32,15 @@ pub const INBOX_MIGRATION: Migration = Migration {
     tenant_tables: &["processed_events"],
 };
 
+/// The inbox's age index, for the retention purge of processed records
+/// ([`crate::purge_processed`]). Services append it after [`INBOX_MIGRATION`].
+pub const INBOX_AGE_INDEX_MIGRATION: Migration = Migration::portable(
+    9004,
+    "event inbox by processing time",
+    "CREATE INDEX processed_events_processed_at ON processed_events (processed_at);\n",
+    &[],
+);
+
 /// Records, in the consumer's own transaction, that `consumer` processed `event`. Returns
 /// false if it already had: the caller must then skip its effect. Because the record and
 /// the effect commit together, a crash between them leaves neither, and the redelivery

@@ -24,8 +24,8 @@ pub use amqp::AmqpBus;
 pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription, by_tenant};
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
-pub use inbox::{INBOX_MIGRATION, mark_processed, mark_processed_all};
-pub use outbox::{OUTBOX_MIGRATION, enqueue, enqueue_all, publish};
+pub use inbox::{INBOX_AGE_INDEX_MIGRATION, INBOX_MIGRATION, mark_processed, mark_processed_all};
+pub use outbox::{OUTBOX_AGE_INDEX_MIGRATION, OUTBOX_MIGRATION, enqueue, enqueue_all, publish};
 pub use relay::{Relay, RelayError};
 pub use retention::{
     KEEP_PROCESSED, KEEP_PUBLISHED, PURGE_BATCH, purge_processed, purge_published,

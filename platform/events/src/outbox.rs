@@ -44,6 +44,16 @@ CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL;
     tenant_tables: &["outbox"],
 };
 
+/// The outbox's age index, for the retention purge of published rows
+/// ([`crate::purge_published`]): without it each purge batch scans the whole table. Services
+/// append it after [`OUTBOX_MIGRATION`].
+pub const OUTBOX_AGE_INDEX_MIGRATION: Migration = Migration::portable(
+    9003,
+    "event outbox by publication time",
+    "CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL;\n",
+    &[],
+);
+
 /// Builds the envelope of a version-1 event `name` for `tenant` and writes it to the outbox
 /// in the caller's transaction (the usual way a service publishes).
 pub async fn publish(

@@ -49,3 +49,12 @@ CREATE INDEX jobs_subject ON jobs (tenant_id, kind, subject, created_at);
 ",
     tenant_tables: &["jobs"],
 };
+
+/// The age index of finished jobs, for the retention purge ([`crate::purge_finished`]);
+/// queued and running jobs stay out of it. Services append it after [`JOBS_MIGRATION`].
+pub const JOBS_AGE_INDEX_MIGRATION: Migration = Migration::portable(
+    9102,
+    "finished jobs by finishing time",
+    "CREATE INDEX jobs_finished_at ON jobs (updated_at) WHERE status IN ('succeeded', 'failed');\n",
+    &[],
+);

@@ -1,8 +1,10 @@
 //! Helpers for Mercato's integration tests: which real backends a run has (and the rule that
-//! CI may not skip any), an HTTP client that talks to a shop by `Host` header, and a real DNS
-//! server on loopback whose TXT records a test sets.
+//! CI may not skip any), an HTTP client that talks to a shop by `Host` header, a real DNS
+//! server on loopback whose TXT records a test sets, and direct access to the S3 server
+//! (to remove a test's bucket).
 
 mod dns;
+pub mod s3;
 
 pub use dns::TestDns;
 

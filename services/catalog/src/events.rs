@@ -11,9 +11,9 @@
 //!   ([`ProductModerated`]).
 //!
 //! It consumes `vendor.*` as [`VENDORS`] (the vendors mirror: who may list, whose listings
-//! are visible, the vendor's name) and `stock.changed` as [`STOCK`] (the stock mirror behind
-//! `available` and `in_stock`). Both deduplicate through the inbox and ignore an event older
-//! than what they already applied.
+//! are visible, the vendor's name, whose listings say the vendor is on holiday) and
+//! `stock.changed` as [`STOCK`] (the stock mirror behind `available` and `in_stock`). Both
+//! deduplicate through the inbox and ignore an event older than what they already applied.
 
 use crate::domain::{ProductStatus, VendorMirror, VendorStatus};
 use crate::repo::{self, bundle};
@@ -121,8 +121,9 @@ pub const VENDORS: &str = "catalog-vendors";
 pub const VENDORS_PATTERNS: &[&str] = &["vendor.*"];
 
 /// The part of a `vendor.*` event (vendors, version 1) this consumer reads. The lifecycle
-/// and profile events carry all of it; the others (`vendor.checklist_overridden`) do not,
-/// and are skipped.
+/// and profile events carry all of it (`holiday_until`, the last day away, is null when the
+/// vendor is not on holiday); the others (`vendor.checklist_overridden`) do not, and are
+/// skipped.
 #[derive(Deserialize)]
 struct VendorEvent {
     vendor_id: VendorId,
@@ -130,6 +131,8 @@ struct VendorEvent {
     store_name: Option<String>,
     status: Option<String>,
     owner_user_id: Option<UserId>,
+    #[serde(default)]
+    holiday_until: Option<chrono::NaiveDate>,
 }
 
 pub struct VendorsMirror {
@@ -173,10 +176,12 @@ impl Handler for VendorsMirror {
             store_name,
             status,
             owner,
+            holiday_until: payload.holiday_until,
             event_at: event.occurred_at,
         };
         repo::vendors::upsert(&tx, &after).await?;
         // Products show the vendor's name and hide with it: tell consumers when that changed.
+        // A holiday changes neither (the notice is drawn from the mirror when a page is read).
         let republish = before.is_some_and(|b| {
             b.is_selling() != after.is_selling() || b.store_name != after.store_name
         });

@@ -22,6 +22,7 @@ pub mod events;
 pub mod http;
 pub mod import;
 pub mod repo;
+pub mod retention;
 pub mod search;
 
 use axum::Router;
@@ -87,7 +88,8 @@ pub fn workers(
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
     vec![
         Box::pin(import::worker(state).run(shutdown.clone())),
-        Box::pin(search::reindex_worker(state).run(shutdown)),
+        Box::pin(search::reindex_worker(state).run(shutdown.clone())),
+        Box::pin(retention::worker(state.db.clone(), shutdown)),
     ]
 }
 

@@ -104,7 +104,11 @@ pub fn workers(state: &IdentityState, shutdown: CancellationToken) -> Vec<BoxFut
     vec![
         Box::pin(mail_delivery_worker(state).run(shutdown.clone())),
         Box::pin(reset_request_worker(state).run(shutdown.clone())),
-        Box::pin(retention::worker(state.db.clone(), shutdown)),
+        Box::pin(retention::worker(
+            state.db.clone(),
+            state.mail.clone(),
+            shutdown,
+        )),
     ]
 }
 

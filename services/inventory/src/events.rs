@@ -14,14 +14,16 @@
 //!
 //! It consumes `product.changed` (catalog) as [`CATALOG_MIRROR`], to know which variants
 //! exist and whose they are, and `vendor.*` (vendors) as [`VENDOR_MIRROR`], to know the
-//! shop's vendors; both ignore events older than what they already reflect. As
-//! [`ORDER_STOCK`] it consumes orders' `order.paid`, `order.expired`, `order.cancelled` and
-//! `refund.completed`, to commit, release or restock the order's reservation. Every consumer
-//! records the event in the inbox in the same transaction as the change.
+//! shop's vendors, whether they are stopped and when they are on holiday; both ignore
+//! events older than what they already reflect. As [`ORDER_STOCK`] it consumes orders'
+//! `order.paid`, `order.expired`, `order.cancelled` and `refund.completed`, to commit,
+//! release or restock the order's reservation. Every consumer records the event in the
+//! inbox in the same transaction as the change.
 
 use crate::InventoryState;
 use crate::domain::reservation::{Allocation, Line, Reservation, Status};
 use crate::domain::stock::Totals;
+use crate::domain::vendor::MirroredVendor;
 use crate::domain::{ReservationId, Variant};
 use crate::movements::{self, Commits, End, Ended, MovementError, RestockRequest, Restocked};
 use crate::repo;
@@ -211,17 +213,19 @@ pub const VENDOR_MIRROR: &str = "inventory-vendors";
 pub const VENDOR_MIRROR_PATTERNS: &[&str] = &["vendor.*"];
 
 /// The part of `vendor.*` (vendors, version 1) this consumer reads. Lifecycle and profile
-/// events carry the status; others (`vendor.checklist_overridden`) do not and change nothing
-/// here.
+/// events carry the status and the holiday (`holiday_until`, the last day away, or null);
+/// others (`vendor.checklist_overridden`) do not and change nothing here.
 #[derive(Debug, Deserialize)]
 struct VendorEvent {
     vendor_id: VendorId,
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    holiday_until: Option<chrono::NaiveDate>,
 }
 
-/// Records that a vendor exists (and its status), so merchant staff can set up warehouses
-/// for it.
+/// Records that a vendor exists, its status and its holiday, so merchant staff can set up
+/// warehouses for it and reservations hold nothing of a vendor that is not selling.
 pub struct VendorMirror(pub InventoryState);
 
 #[async_trait]
@@ -235,7 +239,11 @@ impl Handler for VendorMirror {
         if !mercato_events::mark_processed(&*tx, VENDOR_MIRROR, event).await? {
             return Ok(());
         }
-        repo::mirror::save_vendor(&tx, vendor.vendor_id, &status, event.occurred_at).await?;
+        let mirrored = MirroredVendor {
+            status,
+            holiday_until: vendor.holiday_until,
+        };
+        repo::mirror::save_vendor(&tx, vendor.vendor_id, &mirrored, event.occurred_at).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -13,11 +13,12 @@
 use crate::domain::reservation::{self, Ending, Line, Reservation, ReservedLine, Shortage, Status};
 use crate::domain::restock;
 use crate::domain::stock::{Change, Level, Reason, StockError, low_stock};
+use crate::domain::vendor::{MirroredVendor, NotSelling};
 use crate::domain::warehouse::Warehouse;
 use crate::domain::{AdjustmentId, ReservationId, Variant, WarehouseId};
 use crate::repo::stock::Adjustment;
 use crate::{events, expiry, repo};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use mercato_db::TenantTx;
 use mercato_events::Envelope;
 use mercato_kernel::FieldError;
@@ -52,6 +53,13 @@ pub enum MovementError {
     /// The vendors of these lines are suspended or rejected: they sell nothing (409).
     #[error("the vendor of {} line(s) is not selling", .0.len())]
     NotSelling(Vec<FieldError>),
+    /// The vendors of these lines are on holiday: they take orders again on the days of
+    /// `back_on`, in order, each once (409).
+    #[error("the vendor of {} line(s) is on holiday", .errors.len())]
+    OnHoliday {
+        back_on: Vec<NaiveDate>,
+        errors: Vec<FieldError>,
+    },
     /// The reservation is past the point where this is possible (409).
     #[error("the reservation is {}", .0.code())]
     Ended(Status),
@@ -200,7 +208,7 @@ pub async fn reserve(
     now: DateTime<Utc>,
 ) -> Result<Reservation, MovementError> {
     let ids: Vec<VariantId> = request.lines.iter().map(|l| l.variant).collect();
-    let (variants, blocked) = repo::mirror::lock_variants_and_blocked(tx, &ids).await?;
+    let (variants, vendors) = repo::mirror::lock_variants_and_vendors(tx, &ids).await?;
     // Judged on the rows just locked, so the vendor check costs no statement of its own;
     // before any other check, so a refusal says nothing about another vendor's stock.
     if let Some(own) = request.vendors
@@ -218,25 +226,7 @@ pub async fn reserve(
     if !unknown.is_empty() {
         return Err(MovementError::Invalid(unknown));
     }
-    let not_selling: Vec<FieldError> = request
-        .lines
-        .iter()
-        .enumerate()
-        .filter(|(_, line)| {
-            variants
-                .iter()
-                .any(|v| v.id == line.variant && blocked.contains(&v.vendor))
-        })
-        .map(|(i, _)| {
-            FieldError::new(
-                format!("/lines/{i}/variant_id"),
-                "its vendor is suspended and sells nothing",
-            )
-        })
-        .collect();
-    if !not_selling.is_empty() {
-        return Err(MovementError::NotSelling(not_selling));
-    }
+    refuse_vendors_not_selling(request.lines, &variants, &vendors, now.date_naive())?;
     let stock = repo::stock::candidates(tx, &ids).await?;
     let allocations =
         reservation::allocate_all(request.lines, &stock).map_err(MovementError::Short)?;
@@ -282,6 +272,54 @@ pub async fn reserve(
     )?;
     after_change(tx, &variants, Some(created)).await?;
     Ok(reservation)
+}
+
+/// Refuses the request when a line's vendor is not selling `today` (the shop's day, UTC):
+/// stopped (suspended or rejected) or on holiday. Each such line is named; when any vendor
+/// is stopped the refusal is `NotSelling`, else `OnHoliday` with the days they are back.
+fn refuse_vendors_not_selling(
+    lines: &[Line],
+    variants: &[Variant],
+    vendors: &HashMap<VendorId, MirroredVendor>,
+    today: NaiveDate,
+) -> Result<(), MovementError> {
+    let mut errors = Vec::new();
+    let mut stopped = false;
+    let mut back_on: Vec<NaiveDate> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let why = variants
+            .iter()
+            .find(|v| v.id == line.variant)
+            .and_then(|v| vendors.get(&v.vendor))
+            .and_then(|vendor| vendor.not_selling_on(today));
+        let field = format!("/lines/{i}/variant_id");
+        match why {
+            None => continue,
+            Some(NotSelling::Stopped) => {
+                stopped = true;
+                errors.push(FieldError::new(
+                    field,
+                    "its vendor is suspended and sells nothing",
+                ));
+            }
+            Some(NotSelling::OnHoliday { back_on: back }) => {
+                back_on.push(back);
+                errors.push(FieldError::new(
+                    field,
+                    format!("its vendor is on holiday and takes orders again on {back}"),
+                ));
+            }
+        }
+    }
+    if stopped {
+        return Err(MovementError::NotSelling(errors));
+    }
+    if errors.is_empty() {
+        return Ok(());
+    }
+    back_on.sort();
+    back_on.dedup();
+    Err(MovementError::OnHoliday { back_on, errors })
 }
 
 /// How a reservation ends.

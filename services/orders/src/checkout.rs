@@ -257,6 +257,14 @@ pub async fn place(
                 problem.errors = errors;
                 problem
             }
+            ReserveError::OnHoliday(errors) => {
+                let mut problem = Problem::conflict(
+                    "vendor_on_holiday",
+                    "a vendor of these lines is on holiday; nothing was ordered",
+                );
+                problem.errors = errors;
+                problem
+            }
             ReserveError::Unavailable(e) => {
                 tracing::error!(error = %e, "inventory unavailable at checkout");
                 Problem::unavailable(

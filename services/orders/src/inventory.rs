@@ -41,6 +41,10 @@ pub enum ReserveError {
     /// A vendor of the lines does not sell (suspended).
     #[error("a vendor is not selling")]
     NotSelling(Vec<FieldError>),
+    /// A vendor of the lines is on holiday; each error names the day it is back. Orders
+    /// refuses such lines itself first: this is inventory knowing of the holiday sooner.
+    #[error("a vendor is on holiday")]
+    OnHoliday(Vec<FieldError>),
     /// Inventory did not answer as it should.
     #[error("inventory unavailable: {0}")]
     Unavailable(String),
@@ -196,6 +200,9 @@ impl InventoryClient {
             }
             (StatusCode::CONFLICT, "vendor_not_selling") => {
                 Err(ReserveError::NotSelling(problem.errors))
+            }
+            (StatusCode::CONFLICT, "vendor_on_holiday") => {
+                Err(ReserveError::OnHoliday(problem.errors))
             }
             // Inventory has not learned of a variant yet: as good as none in stock.
             (StatusCode::UNPROCESSABLE_ENTITY, _) => Err(ReserveError::Short(problem.errors)),

@@ -205,7 +205,9 @@ async fn accept(
             )
             .await
             .map_err(|e| match e {
-                ReserveError::Short(errors) | ReserveError::NotSelling(errors) => {
+                ReserveError::Short(errors)
+                | ReserveError::NotSelling(errors)
+                | ReserveError::OnHoliday(errors) => {
                     let mut problem = Problem::conflict(
                         "insufficient_stock",
                         "the order's stock is no longer there to hold; refund the payment instead",

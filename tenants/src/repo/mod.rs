@@ -16,5 +16,7 @@ pub const MIGRATIONS: &[Migration] = &[
         tenant_tables: &["shops", "domains"],
     },
     mercato_events::OUTBOX_MIGRATION,
+    mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,
+    mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
 ];

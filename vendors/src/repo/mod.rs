@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
     ),
     mercato_events::OUTBOX_MIGRATION,
+    mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     Migration::portable(
         2,
         "commission rules, payout accounts",
@@ -30,6 +31,7 @@ pub const MIGRATIONS: &[Migration] = &[
         &["commission_rules", "payout_accounts"],
     ),
     mercato_events::INBOX_MIGRATION,
+    mercato_events::INBOX_AGE_INDEX_MIGRATION,
     Migration::portable(
         3,
         "vendor shipping settings",

@@ -1,7 +1,5 @@
 //! The backend matrix: one storage per test on each backend, S3 buckets removed afterwards.
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use mercato_kernel::Secret;
 use mercato_storage::{S3Config, Storage};
 use std::future::Future;
@@ -99,49 +97,18 @@ where
 
 /// A raw S3 client on the same server, for what the storage API deliberately lacks.
 pub fn raw_client(config: &S3Config) -> aws_sdk_s3::Client {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .http_client(http)
-        .credentials_provider(Credentials::new(
-            &config.access_key_id,
-            config.secret_access_key.expose(),
-            None,
-            None,
-            "test",
-        ))
-        .region(Region::new(config.region.clone()))
-        .endpoint_url(&config.endpoint)
-        .force_path_style(true)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+    mercato_testkit::s3::client(
+        &config.endpoint,
+        &config.access_key_id,
+        config.secret_access_key.expose(),
+    )
 }
 
 /// Empties and deletes the test's bucket, if it was created.
 pub async fn remove_bucket(config: &S3Config) {
-    let client = raw_client(config);
-    let Ok(listing) = client.list_objects_v2().bucket(&config.bucket).send().await else {
-        return; // never created
-    };
-    for object in listing.contents() {
-        if let Some(key) = object.key() {
-            client
-                .delete_object()
-                .bucket(&config.bucket)
-                .key(key)
-                .send()
-                .await
-                .expect("delete a test object");
-        }
-    }
-    client
-        .delete_bucket()
-        .bucket(&config.bucket)
-        .send()
+    mercato_testkit::s3::remove_bucket(&raw_client(config), &config.bucket)
         .await
-        .expect("delete the test bucket");
+        .expect("remove the test bucket");
 }
 
 /// Declares each listed `async fn(Fixture)` as one test per backend:

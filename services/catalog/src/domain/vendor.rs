@@ -1,5 +1,6 @@
 //! Vendors as the catalog knows them: a local mirror fed by `vendor.*` events, enough to
-//! decide who may list and whose listings shoppers see.
+//! decide who may list, whose listings shoppers see, and whose carry a notice that the
+//! vendor is away.
 
 use mercato_tenant_context::{UserId, VendorId};
 
@@ -48,14 +49,26 @@ pub struct VendorMirror {
     pub status: VendorStatus,
     /// The applicant: counts as the vendor's owner even before their token says so.
     pub owner: UserId,
+    /// On holiday until this day, inclusive (the shop's day, UTC); `None`: not on holiday.
+    pub holiday_until: Option<chrono::NaiveDate>,
     /// When the event this row reflects happened; older events do not overwrite it.
     pub event_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl VendorMirror {
-    /// Shoppers see the listings of approved vendors only.
+    /// Shoppers see the listings of approved vendors only. A suspended vendor's listings
+    /// vanish from the public catalog (a deliberate choice, kept); a vendor on holiday stays
+    /// approved, so its listings stay on show, with a notice ([`Self::back_on`]).
     pub fn is_selling(&self) -> bool {
         self.status == VendorStatus::Approved
+    }
+
+    /// When the vendor is on holiday on `today`: the day it takes orders again (the day after
+    /// its `holiday_until`). Orders and inventory refuse its lines until then.
+    pub fn back_on(&self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
+        self.holiday_until
+            .filter(|until| today <= *until)
+            .map(|until| until.succ_opt().unwrap_or(until))
     }
 
     /// Rejected and suspended vendors may not add or change listings; the others may prepare
@@ -90,6 +103,7 @@ mod tests {
                 store_name: "V".into(),
                 status,
                 owner: UserId::new(),
+                holiday_until: None,
                 event_at: chrono::Utc::now(),
             };
             assert_eq!(vendor.is_selling(), status == VendorStatus::Approved);
@@ -99,5 +113,29 @@ mod tests {
             );
         }
         assert_eq!(VendorStatus::parse("famous"), None);
+    }
+
+    #[test]
+    fn a_holiday_lasts_through_its_last_day() {
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let vendor = VendorMirror {
+            id: VendorId::new(),
+            slug: "v".into(),
+            store_name: "V".into(),
+            status: VendorStatus::Approved,
+            owner: UserId::new(),
+            holiday_until: Some(day("2030-05-10")),
+            event_at: chrono::Utc::now(),
+        };
+        assert_eq!(vendor.back_on(day("2030-05-01")), Some(day("2030-05-11")));
+        assert_eq!(vendor.back_on(day("2030-05-10")), Some(day("2030-05-11")));
+        assert_eq!(vendor.back_on(day("2030-05-11")), None);
+        // Away, but still selling: its listings stay on show.
+        assert!(vendor.is_selling());
+        let home = VendorMirror {
+            holiday_until: None,
+            ..vendor
+        };
+        assert_eq!(home.back_on(day("2030-05-01")), None);
     }
 }

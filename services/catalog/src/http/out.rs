@@ -107,6 +107,27 @@ pub struct PublicVariantOut {
     pub dimensions_mm: Option<Dimensions>,
 }
 
+/// Why a notice about the vendor is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VendorAwayCode {
+    /// On holiday: the code carts, checkout and reservations refuse its lines with.
+    VendorOnHoliday,
+}
+
+/// A notice shown with a product while its vendor is away: its listings stay on show, but
+/// carts, checkout and reservations refuse its lines until `back_on`. (A suspended vendor's
+/// products are not shown at all, so they carry no notice.)
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct VendorAwayOut {
+    pub code: VendorAwayCode,
+    /// For shoppers, as carts word it: `this vendor is on holiday and takes orders again on
+    /// 2030-05-11`.
+    pub message: String,
+    /// The day the vendor takes orders again (the day after its last day away; UTC).
+    pub back_on: chrono::NaiveDate,
+}
+
 /// A product page on the shop's domain.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublicProductOut {
@@ -116,6 +137,9 @@ pub struct PublicProductOut {
     pub description: Option<String>,
     pub vendor_id: VendorId,
     pub vendor_name: String,
+    /// Set while the vendor is on holiday (the product can be seen but not bought until
+    /// `back_on`); null otherwise.
+    pub vendor_away: Option<VendorAwayOut>,
     pub category_path: Vec<CategoryRef>,
     pub tags: Vec<String>,
     pub option_types: Vec<String>,
@@ -145,6 +169,8 @@ pub struct ProductSummaryOut {
     pub title: String,
     pub vendor_id: VendorId,
     pub vendor_name: String,
+    /// Set while the vendor is on holiday, as on the product page; null otherwise.
+    pub vendor_away: Option<VendorAwayOut>,
     pub category_id: Option<CategoryId>,
     /// The lowest variant price.
     pub price_from: Option<Money>,
@@ -234,6 +260,20 @@ fn vendor_name(bundle: &Bundle, product: &Product) -> String {
         .unwrap_or_default()
 }
 
+/// The notice for `product` when its vendor is on holiday on `today` (UTC).
+pub fn vendor_away(
+    bundle: &Bundle,
+    product: &Product,
+    today: chrono::NaiveDate,
+) -> Option<VendorAwayOut> {
+    let back_on = bundle.vendors.get(&product.vendor)?.back_on(today)?;
+    Some(VendorAwayOut {
+        code: VendorAwayCode::VendorOnHoliday,
+        message: format!("this vendor is on holiday and takes orders again on {back_on}"),
+        back_on,
+    })
+}
+
 pub fn product_out(
     bundle: &Bundle,
     product: &Product,
@@ -282,11 +322,13 @@ pub fn product_out(
     }
 }
 
+/// The product page as shoppers see it on `today` (UTC).
 pub fn public_product_out(
     bundle: &Bundle,
     product: &Product,
     definitions: &HashMap<String, Attribute>,
     links: &HashMap<MediaId, String>,
+    today: chrono::NaiveDate,
 ) -> PublicProductOut {
     PublicProductOut {
         id: product.id,
@@ -295,6 +337,7 @@ pub fn public_product_out(
         description: product.description.clone(),
         vendor_id: product.vendor,
         vendor_name: vendor_name(bundle, product),
+        vendor_away: vendor_away(bundle, product, today),
         category_path: category_path(bundle, product),
         tags: product.tags.clone(),
         option_types: product.option_types.clone(),
@@ -342,10 +385,12 @@ pub fn public_product_out(
     }
 }
 
+/// The product in a list as shoppers see it on `today` (UTC).
 pub fn summary_out(
     bundle: &Bundle,
     product: &Product,
     links: &HashMap<MediaId, String>,
+    today: chrono::NaiveDate,
 ) -> ProductSummaryOut {
     let variants: Vec<ListVariantOut> = bundle
         .variants_of(product.id)
@@ -364,6 +409,7 @@ pub fn summary_out(
         title: product.title.clone(),
         vendor_id: product.vendor,
         vendor_name: vendor_name(bundle, product),
+        vendor_away: vendor_away(bundle, product, today),
         category_id: product.category,
         price_from: variants.iter().map(|v| v.price).min_by_key(|p| p.amount),
         image_url: bundle

@@ -1,6 +1,8 @@
 //! The shop's product list and pages, for everyone: only `active` products of approved
 //! vendors. A suspended vendor's products vanish the moment its `vendor.suspended` reaches
-//! the catalog.
+//! the catalog (a deliberate choice, kept). A vendor on holiday stays approved: its
+//! products stay on show, each with a `vendor_away` notice naming the day it takes orders
+//! again (carts, checkout and reservations refuse its lines until then).
 
 use super::out::{self, ProductSummaryOut, PublicProductOut};
 use super::products::definitions;
@@ -238,7 +240,7 @@ pub async fn list(
         data: loaded
             .products
             .iter()
-            .map(|p| out::summary_out(&loaded, p, &links))
+            .map(|p| out::summary_out(&loaded, p, &links, today()))
             .collect(),
         next_cursor,
     }))
@@ -272,7 +274,13 @@ pub async fn show(
         product,
         &definitions,
         &links,
+        today(),
     )))
+}
+
+/// The shop's day, as orders and inventory judge a vendor's holiday: UTC.
+pub(super) fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
 #[cfg(test)]

@@ -73,6 +73,8 @@ pub struct SearchHitOut {
     pub title: String,
     pub vendor_id: VendorId,
     pub vendor_name: String,
+    /// Set while the vendor is on holiday, as on the product page; null otherwise.
+    pub vendor_away: Option<out::VendorAwayOut>,
     pub category_id: Option<CategoryId>,
     /// The lowest variant price.
     pub price_from: Option<Money>,
@@ -367,13 +369,14 @@ pub async fn search(
         .iter()
         .filter(|p| loaded.visible(p))
         .map(|p| {
-            let summary = out::summary_out(&loaded, p, &links);
+            let summary = out::summary_out(&loaded, p, &links, super::public::today());
             SearchHitOut {
                 id: summary.id,
                 slug: summary.slug,
                 title: summary.title,
                 vendor_id: summary.vendor_id,
                 vendor_name: summary.vendor_name,
+                vendor_away: summary.vendor_away,
                 category_id: summary.category_id,
                 price_from: summary.price_from,
                 image_url: summary.image_url,
@@ -581,7 +584,7 @@ pub async fn reindex(
 
 #[utoipa::path(get, path = "/api/v1/catalog/search/reindex", tag = "search",
     responses((status = 200, description = "the shop's latest search rebuild", body = ReindexOut),
-        (status = 404, description = "no rebuild was ever asked for"),
+        (status = 404, description = "no rebuild was asked for in the last 14 days (finished ones are kept that long)"),
         (status = 401, description = "not signed in"), (status = 403, description = "not merchant staff with `catalog:manage`")))]
 pub async fn reindex_status(
     State(state): State<CatalogState>,

@@ -1,4 +1,4 @@
-//! sea-orm entities of the catalog schema (`migrations/0001_catalog.sql`).
+//! sea-orm entities of the catalog schema (`migrations/`).
 
 macro_rules! entity {
     ($module:ident, $table:literal, { $($body:tt)* }) => {
@@ -36,6 +36,8 @@ entity!(vendor, "vendors", {
     pub store_name: String,
     pub status: String,
     pub owner_user_id: Uuid,
+    /// On holiday until this day, inclusive (`migrations/0002_vendor_holidays.sql`).
+    pub holiday_until: Option<Date>,
     pub event_at: DateTimeUtc,
 });
 

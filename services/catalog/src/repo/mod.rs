@@ -34,9 +34,18 @@ pub const MIGRATIONS: &[Migration] = &[
             "imports",
         ],
     ),
+    Migration::portable(
+        2,
+        "vendors' holidays in the vendors mirror",
+        include_str!("../../migrations/0002_vendor_holidays.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
+    mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
+    mercato_events::INBOX_AGE_INDEX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,
+    mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
     mercato_storage::quota::STORAGE_USAGE_MIGRATION,
 ];
 

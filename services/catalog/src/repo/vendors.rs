@@ -16,6 +16,7 @@ fn from_model(m: vendor::Model) -> Result<VendorMirror, DbErr> {
         slug: m.slug,
         store_name: m.store_name,
         owner: UserId::from_uuid(m.owner_user_id),
+        holiday_until: m.holiday_until,
         event_at: m.event_at,
     })
 }
@@ -65,6 +66,7 @@ pub async fn upsert(tx: &TenantTx, v: &VendorMirror) -> Result<(), DbErr> {
         store_name: Set(v.store_name.clone()),
         status: Set(v.status.code().to_owned()),
         owner_user_id: Set(v.owner.as_uuid()),
+        holiday_until: Set(v.holiday_until),
         event_at: Set(v.event_at),
     };
     vendor::Entity::insert(model)
@@ -75,6 +77,7 @@ pub async fn upsert(tx: &TenantTx, v: &VendorMirror) -> Result<(), DbErr> {
                     vendor::Column::StoreName,
                     vendor::Column::Status,
                     vendor::Column::OwnerUserId,
+                    vendor::Column::HolidayUntil,
                     vendor::Column::EventAt,
                 ])
                 .to_owned(),

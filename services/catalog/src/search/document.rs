@@ -159,6 +159,7 @@ mod tests {
             store_name: "Nordic Tea".into(),
             status: VendorStatus::Approved,
             owner: UserId::new(),
+            holiday_until: None,
             event_at: chrono::Utc::now(),
         };
         let product = Product {

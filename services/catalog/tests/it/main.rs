@@ -5,6 +5,8 @@
 //! gateway's suite.
 
 #[cfg(test)]
+mod holidays;
+#[cfg(test)]
 mod review;
 #[cfg(test)]
 mod storage_quota;

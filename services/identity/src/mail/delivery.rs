@@ -5,6 +5,7 @@ use super::{JOB_KIND, Mail, MailId, Mailer};
 use crate::domain::Realm;
 use crate::repo;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use mercato_db::{Db, TenantTx};
 use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob};
 use mercato_tenant_context::TenantId;
@@ -86,6 +87,19 @@ impl MailSender {
         tx.commit().await?;
         tracing::info!(tenant_id = %tenant, mail_id = %id, "mail sent");
         Ok(recorded)
+    }
+
+    /// Forgets mail sent before `before`: its rows (their bodies went at sending) and what
+    /// the mailer kept of it (the file mailer's files); how many rows and files went. Mail
+    /// not sent yet stays, whatever its age.
+    pub async fn forget_sent(&self, before: DateTime<Utc>) -> Result<u64, DbErr> {
+        let mut forgotten = repo::retention::purge_sent_mail(&self.db, before).await?;
+        match self.mailer.forget_before(before).await {
+            Ok(files) => forgotten += files,
+            // The rows are gone all the same; the files wait for the next sweep.
+            Err(error) => tracing::warn!(%error, "the mailer could not forget old mail"),
+        }
+        Ok(forgotten)
     }
 
     /// Delivers mails just committed, in the background. Failures are only logged: each mail

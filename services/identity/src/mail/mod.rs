@@ -50,6 +50,12 @@ pub enum MailError {
 #[async_trait]
 pub trait Mailer: Send + Sync + 'static {
     async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+
+    /// Forgets what it kept of mail sent before `before` (the retention sweep calls it);
+    /// how many mails went. A mailer that hands mail on and keeps nothing has nothing to do.
+    async fn forget_before(&self, _before: DateTime<Utc>) -> Result<u64, MailError> {
+        Ok(0)
+    }
 }
 
 /// Files each mail as `<dir>/<realm folder>/<mail id>.eml`. Writing goes through a temporary
@@ -88,6 +94,64 @@ impl Mailer for FileMailer {
             .map_err(error(&path))?;
         Ok(())
     }
+
+    /// Removes the `.eml` files (and abandoned partial ones) last written before `before`,
+    /// in every realm's folder.
+    async fn forget_before(&self, before: DateTime<Utc>) -> Result<u64, MailError> {
+        let dir = self.dir.clone();
+        let before = std::time::SystemTime::from(before);
+        tokio::task::spawn_blocking(move || forget_files(&dir, before))
+            .await
+            .unwrap_or_else(|join| {
+                Err(MailError::File {
+                    path: join.to_string(),
+                    source: std::io::Error::other("the forgetting task stopped"),
+                })
+            })
+    }
+}
+
+/// [`FileMailer::forget_before`]'s walk: `<dir>/<realm>/<mail>.eml`, two levels, no more.
+fn forget_files(dir: &std::path::Path, before: std::time::SystemTime) -> Result<u64, MailError> {
+    let error = |path: &std::path::Path| {
+        let path = path.display().to_string();
+        move |source| MailError::File { path, source }
+    };
+    let realms = match std::fs::read_dir(dir) {
+        Ok(realms) => realms,
+        // Nothing was ever sent.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(error(dir)(e)),
+    };
+    let mut forgotten = 0;
+    for realm in realms {
+        let realm = realm.map_err(error(dir))?;
+        if !realm.file_type().map_err(error(&realm.path()))?.is_dir() {
+            continue;
+        }
+        for file in std::fs::read_dir(realm.path()).map_err(error(&realm.path()))? {
+            let file = file.map_err(error(&realm.path()))?;
+            let path = file.path();
+            let name = file.file_name();
+            let name = name.to_string_lossy();
+            if !(name.ends_with(".eml") || name.ends_with(".eml.partial")) {
+                continue;
+            }
+            let written = file
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_err(error(&path))?;
+            if written < before {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => forgotten += 1,
+                    // Another process of the deployment got there first.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(error(&path)(e)),
+                }
+            }
+        }
+    }
+    Ok(forgotten)
 }
 
 #[cfg(test)]

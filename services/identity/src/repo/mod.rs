@@ -23,7 +23,9 @@ pub const MIGRATIONS: &[Migration] = &[
         tenant_tables: &["users", "refresh_tokens"],
     },
     mercato_events::OUTBOX_MIGRATION,
+    mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
+    mercato_events::INBOX_AGE_INDEX_MIGRATION,
     Migration {
         version: 2,
         name: "mail outbox, one-time tokens, api keys",
@@ -32,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
         tenant_tables: &["mail_outbox", "one_time_tokens", "api_keys"],
     },
     mercato_jobs::JOBS_MIGRATION,
+    mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
     Migration::portable(
         3,
         "vendor memberships",
@@ -55,6 +58,12 @@ pub const MIGRATIONS: &[Migration] = &[
         6,
         "session epochs",
         include_str!("../../migrations/0006_session_epoch.sql"),
+        &[],
+    ),
+    Migration::portable(
+        7,
+        "sent mail by sending time",
+        include_str!("../../migrations/0007_sent_mail_index.sql"),
         &[],
     ),
 ];

@@ -21,3 +21,19 @@ pub async fn purge_forgotten_backoff(db: &Db, now: DateTime<Utc>) -> Result<u64,
     )
     .await
 }
+
+/// Deletes the records of mail sent before `before` (their bodies went at sending); how
+/// many went. Mail not sent yet stays.
+pub async fn purge_sent_mail(db: &Db, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    purge_in_batches(
+        db,
+        "purge sent mail",
+        &format!(
+            "DELETE FROM mail_outbox WHERE (tenant_id, id) IN (\
+               SELECT tenant_id, id FROM mail_outbox \
+               WHERE sent_at IS NOT NULL AND sent_at < $1 LIMIT {PURGE_BATCH})"
+        ),
+        before,
+    )
+    .await
+}

@@ -1,10 +1,12 @@
 //! The inventory service's types and rules, free of HTTP and SQL: stock levels and the
 //! adjustments that move them, low-stock crossings, warehouse allocation for reservations,
-//! the reservation lifecycle and putting sold units back.
+//! the reservation lifecycle and putting sold units back, and whether a vendor's stock may be
+//! held at all.
 
 pub mod reservation;
 pub mod restock;
 pub mod stock;
+pub mod vendor;
 pub mod warehouse;
 
 mercato_kernel::typed_id!(

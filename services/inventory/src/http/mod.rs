@@ -83,6 +83,25 @@ pub fn movement_problem(error: MovementError) -> Problem {
             problem.errors = errors;
             problem
         }
+        // Worded as orders words it at cart and checkout, with the day the vendor is back;
+        // each line's error names its own.
+        MovementError::OnHoliday { back_on, errors } => {
+            let days: Vec<String> = back_on.iter().map(ToString::to_string).collect();
+            let detail = match days.as_slice() {
+                [day] => format!(
+                    "a vendor of these lines is on holiday and takes orders again on {day}; \
+                     nothing was reserved"
+                ),
+                _ => format!(
+                    "vendors of these lines are on holiday and take orders again on {}; \
+                     nothing was reserved",
+                    days.join(", ")
+                ),
+            };
+            let mut problem = Problem::conflict("vendor_on_holiday", detail);
+            problem.errors = errors;
+            problem
+        }
         MovementError::Stock(e @ StockError::BelowZero { .. }) => {
             Problem::conflict("stock_below_zero", e.to_string())
         }

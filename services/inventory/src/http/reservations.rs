@@ -293,7 +293,7 @@ async fn replay(tx: &TenantTx, idempotency: &Idempotency) -> Result<Option<Respo
     responses((status = 201, description = "reserved. A retry with the same key or reference gets 201 again, with `Idempotent-Replayed: true`, showing the reservation as it is now (`released`, `expired` or `committed` if it has ended since); it reserves nothing more", body = ReservationOut),
         (status = 403, description = "merchant staff who may see stock but not change it"),
         (status = 404, description = "the caller may not hold stock (only the orders service, merchant staff with `catalog:manage` and a vendor's staff with `vendor.stock:write` may: shoppers reserve through a checkout), or a vendor's staff named another vendor's variant; nothing was reserved"),
-        (status = 409, description = "`insufficient_stock` for the lines named in `errors`, or `vendor_not_selling` (a suspended vendor's lines); nothing was reserved"),
+        (status = 409, description = "`insufficient_stock` for the lines named in `errors`; `vendor_not_selling` (a line of a suspended or rejected vendor); or `vendor_on_holiday` (a line of a vendor on holiday today, UTC: `detail` and each line's error in `errors` name the day it takes orders again, the day after its `holiday_until`). Nothing was reserved"),
         (status = 422, description = "bad input: quantities, unknown variants, a TTL over an hour, a reused key"),
         (status = 503, description = "too busy; retry after the `Retry-After` seconds")))]
 pub async fn create(

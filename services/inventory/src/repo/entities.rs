@@ -12,6 +12,8 @@ pub mod vendor {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: Uuid,
         pub status: String,
+        /// Away until this day, inclusive; `None`: not on holiday.
+        pub holiday_until: Option<Date>,
         /// When the event this row reflects happened; older events are ignored.
         pub synced_at: DateTimeUtc,
     }

@@ -1,10 +1,12 @@
-//! What inventory knows of other services' things: the shop's vendors (from `vendor.*`) and
-//! catalog's variants (from `product.changed`). An event older than what a row already
-//! reflects is ignored, so redelivered or reordered events cannot roll a row back.
+//! What inventory knows of other services' things: the shop's vendors, their status and
+//! holidays (from `vendor.*`), and catalog's variants (from `product.changed`). An event
+//! older than what a row already reflects is ignored, so redelivered or reordered events
+//! cannot roll a row back.
 
 use super::entities::{variant, vendor};
 use crate::domain::Variant;
-use chrono::{DateTime, Utc};
+use crate::domain::vendor::MirroredVendor;
+use chrono::{DateTime, NaiveDate, Utc};
 use mercato_db::TenantTx;
 use mercato_tenant_context::{ProductId, VariantId, VendorId};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -12,6 +14,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
 };
+use std::collections::HashMap;
 
 fn from_model(m: variant::Model) -> Variant {
     Variant {
@@ -25,11 +28,11 @@ fn from_model(m: variant::Model) -> Variant {
     }
 }
 
-/// Records a vendor's status as of `at`.
+/// Records a vendor's status and holiday as of `at`.
 pub async fn save_vendor(
     tx: &TenantTx,
     id: VendorId,
-    status: &str,
+    vendor: &MirroredVendor,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let existing = vendor::Entity::find_by_id((tx.tenant().as_uuid(), id.as_uuid()))
@@ -39,14 +42,16 @@ pub async fn save_vendor(
         Some(row) if row.synced_at > at => Ok(()),
         Some(row) => {
             let mut row: vendor::ActiveModel = row.into();
-            row.status = Set(status.to_owned());
+            row.status = Set(vendor.status.clone());
+            row.holiday_until = Set(vendor.holiday_until);
             row.synced_at = Set(at);
             row.update(&**tx).await.map(|_| ())
         }
         None => vendor::Entity::insert(vendor::ActiveModel {
             tenant_id: Set(tx.tenant().as_uuid()),
             id: Set(id.as_uuid()),
-            status: Set(status.to_owned()),
+            status: Set(vendor.status.clone()),
+            holiday_until: Set(vendor.holiday_until),
             synced_at: Set(at),
         })
         .on_conflict(
@@ -171,32 +176,42 @@ pub async fn lock_variants(tx: &TenantTx, ids: &[VariantId]) -> Result<Vec<Varia
         .collect())
 }
 
-/// [`lock_variants`], with the vendors among theirs that the mirror knows as stopped from
-/// selling (suspended or rejected), read in the same statement. A vendor the mirror has not
-/// heard of yet is not blocked: its events may still be on their way.
-pub async fn lock_variants_and_blocked(
+/// [`lock_variants`], with what the mirror knows of their vendors (status and holiday), read
+/// in the same statement. A vendor the mirror has not heard of yet is left out: its events
+/// may still be on their way, and it is not held back.
+pub async fn lock_variants_and_vendors(
     tx: &TenantTx,
     ids: &[VariantId],
-) -> Result<(Vec<Variant>, Vec<VendorId>), DbErr> {
+) -> Result<(Vec<Variant>, HashMap<VendorId, MirroredVendor>), DbErr> {
+    // Scalar subqueries rather than a join: PostgreSQL locks only the variants' rows, and
+    // `FOR UPDATE` may not apply to the nullable side of an outer join.
+    let of_vendor = |column: &str| {
+        Expr::cust(format!(
+            "(SELECT b.{column} FROM vendors b WHERE b.tenant_id = variants.tenant_id \
+             AND b.id = variants.vendor_id)"
+        ))
+    };
     let statement = locking(tx, ids)
-        .expr_as(
-            Expr::cust(
-                "EXISTS (SELECT 1 FROM vendors b WHERE b.tenant_id = variants.tenant_id \
-                 AND b.id = variants.vendor_id AND b.status IN ('suspended', 'rejected'))",
-            ),
-            "blocked",
-        )
+        .expr_as(of_vendor("status"), "vendor_status")
+        .expr_as(of_vendor("holiday_until"), "vendor_holiday_until")
         .build(tx.get_database_backend());
     let mut variants = Vec::new();
-    let mut blocked = Vec::new();
+    let mut vendors = HashMap::new();
     for row in tx.query_all_raw(statement).await? {
         let model = variant::Model::from_query_result(&row, "")?;
-        if row.try_get::<bool>("", "blocked")? {
-            blocked.push(VendorId::from_uuid(model.vendor_id));
+        if let Some(status) = row.try_get::<Option<String>>("", "vendor_status")? {
+            let holiday_until = row.try_get::<Option<NaiveDate>>("", "vendor_holiday_until")?;
+            vendors.insert(
+                VendorId::from_uuid(model.vendor_id),
+                MirroredVendor {
+                    status,
+                    holiday_until,
+                },
+            );
         }
         variants.push(from_model(model));
     }
-    Ok((variants, blocked))
+    Ok((variants, vendors))
 }
 
 /// The query of [`lock_variants`].

@@ -39,9 +39,18 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0003_expiry_sweep_index.sql"),
         &[],
     ),
+    Migration::portable(
+        4,
+        "vendors' holidays in the vendor mirror",
+        include_str!("../../migrations/0004_vendor_holidays.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
+    mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
+    mercato_events::INBOX_AGE_INDEX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,
+    mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

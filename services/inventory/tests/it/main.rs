@@ -8,6 +8,8 @@ mod concurrency;
 #[cfg(test)]
 mod expiry;
 #[cfg(test)]
+mod holidays;
+#[cfg(test)]
 mod orders;
 #[cfg(test)]
 mod reservations;

@@ -80,8 +80,11 @@ pub const MIGRATIONS: &[Migration] = &[
         &[],
     ),
     mercato_events::OUTBOX_MIGRATION,
+    mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
+    mercato_events::INBOX_AGE_INDEX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,
+    mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

@@ -461,15 +461,15 @@ pub async fn start(
     };
     let readiness = Readiness {
         dbs: [
-            tenants_db.clone(),
-            identity_db.clone(),
-            vendors_db.clone(),
-            catalog_db.clone(),
-            inventory_db.clone(),
-            orders_db.clone(),
+            ("tenants", tenants_db.clone()),
+            ("identity", identity_db.clone()),
+            ("vendors", vendors_db.clone()),
+            ("catalog", catalog_db.clone()),
+            ("inventory", inventory_db.clone()),
+            ("orders", orders_db.clone()),
         ]
         .into_iter()
-        .flatten()
+        .filter_map(|(name, db)| db.map(|db| (name, db)))
         .collect(),
         cache: None,
         bus: bus.clone(),
@@ -658,7 +658,8 @@ impl Handler for HostCacheInvalidator {
 
 #[derive(Clone)]
 struct Readiness {
-    dbs: Vec<Db>,
+    /// The databases of the services this process runs, by service.
+    dbs: Vec<(&'static str, Db)>,
     cache: Option<Cache>,
     bus: Arc<dyn Bus>,
 }
@@ -672,11 +673,15 @@ async fn alive() -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// The admin listener's router: `/readyz`, `/metrics` (shapes with the gateway), and
-/// `/healthz` too, so one port can serve every probe.
+/// The admin listener's router: `/readyz`, `/metrics` (shapes with the gateway),
+/// `/events/pending`, and `/healthz` too, so one port can serve every probe.
 fn admin(readiness: Readiness, metrics: Option<Arc<Metrics>>) -> Router {
     let router = Router::new()
         .route("/healthz", get(alive))
+        .route(
+            "/events/pending",
+            get(events_pending).with_state(readiness.clone()),
+        )
         .route("/readyz", get(ready).with_state(readiness));
     let router = match metrics {
         Some(metrics) => router.route("/metrics", get(render_metrics).with_state(metrics)),
@@ -690,7 +695,7 @@ fn admin(readiness: Readiness, metrics: Option<Arc<Metrics>>) -> Router {
 async fn ready(
     State(readiness): State<Readiness>,
 ) -> Result<axum::Json<serde_json::Value>, Problem> {
-    for db in &readiness.dbs {
+    for (_, db) in &readiness.dbs {
         db.ping().await.map_err(|e| {
             tracing::warn!(error = %e, "database not ready");
             Problem::unavailable("not_ready", "a database is not reachable")
@@ -710,6 +715,39 @@ async fn ready(
         })?;
     }
     Ok(axum::Json(serde_json::json!({ "status": "ready" })))
+}
+
+/// `/events/pending`: what this process has not finished of the events published so far:
+/// each of its services' outbox (rows not relayed yet, and the last sequence number, which
+/// only grows) and its consumers' queues and deliveries in hand. `settled` is all of them at
+/// zero. One answer is a snapshot: a caller that wants to know that everything published
+/// was handled (a test's barrier, an operator before a maintenance) asks every process until
+/// two answers in a row are settled with the same sequence numbers.
+async fn events_pending(
+    State(readiness): State<Readiness>,
+) -> Result<axum::Json<serde_json::Value>, Problem> {
+    let mut outboxes = serde_json::Map::new();
+    let mut settled = true;
+    for (service, db) in &readiness.dbs {
+        let state = mercato_events::outbox_state(db)
+            .await
+            .map_err(|e| Problem::internal(anyhow::anyhow!("outbox of {service}: {e}")))?;
+        settled &= state.unpublished == 0;
+        outboxes.insert(
+            (*service).to_owned(),
+            serde_json::to_value(state).map_err(Problem::internal)?,
+        );
+    }
+    let bus = readiness.bus.pending().await.map_err(|e| {
+        tracing::warn!(error = %e, "cannot count the bus's pending events");
+        Problem::unavailable("not_ready", "the event bus cannot be asked")
+    })?;
+    settled &= bus.queued == 0 && bus.in_flight == 0;
+    Ok(axum::Json(serde_json::json!({
+        "settled": settled,
+        "outboxes": outboxes,
+        "bus": bus,
+    })))
 }
 
 async fn render_metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {

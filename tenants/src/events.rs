@@ -7,31 +7,17 @@ use crate::repo::domains::Domain;
 use mercato_events::Envelope;
 use sea_orm::{ConnectionTrait, DbErr};
 use serde::Serialize;
-
-#[derive(Serialize)]
-pub struct ShopEvent<'a> {
-    pub shop_id: mercato_tenant_context::TenantId,
-    pub slug: &'a str,
-    pub status: &'a str,
-    pub plan: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub owner_email: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-pub struct DomainEvent<'a> {
-    pub shop_id: mercato_tenant_context::TenantId,
-    pub domain_id: crate::repo::domains::DomainId,
-    pub hostname: &'a str,
-    pub status: &'a str,
-}
+// The payloads are the contract crate's, so consumers read them without depending on this
+// service.
+pub use mercato_tenants_api::{DomainChanged, ShopChanged, TENANT_EVENT_VERSION};
 
 fn envelope(
     name: &str,
     tenant: mercato_tenant_context::TenantId,
     payload: &impl Serialize,
 ) -> Result<Envelope, DbErr> {
-    Envelope::new(name, 1, tenant, payload).map_err(|e| DbErr::Json(e.to_string()))
+    Envelope::new(name, TENANT_EVENT_VERSION, tenant, payload)
+        .map_err(|e| DbErr::Json(e.to_string()))
 }
 
 pub async fn shop(
@@ -40,22 +26,22 @@ pub async fn shop(
     shop: &Shop,
     owner_email: Option<&str>,
 ) -> Result<(), DbErr> {
-    let payload = ShopEvent {
+    let payload = ShopChanged {
         shop_id: shop.tenant,
-        slug: &shop.slug,
-        status: shop.status.code(),
-        plan: shop.plan.code(),
-        owner_email,
+        slug: shop.slug.clone(),
+        status: shop.status.code().to_owned(),
+        plan: shop.plan.code().to_owned(),
+        owner_email: owner_email.map(str::to_owned),
     };
     mercato_events::enqueue(conn, &envelope(name, shop.tenant, &payload)?).await
 }
 
 pub async fn domain(conn: &impl ConnectionTrait, name: &str, domain: &Domain) -> Result<(), DbErr> {
-    let payload = DomainEvent {
+    let payload = DomainChanged {
         shop_id: domain.tenant,
-        domain_id: domain.id,
-        hostname: &domain.hostname,
-        status: domain.status.code(),
+        domain_id: domain.id.to_string(),
+        hostname: domain.hostname.clone(),
+        status: domain.status.code().to_owned(),
     };
     mercato_events::enqueue(conn, &envelope(name, domain.tenant, &payload)?).await
 }

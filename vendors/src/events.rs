@@ -4,20 +4,21 @@
 //! lifecycle), `vendor.updated` (profile, shipping or holiday), `vendor.checklist_overridden`,
 //! `commission_rule.created`, `commission_rule.deleted`, `payout_account.updated`.
 //!
-//! Every `vendor.*` event made by [`vendor`] carries `{ vendor_id, slug, store_name, status,
-//! owner_user_id, holiday_until, reason, actor, shipping: { flat_rate, free_over } }` (money
-//! or null). Both `commission_rule.*` events carry the whole rule and the actor: their
+//! Every `vendor.*` event made by [`vendor`] carries the contract's [`VendorSnapshot`]
+//! `{ vendor_id, slug, store_name, status, owner_user_id, holiday_until, reason, actor,
+//! shipping: { flat_rate, free_over } }` (money or null); `vendor.checklist_overridden` carries
+//! `{ vendor_id, code, reason, actor }`. Both `commission_rule.*` events carry the whole rule and the actor: their
 //! payloads are `mercato-vendors-api`'s ([`CommissionRuleEvent`] as published,
 //! [`CommissionRuleSnapshot`] as read back into a [`CommissionRule`]).
 //!
 //! It consumes identity's `vendor_staff.removed` as [`STAFF_REMOVALS`]: when the applicant is
 //! removed from their vendor, the vendor stops treating them as its owner.
 
+use crate::domain::Vendor;
 use crate::domain::commission::CommissionRule;
-use crate::domain::{Shipping, Vendor};
+use mercato_identity_api::{VENDOR_STAFF_REMOVED, VendorStaffRemoved};
 use mercato_tenant_context::TenantId;
 use sea_orm::{ConnectionTrait, DbErr};
-use serde::Serialize;
 
 pub use mercato_events::publish;
 // The `commission_rule.*` payloads are the contract crate's, so consumers read them without
@@ -26,23 +27,9 @@ pub use mercato_vendors_api::events::{
     COMMISSION_RULE_CREATED, COMMISSION_RULE_DELETED, CommissionRuleEvent, CommissionRuleSnapshot,
     InvalidSnapshot,
 };
+pub use mercato_vendors_api::vendor::{VENDOR_CHECKLIST_OVERRIDDEN, VendorSnapshot};
 
-/// What every `vendor.*` event carries: enough for a consumer to mirror the vendor
-/// (catalog hides the listings of vendors that are not approved, search shows the name).
-#[derive(Serialize)]
-struct VendorEvent<'a> {
-    vendor_id: mercato_tenant_context::VendorId,
-    slug: &'a str,
-    store_name: &'a str,
-    status: &'static str,
-    owner_user_id: mercato_tenant_context::UserId,
-    holiday_until: Option<chrono::NaiveDate>,
-    reason: Option<&'a str>,
-    actor: &'a str,
-    /// What the vendor charges to ship (checkout mirrors it).
-    shipping: Shipping,
-}
-
+/// Publishes `name` (a `vendor.*` lifecycle or profile event) with the vendor as it now is.
 pub async fn vendor(
     conn: &impl ConnectionTrait,
     name: &str,
@@ -50,15 +37,15 @@ pub async fn vendor(
     reason: Option<&str>,
     actor: &str,
 ) -> Result<(), DbErr> {
-    let payload = VendorEvent {
+    let payload = VendorSnapshot {
         vendor_id: vendor.id,
-        slug: &vendor.slug,
-        store_name: &vendor.store_name,
-        status: vendor.status.code(),
+        slug: vendor.slug.clone(),
+        store_name: vendor.store_name.clone(),
+        status: vendor.status,
         owner_user_id: vendor.owner,
         holiday_until: vendor.holiday_until,
-        reason,
-        actor,
+        reason: reason.map(str::to_owned),
+        actor: actor.to_owned(),
         shipping: vendor.shipping,
     };
     publish(conn, name, vendor.tenant, &payload).await
@@ -77,14 +64,7 @@ pub async fn commission_rule(
 
 /// The durable consumer that ends an applicant's standing when identity removes them.
 pub const STAFF_REMOVALS: &str = "vendors-staff-removals";
-pub const STAFF_REMOVALS_PATTERNS: &[&str] = &["vendor_staff.removed"];
-
-/// The part of `vendor_staff.removed` (identity, version 1) this consumer reads.
-#[derive(serde::Deserialize)]
-struct StaffRemoved {
-    vendor_id: mercato_tenant_context::VendorId,
-    user_id: mercato_tenant_context::UserId,
-}
+pub const STAFF_REMOVALS_PATTERNS: &[&str] = &[VENDOR_STAFF_REMOVED];
 
 pub struct StaffRemovals(pub crate::VendorsState);
 
@@ -94,7 +74,7 @@ impl mercato_events::Handler for StaffRemovals {
         &self,
         event: &mercato_events::Envelope,
     ) -> Result<(), mercato_events::HandlerError> {
-        let removed: StaffRemoved = event.payload_as()?;
+        let removed: VendorStaffRemoved = event.payload_as()?;
         let tx = self.0.db.tenant_tx(event.tenant_id).await?;
         if !mercato_events::mark_processed(&*tx, STAFF_REMOVALS, event).await? {
             return Ok(());
@@ -110,24 +90,5 @@ impl mercato_events::Handler for StaffRemovals {
         tx.commit().await?;
         self.0.outbox.notify_one();
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use mercato_kernel::{Currency, Money};
-
-    #[test]
-    fn vendor_events_carry_the_shipping_settings() {
-        let eur = Currency::parse("EUR").unwrap();
-        let shipping = Shipping {
-            flat_rate: Some(Money::new(490, eur)),
-            free_over: None,
-        };
-        assert_eq!(
-            serde_json::to_value(shipping).unwrap(),
-            serde_json::json!({"flat_rate": {"amount": 490, "currency": "EUR"}, "free_over": null})
-        );
     }
 }

@@ -26,6 +26,8 @@ pub struct TestApp {
     pub client: Client,
     /// The admin listener (`/readyz`, `/metrics`), on its own free port.
     pub admin: Client,
+    /// The split shape's services process's admin listener (for `settle`).
+    services_admin: Option<Client>,
     /// Signs contexts as the gateway does (the deployment's internal key).
     pub context_key: mercato_tenant_context::ContextKey,
     /// Where a test reaches one service directly, bypassing the gateway.
@@ -301,6 +303,7 @@ impl TestApp {
         Some(Self {
             client: Client::new(addr),
             admin: Client::new(admin_addr),
+            services_admin: None,
             context_key: running.context_key.clone(),
             services_at: ServicesAt::InProcess(running.services.clone()),
             dns,
@@ -328,7 +331,8 @@ impl TestApp {
             .expect("write config");
         let any_port = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let mut services = start_services(&file, dir.path(), any_port, "services");
-        let (services_addr, _) = wait_listening(&mut services, dir.path(), "services").await;
+        let (services_addr, services_admin) =
+            wait_listening(&mut services, dir.path(), "services").await;
         wait_healthy(services_addr, dir.path(), "services").await;
         let upstream = format!("http://{services_addr}");
         config.gateway.upstreams = [
@@ -372,6 +376,7 @@ impl TestApp {
         Self {
             client: Client::new(gateway_addr),
             admin: Client::new(admin_addr),
+            services_admin: Some(Client::new(services_admin)),
             context_key: mercato_tenant_context::ContextKey::new(
                 config.auth.internal_key.expose().as_bytes(),
             ),
@@ -415,8 +420,57 @@ impl TestApp {
         // The gateway knows the services by this address, so the new process must get it
         // back; it exits (and this panics) if something else took it meanwhile.
         self._processes[0] = start_services(&file, self._dir.path(), addr, name);
-        wait_listening(&mut self._processes[0], self._dir.path(), name).await;
+        let (_, admin) = wait_listening(&mut self._processes[0], self._dir.path(), name).await;
+        self.services_admin = Some(Client::new(admin));
         wait_healthy(addr, self._dir.path(), name).await;
+    }
+
+    /// The admin listener of the process that runs the services: the split shape's services
+    /// process, or the one process of the others.
+    pub fn services_admin(&self) -> &Client {
+        self.services_admin.as_ref().unwrap_or(&self.admin)
+    }
+
+    /// The barrier: waits until every consumer has handled every event published so far,
+    /// on every backend and shape. It asks each process's admin listener for
+    /// `/events/pending` (outboxes, the bus's queues and deliveries in hand) until two
+    /// answers in a row, 20 ms apart, are settled with the same outbox sequence numbers: no
+    /// event waiting or in hand, and none published between the two. Panics after 30 s with
+    /// the last answers. Use it instead of polling a mirror's content.
+    pub async fn settle(&self) {
+        let admins: Vec<&Client> = std::iter::once(&self.admin)
+            .chain(self.services_admin.as_ref())
+            .collect();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mut last_settled: Option<Vec<serde_json::Value>> = None;
+        loop {
+            let mut answers = Vec::with_capacity(admins.len());
+            let mut settled = true;
+            for admin in &admins {
+                let reply = admin
+                    .get("localhost", "/events/pending", None)
+                    .await
+                    .expect("/events/pending answers");
+                assert_eq!(reply.status, 200, "/events/pending: {}", reply.text);
+                settled &= reply.body["settled"] == true;
+                answers.push(reply.body);
+            }
+            if settled {
+                let sequences: Vec<serde_json::Value> =
+                    answers.iter().map(|a| a["outboxes"].clone()).collect();
+                if last_settled.as_ref() == Some(&sequences) {
+                    return;
+                }
+                last_settled = Some(sequences);
+            } else {
+                last_settled = None;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "events did not settle within 30 s: {answers:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 
     /// What the split shape's processes logged (warnings and errors), for failure messages.

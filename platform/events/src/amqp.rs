@@ -7,7 +7,7 @@
 //! (competing consumers).
 
 use crate::bus::{check_consumer, check_name, check_patterns, handle_with_retry};
-use crate::{Bus, BusError, Envelope, Handler, RetryPolicy};
+use crate::{Bus, BusError, BusPending, Envelope, Handler, RetryPolicy};
 use async_trait::async_trait;
 use futures::StreamExt;
 use lapin::message::Delivery;
@@ -19,7 +19,8 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, ExchangeKind,
 };
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use tokio_util::sync::CancellationToken;
 
 /// Unacknowledged deliveries a consumer holds; they are handled one at a time, in order.
@@ -35,6 +36,10 @@ pub struct AmqpBus {
     exchange: String,
     retry: RetryPolicy,
     stop: CancellationToken,
+    /// The queues this process consumes from, for [`Bus::pending`].
+    queues: Arc<Mutex<Vec<String>>>,
+    /// Deliveries a consumer of this process has taken and not acknowledged yet.
+    in_flight: Arc<AtomicU64>,
 }
 
 impl AmqpBus {
@@ -70,6 +75,8 @@ impl AmqpBus {
             exchange: exchange.to_owned(),
             retry: RetryPolicy::default(),
             stop: CancellationToken::new(),
+            queues: Arc::default(),
+            in_flight: Arc::default(),
         })
     }
 
@@ -232,6 +239,38 @@ impl Bus for AmqpBus {
     fn is_ready(&self) -> bool {
         self.is_connected()
     }
+
+    /// Counts the ready messages of this process's queues (a passive declare of each, on a
+    /// channel of its own) and the deliveries its consumers hold. Messages the broker has
+    /// pushed to a consumer that has not taken them yet (its prefetch) are in neither: a
+    /// consumer takes the next one as soon as it finishes the last, so a caller that wants
+    /// certainty asks twice, a moment apart.
+    async fn pending(&self) -> Result<BusPending, BusError> {
+        let queues = self
+            .queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let mut queued = 0;
+        if !queues.is_empty() {
+            let channel = self.connection.create_channel().await?;
+            let passive = QueueDeclareOptions {
+                passive: true,
+                ..QueueDeclareOptions::default()
+            };
+            for queue in &queues {
+                let declared = channel
+                    .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+                    .await?;
+                queued += u64::from(declared.message_count());
+            }
+            channel.close(200, "pending counted".into()).await?;
+        }
+        Ok(BusPending {
+            queued,
+            in_flight: self.in_flight.load(Ordering::SeqCst),
+        })
+    }
 }
 
 impl AmqpBus {
@@ -269,8 +308,13 @@ impl AmqpBus {
             )
             .await?;
         tracing::info!(consumer, queue = %queue, patterns = ?patterns, "consumer subscribed");
+        self.queues
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(queue.clone());
 
         let (consumer, retry, stop) = (consumer.to_owned(), self.retry, self.stop.clone());
+        let in_flight = Arc::clone(&self.in_flight);
         tokio::spawn(async move {
             loop {
                 let next = tokio::select! {
@@ -278,7 +322,11 @@ impl AmqpBus {
                     next = deliveries.next() => next,
                 };
                 match next {
-                    Some(Ok(delivery)) => consume(&delivery, &consumer, &handler, retry).await,
+                    Some(Ok(delivery)) => {
+                        in_flight.fetch_add(1, Ordering::SeqCst);
+                        consume(&delivery, &consumer, &handler, retry).await;
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                    }
                     Some(Err(err)) => {
                         tracing::error!(consumer = %consumer, error = %err, "consumer stopped on a broker error");
                         break;

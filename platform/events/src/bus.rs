@@ -53,6 +53,23 @@ pub trait Bus: Send + Sync + 'static {
     fn is_ready(&self) -> bool {
         true
     }
+
+    /// What this process's consumers have not finished: events waiting in their queues and
+    /// events they are handling. With the outboxes' [`crate::outbox_state`], it tells an
+    /// operator (or a test's barrier) whether everything published so far was handled.
+    async fn pending(&self) -> Result<BusPending, BusError> {
+        Ok(BusPending::default())
+    }
+}
+
+/// See [`Bus::pending`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BusPending {
+    /// Events in this process's consumers' queues, not handed to a consumer yet.
+    pub queued: u64,
+    /// Events a consumer of this process has taken and not finished (handled or
+    /// dead-lettered).
+    pub in_flight: u64,
 }
 
 /// `events` grouped by shop, each group in delivery order and the shops in the order they

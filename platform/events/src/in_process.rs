@@ -13,8 +13,9 @@
 
 use crate::bus::{check_consumer, check_name, check_patterns, handle_with_retry};
 use crate::pattern::topic_matches;
-use crate::{Bus, BusError, Envelope, Handler, RetryPolicy};
+use crate::{Bus, BusError, BusPending, Envelope, Handler, RetryPolicy};
 use async_trait::async_trait;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 
@@ -52,6 +53,8 @@ pub struct InProcessBus {
     subscriptions: Arc<Mutex<Vec<Subscription>>>,
     dead_letters: Arc<Mutex<Vec<DeadLetter>>>,
     retry: RetryPolicy,
+    /// Deliveries handed to a consumer's queue and not finished yet (see [`Bus::pending`]).
+    in_flight: Arc<AtomicU64>,
 }
 
 impl Default for InProcessBus {
@@ -66,6 +69,7 @@ impl InProcessBus {
             subscriptions: Arc::default(),
             dead_letters: Arc::default(),
             retry: RetryPolicy::default(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -116,7 +120,10 @@ impl Bus for InProcessBus {
                     event: event.clone(),
                     done,
                 };
+                // Counted before it is queued, so the consumer never finishes it uncounted.
+                self.in_flight.fetch_add(1, Ordering::SeqCst);
                 if queue.send(delivery).await.is_err() {
+                    self.in_flight.fetch_sub(1, Ordering::SeqCst);
                     stopped = Some(BusError::ConsumerStopped(consumer));
                     break 'events;
                 }
@@ -158,10 +165,11 @@ impl Bus for InProcessBus {
             });
         }
         tracing::info!(consumer, patterns = ?patterns, "consumer subscribed");
-        let (consumer, dead_letters, retry) = (
+        let (consumer, dead_letters, retry, in_flight) = (
             consumer.to_owned(),
             Arc::clone(&self.dead_letters),
             self.retry,
+            Arc::clone(&self.in_flight),
         );
         // The task ends when the bus (holding the sending side) is dropped.
         tokio::spawn(async move {
@@ -175,6 +183,7 @@ impl Bus for InProcessBus {
                 }
                 if batch.len() > 1 && handle_batch(&handler, &batch, &consumer).await {
                     for delivery in batch {
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
                         let _ = delivery.done.send(());
                     }
                     continue;
@@ -195,12 +204,21 @@ impl Bus for InProcessBus {
                             error: exhausted.error,
                         });
                     }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
                     // The publisher may have gone away (its relay was stopped); nobody to tell.
                     let _ = done.send(());
                 }
             }
         });
         Ok(())
+    }
+
+    async fn pending(&self) -> Result<BusPending, BusError> {
+        // A queued delivery is also one `publish` waits for: this bus counts them together.
+        Ok(BusPending {
+            queued: 0,
+            in_flight: self.in_flight.load(Ordering::SeqCst),
+        })
     }
 }
 

@@ -21,11 +21,16 @@ mod relay;
 mod retention;
 
 pub use amqp::AmqpBus;
-pub use bus::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription, by_tenant};
+pub use bus::{
+    Bus, BusError, BusPending, Handler, HandlerError, RetryPolicy, Subscription, by_tenant,
+};
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
 pub use inbox::{INBOX_AGE_INDEX_MIGRATION, INBOX_MIGRATION, mark_processed, mark_processed_all};
-pub use outbox::{OUTBOX_AGE_INDEX_MIGRATION, OUTBOX_MIGRATION, enqueue, enqueue_all, publish};
+pub use outbox::{
+    OUTBOX_AGE_INDEX_MIGRATION, OUTBOX_MIGRATION, OutboxState, enqueue, enqueue_all, outbox_state,
+    publish,
+};
 pub use relay::{Relay, RelayError};
 pub use retention::{
     KEEP_PROCESSED, KEEP_PUBLISHED, PURGE_BATCH, purge_processed, purge_published,

@@ -54,6 +54,38 @@ pub const OUTBOX_AGE_INDEX_MIGRATION: Migration = Migration::portable(
     &[],
 );
 
+/// What an outbox holds at one moment: the rows the relay has not published yet, and the
+/// last sequence number given out (it only grows: a new value means new events).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxState {
+    pub unpublished: u64,
+    pub last_seq: i64,
+}
+
+/// The outbox of `db` as it is now, across every shop (a platform read, like the relay's).
+pub async fn outbox_state(db: &mercato_db::Db) -> Result<OutboxState, DbErr> {
+    let tx = db.platform_read("outbox state").await?;
+    let row = tx
+        .query_one_raw(Statement::from_string(
+            db.backend(),
+            "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL), \
+                    (SELECT COALESCE(MAX(seq), 0) FROM outbox)",
+        ))
+        .await?;
+    tx.commit().await?;
+    let (unpublished, last_seq) = match row {
+        Some(row) => (
+            row.try_get_by_index::<i64>(0)?,
+            row.try_get_by_index::<i64>(1)?,
+        ),
+        None => (0, 0),
+    };
+    Ok(OutboxState {
+        unpublished: u64::try_from(unpublished).unwrap_or_default(),
+        last_seq,
+    })
+}
+
 /// Builds the envelope of a version-1 event `name` for `tenant` and writes it to the outbox
 /// in the caller's transaction (the usual way a service publishes).
 pub async fn publish(

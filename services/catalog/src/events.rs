@@ -15,59 +15,24 @@
 //! `stock.changed` as [`STOCK`] (the stock mirror behind `available` and `in_stock`). Both
 //! deduplicate through the inbox and ignore an event older than what they already applied.
 
-use crate::domain::{ProductStatus, VendorMirror, VendorStatus};
+use crate::domain::VendorMirror;
 use crate::repo::{self, bundle};
 use async_trait::async_trait;
 use mercato_db::{Db, TenantTx};
 use mercato_events::{Envelope, Handler, HandlerError, publish};
-use mercato_kernel::Money;
-use mercato_tenant_context::{CategoryId, ProductId, TenantId, UserId, VariantId, VendorId};
+use mercato_inventory_api::{STOCK_CHANGED, StockChanged};
+use mercato_tenant_context::{ProductId, TenantId, VariantId};
+use mercato_vendors_api::vendor::{self, VendorSnapshot};
 use sea_orm::{ConnectionTrait, DbErr};
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub const PRODUCT_CHANGED: &str = "product.changed";
-pub const PRODUCT_APPROVED: &str = "product.approved";
-pub const PRODUCT_REJECTED: &str = "product.rejected";
-
-/// `product.changed`: the product as it now stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ProductChanged {
-    pub product_id: ProductId,
-    pub vendor_id: VendorId,
-    pub slug: String,
-    pub title: String,
-    pub description: Option<String>,
-    pub status: ProductStatus,
-    /// Shoppers see it: `active` and its vendor approved (and not deleted).
-    pub visible: bool,
-    pub category_id: Option<CategoryId>,
-    /// Category ids from the root down to `category_id`.
-    pub category_path: Vec<CategoryId>,
-    pub tags: Vec<String>,
-    pub attributes: Vec<AttributeSnapshot>,
-    pub vendor_name: String,
-    pub variants: Vec<VariantSnapshot>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-    pub deleted: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AttributeSnapshot {
-    pub code: String,
-    /// The canonical text (`red`, `1.5`, `true`).
-    pub value: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VariantSnapshot {
-    pub variant_id: VariantId,
-    pub sku: String,
-    pub price: Money,
-    pub compare_at_price: Option<Money>,
-}
+// The payloads are the contract crate's, so consumers read them without depending on this
+// service.
+pub use mercato_catalog_api::{
+    AttributeSnapshot, PRODUCT_APPROVED, PRODUCT_CHANGED, PRODUCT_EVENT_VERSION, PRODUCT_REJECTED,
+    ProductChanged, ProductModerated, VariantSnapshot,
+};
 
 pub async fn product_changed(
     conn: &impl ConnectionTrait,
@@ -94,19 +59,6 @@ pub async fn publish_changed(tx: &TenantTx, ids: &[ProductId]) -> Result<(), DbE
     Ok(())
 }
 
-/// `product.approved` / `product.rejected`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProductModerated {
-    pub product_id: ProductId,
-    pub vendor_id: VendorId,
-    pub slug: String,
-    pub title: String,
-    /// Why it was rejected; shown to the vendor.
-    pub reason: Option<String>,
-    /// `usr_…` or `key_…`.
-    pub actor: String,
-}
-
 pub async fn product_moderated(
     conn: &impl ConnectionTrait,
     tenant: TenantId,
@@ -118,22 +70,7 @@ pub async fn product_moderated(
 
 /// The durable consumer that mirrors vendors.
 pub const VENDORS: &str = "catalog-vendors";
-pub const VENDORS_PATTERNS: &[&str] = &["vendor.*"];
-
-/// The part of a `vendor.*` event (vendors, version 1) this consumer reads. The lifecycle
-/// and profile events carry all of it (`holiday_until`, the last day away, is null when the
-/// vendor is not on holiday); the others (`vendor.checklist_overridden`) do not, and are
-/// skipped.
-#[derive(Deserialize)]
-struct VendorEvent {
-    vendor_id: VendorId,
-    slug: Option<String>,
-    store_name: Option<String>,
-    status: Option<String>,
-    owner_user_id: Option<UserId>,
-    #[serde(default)]
-    holiday_until: Option<chrono::NaiveDate>,
-}
+pub const VENDORS_PATTERNS: &[&str] = &[vendor::VENDOR_EVENTS];
 
 pub struct VendorsMirror {
     pub db: Db,
@@ -143,20 +80,11 @@ pub struct VendorsMirror {
 #[async_trait]
 impl Handler for VendorsMirror {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let payload: VendorEvent = event.payload_as()?;
-        let (Some(slug), Some(store_name), Some(status), Some(owner)) = (
-            payload.slug,
-            payload.store_name,
-            payload.status,
-            payload.owner_user_id,
-        ) else {
-            // Not a snapshot of the vendor (e.g. a checklist override): nothing to mirror.
+        if !vendor::carries_snapshot(&event.name) {
+            // Not a snapshot of the vendor (a checklist override): nothing to mirror.
             return Ok(());
-        };
-        let Some(status) = VendorStatus::parse(&status) else {
-            tracing::warn!(tenant_id = %event.tenant_id, event_id = %event.id, status, "vendor event with an unknown status; ignored");
-            return Ok(());
-        };
+        }
+        let payload: VendorSnapshot = event.payload_as()?;
         let tx = self.db.tenant_tx(event.tenant_id).await?;
         if !mercato_events::mark_processed(&*tx, VENDORS, event).await? {
             return Ok(());
@@ -172,10 +100,10 @@ impl Handler for VendorsMirror {
         }
         let after = VendorMirror {
             id: payload.vendor_id,
-            slug,
-            store_name,
-            status,
-            owner,
+            slug: payload.slug,
+            store_name: payload.store_name,
+            status: payload.status,
+            owner: payload.owner_user_id,
             holiday_until: payload.holiday_until,
             event_at: event.occurred_at,
         };
@@ -199,22 +127,9 @@ impl Handler for VendorsMirror {
 
 /// The durable consumer that mirrors stock levels.
 pub const STOCK: &str = "catalog-stock";
-pub const STOCK_PATTERNS: &[&str] = &["stock.changed"];
+pub const STOCK_PATTERNS: &[&str] = &[STOCK_CHANGED];
 
 /// `stock.changed` (inventory, version 1).
-#[derive(Deserialize)]
-struct StockChanged {
-    variant_id: VariantId,
-    product_id: ProductId,
-    vendor_id: VendorId,
-    /// Units that can be sold now, across the vendor's warehouses.
-    available: i64,
-    #[serde(default)]
-    on_hand: i64,
-    #[serde(default)]
-    reserved: i64,
-}
-
 pub struct StockMirror {
     pub db: Db,
     pub outbox: Arc<tokio::sync::Notify>,
@@ -340,6 +255,7 @@ mod stock_mirror_tests {
     use super::*;
     use chrono::{DateTime, TimeZone, Utc};
     use mercato_db::DbTarget;
+    use mercato_tenant_context::VendorId;
     use sea_orm::Statement;
 
     fn at(second: u32) -> DateTime<Utc> {
@@ -496,16 +412,16 @@ mod stock_mirror_tests {
         available: i64,
         second: u32,
     ) -> Envelope {
-        let mut event = Envelope::new(
-            "stock.changed",
-            1,
-            tenant,
-            &serde_json::json!({
-                "variant_id": variant, "product_id": product, "vendor_id": VendorId::new(),
-                "available": available, "on_hand": available, "reserved": 0,
-            }),
-        )
-        .unwrap();
+        let report = StockChanged {
+            variant_id: variant,
+            product_id: product,
+            vendor_id: VendorId::new(),
+            sku: "MUG-1".into(),
+            on_hand: available,
+            reserved: 0,
+            available,
+        };
+        let mut event = Envelope::new(STOCK_CHANGED, 1, tenant, &report).unwrap();
         event.occurred_at = at(second);
         event
     }

@@ -16,9 +16,11 @@ use crate::repo::one_time::OneTimeToken;
 use crate::repo::users::User;
 use async_trait::async_trait;
 use mercato_events::{Envelope, Handler, HandlerError, publish};
-use mercato_tenant_context::{ApiKeyId, Role, TenantId, UserId, VendorId, VendorRole};
+use mercato_tenant_context::{ApiKeyId, Role, TenantId, UserId, VendorRole};
+use mercato_tenants_api::{SHOP_CREATED, ShopChanged};
+use mercato_vendors_api::vendor::{VENDOR_APPLIED, VendorSnapshot};
 use sea_orm::{ConnectionTrait, DbErr};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 #[derive(Serialize)]
 struct UserRegistered<'a> {
@@ -54,22 +56,10 @@ pub async fn user_password_reset(
     .await
 }
 
-/// `user.sessions_revoked`: the account's access tokens issued before `session_epoch` are
-/// no longer good (the gateway consumes it to refuse them at once; ADR 0029).
-pub const SESSIONS_REVOKED: &str = "user.sessions_revoked";
-
-/// The payload of [`SESSIONS_REVOKED`], version 1. The envelope's tenant is the realm's
-/// storage tenant: the shop, or the nil id for platform admins.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct SessionsRevoked {
-    pub user_id: UserId,
-    pub session_epoch: u64,
-    /// False once the account is disabled (removed from the staff): none of its tokens is
-    /// good any more, whatever their epoch.
-    pub active: bool,
-    /// removed, role_changed, vendor_membership_changed, password_changed, password_reset.
-    pub reason: String,
-}
+// The payloads others consume are the contract crate's.
+pub use mercato_identity_api::{
+    SESSIONS_REVOKED, SessionsRevoked, VENDOR_STAFF_REMOVED, VendorStaffRemoved,
+};
 
 pub async fn user_sessions_revoked(
     conn: &impl ConnectionTrait,
@@ -176,15 +166,7 @@ pub async fn api_key_role_changed(
 
 /// The durable consumer that invites the owners of new shops.
 pub const OWNER_INVITES: &str = "identity-owner-invites";
-pub const OWNER_INVITES_PATTERNS: &[&str] = &["shop.created"];
-
-/// The part of `shop.created` (tenants, version 1) this consumer reads.
-#[derive(Deserialize)]
-struct ShopCreated {
-    shop_id: TenantId,
-    slug: Option<String>,
-    owner_email: Option<String>,
-}
+pub const OWNER_INVITES_PATTERNS: &[&str] = &[SHOP_CREATED];
 
 /// Invites the owner named in `shop.created`, once per event (inbox), with the mail in the
 /// same transaction. It never publishes on the bus itself: `staff.invited` goes to the outbox.
@@ -193,7 +175,7 @@ pub struct OwnerInvites(pub IdentityState);
 #[async_trait]
 impl Handler for OwnerInvites {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let shop: ShopCreated = event.payload_as()?;
+        let shop: ShopChanged = event.payload_as()?;
         let Some(owner_email) = shop.owner_email else {
             return Ok(());
         };
@@ -218,7 +200,7 @@ impl Handler for OwnerInvites {
             role: Role::Owner,
             created_by: None,
             seat_limit: None,
-            shop: shop.slug.as_deref(),
+            shop: Some(shop.slug.as_str()),
         };
         let mail = match invitations::issue(&tx, invite).await {
             Ok(issued) => Some(issued.mail),
@@ -240,14 +222,7 @@ impl Handler for OwnerInvites {
 
 /// The durable consumer that records vendor owners.
 pub const VENDOR_MEMBERS: &str = "identity-vendor-members";
-pub const VENDOR_MEMBERS_PATTERNS: &[&str] = &["vendor.applied"];
-
-/// The part of `vendor.applied` (vendors, version 1) this consumer reads.
-#[derive(Deserialize)]
-struct VendorApplied {
-    vendor_id: VendorId,
-    owner_user_id: UserId,
-}
+pub const VENDOR_MEMBERS_PATTERNS: &[&str] = &[VENDOR_APPLIED];
 
 /// Makes the applicant the owner of the vendor they applied for, once per event (inbox).
 pub struct VendorMembers(pub IdentityState);
@@ -255,7 +230,7 @@ pub struct VendorMembers(pub IdentityState);
 #[async_trait]
 impl Handler for VendorMembers {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let applied: VendorApplied = event.payload_as()?;
+        let applied: VendorSnapshot = event.payload_as()?;
         let tx = self.0.db.tenant_tx(event.tenant_id).await?;
         if !mercato_events::mark_processed(&*tx, VENDOR_MEMBERS, event).await? {
             return Ok(());

@@ -28,23 +28,15 @@ use crate::domain::{ReservationId, Variant};
 use crate::movements::{self, Commits, End, Ended, MovementError, RestockRequest, Restocked};
 use crate::repo;
 use async_trait::async_trait;
+use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, VariantSnapshot};
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError};
+use mercato_inventory_api::{STOCK_CHANGED, STOCK_CHANGED_VERSION, StockChanged};
 use mercato_tenant_context::{Actor, ProductId, ServiceName, TenantId, VariantId, VendorId};
+use mercato_vendors_api::vendor::{self, VendorSnapshot};
 use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-
-#[derive(Serialize)]
-struct StockChanged<'a> {
-    variant_id: VariantId,
-    product_id: ProductId,
-    vendor_id: VendorId,
-    sku: &'a str,
-    on_hand: i64,
-    reserved: i64,
-    available: i64,
-}
 
 /// The `stock.changed` event of `variant` at `totals`.
 pub fn stock_changed(
@@ -56,12 +48,13 @@ pub fn stock_changed(
         variant_id: variant.id,
         product_id: variant.product,
         vendor_id: variant.vendor,
-        sku: &variant.sku,
+        sku: variant.sku.clone(),
         on_hand: totals.on_hand,
         reserved: totals.reserved,
         available: totals.available,
     };
-    Envelope::new("stock.changed", 1, tenant, &payload).map_err(|e| DbErr::Json(e.to_string()))
+    Envelope::new(STOCK_CHANGED, STOCK_CHANGED_VERSION, tenant, &payload)
+        .map_err(|e| DbErr::Json(e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -146,26 +139,7 @@ pub fn reservation(
 
 /// The durable consumer that mirrors catalog's variants.
 pub const CATALOG_MIRROR: &str = "inventory-catalog";
-pub const CATALOG_MIRROR_PATTERNS: &[&str] = &["product.changed"];
-
-/// The part of `product.changed` (catalog, version 1) this consumer reads.
-#[derive(Debug, Deserialize)]
-struct ProductChanged {
-    product_id: ProductId,
-    vendor_id: VendorId,
-    #[serde(default)]
-    variants: Vec<ChangedVariant>,
-    #[serde(default)]
-    deleted: bool,
-}
-
-#[derive(Debug, Deserialize)]
-struct ChangedVariant {
-    #[serde(alias = "id")]
-    variant_id: VariantId,
-    #[serde(default)]
-    sku: String,
-}
+pub const CATALOG_MIRROR_PATTERNS: &[&str] = &[PRODUCT_CHANGED];
 
 /// Records which variants exist and whose they are. Variants missing from the event, and
 /// all of a deleted product's, are marked deleted: their stock and history stay, but they
@@ -184,7 +158,7 @@ impl Handler for CatalogMirror {
         ids.extend(repo::mirror::product_variants(&tx, product.product_id).await?);
         // Locked in the same order stock changes lock them, so the two never deadlock.
         repo::mirror::lock_variants(&tx, &ids).await?;
-        let mut changed: Vec<&ChangedVariant> = product.variants.iter().collect();
+        let mut changed: Vec<&VariantSnapshot> = product.variants.iter().collect();
         changed.sort_by_key(|v| v.variant_id);
         for v in &changed {
             let variant = repo::mirror::CatalogVariant {
@@ -210,19 +184,7 @@ impl Handler for CatalogMirror {
 
 /// The durable consumer that mirrors the shop's vendors.
 pub const VENDOR_MIRROR: &str = "inventory-vendors";
-pub const VENDOR_MIRROR_PATTERNS: &[&str] = &["vendor.*"];
-
-/// The part of `vendor.*` (vendors, version 1) this consumer reads. Lifecycle and profile
-/// events carry the status and the holiday (`holiday_until`, the last day away, or null);
-/// others (`vendor.checklist_overridden`) do not and change nothing here.
-#[derive(Debug, Deserialize)]
-struct VendorEvent {
-    vendor_id: VendorId,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    holiday_until: Option<chrono::NaiveDate>,
-}
+pub const VENDOR_MIRROR_PATTERNS: &[&str] = &[vendor::VENDOR_EVENTS];
 
 /// Records that a vendor exists, its status and its holiday, so merchant staff can set up
 /// warehouses for it and reservations hold nothing of a vendor that is not selling.
@@ -231,16 +193,16 @@ pub struct VendorMirror(pub InventoryState);
 #[async_trait]
 impl Handler for VendorMirror {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let vendor: VendorEvent = event.payload_as()?;
-        let Some(status) = vendor.status else {
+        if !vendor::carries_snapshot(&event.name) {
             return Ok(());
-        };
+        }
+        let vendor: VendorSnapshot = event.payload_as()?;
         let tx = self.0.db.tenant_tx(event.tenant_id).await?;
         if !mercato_events::mark_processed(&*tx, VENDOR_MIRROR, event).await? {
             return Ok(());
         }
         let mirrored = MirroredVendor {
-            status,
+            status: vendor.status.code().to_owned(),
             holiday_until: vendor.holiday_until,
         };
         repo::mirror::save_vendor(&tx, vendor.vendor_id, &mirrored, event.occurred_at).await?;

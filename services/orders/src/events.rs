@@ -21,11 +21,14 @@ use crate::repo::orders::FullOrder;
 use crate::repo::payments::{Refund, Return};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, TAX_CATEGORY_ATTRIBUTE};
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, Subscription, publish};
+use mercato_inventory_api::{STOCK_CHANGED, StockChanged};
 use mercato_kernel::Money;
-use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
+use mercato_tenant_context::{UserId, VariantId, VendorId};
 use mercato_vendors_api::commission::CommissionRuleId;
+use mercato_vendors_api::vendor::{self, VendorSnapshot};
 use sea_orm::DbErr;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -41,12 +44,12 @@ pub fn subscriptions(state: &OrdersState) -> Vec<Subscription> {
     vec![
         Subscription {
             consumer: CATALOG_MIRROR,
-            patterns: &["product.changed"],
+            patterns: &[PRODUCT_CHANGED],
             handler: Arc::new(CatalogMirror(state.clone())),
         },
         Subscription {
             consumer: VENDOR_MIRROR,
-            patterns: &["vendor.*"],
+            patterns: &[vendor::VENDOR_EVENTS],
             handler: Arc::new(VendorsMirror(state.clone())),
         },
         Subscription {
@@ -56,41 +59,10 @@ pub fn subscriptions(state: &OrdersState) -> Vec<Subscription> {
         },
         Subscription {
             consumer: STOCK_MIRROR,
-            patterns: &["stock.changed"],
+            patterns: &[STOCK_CHANGED],
             handler: Arc::new(StockMirror(state.clone())),
         },
     ]
-}
-
-/// The part of `product.changed` (catalog) this service reads.
-#[derive(Deserialize)]
-struct ProductChanged {
-    product_id: ProductId,
-    vendor_id: VendorId,
-    title: String,
-    #[serde(default)]
-    visible: bool,
-    #[serde(default)]
-    category_path: Vec<CategoryId>,
-    #[serde(default)]
-    attributes: Vec<Attribute>,
-    #[serde(default)]
-    variants: Vec<Variant>,
-    #[serde(default)]
-    deleted: bool,
-}
-
-#[derive(Deserialize)]
-struct Attribute {
-    code: String,
-    value: String,
-}
-
-#[derive(Deserialize)]
-struct Variant {
-    variant_id: VariantId,
-    sku: String,
-    price: Money,
 }
 
 struct CatalogMirror(OrdersState);
@@ -104,13 +76,9 @@ impl Handler for CatalogMirror {
             return Ok(());
         }
         let tax_category = p
-            .attributes
-            .iter()
-            .find(|a| a.code == "tax_category")
-            .map_or_else(
-                || crate::domain::tax::STANDARD.to_owned(),
-                |a| a.value.clone(),
-            );
+            .attribute(TAX_CATEGORY_ATTRIBUTE)
+            .unwrap_or(crate::domain::tax::STANDARD)
+            .to_owned();
         let several = p.variants.len() > 1;
         let variants: Vec<CatalogVariant> = if p.deleted {
             Vec::new()
@@ -140,49 +108,25 @@ impl Handler for CatalogMirror {
     }
 }
 
-#[derive(Deserialize)]
-struct VendorEvent {
-    vendor_id: VendorId,
-    #[serde(default)]
-    store_name: String,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    owner_user_id: Option<UserId>,
-    #[serde(default)]
-    shipping: Option<Shipping>,
-    #[serde(default)]
-    holiday_until: Option<chrono::NaiveDate>,
-}
-
-#[derive(Deserialize)]
-struct Shipping {
-    flat_rate: Option<Money>,
-    free_over: Option<Money>,
-}
-
 struct VendorsMirror(OrdersState);
 
 #[async_trait]
 impl Handler for VendorsMirror {
     async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let v: VendorEvent = event.payload_as()?;
-        let Some(status) = v.status else {
+        if !vendor::carries_snapshot(&event.name) {
             return Ok(());
-        };
+        }
+        let v: VendorSnapshot = event.payload_as()?;
         let tx = self.0.db.tenant_tx(event.tenant_id).await?;
         if !mercato_events::mark_processed(&*tx, VENDOR_MIRROR, event).await? {
             return Ok(());
         }
-        let shipping = v.shipping.unwrap_or(Shipping {
-            flat_rate: None,
-            free_over: None,
-        });
+        let shipping = v.shipping;
         let vendor = VendorMirror {
             id: v.vendor_id,
             name: v.store_name,
-            status,
-            owner: v.owner_user_id,
+            status: v.status.code().to_owned(),
+            owner: Some(v.owner_user_id),
             flat_rate: shipping.flat_rate,
             free_over: shipping
                 .free_over
@@ -224,12 +168,6 @@ impl Handler for CommissionMirror {
         tx.commit().await?;
         Ok(())
     }
-}
-
-#[derive(Deserialize)]
-struct StockChanged {
-    variant_id: VariantId,
-    available: i64,
 }
 
 struct StockMirror(OrdersState);
@@ -514,13 +452,16 @@ mod tests {
     }
 
     fn report(tenant: TenantId, variant: VariantId, available: i64, second: u32) -> Envelope {
-        let mut event = Envelope::new(
-            "stock.changed",
-            1,
-            tenant,
-            &serde_json::json!({ "variant_id": variant, "available": available }),
-        )
-        .unwrap();
+        let report = StockChanged {
+            variant_id: variant,
+            product_id: mercato_tenant_context::ProductId::new(),
+            vendor_id: VendorId::new(),
+            sku: "TEA-1".into(),
+            on_hand: available,
+            reserved: 0,
+            available,
+        };
+        let mut event = Envelope::new(STOCK_CHANGED, 1, tenant, &report).unwrap();
         event.occurred_at = at(second);
         event
     }

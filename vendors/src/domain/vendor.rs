@@ -2,51 +2,12 @@
 //! `rejected`, and `approved` ↔ `suspended`. Each move is an [`Action`] taken by one side
 //! (the merchant or the vendor), some only with a reason.
 
-use mercato_kernel::{Money, Problem};
+use mercato_kernel::Problem;
 use mercato_tenant_context::{TenantId, UserId, VendorId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum VendorStatus {
-    /// Applied; the merchant has not looked yet.
-    Applied,
-    /// Accepted for onboarding: completing the checklist.
-    Onboarding,
-    /// Submitted; the merchant reviews.
-    InReview,
-    /// Selling.
-    Approved,
-    /// Turned down (final).
-    Rejected,
-    /// Stopped by the merchant; its listings are hidden.
-    Suspended,
-}
-
-impl VendorStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::Onboarding => "onboarding",
-            Self::InReview => "in_review",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Some(match code {
-            "applied" => Self::Applied,
-            "onboarding" => Self::Onboarding,
-            "in_review" => Self::InReview,
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            "suspended" => Self::Suspended,
-            _ => return None,
-        })
-    }
-}
+// The status and the shipping settings are the contract's: consumers mirror them.
+pub use mercato_vendors_api::vendor::{Shipping, ShippingProblem, VendorStatus};
 
 /// Who may take an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,57 +127,6 @@ pub struct Vendor {
     pub shipping: Shipping,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// What the vendor charges to ship an order's part it sells: a flat rate per order, waived
-/// when the vendor's part comes to `free_over` or more. Checkout computes the charge; this
-/// only keeps the settings consistent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Shipping {
-    /// Charged once per order for this vendor's items; none means shipping is free.
-    pub flat_rate: Option<Money>,
-    /// Orders of this vendor's items worth at least this much ship free.
-    pub free_over: Option<Money>,
-}
-
-/// Why shipping settings cannot be kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShippingProblem {
-    NegativeFlatRate,
-    NegativeFreeOver,
-    /// The threshold is in another currency than the flat rate.
-    CurrencyMismatch,
-}
-
-impl ShippingProblem {
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::NegativeFlatRate | Self::NegativeFreeOver => "must not be negative",
-            Self::CurrencyMismatch => {
-                "the flat rate and the free-shipping threshold must be in one currency"
-            }
-        }
-    }
-}
-
-impl Shipping {
-    /// What is wrong with the settings: amounts are not negative, and a threshold is in the
-    /// flat rate's currency (there is no conversion).
-    pub fn problems(&self) -> Vec<ShippingProblem> {
-        let mut bad = Vec::new();
-        if self.flat_rate.is_some_and(|m| m.amount < 0) {
-            bad.push(ShippingProblem::NegativeFlatRate);
-        }
-        if self.free_over.is_some_and(|m| m.amount < 0) {
-            bad.push(ShippingProblem::NegativeFreeOver);
-        }
-        if let (Some(rate), Some(over)) = (self.flat_rate, self.free_over)
-            && rate.currency != over.currency
-        {
-            bad.push(ShippingProblem::CurrencyMismatch);
-        }
-        bad
-    }
 }
 
 /// What shoppers see of a vendor besides its name.
@@ -348,6 +258,7 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mercato_kernel::Money;
 
     #[test]
     fn the_lifecycle_allows_only_its_moves() {

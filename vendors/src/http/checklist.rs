@@ -399,7 +399,7 @@ pub async fn override_item(
     .await?;
     events::publish(
         &*tx,
-        "vendor.checklist_overridden",
+        events::VENDOR_CHECKLIST_OVERRIDDEN,
         ctx.tenant,
         &serde_json::json!({
             "vendor_id": vendor.id, "code": item.code, "reason": reason, "actor": actor,

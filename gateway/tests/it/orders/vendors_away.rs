@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::on_all_backends;
-use crate::support::{Backend, eventually};
+use crate::support::Backend;
 
 async fn holiday(app: &TestApp, host: &str, token: &str, vendor: &str, until: Value) -> Reply {
     app.client
@@ -53,17 +53,17 @@ async fn a_vendor_away_takes_no_orders(backend: Backend, test: &str) {
     assert_eq!(away.status, 200, "{}", away.text);
 
     // The cart shows why, with the day it is back; adding more is refused.
-    let seen = eventually(
-        "orders know the vendor is away",
-        || async {
-            app.client
-                .get(host, &format!("/api/v1/carts/{before}"), None)
-                .await
-                .unwrap()
-        },
-        |reply| reply.body["lines"][0]["problem"]["code"] == "vendor_on_holiday",
-    )
-    .await;
+    app.settle().await;
+    let seen = app
+        .client
+        .get(host, &format!("/api/v1/carts/{before}"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.body["lines"][0]["problem"]["code"], "vendor_on_holiday",
+        "{}",
+        seen.text
+    );
     assert!(
         seen.body["lines"][0]["problem"]["message"]
             .as_str()
@@ -101,17 +101,13 @@ async fn a_vendor_away_takes_no_orders(backend: Backend, test: &str) {
     // Back from holiday: the first cart checks out.
     let home = holiday(&app, host, &m.tea.token, &m.tea.vendor, Value::Null).await;
     assert_eq!(home.status, 200, "{}", home.text);
-    eventually(
-        "orders know the vendor is back",
-        || async {
-            app.client
-                .get(host, &format!("/api/v1/carts/{before}"), None)
-                .await
-                .unwrap()
-        },
-        |reply| reply.body["lines"][0]["problem"].is_null(),
-    )
-    .await;
+    app.settle().await;
+    let seen = app
+        .client
+        .get(host, &format!("/api/v1/carts/{before}"), None)
+        .await
+        .unwrap();
+    assert!(seen.body["lines"][0]["problem"].is_null(), "{}", seen.text);
     let placed = checkout(&app, host, "k-back", &checkout_body(&before, PAYS)).await;
     assert_eq!(placed.status, 201, "{}", placed.text);
 
@@ -128,17 +124,17 @@ async fn a_vendor_away_takes_no_orders(backend: Backend, test: &str) {
         .await
         .unwrap();
     assert_eq!(suspended.status, 200, "{}", suspended.text);
-    eventually(
-        "orders know the vendor is suspended",
-        || async {
-            app.client
-                .get(host, &format!("/api/v1/carts/{later}"), None)
-                .await
-                .unwrap()
-        },
-        |reply| reply.body["lines"][0]["problem"]["code"] == "vendor_not_selling",
-    )
-    .await;
+    app.settle().await;
+    let seen = app
+        .client
+        .get(host, &format!("/api/v1/carts/{later}"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.body["lines"][0]["problem"]["code"], "vendor_not_selling",
+        "{}",
+        seen.text
+    );
     let refused = checkout(&app, host, "k-suspended", &checkout_body(&later, PAYS)).await;
     assert_eq!(refused.status, 409, "{}", refused.text);
     assert_eq!(refused.str("code"), "vendor_not_selling");
@@ -177,16 +173,13 @@ async fn reserve(app: &TestApp, shop: &Shop, variant: &str, quantity: i64) -> Re
         .unwrap()
 }
 
-/// Waits until inventory judges `variant`'s vendor as `code` says (`vendor_on_holiday`, or
+/// Checks that inventory judges `variant`'s vendor as `code` says (`vendor_on_holiday`, or
 /// `insufficient_stock`: selling). It asks for more than is in stock, so no answer holds
 /// anything: the vendor is judged before the stock.
 async fn inventory_says(app: &TestApp, shop: &Shop, variant: &str, code: &str) {
-    eventually(
-        &format!("inventory answering {code}"),
-        || reserve(app, shop, variant, 100_000),
-        |reply| reply.status == 409 && reply.body["code"] == code,
-    )
-    .await;
+    let reply = reserve(app, shop, variant, 100_000).await;
+    assert_eq!(reply.status, 409, "{}", reply.text);
+    assert_eq!(reply.str("code"), code, "{}", reply.text);
 }
 
 async fn a_vendor_on_holiday_shows_a_notice_and_holds_no_stock(backend: Backend, test: &str) {
@@ -218,12 +211,9 @@ async fn a_vendor_on_holiday_shows_a_notice_and_holds_no_stock(backend: Backend,
 
     // The product page says so, with the day the vendor is back; the product stays listed,
     // with the same notice.
-    let shown = eventually(
-        "the catalog knows the vendor is away",
-        || product_page(&app, host, &m.tea.vendor),
-        |reply| reply.status == 200 && !reply.body["vendor_away"].is_null(),
-    )
-    .await;
+    app.settle().await;
+    let shown = product_page(&app, host, &m.tea.vendor).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
     assert_eq!(
         shown.body["vendor_away"],
         json!({
@@ -278,12 +268,10 @@ async fn a_vendor_on_holiday_shows_a_notice_and_holds_no_stock(backend: Backend,
     // Back from holiday: the notice goes and its stock is held again.
     let home = holiday(&app, host, &m.tea.token, &m.tea.vendor, Value::Null).await;
     assert_eq!(home.status, 200, "{}", home.text);
-    eventually(
-        "the catalog knows the vendor is back",
-        || product_page(&app, host, &m.tea.vendor),
-        |reply| reply.status == 200 && reply.body["vendor_away"].is_null(),
-    )
-    .await;
+    app.settle().await;
+    let shown = product_page(&app, host, &m.tea.vendor).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert_eq!(shown.body["vendor_away"], Value::Null);
     inventory_says(&app, &m.shop, tea, "insufficient_stock").await;
     let held = reserve(&app, &m.shop, tea, 1).await;
     assert_eq!(held.status, 201, "{}", held.text);

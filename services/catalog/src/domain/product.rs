@@ -12,44 +12,8 @@ use mercato_kernel::{Currency, Problem};
 use mercato_tenant_context::{CategoryId, ProductId, VendorId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProductStatus {
-    /// Being prepared; only the vendor and the merchant see it.
-    Draft,
-    /// Published by the vendor; waits for the merchant (the shop moderates listings).
-    PendingReview,
-    /// On sale (shoppers see it while its vendor is approved).
-    Active,
-    /// Turned down or taken down by the merchant, with a reason.
-    Rejected,
-    /// Off sale, kept.
-    Archived,
-}
-
-impl ProductStatus {
-    pub const ALL: [ProductStatus; 5] = [
-        Self::Draft,
-        Self::PendingReview,
-        Self::Active,
-        Self::Rejected,
-        Self::Archived,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::PendingReview => "pending_review",
-            Self::Active => "active",
-            Self::Rejected => "rejected",
-            Self::Archived => "archived",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.code() == code)
-    }
-}
+// The status is the contract's: `product.changed` carries it.
+pub use mercato_catalog_api::ProductStatus;
 
 /// Who moves a product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,41 +4,8 @@
 
 use mercato_tenant_context::{UserId, VendorId};
 
-/// The vendor lifecycle states the vendors service publishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VendorStatus {
-    Applied,
-    Onboarding,
-    InReview,
-    Approved,
-    Rejected,
-    Suspended,
-}
-
-impl VendorStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Applied => "applied",
-            Self::Onboarding => "onboarding",
-            Self::InReview => "in_review",
-            Self::Approved => "approved",
-            Self::Rejected => "rejected",
-            Self::Suspended => "suspended",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Some(match code {
-            "applied" => Self::Applied,
-            "onboarding" => Self::Onboarding,
-            "in_review" => Self::InReview,
-            "approved" => Self::Approved,
-            "rejected" => Self::Rejected,
-            "suspended" => Self::Suspended,
-            _ => return None,
-        })
-    }
-}
+pub use mercato_vendors_api::vendor::VendorStatus;
+use mercato_vendors_api::vendor::{Availability, availability};
 
 /// One vendor of the shop, as of the latest `vendor.*` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,18 +33,16 @@ impl VendorMirror {
     /// When the vendor is on holiday on `today`: the day it takes orders again (the day after
     /// its `holiday_until`). Orders and inventory refuse its lines until then.
     pub fn back_on(&self, today: chrono::NaiveDate) -> Option<chrono::NaiveDate> {
-        self.holiday_until
-            .filter(|until| today <= *until)
-            .map(|until| until.succ_opt().unwrap_or(until))
+        match availability(self.status, self.holiday_until, today) {
+            Availability::OnHoliday { back_on } => Some(back_on),
+            _ => None,
+        }
     }
 
     /// Rejected and suspended vendors may not add or change listings; the others may prepare
     /// them while they onboard.
     pub fn may_list(&self) -> bool {
-        !matches!(
-            self.status,
-            VendorStatus::Rejected | VendorStatus::Suspended
-        )
+        self.status.may_list()
     }
 }
 

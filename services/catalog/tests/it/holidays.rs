@@ -9,6 +9,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use mercato_catalog::events;
 use mercato_events::{Envelope, Handler};
 use mercato_tenant_context::{TenantId, UserId, VendorId};
+use mercato_vendors_api::vendor::{VendorSnapshot, VendorStatus};
 use serde_json::{Value, json};
 
 fn today() -> NaiveDate {
@@ -24,11 +25,17 @@ async fn vendor_event(
     status: &str,
     until: Option<NaiveDate>,
 ) {
-    let payload = json!({
-        "vendor_id": vendor, "slug": format!("v-{}", vendor.as_uuid().simple()),
-        "store_name": "Nordic Tea", "status": status, "owner_user_id": UserId::new(),
-        "holiday_until": until,
-    });
+    let payload = VendorSnapshot {
+        vendor_id: vendor,
+        slug: format!("v-{}", vendor.as_uuid().simple()),
+        store_name: "Nordic Tea".into(),
+        status: VendorStatus::parse(status).expect("a vendor status"),
+        owner_user_id: UserId::new(),
+        holiday_until: until,
+        reason: None,
+        actor: "usr_test".into(),
+        shipping: Default::default(),
+    };
     let event = Envelope::new("vendor.updated", 1, tenant, &payload).expect("envelope");
     events::VendorsMirror {
         db: service.state.db.clone(),

@@ -15,8 +15,9 @@ use mercato_tenant_context::{
     Actor, CONTEXT_HEADER, ContextKey, PlanLimits, RequestContext, RequestId, Role, Scope,
     ShopTerms, TenantId, UserId, VendorId, VendorMembership, VendorRole,
 };
+use mercato_vendors_api::vendor::{VendorSnapshot, VendorStatus};
 use sea_orm::{ConnectionTrait as _, Statement};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -298,10 +299,17 @@ impl Service {
     pub async fn approved_vendor(&self, tenant: TenantId) -> VendorId {
         let vendor = VendorId::new();
         let slug = format!("v-{}", vendor.as_uuid().simple());
-        let payload = json!({
-            "vendor_id": vendor, "slug": slug, "store_name": "Kyoto Ceramics",
-            "status": "approved", "owner_user_id": UserId::new(),
-        });
+        let payload = VendorSnapshot {
+            vendor_id: vendor,
+            slug,
+            store_name: "Kyoto Ceramics".into(),
+            status: VendorStatus::Approved,
+            owner_user_id: UserId::new(),
+            holiday_until: None,
+            reason: None,
+            actor: "usr_test".into(),
+            shipping: Default::default(),
+        };
         let event = Envelope::new("vendor.approved", 1, tenant, &payload).expect("envelope");
         events::VendorsMirror {
             db: self.state.db.clone(),

@@ -275,12 +275,14 @@ pub async fn remove(
     .await?;
     mercato_events::publish(
         &*tx,
-        "vendor_staff.removed",
+        crate::events::VENDOR_STAFF_REMOVED,
         ctx.tenant,
-        &serde_json::json!({
-            "vendor_id": vendor, "user_id": target, "role": target_role.code(),
-            "removed_by": actor_label(ctx.actor),
-        }),
+        &crate::events::VendorStaffRemoved {
+            vendor_id: vendor,
+            user_id: target,
+            role: target_role.code().to_owned(),
+            removed_by: actor_label(ctx.actor),
+        },
     )
     .await?;
     tx.commit().await?;

@@ -3,6 +3,7 @@
 //! nothing until the day after its `holiday_until`.
 
 use chrono::NaiveDate;
+use mercato_vendors_api::vendor::{Availability, VendorStatus, availability};
 
 /// A vendor as the mirror last heard of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +26,13 @@ pub enum NotSelling {
 impl MirroredVendor {
     /// What stops its stock from being held on `today`, if anything.
     pub fn not_selling_on(&self, today: NaiveDate) -> Option<NotSelling> {
-        if matches!(self.status.as_str(), "suspended" | "rejected") {
-            return Some(NotSelling::Stopped);
-        }
-        match self.holiday_until {
-            Some(until) if today <= until => Some(NotSelling::OnHoliday {
-                back_on: until.succ_opt().unwrap_or(until),
-            }),
-            _ => None,
+        // A status this build does not know stops nothing: the vendors service decides.
+        let status = VendorStatus::parse(&self.status)?;
+        match availability(status, self.holiday_until, today) {
+            Availability::Stopped => Some(NotSelling::Stopped),
+            Availability::OnHoliday { back_on } => Some(NotSelling::OnHoliday { back_on }),
+            // Inventory holds stock of vendors still onboarding (merchant staff set it up).
+            Availability::Selling | Availability::NotYet => None,
         }
     }
 }

@@ -6,10 +6,11 @@
 
 use crate::on_every_backend;
 use crate::reservations::lines;
-use crate::support::{Caller, Service};
+use crate::support::{Caller, Service, vendor_snapshot};
 use chrono::{Duration, NaiveDate, Utc};
 use mercato_tenant_context::{TenantId, VariantId, VendorId, VendorRole};
-use serde_json::{Value, json};
+use mercato_vendors_api::vendor::VendorSnapshot;
+use serde_json::Value;
 
 fn today() -> NaiveDate {
     Utc::now().date_naive()
@@ -18,10 +19,10 @@ fn today() -> NaiveDate {
 /// Sends `vendor` on holiday until `until` (inclusive; `None`: home), as the vendors service
 /// announces it.
 async fn holiday(service: &Service, shop: TenantId, vendor: VendorId, until: Option<NaiveDate>) {
-    let payload = json!({
-        "vendor_id": vendor, "status": "approved", "slug": "x", "store_name": "X",
-        "holiday_until": until,
-    });
+    let payload = VendorSnapshot {
+        holiday_until: until,
+        ..vendor_snapshot(vendor, "approved")
+    };
     service
         .vendor_payload(shop, "vendor.updated", payload)
         .await;

@@ -5,6 +5,7 @@ use axum::Extension;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
+use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, ProductStatus, VariantSnapshot};
 use mercato_db::{Db, DbTarget};
 use mercato_events::{Envelope, Handler};
 use mercato_inventory::{InventoryState, events};
@@ -13,6 +14,7 @@ use mercato_tenant_context::{
     Role, Scope, ServiceName, ShopTerms, TenantId, UserId, VariantId, VendorId, VendorMembership,
     VendorRole,
 };
+use mercato_vendors_api::vendor::{VendorSnapshot, VendorStatus};
 use sea_orm::{ConnectionTrait as _, Statement};
 use serde_json::{Value, json};
 use std::future::Future;
@@ -303,13 +305,18 @@ impl Service {
 
     /// Delivers a `vendor.*` event to the vendor mirror.
     pub async fn vendor_event(&self, tenant: TenantId, name: &str, vendor: VendorId, status: &str) {
-        let payload =
-            json!({ "vendor_id": vendor, "status": status, "slug": "x", "store_name": "X" });
-        self.vendor_payload(tenant, name, payload).await;
+        self.vendor_payload(tenant, name, vendor_snapshot(vendor, status))
+            .await;
     }
 
-    /// Delivers any `vendor.*` payload to the vendor mirror.
-    pub async fn vendor_payload(&self, tenant: TenantId, name: &str, payload: Value) {
+    /// Delivers a `vendor.*` snapshot to the vendor mirror.
+    pub async fn vendor_payload(&self, tenant: TenantId, name: &str, payload: VendorSnapshot) {
+        self.vendor_raw(tenant, name, serde_json::to_value(payload).expect("json"))
+            .await;
+    }
+
+    /// Delivers any `vendor.*` payload to the vendor mirror (one that is no snapshot, too).
+    pub async fn vendor_raw(&self, tenant: TenantId, name: &str, payload: Value) {
         let event = Envelope::new(name, 1, tenant, &payload).expect("envelope");
         events::VendorMirror(self.state.clone())
             .handle(&event)
@@ -442,6 +449,21 @@ impl Service {
     }
 }
 
+/// `vendor` with `status` (a lifecycle code) as the vendors service announces it.
+pub fn vendor_snapshot(vendor: VendorId, status: &str) -> VendorSnapshot {
+    VendorSnapshot {
+        vendor_id: vendor,
+        slug: "x".into(),
+        store_name: "X".into(),
+        status: VendorStatus::parse(status).expect("a vendor status"),
+        owner_user_id: mercato_tenant_context::UserId::new(),
+        holiday_until: None,
+        reason: None,
+        actor: "usr_test".into(),
+        shipping: Default::default(),
+    }
+}
+
 pub fn product_event(
     tenant: TenantId,
     product: ProductId,
@@ -449,21 +471,37 @@ pub fn product_event(
     variants: &[VariantId],
     deleted: bool,
 ) -> Envelope {
-    let variants: Vec<Value> = variants
+    let eur = mercato_kernel::Currency::parse("EUR").expect("EUR");
+    let variants = variants
         .iter()
         .enumerate()
-        .map(|(i, v)| json!({ "variant_id": v, "sku": format!("SKU-{i}"), "price": { "amount": 1000, "currency": "EUR" } }))
+        .map(|(i, v)| VariantSnapshot {
+            variant_id: *v,
+            sku: format!("SKU-{i}"),
+            price: mercato_kernel::Money::new(1000, eur),
+            compare_at_price: None,
+        })
         .collect();
-    Envelope::new(
-        "product.changed",
-        1,
-        tenant,
-        &json!({
-            "product_id": product, "vendor_id": vendor, "variants": variants,
-            "deleted": deleted, "status": "active", "title": "Tea",
-        }),
-    )
-    .expect("envelope")
+    let now = chrono::Utc::now();
+    let payload = ProductChanged {
+        product_id: product,
+        vendor_id: vendor,
+        slug: "tea".into(),
+        title: "Tea".into(),
+        description: None,
+        status: ProductStatus::Active,
+        visible: !deleted,
+        category_id: None,
+        category_path: Vec::new(),
+        tags: Vec::new(),
+        attributes: Vec::new(),
+        vendor_name: "X".into(),
+        variants,
+        created_at: now,
+        updated_at: now,
+        deleted,
+    };
+    Envelope::new(PRODUCT_CHANGED, 1, tenant, &payload).expect("envelope")
 }
 
 pub fn warehouse_body(vendor: VendorId, name: &str) -> Value {

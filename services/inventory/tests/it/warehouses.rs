@@ -103,7 +103,7 @@ async fn merchants_set_up_warehouses_for_known_vendors(service: Service) {
     assert_eq!(unknown.fields(), ["/vendor_id"]);
     // Vendor events without a status (a checklist override) say nothing about existence.
     service
-        .vendor_payload(
+        .vendor_raw(
             shop,
             "vendor.checklist_overridden",
             json!({ "vendor_id": vendor, "code": "tax_id", "reason": "ok", "actor": "usr_x" }),

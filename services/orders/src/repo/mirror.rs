@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
+use mercato_vendors_api::vendor::{Availability, VendorStatus, availability};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use std::collections::HashMap;
 
@@ -161,15 +162,14 @@ pub enum Selling {
 impl VendorMirror {
     /// Whether it takes orders on `today` (the shop's day, UTC).
     pub fn selling_on(&self, today: NaiveDate) -> Selling {
-        if self.status == "suspended" {
-            Selling::Suspended
-        } else if self.status != "approved" {
-            Selling::No
-        } else {
-            match self.holiday_until {
-                Some(until) if today <= until => Selling::BackOn(until.succ_opt().unwrap_or(until)),
-                _ => Selling::Yes,
-            }
+        let Some(status) = VendorStatus::parse(&self.status) else {
+            return Selling::No;
+        };
+        match availability(status, self.holiday_until, today) {
+            Availability::Selling => Selling::Yes,
+            Availability::OnHoliday { back_on } => Selling::BackOn(back_on),
+            Availability::Stopped if status == VendorStatus::Suspended => Selling::Suspended,
+            Availability::Stopped | Availability::NotYet => Selling::No,
         }
     }
 }

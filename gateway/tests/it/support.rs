@@ -844,25 +844,23 @@ impl TestApp {
             json!({ "action": "approve" }),
         )
         .await;
-        // Identity learns the membership from `vendor.applied` on the bus: a sign-in before
-        // that issues a token without it, and the vendor's later calls to services that read
+        // Identity learns the membership from `vendor.applied` on the bus (the barrier waits
+        // for it): a sign-in before that issues a token without it, and the vendor's later calls to services that read
         // memberships from the token (orders) are 404s. This was the intermittent 404 of a
         // vendor's ship under CI load (issue 13, item 16).
-        eventually(
-            "identity knows the vendor's owner",
-            || async {
-                self.client
-                    .get(host, "/api/v1/auth/me", Some(&seller))
-                    .await
-                    .expect("me")
-            },
-            |me| {
-                me.body["vendors"]
-                    .as_array()
-                    .is_some_and(|v| v.iter().any(|m| m["vendor"] == vendor.as_str()))
-            },
-        )
-        .await;
+        self.settle().await;
+        let me = self
+            .client
+            .get(host, "/api/v1/auth/me", Some(&seller))
+            .await
+            .expect("me");
+        assert!(
+            me.body["vendors"]
+                .as_array()
+                .is_some_and(|v| v.iter().any(|m| m["vendor"] == vendor.as_str())),
+            "identity knows the vendor's owner: {}",
+            me.text
+        );
         (vendor, email, seller)
     }
 }
@@ -924,18 +922,18 @@ impl TestApp {
     /// returns a fresh token that carries the membership: (vendor id, token).
     pub async fn vendor_with_owner(&self, shop: &Shop, name: &str) -> (String, String) {
         let (vendor, email, seller) = self.applied_vendor(shop, name).await;
-        eventually(
-            "the owner membership",
-            || async {
-                self.client
-                    .get(&shop.host, "/api/v1/auth/me", Some(&seller))
-                    .await
-                    .expect("me")
-                    .body
-            },
-            |me| me["vendors"][0]["vendor"] == vendor.as_str(),
-        )
-        .await;
+        self.settle().await;
+        let me = self
+            .client
+            .get(&shop.host, "/api/v1/auth/me", Some(&seller))
+            .await
+            .expect("me");
+        assert_eq!(
+            me.body["vendors"][0]["vendor"],
+            vendor.as_str(),
+            "the owner membership: {}",
+            me.text
+        );
         let token = self.login(&shop.host, &email, PASSWORD).await;
         (vendor, token)
     }

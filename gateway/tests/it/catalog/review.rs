@@ -93,46 +93,32 @@ async fn a_vendors_edit_waits_for_the_merchant_again(backend: Backend, test: &st
     );
     let approved = move_product(&app, &shop, owner, &id, "approve", None).await;
     assert_eq!(approved.str("status"), "active", "{}", approved.text);
-    let wh = eventually(
-        "the vendor known to inventory",
-        || async {
-            app.client
-                .post(
-                    host,
-                    "/api/v1/warehouses",
-                    Some(owner),
-                    &warehouse(&vendor, "Main"),
-                )
-                .await
-                .unwrap()
-        },
-        |reply| reply.status == 201,
-    )
-    .await
-    .str("id");
-    eventually(
-        "the variant known to inventory",
-        || async {
-            app.client
-                .post(
-                    host,
-                    &format!("/api/v1/warehouses/{wh}/adjustments"),
-                    Some(owner),
-                    &json!({ "variant_id": variant, "delta": 5, "reason": "received" }),
-                )
-                .await
-                .unwrap()
-                .status
-        },
-        |status| *status == 201,
-    )
-    .await;
-    eventually(
-        "the bowl in carts",
-        || cart_status(&app, host, &variant),
-        |s| *s == 201,
-    )
-    .await;
+    app.settle().await;
+    let wh = app
+        .client
+        .post(
+            host,
+            "/api/v1/warehouses",
+            Some(owner),
+            &warehouse(&vendor, "Main"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(wh.status, 201, "{}", wh.text);
+    let wh = wh.str("id");
+    let received = app
+        .client
+        .post(
+            host,
+            &format!("/api/v1/warehouses/{wh}/adjustments"),
+            Some(owner),
+            &json!({ "variant_id": variant, "delta": 5, "reason": "received" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(received.status, 201, "{}", received.text);
+    app.settle().await;
+    assert_eq!(cart_status(&app, host, &variant).await, 201);
     eventually(
         "the bowl found",
         || found(&app, host, "bowl"),

@@ -65,6 +65,56 @@ impl Gateway {
         HeaderValue::from_str(&self.0.context_key.sign(context)).map_err(Problem::internal)
     }
 
+    /// Asks `service`'s internal endpoint `request` (a path and method, and `body`) as the
+    /// gateway itself, in `scope` with the shop's `terms`: the JSON answer on 200, `None`
+    /// on 404, an internal problem naming `what` on anything else.
+    pub(crate) async fn ask_internal<T: serde::de::DeserializeOwned>(
+        &self,
+        service: &'static str,
+        what: &str,
+        (scope, terms, request_id): (Scope, Option<ShopTerms>, RequestId),
+        request: axum::http::request::Builder,
+        body: Option<serde_json::Value>,
+    ) -> Result<Option<T>, Problem> {
+        let context = RequestContext {
+            scope,
+            actor: GATEWAY,
+            roles: Vec::new(),
+            vendors: Vec::new(),
+            request_id,
+            terms,
+            client_ip: None,
+        };
+        let request = request.header(CONTEXT_HEADER, self.sign(&context)?);
+        let request = match body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    serde_json::to_vec(&body).map_err(Problem::internal)?,
+                )),
+            None => request.body(Body::empty()),
+        }
+        .map_err(Problem::internal)?;
+        let response = self
+            .upstream(service)?
+            .call(request, self.0.max_body)
+            .await?;
+        match response.status().as_u16() {
+            200 => {
+                let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+                    .await
+                    .map_err(Problem::internal)?;
+                Ok(Some(
+                    serde_json::from_slice(&bytes).map_err(Problem::internal)?,
+                ))
+            }
+            404 => Ok(None),
+            status => Err(Problem::internal(anyhow::anyhow!(
+                "{what} answered {status}"
+            ))),
+        }
+    }
+
     /// The shop (or the platform) a host name stands for; `None` for unknown hosts. A
     /// resolution the cache cannot answer reads the tenants database, so it takes from the
     /// `client`'s resolution budget first (when limits are on and the client is known).
@@ -91,39 +141,17 @@ impl Gateway {
         if let (Some(limits), Some(client)) = (&self.0.limits, client) {
             limits.check_resolution(client)?;
         }
-        let context = RequestContext {
-            scope: Scope::Platform,
-            actor: GATEWAY,
-            roles: Vec::new(),
-            vendors: Vec::new(),
-            request_id,
-            terms: None,
-            client_ip: None,
-        };
         let mut query = url_encode(host);
         query.insert_str(0, "/internal/v1/resolve?host=");
-        let request = Request::get(query)
-            .header(CONTEXT_HEADER, self.sign(&context)?)
-            .body(Body::empty())
-            .map_err(Problem::internal)?;
-        let response = self
-            .upstream("tenants")?
-            .call(request, self.0.max_body)
+        let resolution: Option<Resolution> = self
+            .ask_internal(
+                "tenants",
+                "host resolution",
+                (Scope::Platform, None, request_id),
+                Request::get(query),
+                None,
+            )
             .await?;
-        let resolution = match response.status().as_u16() {
-            200 => {
-                let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
-                    .await
-                    .map_err(Problem::internal)?;
-                Some(serde_json::from_slice::<Resolution>(&bytes).map_err(Problem::internal)?)
-            }
-            404 => None,
-            status => {
-                return Err(Problem::internal(anyhow::anyhow!(
-                    "host resolution answered {status}"
-                )));
-            }
-        };
         let ttl = if resolution.is_some() {
             self.0.host_ttl
         } else {
@@ -198,46 +226,22 @@ impl Gateway {
                 "API keys are not enabled for this shop",
             ));
         }
-        let context = RequestContext {
-            scope,
-            actor: GATEWAY,
-            roles: Vec::new(),
-            vendors: Vec::new(),
-            request_id,
-            terms: terms.cloned(),
-            client_ip: None,
-        };
-        let body =
-            serde_json::to_vec(&serde_json::json!({ "key": key })).map_err(Problem::internal)?;
-        let request = Request::post("/internal/v1/api-keys/verify")
-            .header(CONTEXT_HEADER, self.sign(&context)?)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body))
-            .map_err(Problem::internal)?;
-        let response = self
-            .upstream("identity")?
-            .call(request, self.0.max_body)
+        let verified: Option<VerifiedKey> = self
+            .ask_internal(
+                "identity",
+                "api key verification",
+                (scope, terms.cloned(), request_id),
+                Request::post("/internal/v1/api-keys/verify"),
+                Some(serde_json::json!({ "key": key })),
+            )
             .await?;
-        match response.status().as_u16() {
-            200 => {
-                let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
-                    .await
-                    .map_err(Problem::internal)?;
-                let verified: VerifiedKey =
-                    serde_json::from_slice(&bytes).map_err(Problem::internal)?;
-                Ok(Caller {
-                    actor: Actor::ApiKey(verified.key_id),
-                    roles: vec![verified.role],
-                    vendors: Vec::new(),
-                })
-            }
-            404 => Err(Problem::unauthorized(
-                "the API key is not valid or was revoked",
-            )),
-            status => Err(Problem::internal(anyhow::anyhow!(
-                "api key verification answered {status}"
-            ))),
-        }
+        let verified = verified
+            .ok_or_else(|| Problem::unauthorized("the API key is not valid or was revoked"))?;
+        Ok(Caller {
+            actor: Actor::ApiKey(verified.key_id),
+            roles: vec![verified.role],
+            vendors: Vec::new(),
+        })
     }
 
     async fn handle(

@@ -6,16 +6,13 @@
 //! [`SESSION_TTL`] in case an event is lost; a miss asks identity. A token older than its
 //! account's epoch, or any token of a disabled account, is a 401 `session_revoked`.
 
-use crate::proxy::{GATEWAY, Gateway};
-use axum::body::Body;
+use crate::proxy::Gateway;
 use axum::http::{Request, StatusCode, header};
 use mercato_cache::CacheKey;
 use mercato_events::{Envelope, Handler, HandlerError};
 use mercato_identity::events::SessionsRevoked;
 use mercato_kernel::Problem;
-use mercato_tenant_context::{
-    Actor, AdminId, CONTEXT_HEADER, RequestContext, RequestId, Scope, TenantId,
-};
+use mercato_tenant_context::{Actor, AdminId, RequestId, Scope, TenantId};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -41,6 +38,19 @@ pub enum Verdict {
 }
 
 impl Standing {
+    /// The later of two standings: epochs only grow, and at one epoch a disabled account
+    /// stays disabled. What the cache keeps, so a slow answer never undoes a newer event.
+    pub fn newest(self, other: Standing) -> Standing {
+        match self.session_epoch.cmp(&other.session_epoch) {
+            std::cmp::Ordering::Greater => self,
+            std::cmp::Ordering::Less => other,
+            std::cmp::Ordering::Equal => Standing {
+                session_epoch: self.session_epoch,
+                active: self.active && other.active,
+            },
+        }
+    }
+
     pub fn judge(self, token_epoch: u64) -> Verdict {
         if token_epoch > self.session_epoch {
             Verdict::Stale
@@ -110,12 +120,12 @@ impl Gateway {
             Some(Verdict::Admit) => Verdict::Admit,
             Some(Verdict::Refuse) => Verdict::Refuse,
             None | Some(Verdict::Stale) => {
-                let standing = self.fetch_standing(scope, &account, request_id).await?;
-                if let Some(standing) = standing
-                    && let Err(e) = self.0.cache.set(&key, &standing, SESSION_TTL).await
-                {
-                    tracing::warn!(error = %e, "cannot cache a session standing");
-                }
+                let fetched = self.fetch_standing(scope, &account, request_id).await?;
+                // A `user.sessions_revoked` event may have landed while identity answered.
+                let standing = match fetched {
+                    Some(fetched) => Some(self.remember(&key, fetched).await),
+                    None => None,
+                };
                 // An account identity does not know has no good tokens.
                 standing.map_or(Verdict::Refuse, |s| s.judge(token_epoch))
             }
@@ -134,37 +144,14 @@ impl Gateway {
         account: &str,
         request_id: RequestId,
     ) -> Result<Option<Standing>, Problem> {
-        let context = RequestContext {
-            scope,
-            actor: GATEWAY,
-            roles: Vec::new(),
-            vendors: Vec::new(),
-            request_id,
-            terms: None,
-            client_ip: None,
-        };
-        let request = Request::get(format!("/internal/v1/sessions/{account}"))
-            .header(CONTEXT_HEADER, self.sign(&context)?)
-            .body(Body::empty())
-            .map_err(Problem::internal)?;
-        let response = self
-            .upstream("identity")?
-            .call(request, self.0.max_body)
-            .await?;
-        match response.status().as_u16() {
-            200 => {
-                let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
-                    .await
-                    .map_err(Problem::internal)?;
-                Ok(Some(
-                    serde_json::from_slice(&bytes).map_err(Problem::internal)?,
-                ))
-            }
-            404 => Ok(None),
-            status => Err(Problem::internal(anyhow::anyhow!(
-                "session check answered {status}"
-            ))),
-        }
+        self.ask_internal(
+            "identity",
+            "session check",
+            (scope, None, request_id),
+            Request::get(format!("/internal/v1/sessions/{account}")),
+            None,
+        )
+        .await
     }
 
     /// Records what a `user.sessions_revoked` event says, so the next request with an old
@@ -183,9 +170,25 @@ impl Gateway {
             session_epoch: event.session_epoch,
             active: event.active,
         };
-        if let Err(e) = self.0.cache.set(&key, &standing, SESSION_TTL).await {
-            tracing::error!(error = %e, "cannot record a revoked session; cached standings expire by ttl");
+        self.remember(&key, standing).await;
+    }
+
+    /// Caches `standing` merged with what the cache holds ([`Standing::newest`]), so neither
+    /// a slow answer from identity nor a late event lowers it; the merged standing. Only the
+    /// moment between the read and the write is open to a race, not a whole round trip.
+    async fn remember(&self, key: &CacheKey, standing: Standing) -> Standing {
+        let merged = match self.0.cache.get::<Standing>(key).await {
+            Ok(Some(cached)) => cached.newest(standing),
+            Ok(None) => standing,
+            Err(e) => {
+                tracing::warn!(error = %e, "session cache unavailable");
+                return standing;
+            }
+        };
+        if let Err(e) = self.0.cache.set(key, &merged, SESSION_TTL).await {
+            tracing::warn!(error = %e, "cannot cache a session standing; cached standings expire by ttl");
         }
+        merged
     }
 }
 
@@ -222,6 +225,21 @@ mod tests {
         };
         assert_eq!(removed.judge(3), Verdict::Refuse);
         assert_eq!(removed.judge(2), Verdict::Refuse);
+    }
+
+    #[test]
+    fn the_cache_never_goes_back_to_an_older_standing() {
+        let at = |session_epoch, active| Standing {
+            session_epoch,
+            active,
+        };
+        // Identity's slow answer (epoch 3) after the event (epoch 4): the event stands.
+        assert_eq!(at(4, true).newest(at(3, true)), at(4, true));
+        assert_eq!(at(3, true).newest(at(4, true)), at(4, true));
+        // At one epoch, a disabled account stays disabled whichever came first.
+        assert_eq!(at(4, false).newest(at(4, true)), at(4, false));
+        assert_eq!(at(4, true).newest(at(4, false)), at(4, false));
+        assert_eq!(at(4, false).newest(at(4, true)).judge(4), Verdict::Refuse);
     }
 
     #[test]

@@ -24,6 +24,7 @@ async fn a_dropped_app_leaves_no_schema_or_bucket(backend: Backend, test: &str) 
     let s3 = bucket.map(|config| {
         let client = mercato_testkit::s3::client(
             &config.endpoint,
+            &config.region,
             &config.access_key_id,
             config.secret_access_key.expose(),
         );

@@ -88,20 +88,7 @@ impl ServiceDb {
     async fn close(self) {
         self.db.close().await.unwrap();
         if let Some((url, schema)) = self.schema {
-            let db = Db::connect(
-                DbTarget::Postgres {
-                    url: &url,
-                    schema: "public",
-                },
-                1,
-            )
-            .await
-            .unwrap();
-            db.raw_connection()
-                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await
-                .unwrap();
-            db.close().await.unwrap();
+            crate::support::drop_schemas(&url, &[schema]).await.unwrap();
         }
     }
 }

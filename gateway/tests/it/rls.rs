@@ -247,6 +247,7 @@ async fn the_serving_role_only_reads_and_writes() {
         let s3 = &config.storage.s3;
         let client = mercato_testkit::s3::client(
             &s3.endpoint,
+            &s3.region,
             &s3.access_key_id,
             s3.secret_access_key.expose(),
         );

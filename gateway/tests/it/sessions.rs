@@ -343,7 +343,8 @@ async fn a_removal_in_one_shop_leaves_the_other_alone(backend: Backend, test: &s
         .await
         .unwrap();
     assert_eq!(removed.status, 204, "{}", removed.text);
-    until_revoked(&app, &shop_a, &in_a, "the shop A session to end").await;
+    let ended = until_revoked(&app, &shop_a, &in_a, "the shop A session to end").await;
+    assert_eq!(ended.str("code"), "session_revoked", "{}", ended.text);
     // In shop B she is still an admin, with her token and her key.
     assert_eq!(read_settings(&app, &shop_b, &in_b).await.status, 200);
     assert_eq!(read_settings(&app, &shop_b, &key_b).await.status, 200);

@@ -95,6 +95,7 @@ impl Leftovers {
                 if let Some(s3) = &self.bucket {
                     let client = mercato_testkit::s3::client(
                         &s3.endpoint,
+                        &s3.region,
                         &s3.access_key_id,
                         s3.secret_access_key.expose(),
                     );
@@ -118,7 +119,7 @@ impl Leftovers {
     }
 }
 
-async fn drop_schemas(url: &str, names: &[String]) -> anyhow::Result<()> {
+pub(crate) async fn drop_schemas(url: &str, names: &[String]) -> anyhow::Result<()> {
     let target = mercato_db::DbTarget::Postgres {
         url,
         schema: "public",

@@ -5,8 +5,8 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-/// A client of the S3 server at `endpoint` (path-style, region `us-east-1`).
-pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
+/// A client of the S3 server at `endpoint` in `region` (path-style).
+pub fn client(endpoint: &str, region: &str, access_key: &str, secret_key: &str) -> Client {
     let http = aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .build_https();
@@ -14,7 +14,7 @@ pub fn client(endpoint: &str, access_key: &str, secret_key: &str) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .http_client(http)
         .credentials_provider(Credentials::new(access_key, secret_key, None, None, "test"))
-        .region(Region::new("us-east-1"))
+        .region(Region::new(region.to_owned()))
         .endpoint_url(endpoint)
         .force_path_style(true)
         .build();

@@ -177,13 +177,6 @@ pub struct VendorSnapshot {
     pub shipping: Shipping,
 }
 
-impl VendorSnapshot {
-    /// Whether it takes orders on `today`; see [`availability`].
-    pub fn availability(&self, today: NaiveDate) -> Availability {
-        availability(self.status, self.holiday_until, today)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

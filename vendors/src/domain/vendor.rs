@@ -174,8 +174,13 @@ impl Vendor {
         self.status == VendorStatus::Approved
     }
 
+    /// Away today by the one rule every service applies
+    /// (`mercato_vendors_api::vendor::availability`): approved and within its holiday.
     pub fn on_holiday(&self, today: chrono::NaiveDate) -> bool {
-        self.holiday_until.is_some_and(|until| today <= until)
+        matches!(
+            mercato_vendors_api::vendor::availability(self.status, self.holiday_until, today),
+            mercato_vendors_api::vendor::Availability::OnHoliday { .. }
+        )
     }
 
     /// Checks that `action` applies now, returning the new status.

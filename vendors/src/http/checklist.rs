@@ -47,7 +47,7 @@ const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(300);
     request_body(content = Vec<u8>, description = "the file itself (PDF, JPEG or PNG); its type is read from its bytes", content_type = "application/octet-stream"),
     params(("vendor_id" = String, Path), ("code" = String, Path)),
     responses((status = 200, body = ChecklistProgressOut), (status = 403), (status = 404),
-        (status = 409, description = "the vendor was rejected"), (status = 413), (status = 415), (status = 422)))]
+        (status = 409, description = "the vendor was rejected"), (status = 402, description = "`plan_limit_exceeded`: the shop's plan has no room for the file"), (status = 413), (status = 415), (status = 422)))]
 pub async fn upload_document(
     State(state): State<VendorsState>,
     ctx: TenantContext,

@@ -80,7 +80,7 @@ async fn delete_quietly(state: &VendorsState, ctx: &TenantContext, old: Option<S
 #[utoipa::path(put, path = "/api/v1/vendors/{vendor_id}/images/{slot}", tag = "vendors",
     request_body(content = Vec<u8>, description = "a JPEG, PNG, GIF or WebP image (read from its bytes)", content_type = "application/octet-stream"),
     params(("vendor_id" = String, Path), ("slot" = String, Path, description = "logo or banner")),
-    responses((status = 200, body = VendorOut), (status = 403), (status = 404), (status = 413), (status = 415), (status = 422)))]
+    responses((status = 200, body = VendorOut), (status = 403), (status = 404), (status = 402, description = "`plan_limit_exceeded`: the shop's plan has no room for the file"), (status = 413), (status = 415), (status = 422)))]
 pub async fn upload(
     State(state): State<VendorsState>,
     ctx: TenantContext,

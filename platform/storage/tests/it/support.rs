@@ -99,6 +99,7 @@ where
 pub fn raw_client(config: &S3Config) -> aws_sdk_s3::Client {
     mercato_testkit::s3::client(
         &config.endpoint,
+        &config.region,
         &config.access_key_id,
         config.secret_access_key.expose(),
     )

@@ -52,7 +52,7 @@ pub fn router() -> Router<CatalogState> {
     request_body(content = Vec<u8>, description = "the image itself (JPEG, PNG, GIF or WebP); its type is read from its bytes", content_type = "application/octet-stream"),
     params(("product_id" = String, Path)),
     responses((status = 201, description = "the product with the image last. In a shop that moderates listings, the vendor's staff adding an image to an `active` product send it back to `pending_review`: off sale until merchant staff approve it again", body = ProductOut), (status = 401), (status = 403), (status = 404),
-        (status = 409, description = "20 images already, or the vendor may not list"), (status = 413), (status = 415, description = "not an image"), (status = 422, description = "empty")))]
+        (status = 409, description = "20 images already, or the vendor may not list"), (status = 402, description = "`plan_limit_exceeded`: the shop's plan has no room for the file"), (status = 413), (status = 415, description = "not an image"), (status = 422, description = "empty")))]
 pub async fn upload(
     State(state): State<CatalogState>,
     ctx: TenantContext,

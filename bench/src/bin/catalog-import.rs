@@ -8,10 +8,12 @@
 //! Usage: `catalog-import [rows] [postgres-url]`; prints a Markdown table.
 
 use anyhow::Context;
-use mercato_catalog::domain::{Category, VendorMirror, VendorStatus};
-use mercato_catalog::repo;
+use mercato_catalog::domain::{Category, VendorStatus};
+use mercato_catalog::{events, repo};
 use mercato_db::{Db, DbTarget};
+use mercato_events::{Envelope, Mirrored};
 use mercato_tenant_context::{CategoryId, TenantId, UserId, VendorId};
+use mercato_vendors_api::vendor::VendorSnapshot;
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -61,20 +63,23 @@ fn csv(rows: usize, price_shift: i64) -> String {
 
 async fn prepare(db: &Db, tenant: TenantId, vendor: VendorId) -> anyhow::Result<()> {
     mercato_catalog::migrate(db).await?;
+    // The vendor, as the vendors service would announce it.
+    let approved = VendorSnapshot {
+        vendor_id: vendor,
+        slug: "bench-tea".into(),
+        store_name: "Bench Tea".into(),
+        status: VendorStatus::Approved,
+        owner_user_id: UserId::new(),
+        holiday_until: None,
+        reason: None,
+        actor: "bench".into(),
+        shipping: Default::default(),
+    };
+    let event = Envelope::new("vendor.approved", 1, tenant, &approved)?;
     let tx = db.tenant_tx(tenant).await?;
-    repo::vendors::upsert(
-        &tx,
-        &VendorMirror {
-            id: vendor,
-            slug: "bench-tea".into(),
-            store_name: "Bench Tea".into(),
-            status: VendorStatus::Approved,
-            owner: UserId::new(),
-            holiday_until: None,
-            event_at: chrono::Utc::now(),
-        },
-    )
-    .await?;
+    Mirrored::new(events::VENDORS, db.clone(), events::VendorsMirror)
+        .apply(&tx, &[&event])
+        .await?;
     let now = chrono::Utc::now();
     repo::categories::insert(
         &tx,

@@ -1,6 +1,7 @@
 //! Events between services: the [`Envelope`] every event travels in, the transactional
 //! outbox ([`enqueue`] in the producer's transaction, [`Relay`] to the bus), the inbox
 //! ([`mark_processed`] in the consumer's transaction, [`mark_processed_all`] for a batch)
+//! the [`Mirror`] mechanism every consumer keeps its copy of another service's data with,
 //! and the [`Bus`] itself — in-process for the all-in-one shape, RabbitMQ ([`AmqpBus`]) for
 //! the split one. Published rows and inbox records are purged after a window
 //! ([`purge_published`], [`purge_processed`]).
@@ -15,6 +16,7 @@ mod bus;
 mod envelope;
 mod in_process;
 mod inbox;
+mod mirror;
 mod outbox;
 mod pattern;
 mod relay;
@@ -27,6 +29,7 @@ pub use bus::{
 pub use envelope::{Envelope, EventId};
 pub use in_process::{DeadLetter, InProcessBus};
 pub use inbox::{INBOX_AGE_INDEX_MIGRATION, INBOX_MIGRATION, mark_processed, mark_processed_all};
+pub use mirror::{Mirror, MirrorChange, MirrorRow, MirrorTable, Mirrored, Retire};
 pub use outbox::{
     OUTBOX_AGE_INDEX_MIGRATION, OUTBOX_MIGRATION, OutboxState, enqueue, enqueue_all, outbox_state,
     publish,

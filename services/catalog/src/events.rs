@@ -18,14 +18,13 @@
 use crate::domain::VendorMirror;
 use crate::repo::{self, bundle};
 use async_trait::async_trait;
-use mercato_db::{Db, TenantTx};
-use mercato_events::{Envelope, Handler, HandlerError, publish};
+use mercato_db::TenantTx;
+use mercato_events::{Envelope, HandlerError, Mirror, MirrorChange, MirrorTable, Retire, publish};
 use mercato_inventory_api::{STOCK_CHANGED, StockChanged};
-use mercato_tenant_context::{ProductId, TenantId, VariantId};
+use mercato_tenant_context::{ProductId, TenantId, VariantId, VendorId};
 use mercato_vendors_api::vendor::{self, VendorSnapshot};
 use sea_orm::{ConnectionTrait, DbErr};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 // The payloads are the contract crate's, so consumers read them without depending on this
 // service.
@@ -72,33 +71,29 @@ pub async fn product_moderated(
 pub const VENDORS: &str = "catalog-vendors";
 pub const VENDORS_PATTERNS: &[&str] = &[vendor::VENDOR_EVENTS];
 
-pub struct VendorsMirror {
-    pub db: Db,
-    pub outbox: Arc<tokio::sync::Notify>,
-}
+/// `vendor.*` into `vendors`. A vendor that starts or stops selling, or is renamed, changes
+/// how its products show: they are published again in the same transaction.
+pub struct VendorsMirror;
 
 #[async_trait]
-impl Handler for VendorsMirror {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        if !vendor::carries_snapshot(&event.name) {
-            // Not a snapshot of the vendor (a checklist override): nothing to mirror.
-            return Ok(());
-        }
-        let payload: VendorSnapshot = event.payload_as()?;
-        let tx = self.db.tenant_tx(event.tenant_id).await?;
-        if !mercato_events::mark_processed(&*tx, VENDORS, event).await? {
-            return Ok(());
-        }
-        let before = repo::vendors::find(&tx, payload.vendor_id).await?;
-        if before
-            .as_ref()
-            .is_some_and(|b| b.event_at > event.occurred_at)
-        {
-            // A later event was applied already (redelivery out of order).
-            tx.commit().await?;
-            return Ok(());
-        }
-        let after = VendorMirror {
+impl Mirror for VendorsMirror {
+    type Event = VendorSnapshot;
+    type Row = VendorMirror;
+    /// The rows as they were.
+    type Before = HashMap<VendorId, VendorMirror>;
+    const TABLE: MirrorTable = repo::vendors::TABLE;
+
+    fn wants(&self, event: &Envelope) -> bool {
+        // Not every `vendor.*` event is a snapshot (a checklist override is not).
+        vendor::carries_snapshot(&event.name)
+    }
+
+    fn change(
+        &self,
+        event: &Envelope,
+        payload: VendorSnapshot,
+    ) -> Result<MirrorChange<VendorMirror>, HandlerError> {
+        Ok(MirrorChange::row(VendorMirror {
             id: payload.vendor_id,
             slug: payload.slug,
             store_name: payload.store_name,
@@ -106,22 +101,40 @@ impl Handler for VendorsMirror {
             owner: payload.owner_user_id,
             holiday_until: payload.holiday_until,
             event_at: event.occurred_at,
-        };
-        repo::vendors::upsert(&tx, &after).await?;
-        // Products show the vendor's name and hide with it: tell consumers when that changed.
-        // A holiday changes neither (the notice is drawn from the mirror when a page is read).
-        let republish = before.is_some_and(|b| {
-            b.is_selling() != after.is_selling() || b.store_name != after.store_name
-        });
-        if republish {
-            let ids = repo::products::ids(&tx, Some(after.id)).await?;
-            publish_changed(&tx, &ids).await?;
+        }))
+    }
+
+    async fn before(
+        &self,
+        tx: &TenantTx,
+        rows: &[&VendorMirror],
+        _: &[Retire],
+    ) -> Result<Self::Before, DbErr> {
+        let ids: Vec<VendorId> = rows.iter().map(|v| v.id).collect();
+        let found = repo::vendors::find_many(tx, &ids).await?;
+        Ok(found.into_iter().map(|v| (v.id, v)).collect())
+    }
+
+    async fn after(
+        &self,
+        tx: &TenantTx,
+        before: Self::Before,
+        written: &[&VendorMirror],
+    ) -> Result<bool, DbErr> {
+        // Products show the vendor's name and hide with it: tell consumers when that
+        // changed. A holiday changes neither (the notice is drawn from the mirror when a page
+        // is read).
+        let mut ids = Vec::new();
+        for after in written {
+            let republish = before.get(&after.id).is_some_and(|b| {
+                b.is_selling() != after.is_selling() || b.store_name != after.store_name
+            });
+            if republish {
+                ids.extend(repo::products::ids(tx, Some(after.id)).await?);
+            }
         }
-        tx.commit().await?;
-        if republish {
-            self.outbox.notify_one();
-        }
-        Ok(())
+        publish_changed(tx, &ids).await?;
+        Ok(!ids.is_empty())
     }
 }
 
@@ -129,55 +142,55 @@ impl Handler for VendorsMirror {
 pub const STOCK: &str = "catalog-stock";
 pub const STOCK_PATTERNS: &[&str] = &[STOCK_CHANGED];
 
-/// `stock.changed` (inventory, version 1).
-pub struct StockMirror {
-    pub db: Db,
-    pub outbox: Arc<tokio::sync::Notify>,
-}
+/// `stock.changed` (inventory, version 1) into `stock`. A product that flips between in
+/// stock and sold out over a burst is published once again (shoppers and search see it);
+/// one that went sold out and back within the burst ends as it began and is not.
+pub struct StockMirror;
 
-impl StockMirror {
-    /// Mirrors the reports `payloads` of `events` (one shop's, in delivery order) in `tx`:
-    /// records them all in the inbox, stores the latest new report per variant and
-    /// publishes one `product.changed` per product that flipped between in stock and sold
-    /// out over the batch. Returns whether any did.
-    ///
-    /// Applying only each variant's latest report leaves the rows applying them one by one
-    /// would. A product that went sold out and back within the batch ends as it began, so
-    /// it is not republished, just as its two snapshots would have ended where it started.
-    async fn apply(
+#[async_trait]
+impl Mirror for StockMirror {
+    type Event = StockChanged;
+    type Row = repo::stock::StockLevel;
+    /// Each product's variants and what they had available before.
+    type Before = HashMap<ProductId, HashMap<VariantId, i64>>;
+    const TABLE: MirrorTable = repo::stock::TABLE;
+
+    fn change(
+        &self,
+        event: &Envelope,
+        payload: StockChanged,
+    ) -> Result<MirrorChange<Self::Row>, HandlerError> {
+        Ok(MirrorChange::row(repo::stock::StockLevel {
+            variant: payload.variant_id,
+            product: payload.product_id,
+            vendor: payload.vendor_id,
+            available: payload.available,
+            on_hand: payload.on_hand,
+            reserved: payload.reserved,
+            event_at: event.occurred_at,
+        }))
+    }
+
+    async fn before(
         &self,
         tx: &TenantTx,
-        events: &[&Envelope],
-        payloads: Vec<StockChanged>,
-    ) -> Result<bool, HandlerError> {
-        let new = mercato_events::mark_processed_all(&**tx, STOCK, events).await?;
-        let reports = latest_per_variant(
-            payloads
-                .into_iter()
-                .zip(events)
-                .zip(new)
-                .filter(|(_, new)| *new)
-                .map(|((payload, event), _)| repo::stock::StockLevel {
-                    variant: payload.variant_id,
-                    product: payload.product_id,
-                    vendor: payload.vendor_id,
-                    available: payload.available,
-                    on_hand: payload.on_hand,
-                    reserved: payload.reserved,
-                    event_at: event.occurred_at,
-                }),
-        );
-        if reports.is_empty() {
-            return Ok(false);
-        }
-        let mut products: Vec<ProductId> = reports.iter().map(|r| r.product).collect();
+        rows: &[&Self::Row],
+        _: &[Retire],
+    ) -> Result<Self::Before, DbErr> {
+        let mut products: Vec<ProductId> = rows.iter().map(|r| r.product).collect();
         products.sort_unstable();
         products.dedup();
-        // Whether each product could be bought before these reports, to tell when it flips.
-        let before = repo::stock::levels_of_products(tx, &products).await?;
-        let recorded = repo::stock::record_all(tx, &reports).await?;
+        repo::stock::levels_of_products(tx, &products).await
+    }
+
+    async fn after(
+        &self,
+        tx: &TenantTx,
+        before: Self::Before,
+        written: &[&Self::Row],
+    ) -> Result<bool, DbErr> {
         let mut after = before.clone();
-        for report in reports.iter().filter(|r| recorded.contains(&r.variant)) {
+        for report in written {
             // Only the product's own variants count (as the catalog knows them).
             if let Some(level) = after
                 .get_mut(&report.product)
@@ -189,64 +202,16 @@ impl StockMirror {
         let in_stock = |levels: Option<&HashMap<VariantId, i64>>| {
             levels.is_some_and(|levels| levels.values().any(|available| *available > 0))
         };
-        // In stock ↔ sold out is what shoppers see (and search filters on): say so. The
-        // snapshots go out after this commit, so their consumers read the new levels.
-        let flipped: Vec<ProductId> = products
-            .into_iter()
+        // The snapshots go out after this commit, so their consumers read the new levels.
+        let mut flipped: Vec<ProductId> = written
+            .iter()
+            .map(|r| r.product)
             .filter(|p| in_stock(before.get(p)) != in_stock(after.get(p)))
             .collect();
-        if flipped.is_empty() {
-            return Ok(false);
-        }
+        flipped.sort_unstable();
+        flipped.dedup();
         publish_changed(tx, &flipped).await?;
-        Ok(true)
-    }
-}
-
-/// Of `reports`, in delivery order, the one per variant the mirror keeps once all are
-/// applied: the latest, and of equally late ones the last delivered (as applying them one
-/// by one, newer or as new winning, would). In variant order, so concurrent batches lock
-/// the rows they share in the same order.
-fn latest_per_variant(
-    reports: impl IntoIterator<Item = repo::stock::StockLevel>,
-) -> Vec<repo::stock::StockLevel> {
-    let mut latest: HashMap<VariantId, repo::stock::StockLevel> = HashMap::new();
-    for report in reports {
-        match latest.get(&report.variant) {
-            Some(kept) if kept.event_at > report.event_at => {}
-            _ => {
-                latest.insert(report.variant, report);
-            }
-        }
-    }
-    let mut out: Vec<_> = latest.into_values().collect();
-    out.sort_unstable_by_key(|r| r.variant);
-    out
-}
-
-#[async_trait]
-impl Handler for StockMirror {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        self.handle_batch(std::slice::from_ref(event)).await
-    }
-
-    /// A burst of reports (two per line of every checkout) in one transaction per shop, of
-    /// three statements (inbox, levels before, upsert) unless a product flipped.
-    async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
-        let mut flipped = false;
-        for (tenant, events) in mercato_events::by_tenant(events) {
-            let payloads = events
-                .iter()
-                .map(|event| event.payload_as::<StockChanged>())
-                .collect::<Result<Vec<_>, _>>()?;
-            let tx = self.db.tenant_tx(tenant).await?;
-            flipped |= self.apply(&tx, &events, payloads).await?;
-            tx.commit().await?;
-        }
-        if flipped {
-            self.outbox.notify_one();
-        }
-        Ok(())
+        Ok(!flipped.is_empty())
     }
 }
 
@@ -254,49 +219,12 @@ impl Handler for StockMirror {
 mod stock_mirror_tests {
     use super::*;
     use chrono::{DateTime, TimeZone, Utc};
-    use mercato_db::DbTarget;
-    use mercato_tenant_context::VendorId;
+    use mercato_db::{Db, DbTarget};
+    use mercato_events::{Handler, Mirrored};
     use sea_orm::Statement;
 
     fn at(second: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, second).unwrap()
-    }
-
-    fn level(variant: VariantId, available: i64, second: u32) -> repo::stock::StockLevel {
-        repo::stock::StockLevel {
-            variant,
-            product: ProductId::new(),
-            vendor: VendorId::new(),
-            available,
-            on_hand: available,
-            reserved: 0,
-            event_at: at(second),
-        }
-    }
-
-    #[test]
-    fn keeps_the_latest_report_per_variant_and_the_last_of_a_tie() {
-        let (a, b, c) = (VariantId::new(), VariantId::new(), VariantId::new());
-        let latest = latest_per_variant([
-            level(a, 5, 1),
-            level(b, 9, 3),
-            level(a, 4, 2),
-            // Delivered late but older than what came before: loses.
-            level(b, 7, 2),
-            level(c, 1, 4),
-            // As late as the one before: the later delivered wins, as one by one it would.
-            level(c, 0, 4),
-        ]);
-        let mut kept: Vec<_> = latest
-            .iter()
-            .map(|l| (l.variant, l.available, l.event_at))
-            .collect();
-        let mut expected = vec![(a, 4, at(2)), (b, 9, at(3)), (c, 0, at(4))];
-        expected.sort_unstable_by_key(|(variant, _, _)| *variant);
-        assert_eq!(kept, expected);
-        kept.dedup_by_key(|(variant, _, _)| *variant);
-        assert_eq!(kept.len(), 3);
-        assert!(latest_per_variant([]).is_empty());
     }
 
     /// Runs `scenario` on a migrated SQLite file, then on PostgreSQL in a schema of its own
@@ -458,10 +386,7 @@ mod stock_mirror_tests {
         let tenant = TenantId::new();
         let (mug, mugs) = product(&db, tenant, 2).await;
         let (cup, cups) = product(&db, tenant, 1).await;
-        let mirror = StockMirror {
-            db: db.clone(),
-            outbox: Arc::new(tokio::sync::Notify::new()),
-        };
+        let mirror = Mirrored::new(STOCK, db.clone(), StockMirror);
 
         // The mug's first variant comes and goes, its second never comes: still sold out.
         // The cup comes into stock.

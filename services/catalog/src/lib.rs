@@ -27,7 +27,7 @@ pub mod search;
 
 use axum::Router;
 use mercato_db::Db;
-use mercato_events::Subscription;
+use mercato_events::{Mirrored, Subscription};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -54,22 +54,12 @@ pub fn router(state: CatalogState) -> Router {
 /// The events this service consumes.
 pub fn subscriptions(state: &CatalogState) -> Vec<Subscription> {
     vec![
-        Subscription {
-            consumer: events::VENDORS,
-            patterns: events::VENDORS_PATTERNS,
-            handler: Arc::new(events::VendorsMirror {
-                db: state.db.clone(),
-                outbox: state.outbox.clone(),
-            }),
-        },
-        Subscription {
-            consumer: events::STOCK,
-            patterns: events::STOCK_PATTERNS,
-            handler: Arc::new(events::StockMirror {
-                db: state.db.clone(),
-                outbox: state.outbox.clone(),
-            }),
-        },
+        Mirrored::new(events::VENDORS, state.db.clone(), events::VendorsMirror)
+            .waking(state.outbox.clone())
+            .subscribe(events::VENDORS_PATTERNS),
+        Mirrored::new(events::STOCK, state.db.clone(), events::StockMirror)
+            .waking(state.outbox.clone())
+            .subscribe(events::STOCK_PATTERNS),
         Subscription {
             consumer: search::INDEXER,
             patterns: search::INDEXER_PATTERNS,

@@ -30,7 +30,7 @@ use crate::repo;
 use async_trait::async_trait;
 use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, VariantSnapshot};
 use mercato_db::TenantTx;
-use mercato_events::{Envelope, Handler, HandlerError};
+use mercato_events::{Envelope, Handler, HandlerError, Mirror, MirrorChange, MirrorTable, Retire};
 use mercato_inventory_api::{STOCK_CHANGED, STOCK_CHANGED_VERSION, StockChanged};
 use mercato_tenant_context::{Actor, ProductId, ServiceName, TenantId, VariantId, VendorId};
 use mercato_vendors_api::vendor::{self, VendorSnapshot};
@@ -144,40 +144,51 @@ pub const CATALOG_MIRROR_PATTERNS: &[&str] = &[PRODUCT_CHANGED];
 /// Records which variants exist and whose they are. Variants missing from the event, and
 /// all of a deleted product's, are marked deleted: their stock and history stay, but they
 /// take no new stock or reservations.
-pub struct CatalogMirror(pub InventoryState);
+pub struct CatalogMirror;
 
 #[async_trait]
-impl Handler for CatalogMirror {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        let product: ProductChanged = event.payload_as()?;
-        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
-        if !mercato_events::mark_processed(&*tx, CATALOG_MIRROR, event).await? {
-            return Ok(());
-        }
-        let mut ids: Vec<VariantId> = product.variants.iter().map(|v| v.variant_id).collect();
-        ids.extend(repo::mirror::product_variants(&tx, product.product_id).await?);
-        // Locked in the same order stock changes lock them, so the two never deadlock.
-        repo::mirror::lock_variants(&tx, &ids).await?;
-        let mut changed: Vec<&VariantSnapshot> = product.variants.iter().collect();
-        changed.sort_by_key(|v| v.variant_id);
-        for v in &changed {
-            let variant = repo::mirror::CatalogVariant {
+impl Mirror for CatalogMirror {
+    type Event = ProductChanged;
+    type Row = repo::mirror::CatalogVariant;
+    type Before = ();
+    const TABLE: MirrorTable = repo::mirror::VARIANTS;
+
+    fn change(
+        &self,
+        _: &Envelope,
+        product: ProductChanged,
+    ) -> Result<MirrorChange<Self::Row>, HandlerError> {
+        let rows = product
+            .variants
+            .iter()
+            .map(|v: &VariantSnapshot| repo::mirror::CatalogVariant {
                 id: v.variant_id,
                 product: product.product_id,
                 vendor: product.vendor_id,
-                sku: &v.sku,
+                sku: v.sku.clone(),
                 deleted: product.deleted,
-            };
-            repo::mirror::save_variant(&tx, &variant, event.occurred_at).await?;
+            })
+            .collect();
+        Ok(MirrorChange {
+            rows,
+            retire: Some(repo::mirror::retire_other_variants(product.product_id)),
+        })
+    }
+
+    /// Locks the variants about to change, those to retire included, in the order stock
+    /// changes lock them, so the two never deadlock.
+    async fn before(
+        &self,
+        tx: &TenantTx,
+        rows: &[&Self::Row],
+        retire: &[Retire],
+    ) -> Result<(), DbErr> {
+        let mut ids: Vec<VariantId> = rows.iter().map(|v| v.id).collect();
+        for r in retire {
+            let product = ProductId::from_uuid(r.group);
+            ids.extend(repo::mirror::product_variants(tx, product).await?);
         }
-        let keep: Vec<VariantId> = if product.deleted {
-            Vec::new()
-        } else {
-            changed.iter().map(|v| v.variant_id).collect()
-        };
-        repo::mirror::delete_other_variants(&tx, product.product_id, &keep, event.occurred_at)
-            .await?;
-        tx.commit().await?;
+        repo::mirror::lock_variants(tx, &ids).await?;
         Ok(())
     }
 }
@@ -188,26 +199,30 @@ pub const VENDOR_MIRROR_PATTERNS: &[&str] = &[vendor::VENDOR_EVENTS];
 
 /// Records that a vendor exists, its status and its holiday, so merchant staff can set up
 /// warehouses for it and reservations hold nothing of a vendor that is not selling.
-pub struct VendorMirror(pub InventoryState);
+pub struct VendorMirror;
 
-#[async_trait]
-impl Handler for VendorMirror {
-    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
-        if !vendor::carries_snapshot(&event.name) {
-            return Ok(());
-        }
-        let vendor: VendorSnapshot = event.payload_as()?;
-        let tx = self.0.db.tenant_tx(event.tenant_id).await?;
-        if !mercato_events::mark_processed(&*tx, VENDOR_MIRROR, event).await? {
-            return Ok(());
-        }
-        let mirrored = MirroredVendor {
-            status: vendor.status.code().to_owned(),
-            holiday_until: vendor.holiday_until,
-        };
-        repo::mirror::save_vendor(&tx, vendor.vendor_id, &mirrored, event.occurred_at).await?;
-        tx.commit().await?;
-        Ok(())
+impl Mirror for VendorMirror {
+    type Event = VendorSnapshot;
+    type Row = repo::mirror::VendorRow;
+    type Before = ();
+    const TABLE: MirrorTable = repo::mirror::VENDORS;
+
+    fn wants(&self, event: &Envelope) -> bool {
+        vendor::carries_snapshot(&event.name)
+    }
+
+    fn change(
+        &self,
+        _: &Envelope,
+        vendor: VendorSnapshot,
+    ) -> Result<MirrorChange<Self::Row>, HandlerError> {
+        Ok(MirrorChange::row(repo::mirror::VendorRow {
+            id: vendor.vendor_id,
+            vendor: MirroredVendor {
+                status: vendor.status.code().to_owned(),
+                holiday_until: vendor.holiday_until,
+            },
+        }))
     }
 }
 

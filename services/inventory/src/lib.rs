@@ -26,7 +26,7 @@ pub mod retention;
 
 use axum::Router;
 use mercato_db::Db;
-use mercato_events::Subscription;
+use mercato_events::{Mirrored, Subscription};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -55,16 +55,18 @@ pub fn router(state: InventoryState) -> Router {
 /// The events this service consumes.
 pub fn subscriptions(state: &InventoryState) -> Vec<Subscription> {
     vec![
-        Subscription {
-            consumer: events::CATALOG_MIRROR,
-            patterns: events::CATALOG_MIRROR_PATTERNS,
-            handler: Arc::new(events::CatalogMirror(state.clone())),
-        },
-        Subscription {
-            consumer: events::VENDOR_MIRROR,
-            patterns: events::VENDOR_MIRROR_PATTERNS,
-            handler: Arc::new(events::VendorMirror(state.clone())),
-        },
+        Mirrored::new(
+            events::CATALOG_MIRROR,
+            state.db.clone(),
+            events::CatalogMirror,
+        )
+        .subscribe(events::CATALOG_MIRROR_PATTERNS),
+        Mirrored::new(
+            events::VENDOR_MIRROR,
+            state.db.clone(),
+            events::VendorMirror,
+        )
+        .subscribe(events::VENDOR_MIRROR_PATTERNS),
         Subscription {
             consumer: events::ORDER_STOCK,
             patterns: events::ORDER_STOCK_PATTERNS,

@@ -11,6 +11,8 @@ use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, VendorId};
 use serde::{Deserialize, Serialize};
 
+/// Every `commission_rule.*` event, for a subscription.
+pub const COMMISSION_RULE_EVENTS: &str = "commission_rule.*";
 /// Published when a shop adds a commission rule.
 pub const COMMISSION_RULE_CREATED: &str = "commission_rule.created";
 /// Published when a shop deletes a commission rule; carries the rule as it was.

@@ -9,6 +9,8 @@ mod in_process;
 #[cfg(test)]
 mod inbox;
 #[cfg(test)]
+mod mirror;
+#[cfg(test)]
 mod outbox;
 #[cfg(test)]
 mod retention;

@@ -43,6 +43,25 @@ const EFFECTS_MIGRATION: Migration = Migration {
     tenant_tables: &["effects"],
 };
 
+/// A test-only mirror table (see `mirror.rs`): keyed by id, grouped, with a tombstone
+/// column and one column of the consumer's own.
+const MIRROR_MIGRATION: Migration = Migration::portable(
+    2,
+    "test mirror",
+    "CREATE TABLE mirrored (
+    tenant_id UUID NOT NULL,
+    id UUID NOT NULL,
+    grp UUID NOT NULL,
+    name TEXT NOT NULL,
+    gone BOOLEAN NOT NULL,
+    local_note TEXT NOT NULL,
+    synced_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+",
+    &["mirrored"],
+);
+
 enum Target {
     Sqlite {
         _dir: tempfile::TempDir,
@@ -122,7 +141,12 @@ impl TestDb {
         migrate(
             &db,
             "events-test",
-            &[EFFECTS_MIGRATION, OUTBOX_MIGRATION, INBOX_MIGRATION],
+            &[
+                EFFECTS_MIGRATION,
+                MIRROR_MIGRATION,
+                OUTBOX_MIGRATION,
+                INBOX_MIGRATION,
+            ],
         )
         .await
         .unwrap();

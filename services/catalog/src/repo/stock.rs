@@ -4,9 +4,10 @@
 use super::entities::stock;
 use mercato_db::TenantTx;
 use mercato_db::sql::{placeholders, statement};
+use mercato_events::{MirrorRow, MirrorTable};
 use mercato_tenant_context::{ProductId, VariantId, VendorId};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StockLevel {
@@ -74,50 +75,35 @@ pub async fn levels_of_products(
     Ok(out)
 }
 
-/// Records each of `levels` unless a newer report of its variant is already stored (one of
-/// the same time wins), in one upsert per 500. Returns the variants it recorded. Each
-/// variant may appear only once (PostgreSQL refuses to update a row twice in one
-/// statement): keep its latest report.
-pub async fn record_all(tx: &TenantTx, levels: &[StockLevel]) -> Result<HashSet<VariantId>, DbErr> {
-    let mut recorded = HashSet::with_capacity(levels.len());
-    for chunk in levels.chunks(super::IN_CHUNK) {
-        let mut values: Vec<Value> = Vec::with_capacity(1 + 7 * chunk.len());
-        values.push(tx.tenant().as_uuid().into());
-        let mut rows = Vec::with_capacity(chunk.len());
-        for level in chunk {
-            rows.push(format!("($1, {})", placeholders(values.len() + 1, 7)));
-            values.extend([
-                level.variant.as_uuid().into(),
-                level.product.as_uuid().into(),
-                level.vendor.as_uuid().into(),
-                level.available.into(),
-                level.on_hand.into(),
-                level.reserved.into(),
-                level.event_at.into(),
-            ]);
-        }
-        let rows = tx
-            .query_all_raw(statement(
-                &**tx,
-                &format!(
-                    "INSERT INTO stock (tenant_id, variant_id, product_id, vendor_id, available, \
-                       on_hand, reserved, event_at) VALUES {} \
-                     ON CONFLICT (tenant_id, variant_id) DO UPDATE SET \
-                       product_id = excluded.product_id, vendor_id = excluded.vendor_id, \
-                       available = excluded.available, on_hand = excluded.on_hand, \
-                       reserved = excluded.reserved, event_at = excluded.event_at \
-                     WHERE stock.event_at <= excluded.event_at \
-                     RETURNING variant_id",
-                    rows.join(", ")
-                ),
-                values,
-            ))
-            .await?;
-        for row in rows {
-            recorded.insert(VariantId::from_uuid(row.try_get("", "variant_id")?));
-        }
+/// The mirror's table, kept by `events::StockMirror`.
+pub const TABLE: MirrorTable = MirrorTable {
+    name: "stock",
+    key: "variant_id",
+    version: "event_at",
+    columns: &[
+        "product_id",
+        "vendor_id",
+        "available",
+        "on_hand",
+        "reserved",
+    ],
+    on_insert: &[],
+};
+
+impl MirrorRow for StockLevel {
+    fn key(&self) -> uuid::Uuid {
+        self.variant.as_uuid()
     }
-    Ok(recorded)
+
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.product.as_uuid().into(),
+            self.vendor.as_uuid().into(),
+            self.available.into(),
+            self.on_hand.into(),
+            self.reserved.into(),
+        ]
+    }
 }
 
 pub async fn delete_of_product(tx: &TenantTx, product: ProductId) -> Result<(), DbErr> {

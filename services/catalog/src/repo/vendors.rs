@@ -1,12 +1,13 @@
-//! The vendors mirror: written only by the `vendor.*` consumer.
+//! The vendors mirror: written only by the `vendor.*` consumer, through the platform's
+//! mirror mechanism (`mercato_events::Mirror`).
 
 use super::corrupt;
 use super::entities::vendor;
 use crate::domain::{VendorMirror, VendorStatus};
 use mercato_db::TenantTx;
+use mercato_events::{MirrorRow, MirrorTable};
 use mercato_tenant_context::{UserId, VendorId};
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, Value};
 
 fn from_model(m: vendor::Model) -> Result<VendorMirror, DbErr> {
     Ok(VendorMirror {
@@ -58,31 +59,33 @@ pub async fn owned_by(tx: &TenantTx, user: UserId) -> Result<Vec<VendorMirror>, 
         .collect()
 }
 
-pub async fn upsert(tx: &TenantTx, v: &VendorMirror) -> Result<(), DbErr> {
-    let model = vendor::ActiveModel {
-        tenant_id: Set(tx.tenant().as_uuid()),
-        id: Set(v.id.as_uuid()),
-        slug: Set(v.slug.clone()),
-        store_name: Set(v.store_name.clone()),
-        status: Set(v.status.code().to_owned()),
-        owner_user_id: Set(v.owner.as_uuid()),
-        holiday_until: Set(v.holiday_until),
-        event_at: Set(v.event_at),
-    };
-    vendor::Entity::insert(model)
-        .on_conflict(
-            OnConflict::columns([vendor::Column::TenantId, vendor::Column::Id])
-                .update_columns([
-                    vendor::Column::Slug,
-                    vendor::Column::StoreName,
-                    vendor::Column::Status,
-                    vendor::Column::OwnerUserId,
-                    vendor::Column::HolidayUntil,
-                    vendor::Column::EventAt,
-                ])
-                .to_owned(),
-        )
-        .exec_without_returning(&**tx)
-        .await
-        .map(|_| ())
+/// The mirror's table, kept by `events::VendorsMirror`.
+pub const TABLE: MirrorTable = MirrorTable {
+    name: "vendors",
+    key: "id",
+    version: "event_at",
+    columns: &[
+        "slug",
+        "store_name",
+        "status",
+        "owner_user_id",
+        "holiday_until",
+    ],
+    on_insert: &[],
+};
+
+impl MirrorRow for VendorMirror {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.slug.clone().into(),
+            self.store_name.clone().into(),
+            self.status.code().into(),
+            self.owner.as_uuid().into(),
+            self.holiday_until.into(),
+        ]
+    }
 }

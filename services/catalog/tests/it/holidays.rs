@@ -37,10 +37,12 @@ async fn vendor_event(
         shipping: Default::default(),
     };
     let event = Envelope::new("vendor.updated", 1, tenant, &payload).expect("envelope");
-    events::VendorsMirror {
-        db: service.state.db.clone(),
-        outbox: service.state.outbox.clone(),
-    }
+    mercato_events::Mirrored::new(
+        events::VENDORS,
+        service.state.db.clone(),
+        events::VendorsMirror,
+    )
+    .waking(service.state.outbox.clone())
     .handle(&event)
     .await
     .expect("vendor event handled");

@@ -311,10 +311,12 @@ impl Service {
             shipping: Default::default(),
         };
         let event = Envelope::new("vendor.approved", 1, tenant, &payload).expect("envelope");
-        events::VendorsMirror {
-            db: self.state.db.clone(),
-            outbox: self.state.outbox.clone(),
-        }
+        mercato_events::Mirrored::new(
+            events::VENDORS,
+            self.state.db.clone(),
+            events::VendorsMirror,
+        )
+        .waking(self.state.outbox.clone())
         .handle(&event)
         .await
         .expect("vendor.approved handled");

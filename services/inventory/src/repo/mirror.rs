@@ -1,18 +1,20 @@
 //! What inventory knows of other services' things: the shop's vendors, their status and
-//! holidays (from `vendor.*`), and catalog's variants (from `product.changed`). An event
-//! older than what a row already reflects is ignored, so redelivered or reordered events
-//! cannot roll a row back.
+//! holidays (from `vendor.*`), and catalog's variants (from `product.changed`): the tables
+//! `events` keeps with the platform's mirror mechanism (`mercato_events::Mirror`), declared
+//! here, and how the service reads them. An event older than what a row already reflects
+//! is ignored, so redelivered or reordered events cannot roll a row back.
 
 use super::entities::{variant, vendor};
 use crate::domain::Variant;
 use crate::domain::vendor::MirroredVendor;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use mercato_db::TenantTx;
+use mercato_events::{MirrorRow, MirrorTable, Retire};
 use mercato_tenant_context::{ProductId, VariantId, VendorId};
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use std::collections::HashMap;
 
@@ -28,40 +30,31 @@ fn from_model(m: variant::Model) -> Variant {
     }
 }
 
-/// Records a vendor's status and holiday as of `at`.
-pub async fn save_vendor(
-    tx: &TenantTx,
-    id: VendorId,
-    vendor: &MirroredVendor,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let existing = vendor::Entity::find_by_id((tx.tenant().as_uuid(), id.as_uuid()))
-        .one(&**tx)
-        .await?;
-    match existing {
-        Some(row) if row.synced_at > at => Ok(()),
-        Some(row) => {
-            let mut row: vendor::ActiveModel = row.into();
-            row.status = Set(vendor.status.clone());
-            row.holiday_until = Set(vendor.holiday_until);
-            row.synced_at = Set(at);
-            row.update(&**tx).await.map(|_| ())
-        }
-        None => vendor::Entity::insert(vendor::ActiveModel {
-            tenant_id: Set(tx.tenant().as_uuid()),
-            id: Set(id.as_uuid()),
-            status: Set(vendor.status.clone()),
-            holiday_until: Set(vendor.holiday_until),
-            synced_at: Set(at),
-        })
-        .on_conflict(
-            OnConflict::columns([vendor::Column::TenantId, vendor::Column::Id])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&**tx)
-        .await
-        .map(|_| ()),
+/// `vendors`, kept by `events::VendorMirror`.
+pub const VENDORS: MirrorTable = MirrorTable {
+    name: "vendors",
+    key: "id",
+    version: "synced_at",
+    columns: &["status", "holiday_until"],
+    on_insert: &[],
+};
+
+/// A vendor's row of [`VENDORS`].
+pub struct VendorRow {
+    pub id: VendorId,
+    pub vendor: MirroredVendor,
+}
+
+impl MirrorRow for VendorRow {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+
+    fn values(&self) -> Vec<sea_orm::Value> {
+        vec![
+            self.vendor.status.clone().into(),
+            self.vendor.holiday_until.into(),
+        ]
     }
 }
 
@@ -75,69 +68,48 @@ pub async fn vendor_exists(tx: &TenantTx, id: VendorId) -> Result<bool, DbErr> {
     )
 }
 
-/// What catalog says a variant is, as of `at`.
-pub struct CatalogVariant<'a> {
+/// `variants`, kept by `events::CatalogMirror`. The low-stock settings are inventory's
+/// own: a new variant has none, and catalog's events leave them alone.
+pub const VARIANTS: MirrorTable = MirrorTable {
+    name: "variants",
+    key: "id",
+    version: "synced_at",
+    columns: &["product_id", "vendor_id", "sku", "deleted"],
+    on_insert: &[("low_stock_threshold", "NULL"), ("low_stock", "FALSE")],
+};
+
+/// What catalog says a variant is: a row of [`VARIANTS`].
+pub struct CatalogVariant {
     pub id: VariantId,
     pub product: ProductId,
     pub vendor: VendorId,
-    pub sku: &'a str,
+    pub sku: String,
     pub deleted: bool,
 }
 
-/// Records one variant as of `at`, keeping the low-stock settings of an existing row.
-pub async fn save_variant(
-    tx: &TenantTx,
-    v: &CatalogVariant<'_>,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    let existing = variant::Entity::find_by_id((tx.tenant().as_uuid(), v.id.as_uuid()))
-        .one(&**tx)
-        .await?;
-    match existing {
-        Some(row) if row.synced_at > at => Ok(()),
-        Some(row) => {
-            let mut row: variant::ActiveModel = row.into();
-            row.product_id = Set(v.product.as_uuid());
-            row.vendor_id = Set(v.vendor.as_uuid());
-            row.sku = Set(v.sku.to_owned());
-            row.deleted = Set(v.deleted);
-            row.synced_at = Set(at);
-            row.update(&**tx).await.map(|_| ())
-        }
-        None => variant::Entity::insert(variant::ActiveModel {
-            tenant_id: Set(tx.tenant().as_uuid()),
-            id: Set(v.id.as_uuid()),
-            product_id: Set(v.product.as_uuid()),
-            vendor_id: Set(v.vendor.as_uuid()),
-            sku: Set(v.sku.to_owned()),
-            deleted: Set(v.deleted),
-            synced_at: Set(at),
-            low_stock_threshold: Set(None),
-            low_stock: Set(false),
-        })
-        .exec_without_returning(&**tx)
-        .await
-        .map(|_| ()),
+impl MirrorRow for CatalogVariant {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+
+    fn values(&self) -> Vec<sea_orm::Value> {
+        vec![
+            self.product.as_uuid().into(),
+            self.vendor.as_uuid().into(),
+            self.sku.clone().into(),
+            self.deleted.into(),
+        ]
     }
 }
 
-/// Marks the product's variants not in `keep` deleted, as of `at`.
-pub async fn delete_other_variants(
-    tx: &TenantTx,
-    product: ProductId,
-    keep: &[VariantId],
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    variant::Entity::update_many()
-        .col_expr(variant::Column::Deleted, true.into())
-        .col_expr(variant::Column::SyncedAt, at.into())
-        .filter(variant::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .filter(variant::Column::ProductId.eq(product.as_uuid()))
-        .filter(variant::Column::Id.is_not_in(keep.iter().map(|v| v.as_uuid())))
-        .filter(variant::Column::SyncedAt.lte(at))
-        .exec(&**tx)
-        .await
-        .map(|_| ())
+/// A product's variants other than those of its latest event take no new stock or
+/// reservations; their stock and history stay.
+pub fn retire_other_variants(product: ProductId) -> Retire {
+    Retire {
+        column: "product_id",
+        group: product.as_uuid(),
+        set: "deleted = TRUE",
+    }
 }
 
 pub async fn find_variant(tx: &TenantTx, id: VariantId) -> Result<Option<Variant>, DbErr> {

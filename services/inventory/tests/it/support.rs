@@ -7,7 +7,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, ProductStatus, VariantSnapshot};
 use mercato_db::{Db, DbTarget};
-use mercato_events::{Envelope, Handler};
+use mercato_events::{Envelope, Handler, Mirrored};
 use mercato_inventory::{InventoryState, events};
 use mercato_tenant_context::{
     Actor, ApiKeyId, CONTEXT_HEADER, ContextKey, PlanLimits, ProductId, RequestContext, RequestId,
@@ -297,10 +297,14 @@ impl Service {
 
     /// Delivers `product.changed` to the catalog mirror, as the bus would.
     pub async fn product_changed(&self, event: &Envelope) {
-        events::CatalogMirror(self.state.clone())
-            .handle(event)
-            .await
-            .expect("product.changed handled");
+        Mirrored::new(
+            events::CATALOG_MIRROR,
+            self.state.db.clone(),
+            events::CatalogMirror,
+        )
+        .handle(event)
+        .await
+        .expect("product.changed handled");
     }
 
     /// Delivers a `vendor.*` event to the vendor mirror.
@@ -318,10 +322,14 @@ impl Service {
     /// Delivers any `vendor.*` payload to the vendor mirror (one that is no snapshot, too).
     pub async fn vendor_raw(&self, tenant: TenantId, name: &str, payload: Value) {
         let event = Envelope::new(name, 1, tenant, &payload).expect("envelope");
-        events::VendorMirror(self.state.clone())
-            .handle(&event)
-            .await
-            .expect("vendor event handled");
+        Mirrored::new(
+            events::VENDOR_MIRROR,
+            self.state.db.clone(),
+            events::VendorMirror,
+        )
+        .handle(&event)
+        .await
+        .expect("vendor event handled");
     }
 
     /// Delivers an orders event (`order.*`, `refund.completed`) to the order-stock consumer;

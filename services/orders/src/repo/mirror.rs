@@ -1,15 +1,19 @@
 //! What orders knows of other services, kept from their events: catalog's variants (price,
 //! title, vendor, categories), vendors (status, name, shipping settings), the shop's
-//! commission rules and stock available per variant. Each row remembers when the event it
-//! reflects happened; older events change nothing.
+//! commission rules and stock available per variant: the tables `events` keeps with the
+//! platform's mirror mechanism (`mercato_events::Mirror`), declared here, and how the
+//! service reads them. Each row remembers when the event it reflects happened; older
+//! events change nothing.
 
-use super::{col, corrupt, currency_col, json_col, placeholders, statement, to_json};
-use chrono::{DateTime, NaiveDate, Utc};
+use super::{col, corrupt, currency_col, json_col, placeholders, statement};
+use chrono::NaiveDate;
 use mercato_db::TenantTx;
+use mercato_events::{MirrorRow, MirrorTable, Retire};
 use mercato_kernel::Money;
 use mercato_tenant_context::{CategoryId, ProductId, UserId, VariantId, VendorId};
+use mercato_vendors_api::commission::CommissionRuleId;
 use mercato_vendors_api::vendor::{Availability, VendorStatus, availability};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, Value};
 use std::collections::HashMap;
 
 /// A variant as catalog last described it.
@@ -29,64 +33,55 @@ pub struct CatalogVariant {
     pub visible: bool,
 }
 
-pub async fn save_product(
-    tx: &TenantTx,
-    product: ProductId,
-    variants: &[CatalogVariant],
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    for v in variants {
-        tx.execute_raw(statement(
-            &**tx,
-            "INSERT INTO catalog_variants (tenant_id, id, product_id, vendor_id, title, sku, price, \
-               currency, categories, tax_category, visible, synced_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             ON CONFLICT (tenant_id, id) DO UPDATE SET product_id = excluded.product_id, \
-               vendor_id = excluded.vendor_id, title = excluded.title, sku = excluded.sku, \
-               price = excluded.price, currency = excluded.currency, \
-               categories = excluded.categories, tax_category = excluded.tax_category, \
-               visible = excluded.visible, synced_at = excluded.synced_at \
-             WHERE catalog_variants.synced_at <= excluded.synced_at",
-            [
-                tx.tenant().as_uuid().into(),
-                v.id.as_uuid().into(),
-                v.product.as_uuid().into(),
-                v.vendor.as_uuid().into(),
-                v.title.clone().into(),
-                v.sku.clone().into(),
-                v.price.amount.into(),
-                v.price.currency.code().to_owned().into(),
-                to_json(&v.categories)?.into(),
-                v.tax_category.clone().into(),
-                v.visible.into(),
-                at.into(),
-            ],
-        ))
-        .await?;
+/// `catalog_variants`, kept by `events::CatalogMirror`.
+pub const CATALOG_VARIANTS: MirrorTable = MirrorTable {
+    name: "catalog_variants",
+    key: "id",
+    version: "synced_at",
+    columns: &[
+        "product_id",
+        "vendor_id",
+        "title",
+        "sku",
+        "price",
+        "currency",
+        "categories",
+        "tax_category",
+        "visible",
+    ],
+    on_insert: &[],
+};
+
+/// A product's variants other than those of its latest event cannot be bought.
+pub fn retire_other_variants(product: ProductId) -> Retire {
+    Retire {
+        column: "product_id",
+        group: product.as_uuid(),
+        set: "visible = FALSE",
     }
-    // Variants the product no longer has cannot be bought.
-    let keep: Vec<_> = variants.iter().map(|v| v.id.as_uuid().into()).collect();
-    let mut values = vec![
-        tx.tenant().as_uuid().into(),
-        product.as_uuid().into(),
-        at.into(),
-    ];
-    let not_in = if keep.is_empty() {
-        String::new()
-    } else {
-        format!(" AND id NOT IN ({})", placeholders(4, keep.len()))
-    };
-    values.extend(keep);
-    tx.execute_raw(statement(
-        &**tx,
-        &format!(
-            "UPDATE catalog_variants SET visible = FALSE, synced_at = $3 \
-             WHERE tenant_id = $1 AND product_id = $2 AND synced_at <= $3{not_in}"
-        ),
-        values,
-    ))
-    .await?;
-    Ok(())
+}
+
+impl MirrorRow for CatalogVariant {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.product.as_uuid().into(),
+            self.vendor.as_uuid().into(),
+            self.title.clone().into(),
+            self.sku.clone().into(),
+            self.price.amount.into(),
+            self.price.currency.code().to_owned().into(),
+            // A list of ids always serialises.
+            serde_json::to_string(&self.categories)
+                .unwrap_or_default()
+                .into(),
+            self.tax_category.clone().into(),
+            self.visible.into(),
+        ]
+    }
 }
 
 pub async fn variants(
@@ -179,33 +174,39 @@ pub fn selling(vendor: Option<&VendorMirror>, today: NaiveDate) -> Selling {
     vendor.map_or(Selling::No, |v| v.selling_on(today))
 }
 
-pub async fn save_vendor(tx: &TenantTx, v: &VendorMirror, at: DateTime<Utc>) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO vendors (tenant_id, id, name, status, owner_user_id, shipping_flat_rate, \
-           shipping_currency, free_shipping_over, holiday_until, synced_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, status = excluded.status, \
-           owner_user_id = excluded.owner_user_id, shipping_flat_rate = excluded.shipping_flat_rate, \
-           shipping_currency = excluded.shipping_currency, \
-           free_shipping_over = excluded.free_shipping_over, \
-           holiday_until = excluded.holiday_until, synced_at = excluded.synced_at \
-         WHERE vendors.synced_at <= excluded.synced_at",
-        [
-            tx.tenant().as_uuid().into(),
-            v.id.as_uuid().into(),
-            v.name.clone().into(),
-            v.status.clone().into(),
-            v.owner.map(|u| u.as_uuid()).into(),
-            v.flat_rate.map(|m| m.amount).into(),
-            v.flat_rate.map(|m| m.currency.code().to_owned()).into(),
-            v.free_over.into(),
-            v.holiday_until.map(|d| d.to_string()).into(),
-            at.into(),
-        ],
-    ))
-    .await
-    .map(|_| ())
+/// `vendors`, kept by `events::VendorsMirror`.
+pub const VENDORS: MirrorTable = MirrorTable {
+    name: "vendors",
+    key: "id",
+    version: "synced_at",
+    columns: &[
+        "name",
+        "status",
+        "owner_user_id",
+        "shipping_flat_rate",
+        "shipping_currency",
+        "free_shipping_over",
+        "holiday_until",
+    ],
+    on_insert: &[],
+};
+
+impl MirrorRow for VendorMirror {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
+    }
+
+    fn values(&self) -> Vec<Value> {
+        vec![
+            self.name.clone().into(),
+            self.status.clone().into(),
+            self.owner.map(|u| u.as_uuid()).into(),
+            self.flat_rate.map(|m| m.amount).into(),
+            self.flat_rate.map(|m| m.currency.code().to_owned()).into(),
+            self.free_over.into(),
+            self.holiday_until.map(|d| d.to_string()).into(),
+        ]
+    }
 }
 
 /// What orders knows of some variants: catalog's description, the units available and
@@ -280,89 +281,55 @@ pub async fn lookups(tx: &TenantTx, ids: &[VariantId]) -> Result<Lookups, DbErr>
     Ok(out)
 }
 
-pub async fn save_commission_rule(
-    tx: &TenantTx,
-    id: uuid::Uuid,
-    rule: &serde_json::Value,
-) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO commission_rules (tenant_id, id, rule) VALUES ($1, $2, $3) \
-         ON CONFLICT (tenant_id, id) DO UPDATE SET rule = excluded.rule",
-        [
-            tx.tenant().as_uuid().into(),
-            id.into(),
-            to_json(rule)?.into(),
-        ],
-    ))
-    .await
-    .map(|_| ())
+/// `commission_rules`, kept by `events::CommissionMirror`.
+pub const COMMISSION_RULES: MirrorTable = MirrorTable {
+    name: "commission_rules",
+    key: "id",
+    version: "synced_at",
+    columns: &["rule", "deleted"],
+    on_insert: &[],
+};
+
+/// A commission rule as its event carried it (a `CommissionRuleSnapshot`), or its tombstone.
+pub struct MirroredRule {
+    pub id: CommissionRuleId,
+    pub rule: serde_json::Value,
+    pub deleted: bool,
 }
 
-pub async fn delete_commission_rule(tx: &TenantTx, id: uuid::Uuid) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "DELETE FROM commission_rules WHERE tenant_id = $1 AND id = $2",
-        [tx.tenant().as_uuid().into(), id.into()],
-    ))
-    .await
-    .map(|_| ())
-}
-
-pub async fn save_stock(
-    tx: &TenantTx,
-    variant: VariantId,
-    available: i64,
-    at: DateTime<Utc>,
-) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO stock (tenant_id, variant_id, available, synced_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, \
-           synced_at = excluded.synced_at WHERE stock.synced_at <= excluded.synced_at",
-        [
-            tx.tenant().as_uuid().into(),
-            variant.as_uuid().into(),
-            available.into(),
-            at.into(),
-        ],
-    ))
-    .await
-    .map(|_| ())
-}
-
-/// How many reports one statement of [`save_stocks`] writes: 1 + 3 bind values a row stays
-/// far below SQLite's and PostgreSQL's parameter limits.
-const STOCK_ROWS_PER_UPSERT: usize = 500;
-
-/// [`save_stock`] for several variants in one multi-row upsert (per 500), with the same
-/// rule: a report older than the stored one changes nothing. Each variant may appear only
-/// once (PostgreSQL refuses to update a row twice in one statement): keep its latest report.
-pub async fn save_stocks(
-    tx: &TenantTx,
-    reports: &[(VariantId, i64, DateTime<Utc>)],
-) -> Result<(), DbErr> {
-    for chunk in reports.chunks(STOCK_ROWS_PER_UPSERT) {
-        let mut values: Vec<sea_orm::Value> = Vec::with_capacity(1 + 3 * chunk.len());
-        values.push(tx.tenant().as_uuid().into());
-        let mut rows = Vec::with_capacity(chunk.len());
-        for (variant, available, at) in chunk {
-            rows.push(format!("($1, {})", placeholders(values.len() + 1, 3)));
-            values.extend([variant.as_uuid().into(), (*available).into(), (*at).into()]);
-        }
-        tx.execute_raw(statement(
-            &**tx,
-            &format!(
-                "INSERT INTO stock (tenant_id, variant_id, available, synced_at) VALUES {} \
-                 ON CONFLICT (tenant_id, variant_id) DO UPDATE SET available = excluded.available, \
-                   synced_at = excluded.synced_at WHERE stock.synced_at <= excluded.synced_at",
-                rows.join(", ")
-            ),
-            values,
-        ))
-        .await?;
+impl MirrorRow for MirroredRule {
+    fn key(&self) -> uuid::Uuid {
+        self.id.as_uuid()
     }
-    Ok(())
+
+    fn values(&self) -> Vec<Value> {
+        vec![self.rule.to_string().into(), self.deleted.into()]
+    }
+}
+
+/// `stock`, kept by `events::StockMirror`.
+pub const STOCK: MirrorTable = MirrorTable {
+    name: "stock",
+    key: "variant_id",
+    version: "synced_at",
+    columns: &["available"],
+    on_insert: &[],
+};
+
+/// The units of a variant inventory says are available.
+pub struct StockRow {
+    pub variant: VariantId,
+    pub available: i64,
+}
+
+impl MirrorRow for StockRow {
+    fn key(&self) -> uuid::Uuid {
+        self.variant.as_uuid()
+    }
+
+    fn values(&self) -> Vec<Value> {
+        vec![self.available.into()]
+    }
 }
 
 /// Units available per variant, as inventory last said (0 when it never did).

@@ -79,6 +79,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0007_expiry_sweep_index.sql"),
         &[],
     ),
+    Migration::portable(
+        8,
+        "commission rules as a mirror: a version and a tombstone",
+        include_str!("../../migrations/0008_commission_rule_versions.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,

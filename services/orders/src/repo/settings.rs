@@ -90,7 +90,7 @@ pub async fn rules(tx: &TenantTx, defaults: OrderSettings) -> Result<Rules, DbEr
              UNION ALL SELECT 't', country, category, rate, NULL, NULL, NULL, NULL, NULL, NULL \
                FROM tax_rates WHERE tenant_id = $2 \
              UNION ALL SELECT 'c', rule, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
-               FROM commission_rules WHERE tenant_id = $3 \
+               FROM commission_rules WHERE tenant_id = $3 AND NOT deleted \
              ORDER BY k, a, b",
             [tenant.into(), tenant.into(), tenant.into()],
         ))

@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod paths;
 pub mod proxy;
+pub mod republish;
 pub mod routes;
 pub mod secrets;
 pub mod sessions;

@@ -85,6 +85,28 @@ enum Command {
         #[command(subcommand)]
         command: SearchCommand,
     },
+    /// Event tools, run in this process against the configured databases.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EventsCommand {
+    /// Have a service announce the current state of everything it owns again (vendors:
+    /// vendors and commission rules; catalog: products; inventory: stock), so a consumer that
+    /// has nothing yet catches up: a mirror added to a running deployment, or a table
+    /// rebuilt. The events go through the service's outbox; the server delivers them (at
+    /// once when it runs, or when it next starts). Safe to run again: mirrors keep the
+    /// newest state.
+    Republish {
+        /// vendors, catalog or inventory.
+        service: String,
+        /// The shop: its id (shop_…) or slug. Default: every shop.
+        #[arg(long)]
+        shop: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,6 +272,9 @@ async fn main() -> ExitCode {
         Command::Search {
             command: SearchCommand::Reindex { shop },
         } => reindex_search(&config, shop.as_deref()).await,
+        Command::Events {
+            command: EventsCommand::Republish { service, shop },
+        } => republish(&config, &service, shop.as_deref()).await,
         Command::Migrate => {
             let services = mercato_gateway::routes::SERVICES
                 .iter()
@@ -344,31 +369,20 @@ async fn import_products(
         .map(|_| ())
 }
 
+/// `mercato events republish`: one service's state announced again, per shop.
+async fn republish(config: &Config, service: &str, shop: Option<&str>) -> anyhow::Result<()> {
+    mercato_gateway::republish::check_owner(service)?;
+    let shops = mercato_gateway::republish::shops(config, shop).await?;
+    for (tenant, count) in mercato_gateway::republish::republish(config, service, &shops).await? {
+        eprintln!("{tenant}: {count} events from {service}");
+    }
+    Ok(())
+}
+
 /// `mercato search reindex`: every shop's (or one shop's) documents rebuilt from catalog.
 async fn reindex_search(config: &Config, shop: Option<&str>) -> anyhow::Result<()> {
     use anyhow::Context;
-    use mercato_tenants::repo::shops;
-    let tenants = open_db(config, "tenants").await?;
-    let tx = tenants.platform_read("choose the shops to reindex").await?;
-    let mut chosen = Vec::new();
-    match shop {
-        Some(shop) => {
-            let found = match shop.parse::<mercato_tenant_context::TenantId>() {
-                Ok(id) => shops::find(&tx, id).await?,
-                Err(_) => shops::find_by_slug(&tx, shop).await?,
-            }
-            .with_context(|| format!("no shop {shop:?} (give its id or slug)"))?;
-            chosen.push(found.tenant);
-        }
-        None => loop {
-            let page = shops::list(&tx, None, chosen.last().copied(), 500).await?;
-            if page.is_empty() {
-                break;
-            }
-            chosen.extend(page.iter().map(|s| s.tenant));
-        },
-    }
-    drop(tx);
+    let chosen = mercato_gateway::republish::shops(config, shop).await?;
     let catalog =
         mercato_gateway::app::open_service_db(config, "catalog", mercato_catalog::migrate).await?;
     let index = mercato_search::open(&config.search, &config.data_dir).context(

@@ -2,7 +2,8 @@
 //! `vendor.onboarding_started`, `vendor.submitted`, `vendor.changes_requested`,
 //! `vendor.approved`, `vendor.rejected`, `vendor.suspended`, `vendor.reinstated` (the
 //! lifecycle), `vendor.updated` (profile, shipping or holiday), `vendor.checklist_overridden`,
-//! `commission_rule.created`, `commission_rule.deleted`, `payout_account.updated`.
+//! `commission_rule.created`, `commission_rule.deleted`, `payout_account.updated`, and, when
+//! an operator asks ([`republish`]), `vendor.republished` and `commission_rule.republished`.
 //!
 //! Every `vendor.*` event made by [`vendor`] carries the contract's [`VendorSnapshot`]
 //! `{ vendor_id, slug, store_name, status, owner_user_id, holiday_until, reason, actor,
@@ -24,10 +25,12 @@ pub use mercato_events::publish;
 // The `commission_rule.*` payloads are the contract crate's, so consumers read them without
 // depending on this service.
 pub use mercato_vendors_api::events::{
-    COMMISSION_RULE_CREATED, COMMISSION_RULE_DELETED, CommissionRuleEvent, CommissionRuleSnapshot,
-    InvalidSnapshot,
+    COMMISSION_RULE_CREATED, COMMISSION_RULE_DELETED, COMMISSION_RULE_REPUBLISHED,
+    CommissionRuleEvent, CommissionRuleSnapshot, InvalidSnapshot,
 };
-pub use mercato_vendors_api::vendor::{VENDOR_CHECKLIST_OVERRIDDEN, VendorSnapshot};
+pub use mercato_vendors_api::vendor::{
+    VENDOR_CHECKLIST_OVERRIDDEN, VENDOR_REPUBLISHED, VendorSnapshot,
+};
 
 /// Publishes `name` (a `vendor.*` lifecycle or profile event) with the vendor as it now is.
 pub async fn vendor(
@@ -59,7 +62,44 @@ pub async fn commission_rule(
     rule: &CommissionRule,
     actor: &str,
 ) -> Result<(), DbErr> {
-    publish(conn, name, tenant, &CommissionRuleEvent::new(rule, actor)).await
+    let deleted = name == COMMISSION_RULE_DELETED;
+    publish(
+        conn,
+        name,
+        tenant,
+        &CommissionRuleEvent::new(rule, actor, deleted),
+    )
+    .await
+}
+
+/// Who republishes, in the events' `actor`.
+const REPUBLISHER: &str = "republish";
+
+/// Announces the current state of everything the vendors service owns in `tenant` again,
+/// for consumers catching up (a new mirror, a table rebuilt): every vendor as
+/// `vendor.republished` and every commission rule, deleted ones included, as
+/// `commission_rule.republished`, in one transaction that holds the rows, so a change
+/// committed meanwhile is announced after them. Returns how many events it wrote.
+pub async fn republish(db: &mercato_db::Db, tenant: TenantId) -> Result<u64, DbErr> {
+    let tx = db.tenant_tx(tenant).await?;
+    let mut count = 0;
+    let mut after = None;
+    loop {
+        let page = crate::repo::vendors::page_locked(&tx, after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for v in &page {
+            vendor(&*tx, VENDOR_REPUBLISHED, v, None, REPUBLISHER).await?;
+        }
+        count += page.len() as u64;
+    }
+    for (rule, deleted) in crate::repo::commission::everything(&tx).await? {
+        let event = CommissionRuleEvent::new(&rule, REPUBLISHER, deleted);
+        publish(&*tx, COMMISSION_RULE_REPUBLISHED, tenant, &event).await?;
+        count += 1;
+    }
+    tx.commit().await?;
+    Ok(count)
 }
 
 /// The durable consumer that ends an applicant's standing when identity removes them.

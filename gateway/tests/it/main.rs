@@ -41,6 +41,8 @@ mod orders;
 #[cfg(test)]
 mod password_reset;
 #[cfg(test)]
+mod republish;
+#[cfg(test)]
 mod retention;
 #[cfg(test)]
 mod rls;

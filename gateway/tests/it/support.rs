@@ -36,6 +36,9 @@ pub struct TestApp {
     pub dns: &'static TestDns,
     pub tenants_db: mercato_db::Db,
     pub identity_db: mercato_db::Db,
+    /// The platform's configuration (for the split shape: the gateway's, naming the
+    /// services process as every upstream).
+    pub config: Config,
     shutdown: CancellationToken,
     /// The split shape's processes, killed when the app is dropped.
     _processes: Vec<tokio::process::Child>,
@@ -310,6 +313,7 @@ impl TestApp {
             dns,
             tenants_db,
             identity_db,
+            config: config.clone(),
             shutdown,
             _processes: Vec::new(),
             services: None,
@@ -385,6 +389,7 @@ impl TestApp {
             dns,
             tenants_db,
             identity_db,
+            config: config.clone(),
             shutdown: CancellationToken::new(),
             _processes: vec![services, gateway],
             services: Some((file, services_addr)),
@@ -403,6 +408,50 @@ impl TestApp {
     ) {
         let leftovers = self.leftovers.as_ref().expect("until dropped");
         (leftovers.schemas.clone(), leftovers.bucket.clone())
+    }
+
+    /// A connection of `service`'s own database (its SQLite file, or its schema), as the
+    /// service's operator would open one.
+    pub async fn service_db(&self, service: &str) -> mercato_db::Db {
+        let target_schema = format!("{}{service}", self.config.database.schema_prefix);
+        let file = self.config.data_dir.join(format!("{service}.db"));
+        let target = if self.config.database.url.is_empty() {
+            mercato_db::DbTarget::Sqlite(&file)
+        } else {
+            mercato_db::DbTarget::Postgres {
+                url: &self.config.database.url,
+                schema: &target_schema,
+            }
+        };
+        mercato_db::Db::connect(target, 2)
+            .await
+            .expect("connect to the service's database")
+    }
+
+    /// Runs `mercato <args>` with this app's configuration, as an operator beside the running
+    /// platform would; panics with its output unless it succeeds, and returns what it said.
+    pub async fn run_cli(&self, args: &[&str]) -> String {
+        let file = self._dir.path().join("cli.toml");
+        std::fs::write(
+            &file,
+            toml::to_string(&self.config).expect("config as toml"),
+        )
+        .expect("write config");
+        let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mercato"))
+            .arg("--config")
+            .arg(&file)
+            .args(args)
+            .env("MERCATO_LOG__FILTER", "warn")
+            .output()
+            .await
+            .expect("run mercato");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(output.status.success(), "mercato {args:?} failed: {said}");
+        said
     }
 
     /// Kills the split shape's services process with SIGKILL (no shutdown: whatever it was

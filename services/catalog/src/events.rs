@@ -10,6 +10,8 @@
 //! - `product.approved`, `product.rejected`: the merchant's moderation decisions
 //!   ([`ProductModerated`]).
 //!
+//! An operator can have every product announced again ([`republish`]).
+//!
 //! It consumes `vendor.*` as [`VENDORS`] (the vendors mirror: who may list, whose listings
 //! are visible, the vendor's name, whose listings say the vendor is on holiday) and
 //! `stock.changed` as [`STOCK`] (the stock mirror behind `available` and `in_stock`). Both
@@ -56,6 +58,18 @@ pub async fn publish_changed(tx: &TenantTx, ids: &[ProductId]) -> Result<(), DbE
         product_changed(&**tx, tx.tenant(), &snapshots).await?;
     }
     Ok(())
+}
+
+/// Announces every product of `tenant` again as it now stands (`product.changed`), for
+/// consumers catching up (a new mirror, a table rebuilt, a search index): in one
+/// transaction that holds the products, so a change committed meanwhile is announced after.
+/// Returns how many it announced.
+pub async fn republish(db: &mercato_db::Db, tenant: TenantId) -> Result<u64, DbErr> {
+    let tx = db.tenant_tx(tenant).await?;
+    let ids = repo::products::ids_locked(&tx).await?;
+    publish_changed(&tx, &ids).await?;
+    tx.commit().await?;
+    Ok(ids.len() as u64)
 }
 
 pub async fn product_moderated(

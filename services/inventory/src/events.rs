@@ -12,6 +12,8 @@
 //!   `reservation.expired` `{ reservation_id, status, reference, expires_at, actor, lines }`,
 //!   each line `{ variant_id, product_id, vendor_id, quantity, allocations }`.
 //!
+//! An operator can have every variant's stock announced again ([`republish`]).
+//!
 //! It consumes `product.changed` (catalog) as [`CATALOG_MIRROR`], to know which variants
 //! exist and whose they are, and `vendor.*` (vendors) as [`VENDOR_MIRROR`], to know the
 //! shop's vendors, whether they are stopped and when they are on holiday; both ignore
@@ -55,6 +57,28 @@ pub fn stock_changed(
     };
     Envelope::new(STOCK_CHANGED, STOCK_CHANGED_VERSION, tenant, &payload)
         .map_err(|e| DbErr::Json(e.to_string()))
+}
+
+/// Announces the stock of every variant of `tenant` again (`stock.changed` with its totals),
+/// for consumers catching up (a new mirror, a table rebuilt). The variants are locked as
+/// every stock change locks them, 1,000 at a time in one transaction, so a change committed
+/// meanwhile is announced after. Returns how many it announced.
+pub async fn republish(db: &mercato_db::Db, tenant: TenantId) -> Result<u64, DbErr> {
+    let tx = db.tenant_tx(tenant).await?;
+    let mut count = 0;
+    for chunk in repo::mirror::live_variant_ids(&tx).await?.chunks(1_000) {
+        let variants = repo::mirror::lock_variants(&tx, chunk).await?;
+        let pairs: Vec<(VariantId, VendorId)> = variants.iter().map(|v| (v.id, v.vendor)).collect();
+        let totals = repo::stock::totals_of(&tx, &pairs).await?;
+        let events = variants
+            .iter()
+            .map(|v| stock_changed(tenant, v, totals.get(&v.id).copied().unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        mercato_events::enqueue_all(&*tx, &events).await?;
+        count += events.len() as u64;
+    }
+    tx.commit().await?;
+    Ok(count)
 }
 
 #[derive(Serialize)]

@@ -150,13 +150,13 @@ impl Mirror for CommissionMirror {
         event: &Envelope,
         snapshot: CommissionRuleSnapshot,
     ) -> Result<MirrorChange<mirror::MirroredRule>, HandlerError> {
-        let id = snapshot.id;
+        let (id, deleted) = (snapshot.id, snapshot.deleted);
         CommissionRule::try_from(snapshot)
             .map_err(|e| HandlerError::Payload(serde::de::Error::custom(e)))?;
         Ok(MirrorChange::row(mirror::MirroredRule {
             id,
             rule: event.payload.clone(),
-            deleted: event.name == COMMISSION_RULE_DELETED,
+            deleted: deleted || event.name == COMMISSION_RULE_DELETED,
         }))
     }
 }

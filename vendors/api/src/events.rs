@@ -18,8 +18,12 @@ pub const COMMISSION_RULE_CREATED: &str = "commission_rule.created";
 /// Published when a shop deletes a commission rule; carries the rule as it was.
 pub const COMMISSION_RULE_DELETED: &str = "commission_rule.deleted";
 
-/// `commission_rule.created` / `commission_rule.deleted` as published: the whole rule and who
-/// acted.
+/// A rule's current state, deleted or not, announced again for consumers catching up
+/// (`mercato events republish vendors`).
+pub const COMMISSION_RULE_REPUBLISHED: &str = "commission_rule.republished";
+
+/// `commission_rule.created` / `.deleted` / `.republished` as published: the whole rule, who
+/// acted, and whether the rule is deleted.
 #[derive(Debug, Serialize)]
 pub struct CommissionRuleEvent<'a> {
     id: CommissionRuleId,
@@ -35,10 +39,12 @@ pub struct CommissionRuleEvent<'a> {
     created_at: DateTime<Utc>,
     created_by: &'a str,
     actor: &'a str,
+    deleted: bool,
 }
 
 impl<'a> CommissionRuleEvent<'a> {
-    pub fn new(rule: &'a CommissionRule, actor: &'a str) -> Self {
+    /// The rule, live or `deleted`, as `actor` left it.
+    pub fn new(rule: &'a CommissionRule, actor: &'a str, deleted: bool) -> Self {
         Self {
             id: rule.id,
             level: rule.level(),
@@ -52,6 +58,7 @@ impl<'a> CommissionRuleEvent<'a> {
             created_at: rule.created_at,
             created_by: &rule.created_by,
             actor,
+            deleted,
         }
     }
 }
@@ -81,6 +88,10 @@ pub struct CommissionRuleSnapshot {
     pub created_by: String,
     /// Who created (or deleted) it.
     pub actor: String,
+    /// Whether the rule is deleted (always on `commission_rule.deleted`; absent before
+    /// republishing existed: false).
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A snapshot that does not describe a rule the vendors service could have made.
@@ -155,7 +166,8 @@ mod tests {
     #[test]
     fn a_created_rule_reads_back_as_the_same_rule() {
         let rule = rule();
-        let payload = serde_json::to_value(CommissionRuleEvent::new(&rule, "usr_y")).unwrap();
+        let payload =
+            serde_json::to_value(CommissionRuleEvent::new(&rule, "usr_y", false)).unwrap();
         assert_eq!(payload["percent"], "12.5");
         assert_eq!(payload["level"], "vendor");
         assert_eq!(
@@ -163,15 +175,26 @@ mod tests {
             serde_json::json!({"amount": 30, "currency": "EUR"})
         );
         assert_eq!(payload["id"], rule.id.to_string());
-        let snapshot: CommissionRuleSnapshot = serde_json::from_value(payload).unwrap();
+        let snapshot: CommissionRuleSnapshot = serde_json::from_value(payload.clone()).unwrap();
         assert_eq!(snapshot.actor, "usr_y");
-        assert_eq!(CommissionRule::try_from(snapshot), Ok(rule));
+        assert!(!snapshot.deleted);
+        assert_eq!(CommissionRule::try_from(snapshot), Ok(rule.clone()));
+
+        // A deleted rule says so; a payload from before the flag existed is a live rule.
+        let deleted = serde_json::to_value(CommissionRuleEvent::new(&rule, "usr_y", true)).unwrap();
+        let snapshot: CommissionRuleSnapshot = serde_json::from_value(deleted).unwrap();
+        assert!(snapshot.deleted);
+        let mut older = payload;
+        older.as_object_mut().unwrap().remove("deleted");
+        let snapshot: CommissionRuleSnapshot = serde_json::from_value(older).unwrap();
+        assert!(!snapshot.deleted);
     }
 
     #[test]
     fn a_snapshot_that_is_no_rule_is_refused() {
         let rule = rule();
-        let payload = serde_json::to_value(CommissionRuleEvent::new(&rule, "usr_y")).unwrap();
+        let payload =
+            serde_json::to_value(CommissionRuleEvent::new(&rule, "usr_y", false)).unwrap();
         let mut wrong_level = payload.clone();
         wrong_level["level"] = "shop".into();
         let snapshot: CommissionRuleSnapshot = serde_json::from_value(wrong_level).unwrap();

@@ -14,6 +14,10 @@ pub const VENDOR_APPLIED: &str = "vendor.applied";
 /// The one `vendor.*` event that carries no [`VendorSnapshot`]: `{ vendor_id, code, reason,
 /// actor }` (a checklist item the merchant marked done).
 pub const VENDOR_CHECKLIST_OVERRIDDEN: &str = "vendor.checklist_overridden";
+/// A vendor's current state, announced again for consumers catching up
+/// (`mercato events republish vendors`); a snapshot like the lifecycle events, but no
+/// transition: consumers that react to one ignore it.
+pub const VENDOR_REPUBLISHED: &str = "vendor.republished";
 /// The version of every `vendor.*` payload.
 pub const VENDOR_EVENT_VERSION: u32 = 1;
 

@@ -1,6 +1,7 @@
 //! Commission rules. A deleted rule keeps its row (with who deleted it and when), so a
 //! commission recorded on an order can always be traced to its rule; deleted rules are
-//! invisible to every function here. Lists page by id (UUIDv7, so oldest first).
+//! invisible to every function here but [`everything`]. Lists page by id (UUIDv7, so oldest
+//! first).
 
 use super::corrupt;
 use super::entities::commission_rule;
@@ -149,4 +150,21 @@ pub async fn delete(tx: &TenantTx, id: CommissionRuleId, by: &str) -> Result<boo
         .exec(&**tx)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Every rule of the shop, the deleted ones too (with `true`), in id order and locked for
+/// the rest of the transaction where the backend has row locks: what a republish announces.
+pub async fn everything(tx: &TenantTx) -> Result<Vec<(CommissionRule, bool)>, DbErr> {
+    commission_rule::Entity::find()
+        .filter(C::TenantId.eq(tx.tenant().as_uuid()))
+        .order_by_asc(C::Id)
+        .lock_shared()
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let deleted = m.deleted_at.is_some();
+            from_model(m).map(|rule| (rule, deleted))
+        })
+        .collect()
 }

@@ -161,6 +161,30 @@ pub async fn list(
         .collect()
 }
 
+/// A page of the shop's vendors after `after`, locked for the rest of the transaction where
+/// the backend has row locks (a change waits, then announces itself after): what a republish
+/// announces.
+pub async fn page_locked(
+    tx: &TenantTx,
+    after: Option<VendorId>,
+    limit: u64,
+) -> Result<Vec<Vendor>, DbErr> {
+    let mut query = vendor::Entity::find()
+        .filter(vendor::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .order_by_asc(vendor::Column::Id)
+        .limit(limit)
+        .lock_shared();
+    if let Some(after) = after {
+        query = query.filter(vendor::Column::Id.gt(after.as_uuid()));
+    }
+    query
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(from_model)
+        .collect()
+}
+
 /// Vendors the given ids name, in id order (the caller's own vendors).
 pub async fn find_many(tx: &TenantTx, ids: &[VendorId]) -> Result<Vec<Vendor>, DbErr> {
     vendor::Entity::find()

@@ -214,6 +214,24 @@ pub async fn list(
         .collect()
 }
 
+/// The ids of all the shop's products, in id order, locked for the rest of the transaction
+/// where the backend has row locks (a change waits, then announces itself after): what a
+/// republish announces.
+pub async fn ids_locked(tx: &TenantTx) -> Result<Vec<ProductId>, DbErr> {
+    Ok(product::Entity::find()
+        .select_only()
+        .column(product::Column::Id)
+        .filter(product::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .order_by_asc(product::Column::Id)
+        .lock_shared()
+        .into_tuple::<uuid::Uuid>()
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(ProductId::from_uuid)
+        .collect())
+}
+
 /// The ids of one vendor's products (or of all vendors'), in id order.
 pub async fn ids(tx: &TenantTx, vendor: Option<VendorId>) -> Result<Vec<ProductId>, DbErr> {
     let mut query = product::Entity::find()

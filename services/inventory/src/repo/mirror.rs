@@ -112,6 +112,22 @@ pub fn retire_other_variants(product: ProductId) -> Retire {
     }
 }
 
+/// The ids of the shop's variants that are not deleted, in id order.
+pub async fn live_variant_ids(tx: &TenantTx) -> Result<Vec<VariantId>, DbErr> {
+    Ok(variant::Entity::find()
+        .select_only()
+        .column(variant::Column::Id)
+        .filter(variant::Column::TenantId.eq(tx.tenant().as_uuid()))
+        .filter(variant::Column::Deleted.eq(false))
+        .order_by_asc(variant::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .all(&**tx)
+        .await?
+        .into_iter()
+        .map(VariantId::from_uuid)
+        .collect())
+}
+
 pub async fn find_variant(tx: &TenantTx, id: VariantId) -> Result<Option<Variant>, DbErr> {
     Ok(variant::Entity::find()
         .filter(variant::Column::TenantId.eq(tx.tenant().as_uuid()))

@@ -376,7 +376,7 @@ pub async fn start(
             )
         };
         let mut payments =
-            mercato_orders::payment::Providers::new(config.orders.webhook_tolerance_secs);
+            mercato_orders::usecases::payment::Providers::new(config.orders.webhook_tolerance_secs);
         if let Some(refused) = config.test_payments_refused() {
             return Err(refused.into());
         }

@@ -16,9 +16,9 @@
 //! `commission_rule.*` ([`COMMISSION_MIRROR`]) and `stock.changed` ([`STOCK_MIRROR`]).
 
 use crate::OrdersState;
+use crate::domain::order::FullOrder;
+use crate::domain::payment::{Refund, Return};
 use crate::repo::mirror::{self, CatalogVariant, VendorMirror};
-use crate::repo::orders::FullOrder;
-use crate::repo::payments::{Refund, Return};
 use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, TAX_CATEGORY_ATTRIBUTE};
 use mercato_db::TenantTx;
 use mercato_events::{
@@ -247,7 +247,7 @@ struct RefundCompleted<'a> {
     vendor_order_id: Option<crate::domain::VendorOrderId>,
     amount: Money,
     /// Each vendor order's part of the amount.
-    shares: &'a [crate::repo::payments::VendorShare],
+    shares: &'a [crate::domain::payment::VendorShare],
     stray_payment: bool,
     restock_lines: Vec<Units>,
     actor: &'a str,

@@ -12,18 +12,13 @@
 //! bookkeeping (checkout keys, provider event ids, outbox, inbox, finished jobs) is purged
 //! after documented windows (`retention`).
 
-pub mod checkout;
 pub mod domain;
 pub mod events;
-pub mod expiry;
 pub mod http;
 pub mod inventory;
-pub mod payment;
-pub mod quote;
 pub mod repo;
 pub mod retention;
-pub mod review;
-pub mod transitions;
+pub mod usecases;
 
 use axum::Router;
 use mercato_db::Db;
@@ -125,7 +120,7 @@ pub struct OrdersState {
     pub outbox: Arc<tokio::sync::Notify>,
     pub config: Arc<OrdersConfig>,
     pub inventory: inventory::InventoryClient,
-    pub payments: payment::Providers,
+    pub payments: usecases::payment::Providers,
     /// Signs the tokens that let guests read their orders.
     pub token_key: Arc<[u8]>,
     /// Shops whose next cart and order sweeps are known to be queued.
@@ -167,18 +162,18 @@ pub fn workers(
     shutdown: CancellationToken,
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
     let mut workers: Vec<futures::future::BoxFuture<'static, ()>> = vec![
-        Box::pin(expiry::order_worker(state).run(shutdown.clone())),
-        Box::pin(expiry::order_sweep_worker(state).run(shutdown.clone())),
-        Box::pin(expiry::cart_worker(state).run(shutdown.clone())),
-        Box::pin(payment::auto_refund_worker(state).run(shutdown.clone())),
-        Box::pin(http::refunds::worker(state).run(shutdown.clone())),
+        Box::pin(usecases::expiry::order_worker(state).run(shutdown.clone())),
+        Box::pin(usecases::expiry::order_sweep_worker(state).run(shutdown.clone())),
+        Box::pin(usecases::expiry::cart_worker(state).run(shutdown.clone())),
+        Box::pin(usecases::payment::auto_refund_worker(state).run(shutdown.clone())),
+        Box::pin(usecases::refunds::worker(state).run(shutdown.clone())),
         Box::pin(retention::worker(
             state.db.clone(),
             state.config.retention.clone(),
             shutdown.clone(),
         )),
     ];
-    if let Some(worker) = payment::test_webhook_worker(state) {
+    if let Some(worker) = usecases::payment::test_webhook_worker(state) {
         workers.push(Box::pin(worker.run(shutdown)));
     }
     workers
@@ -225,3 +220,90 @@ pub fn workers(
     )
 )]
 pub struct ApiDoc;
+
+/// The layers hold: `http` → `usecases` → `domain` ← `repo`, and no module calls up.
+#[cfg(test)]
+mod layers {
+    use std::path::{Path, PathBuf};
+
+    /// Every `.rs` file under `dir` (relative to `src/`), with its text.
+    fn sources(dir: &str) -> Vec<(PathBuf, String)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(dir);
+        let mut out = Vec::new();
+        let mut todo = vec![root];
+        while let Some(path) = todo.pop() {
+            if path.is_dir() {
+                for entry in std::fs::read_dir(&path).unwrap() {
+                    todo.push(entry.unwrap().path());
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path, text));
+            }
+        }
+        assert!(!out.is_empty(), "no sources under {dir}");
+        out
+    }
+
+    fn refuse(dir: &str, forbidden: &[&str]) {
+        for (path, text) in sources(dir) {
+            for word in forbidden {
+                assert!(
+                    !text.contains(word),
+                    "{} uses {word}: {dir} may not",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_module_calls_up_a_layer() {
+        refuse(
+            "domain",
+            &[
+                "crate::repo",
+                "crate::usecases",
+                "crate::http",
+                "sea_orm",
+                "mercato_db",
+                "OrdersState",
+            ],
+        );
+        refuse("repo", &["crate::usecases", "crate::http"]);
+        refuse("usecases", &["crate::http", "super::super"]);
+        for file in ["events.rs", "inventory.rs", "retention.rs"] {
+            let text = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(file),
+            )
+            .unwrap();
+            assert!(!text.contains("crate::http"), "{file} uses crate::http");
+        }
+    }
+
+    #[test]
+    fn handlers_share_only_the_order_view() {
+        // A handler module may use `out` (the DTOs) and `orders`' view of an order; no other
+        // handler module, so none imports another in a circle.
+        for (path, text) in sources("http") {
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            for other in [
+                "carts", "checkout", "coupons", "refunds", "review", "settings", "webhooks",
+            ] {
+                if other == name {
+                    continue;
+                }
+                for import in [
+                    format!("super::{other}::"),
+                    format!("crate::http::{other}::"),
+                ] {
+                    assert!(
+                        !text.contains(&import) || name == "mod",
+                        "{} imports {import}",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,5 +1,5 @@
-//! Business rules of buying, free of storage and HTTP; each module is unit- and
-//! property-tested without a database.
+//! What buying is made of (carts, orders, payments, refunds, returns) and its rules, free of
+//! storage and HTTP; the rules are unit- and property-tested without a database.
 
 mercato_kernel::typed_id!(
     /// A shopper's cart; its id is the guest's handle on it.
@@ -38,8 +38,11 @@ mercato_kernel::typed_id!(
     pub ReturnId, "ret"
 );
 
+pub mod cart;
 pub mod coupon;
 pub mod lifecycle;
+pub mod order;
+pub mod payment;
 pub mod percent;
 pub mod pricing;
 pub mod split;

@@ -4,13 +4,15 @@
 
 use super::{body_id, is_order_reader};
 use crate::OrdersState;
+use crate::domain::cart::{Cart, CartLine, CartStatus};
 use crate::domain::coupon;
 use crate::domain::tax;
 use crate::domain::{CartId, CartLineId};
 use crate::http::out::{self, CartOut};
-use crate::quote;
-use crate::repo::carts::{self as repo, Cart, CartLine, CartStatus};
+use crate::repo::carts as repo;
 use crate::repo::{mirror, settings};
+use crate::usecases::access::visible_cart;
+use crate::usecases::quote;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -77,26 +79,6 @@ pub struct CartPatch {
 pub struct LinePatch {
     /// 1 to 1000.
     pub quantity: i64,
-}
-
-/// The cart when the caller may see it (`write`: change it or check it out); others' carts
-/// do not exist for them. Merchant staff may look at a customer's cart, never change it.
-pub async fn visible_cart(
-    tx: &TenantTx,
-    ctx: &TenantContext,
-    id: CartId,
-    lock: bool,
-    write: bool,
-) -> Result<Cart, Problem> {
-    let cart = repo::find(tx, id, lock)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    match cart.customer {
-        Some(owner) if ctx.actor != Actor::User(owner) && (write || !is_order_reader(ctx)) => {
-            Err(Problem::not_found())
-        }
-        _ => Ok(cart),
-    }
 }
 
 fn open(cart: &Cart) -> Result<(), Problem> {
@@ -378,7 +360,7 @@ async fn new_cart(
         lines: Vec::new(),
     };
     repo::insert(tx, &cart).await?;
-    crate::expiry::schedule_sweep(state, tx, state.config.cart_idle_secs).await?;
+    crate::usecases::expiry::schedule_sweep(state, tx, state.config.cart_idle_secs).await?;
     Ok(cart)
 }
 

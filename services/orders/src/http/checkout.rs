@@ -1,11 +1,12 @@
 //! `POST /api/v1/checkout` and paying again for a pending order.
 
-use super::orders::{load_out, visible_order};
+use super::orders::{load_out, order_token};
 use crate::OrdersState;
-use crate::checkout::{self, Placed, Placement};
+use crate::domain::order::Address;
 use crate::domain::{CartId, OrderId};
 use crate::http::out::OrderOut;
-use crate::repo::orders::Address;
+use crate::usecases::access::visible_order;
+use crate::usecases::checkout::{self, Placed, Placement};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -174,13 +175,21 @@ pub async fn checkout(
             let order = written.order.id;
             let paid = match attempt {
                 Some(attempt) => {
-                    let view = Some(merchant);
-                    crate::payment::take(&state, ctx.tenant, attempt, method, view, Some(*written))
-                        .await
-                }
-                None => crate::payment::pay(&state, ctx.tenant, order, &provider, method, None)
+                    crate::usecases::payment::take(
+                        &state,
+                        ctx.tenant,
+                        attempt,
+                        method,
+                        true,
+                        Some(*written),
+                    )
                     .await
-                    .map(|()| None),
+                }
+                None => crate::usecases::payment::pay(
+                    &state, ctx.tenant, order, &provider, method, None,
+                )
+                .await
+                .map(|()| None),
             };
             let shown = paid.unwrap_or_else(|problem| {
                 tracing::warn!(error = %problem, %order, "payment not taken at checkout");
@@ -191,7 +200,7 @@ pub async fn checkout(
         Placed::Replayed(order) => (order, StatusCode::OK, None),
     };
     let mut body = match shown {
-        Some(body) => body,
+        Some(record) => crate::http::out::order(record, merchant),
         None => load_out(&state, &ctx, order, false).await?,
     };
     body.order_token = Some(checkout::order_token(&state.token_key, order));
@@ -223,13 +232,14 @@ pub async fn pay(
     let id: OrderId = path_id(&order_id)?;
     {
         let tx = state.db.tenant_read(ctx.tenant).await?;
-        visible_order(&state, &tx, &ctx, &headers, id).await?;
+        visible_order(&state, &tx, &ctx, order_token(&headers), id).await?;
     }
     let mut errors = Vec::new();
     let Some((provider, method)) = payment_method(&state, &input.payment, &mut errors)? else {
         return Err(Problem::validation(errors));
     };
     let key = mercato_kernel::http::idempotency_key(&headers)?;
-    crate::payment::pay(&state, ctx.tenant, id, &provider, method, key.as_deref()).await?;
+    crate::usecases::payment::pay(&state, ctx.tenant, id, &provider, method, key.as_deref())
+        .await?;
     Ok(Json(load_out(&state, &ctx, id, false).await?))
 }

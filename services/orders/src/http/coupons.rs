@@ -86,16 +86,8 @@ pub struct CouponOut {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The domain coupon behind a stored one.
-pub fn domain_coupon(stored: &StoredCoupon) -> Result<Coupon, Problem> {
-    let mut coupon: Coupon = serde_json::from_value(stored.terms.clone())
-        .map_err(|e| Problem::internal(anyhow::anyhow!("stored coupon unreadable: {e}")))?;
-    coupon.active = stored.active;
-    Ok(coupon)
-}
-
 fn out(stored: &StoredCoupon) -> Result<CouponOut, Problem> {
-    let c = domain_coupon(stored)?;
+    let c = stored.coupon()?;
     let (percent, amount) = match c.value {
         CouponValue::Percent(p) => (Some(p), None),
         CouponValue::Fixed(m) => (None, Some(m)),
@@ -290,7 +282,7 @@ pub async fn update(
     let id: CouponId = path_id(&coupon_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let mut stored = repo::find(&tx, id).await?.ok_or_else(Problem::not_found)?;
-    let mut coupon = domain_coupon(&stored)?;
+    let mut coupon = stored.coupon()?;
     let mut errors = Vec::new();
     limit_ok(patch.usage_limit, "/usage_limit", &mut errors);
     if let (Some(start), Some(end)) = (coupon.starts_at, patch.ends_at)

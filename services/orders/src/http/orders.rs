@@ -6,11 +6,14 @@
 use super::{is_order_reader, require_manager};
 use crate::OrdersState;
 use crate::domain::lifecycle::{self, VendorOrderStatus};
+use crate::domain::order::FullOrder;
 use crate::domain::{OrderId, VendorOrderId};
-use crate::http::out::{self, OrderOut, OrderParts, VendorOrderOut};
-use crate::repo::orders::{self as repo, FullOrder};
-use crate::repo::payments;
-use crate::transitions;
+use crate::http::out::{self, OrderOut, VendorOrderOut};
+use crate::repo::orders as repo;
+use crate::usecases::access::{Viewer, visible_order};
+use crate::usecases::records;
+
+use crate::usecases::transitions;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -24,6 +27,11 @@ use mercato_tenant_context::{
 use serde::Deserialize;
 
 pub const ORDER_TOKEN: &str = "x-order-token";
+
+/// The guest's order token the request carries, if any.
+pub fn order_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get(ORDER_TOKEN).and_then(|v| v.to_str().ok())
+}
 
 pub fn router() -> Router<OrdersState> {
     Router::new()
@@ -39,42 +47,7 @@ pub fn router() -> Router<OrdersState> {
         )
 }
 
-/// Who is asking about an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Viewer {
-    /// Merchant staff: everything, commissions included.
-    Merchant,
-    /// The customer who placed it, or a guest with its token.
-    Buyer,
-}
-
-/// The order when the caller may see it as merchant or buyer; 404 otherwise.
-pub async fn visible_order(
-    state: &OrdersState,
-    tx: &TenantTx,
-    ctx: &TenantContext,
-    headers: &HeaderMap,
-    id: OrderId,
-) -> Result<(FullOrder, Viewer), Problem> {
-    let full = repo::find(tx, id, false)
-        .await?
-        .ok_or_else(Problem::not_found)?;
-    if is_order_reader(ctx) {
-        return Ok((full, Viewer::Merchant));
-    }
-    let own = matches!((ctx.actor, full.order.customer), (Actor::User(u), Some(c)) if u == c);
-    let token = headers
-        .get(ORDER_TOKEN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| crate::checkout::token_matches(&state.token_key, id, t));
-    if own || token {
-        Ok((full, Viewer::Buyer))
-    } else {
-        Err(Problem::not_found())
-    }
-}
-
-/// Reads an order with its payments, refunds, returns and history.
+/// Reads an order with its payments, refunds, returns and history, as the caller sees it.
 pub async fn load_out(
     state: &OrdersState,
     ctx: &TenantContext,
@@ -82,82 +55,10 @@ pub async fn load_out(
     merchant: bool,
 ) -> Result<OrderOut, Problem> {
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let full = repo::find(&tx, id, false)
+    let record = records::read(&tx, id)
         .await?
         .ok_or_else(Problem::not_found)?;
-    render(&tx, &full, merchant || is_order_reader(ctx)).await
-}
-
-async fn render(tx: &TenantTx, full: &FullOrder, merchant: bool) -> Result<OrderOut, Problem> {
-    let payments = payments::of_order(tx, full.order.id).await?;
-    render_with(tx, full, &payments, merchant, false).await
-}
-
-/// [`render`] for a page of orders, reading each part once for all of them: four
-/// statements, however many orders the page holds.
-async fn render_page(
-    tx: &TenantTx,
-    page: &[FullOrder],
-    merchant: bool,
-) -> Result<Vec<OrderOut>, Problem> {
-    let ids: Vec<OrderId> = page.iter().map(|f| f.order.id).collect();
-    let currencies: Vec<_> = page
-        .iter()
-        .map(|f| (f.order.id, f.order.currency))
-        .collect();
-    let mut attempts = payments::of_orders(tx, &ids).await?;
-    let mut refunds = payments::refunds_of_orders(tx, &currencies).await?;
-    let mut returns = payments::returns_of_orders(tx, &ids).await?;
-    let mut history = repo::transitions_of(tx, &ids).await?;
-    Ok(page
-        .iter()
-        .map(|full| {
-            let id = full.order.id;
-            out::order(OrderParts {
-                full,
-                payments: &attempts.remove(&id).unwrap_or_default(),
-                refunds: refunds.remove(&id).unwrap_or_default(),
-                returns: returns.remove(&id).unwrap_or_default(),
-                history: history.remove(&id).unwrap_or_default(),
-                merchant,
-            })
-        })
-        .collect())
-}
-
-/// [`render`] for a caller that holds the order's payment attempts already (as they stand in
-/// its transaction). `was_unpaid`: the caller locked the order still awaiting payment, so it
-/// has neither refunds (they give back a payment the order had taken, or one that came
-/// after it expired or was cancelled) nor returns (of delivered lines), and they are not
-/// read.
-pub async fn render_with(
-    tx: &TenantTx,
-    full: &FullOrder,
-    payments: &[payments::Payment],
-    merchant: bool,
-    was_unpaid: bool,
-) -> Result<OrderOut, Problem> {
-    let id = full.order.id;
-    let (refunds, returns) = if was_unpaid {
-        (Vec::new(), Vec::new())
-    } else {
-        (
-            payments::refunds_of(tx, id, full.order.currency).await?,
-            payments::returns_of(tx, id).await?,
-        )
-    };
-    let history = match &full.history {
-        Some(history) => history.clone(),
-        None => repo::transitions(tx, id).await?,
-    };
-    Ok(out::order(OrderParts {
-        full,
-        payments,
-        refunds,
-        returns,
-        history,
-        merchant,
-    }))
+    Ok(out::order(record, merchant || is_order_reader(ctx)))
 }
 
 /// The caller's orders (customers) or every order (merchant staff), newest first.
@@ -177,7 +78,12 @@ pub async fn list(
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = repo::list(&tx, customer, cursor, limit + 1).await?;
     let page = repo::with_parts(&tx, rows).await?;
-    let data = render_page(&tx, &page, customer.is_none()).await?;
+    let merchant = customer.is_none();
+    let data = records::page(&tx, page)
+        .await?
+        .into_iter()
+        .map(|record| out::order(record, merchant))
+        .collect();
     Ok(Json(ListResponse::from_overfetch(data, limit, |o| {
         o.id.to_string()
     })))
@@ -196,8 +102,9 @@ pub async fn show(
 ) -> Result<Json<OrderOut>, Problem> {
     let id: OrderId = path_id(&order_id)?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let (full, viewer) = visible_order(&state, &tx, &ctx, &headers, id).await?;
-    Ok(Json(render(&tx, &full, viewer == Viewer::Merchant).await?))
+    let (full, viewer) = visible_order(&state, &tx, &ctx, order_token(&headers), id).await?;
+    let record = records::of(&tx, full).await?;
+    Ok(Json(out::order(record, viewer == Viewer::Merchant)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -232,12 +139,14 @@ pub async fn cancel(
     checks.finish()?;
     let viewer = {
         let tx = state.db.tenant_read(ctx.tenant).await?;
-        visible_order(&state, &tx, &ctx, &headers, id).await?.1
+        visible_order(&state, &tx, &ctx, order_token(&headers), id)
+            .await?
+            .1
     };
     if viewer == Viewer::Merchant {
         require_manager(&ctx)?;
     }
-    crate::http::refunds::cancel_order(&state, &ctx, id, viewer, reason.as_deref()).await?;
+    crate::usecases::cancel::cancel(&state, &ctx, id, viewer, reason.as_deref()).await?;
     Ok(Json(
         load_out(&state, &ctx, id, viewer == Viewer::Merchant).await?,
     ))

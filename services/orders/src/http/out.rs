@@ -1,12 +1,13 @@
 //! What the API shows of carts and orders.
 
+use crate::domain::cart::Cart;
 use crate::domain::coupon::FundedBy;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::domain::order::{Address, FullOrder, PaymentFailure, TaxLine, Transition};
+use crate::domain::payment::{PaymentStatus, Refund, Return};
 use crate::domain::{CartId, CartLineId, OrderId, OrderLineId, VendorOrderId};
-use crate::quote::Quote;
-use crate::repo::carts::Cart;
-use crate::repo::orders::{Address, FullOrder, PaymentFailure, TaxLine, Transition};
-use crate::repo::payments::{Payment, PaymentStatus, Refund, Return};
+use crate::usecases::quote::Quote;
+use crate::usecases::records::OrderRecord;
 use chrono::{DateTime, Utc};
 use mercato_kernel::{Currency, Money};
 use mercato_tenant_context::{ProductId, UserId, VariantId, VendorId};
@@ -99,21 +100,6 @@ pub struct CartOut {
     pub updated_at: DateTime<Utc>,
 }
 
-pub fn tax_lines(quote: &Quote) -> Vec<TaxLine> {
-    quote.priced.as_ref().map_or_else(Vec::new, |p| {
-        p.tax_breakdown
-            .iter()
-            .map(|t| TaxLine {
-                country: t.country.clone(),
-                category: t.category.clone(),
-                rate: t.rate.normalize().to_string(),
-                taxable: t.taxable,
-                tax: t.tax,
-            })
-            .collect()
-    })
-}
-
 pub fn cart(cart: &Cart, quote: &Quote, merchant: bool) -> CartOut {
     let money = |amount: i64| quote.currency.map(|c| Money::new(amount, c));
     let lines = quote
@@ -200,7 +186,7 @@ pub fn cart(cart: &Cart, quote: &Quote, merchant: bool) -> CartOut {
             }),
         }),
         totals,
-        tax_breakdown: tax_lines(quote),
+        tax_breakdown: crate::usecases::quote::tax_lines(quote),
         ready_for_checkout: !cart.lines.is_empty() && quote.blocking().is_empty(),
         updated_at: cart.updated_at,
     }
@@ -260,7 +246,7 @@ pub struct VendorOrderOut {
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PaymentOut {
-    pub id: crate::repo::payments::PaymentId,
+    pub id: crate::domain::payment::PaymentId,
     pub provider: String,
     /// The provider's payment intent (`pi_…`).
     pub provider_ref: Option<String>,
@@ -305,19 +291,9 @@ pub struct OrderOut {
     pub order_token: Option<String>,
 }
 
-pub struct OrderParts<'a> {
-    pub full: &'a FullOrder,
-    pub payments: &'a [Payment],
-    pub refunds: Vec<Refund>,
-    pub returns: Vec<Return>,
-    pub history: Vec<Transition>,
-    /// Show commissions and earnings.
-    pub merchant: bool,
-}
-
 pub fn vendor_order(
     full: &FullOrder,
-    v: &crate::repo::orders::VendorOrder,
+    v: &crate::domain::order::VendorOrder,
     money_view: bool,
     with_address: bool,
 ) -> VendorOrderOut {
@@ -368,7 +344,9 @@ pub fn vendor_order(
     }
 }
 
-pub fn order(parts: OrderParts<'_>) -> OrderOut {
+/// `record` as a caller sees it; `merchant`: with commissions and earnings.
+pub fn order(record: OrderRecord, merchant: bool) -> OrderOut {
+    let parts = record;
     let o = &parts.full.order;
     let m = |a: i64| Money::new(a, o.currency);
     OrderOut {
@@ -391,7 +369,7 @@ pub fn order(parts: OrderParts<'_>) -> OrderOut {
             .full
             .vendor_orders
             .iter()
-            .map(|v| vendor_order(parts.full, v, parts.merchant, false))
+            .map(|v| vendor_order(&parts.full, v, merchant, false))
             .collect(),
         payment_failure: o.payment_failure.clone(),
         payments: parts

@@ -6,7 +6,7 @@ use crate::OrdersState;
 use crate::domain::OrderId;
 use crate::http::orders::load_out;
 use crate::http::out::OrderOut;
-use crate::review::{self, Decision};
+use crate::usecases::review::{self, Decision};
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::post;

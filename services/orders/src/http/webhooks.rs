@@ -11,38 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use mercato_kernel::Problem;
-use mercato_tenant_context::{TenantContext, TenantId};
+use mercato_tenant_context::TenantContext;
 
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 
 pub fn router() -> Router<OrdersState> {
     Router::new().route("/api/v1/payments/webhooks/{provider}", post(receive))
-}
-
-/// Verifies and applies one provider event.
-pub async fn process(
-    state: &OrdersState,
-    tenant: TenantId,
-    provider: &str,
-    signature: &str,
-    body: &[u8],
-) -> Result<(), Problem> {
-    let secrets = state.payments.secrets(provider);
-    if secrets.is_empty() {
-        return Err(Problem::not_found());
-    }
-    let now = chrono::Utc::now().timestamp();
-    mercato_payments::signature::verify(
-        signature,
-        body,
-        secrets,
-        now,
-        state.payments.tolerance_secs,
-    )
-    .map_err(|e| Problem::bad_request("invalid_signature", e.to_string()))?;
-    let event = mercato_payments::event::parse(body)
-        .map_err(|e| Problem::bad_request("invalid_event", e.to_string()))?;
-    crate::payment::apply_event(state, tenant, provider, &event).await
 }
 
 /// Receives a provider's webhook.
@@ -65,6 +39,7 @@ pub async fn receive(
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| Problem::bad_request("invalid_signature", "no Stripe-Signature header"))?;
-    process(&state, ctx.tenant, &provider, signature, &body).await?;
+    crate::usecases::payment::receive_webhook(&state, ctx.tenant, &provider, signature, &body)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,61 +7,14 @@ use mercato_db::TenantTx;
 use mercato_tenant_context::{UserId, VariantId};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CartStatus {
-    Open,
-    /// Checked out: its order exists.
-    Ordered,
-    /// Merged into the customer's cart on login.
-    Merged,
-    Expired,
-}
-
-impl CartStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Ordered => "ordered",
-            Self::Merged => "merged",
-            Self::Expired => "expired",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, DbErr> {
-        [Self::Open, Self::Ordered, Self::Merged, Self::Expired]
-            .into_iter()
-            .find(|s| s.code() == text)
-            .ok_or_else(|| super::corrupt("cart status", text))
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Cart {
-    pub id: CartId,
-    pub customer: Option<UserId>,
-    pub status: CartStatus,
-    pub country: Option<String>,
-    pub coupon_code: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub lines: Vec<CartLine>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CartLine {
-    pub id: CartLineId,
-    pub variant: VariantId,
-    pub quantity: i64,
-    /// The unit price the shopper last saw; a different catalog price is flagged.
-    pub seen_price: i64,
-}
+use crate::domain::cart::*;
 
 fn cart_from(row: &QueryResult) -> Result<Cart, DbErr> {
     let status: String = col(row, "status")?;
     Ok(Cart {
         id: CartId::from_uuid(col(row, "id")?),
         customer: col::<Option<uuid::Uuid>>(row, "customer_id")?.map(UserId::from_uuid),
-        status: CartStatus::parse(&status)?,
+        status: CartStatus::parse(&status).ok_or_else(|| super::corrupt("cart status", &status))?,
         country: col(row, "country")?,
         coupon_code: col(row, "coupon_code")?,
         created_at: col(row, "created_at")?,

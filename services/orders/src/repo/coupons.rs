@@ -18,6 +18,16 @@ pub struct StoredCoupon {
     pub updated_at: DateTime<Utc>,
 }
 
+impl StoredCoupon {
+    /// The domain coupon it stores.
+    pub fn coupon(&self) -> Result<crate::domain::coupon::Coupon, DbErr> {
+        let mut coupon: crate::domain::coupon::Coupon = serde_json::from_value(self.terms.clone())
+            .map_err(|e| DbErr::Json(format!("stored coupon unreadable: {e}")))?;
+        coupon.active = self.active;
+        Ok(coupon)
+    }
+}
+
 fn from_row(row: &QueryResult) -> Result<StoredCoupon, DbErr> {
     Ok(StoredCoupon {
         id: CouponId::from_uuid(col(row, "id")?),

@@ -7,66 +7,10 @@ use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 use mercato_kernel::Money;
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
-use serde::{Deserialize, Serialize};
+
 use std::collections::HashMap;
 
-mercato_kernel::typed_id!(
-    /// One attempt to pay an order.
-    pub PaymentId, "pay"
-);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PaymentStatus {
-    /// Recorded; the provider has not answered yet.
-    Created,
-    /// Waiting for the shopper (3-D Secure) or for the provider's webhook.
-    Processing,
-    Succeeded,
-    Failed,
-    Canceled,
-}
-
-impl PaymentStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Processing => "processing",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Canceled => "canceled",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, DbErr> {
-        [
-            Self::Created,
-            Self::Processing,
-            Self::Succeeded,
-            Self::Failed,
-            Self::Canceled,
-        ]
-        .into_iter()
-        .find(|s| s.code() == text)
-        .ok_or_else(|| super::corrupt("payment status", text))
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Payment {
-    pub id: PaymentId,
-    pub order: OrderId,
-    pub provider: String,
-    pub provider_ref: Option<String>,
-    pub amount: Money,
-    pub status: PaymentStatus,
-    pub failure_code: Option<String>,
-    pub failure_message: Option<String>,
-    /// The `Idempotency-Key` a retried payment came with.
-    pub idempotency_key: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+use crate::domain::payment::*;
 
 const COLUMNS: &str = "id, order_id, provider, provider_ref, amount, currency, status, \
     failure_code, failure_message, idempotency_key, created_at, updated_at";
@@ -79,7 +23,8 @@ fn from_row(row: &QueryResult) -> Result<Payment, DbErr> {
         provider: col(row, "provider")?,
         provider_ref: col(row, "provider_ref")?,
         amount: Money::new(col(row, "amount")?, currency_col(row, "currency")?),
-        status: PaymentStatus::parse(&status)?,
+        status: PaymentStatus::parse(&status)
+            .ok_or_else(|| super::corrupt("payment status", &status))?,
         failure_code: col(row, "failure_code")?,
         failure_message: col(row, "failure_message")?,
         idempotency_key: col(row, "idempotency_key")?,
@@ -205,70 +150,6 @@ pub async fn first_delivery(
     Ok(result.rows_affected() == 1)
 }
 
-/// Units of one order line a refund or return covers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct LineQuantity {
-    /// `orl_…`.
-    pub line_id: crate::domain::OrderLineId,
-    pub quantity: i64,
-    /// What these units give back, in minor units (refunds; 0 on a return request).
-    #[serde(default)]
-    pub amount: i64,
-}
-
-/// One vendor order's part of a refund.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct VendorShare {
-    pub vendor_order_id: VendorOrderId,
-    pub amount: i64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum RefundStatus {
-    /// Recorded; the provider has not carried it out yet.
-    Pending,
-    Succeeded,
-    /// The provider refused it; the amounts it held were given back to the order.
-    Failed,
-}
-
-impl RefundStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Refund {
-    pub id: RefundId,
-    pub order_id: OrderId,
-    pub vendor_order_id: Option<VendorOrderId>,
-    /// A refund of a payment the order could not keep (it arrived after expiry or
-    /// cancellation, or paid an order already paid): it does not count against the order.
-    pub stray_payment: bool,
-    pub amount: Money,
-    pub reason: String,
-    pub restock: bool,
-    pub lines: Vec<LineQuantity>,
-    /// How much each vendor order gives back.
-    pub shares: Vec<VendorShare>,
-    pub status: RefundStatus,
-    pub provider_ref: Option<String>,
-    #[serde(skip)]
-    pub payment: PaymentId,
-    #[serde(skip)]
-    pub idempotency_key: String,
-    #[serde(skip)]
-    pub request_hash: String,
-    pub actor: String,
-    pub created_at: DateTime<Utc>,
-}
-
 const REFUND_COLUMNS: &str = "id, order_id, payment_id, vendor_order_id, kind, amount, reason, \
     restock, lines, shares, status, provider_ref, idempotency_key, request_hash, actor, created_at";
 
@@ -364,53 +245,6 @@ pub async fn refunds_of_orders(
     .await
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReturnStatus {
-    Requested,
-    Accepted,
-    Rejected,
-    Refunded,
-}
-
-impl ReturnStatus {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Requested => "requested",
-            Self::Accepted => "accepted",
-            Self::Rejected => "rejected",
-            Self::Refunded => "refunded",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self, DbErr> {
-        [
-            Self::Requested,
-            Self::Accepted,
-            Self::Rejected,
-            Self::Refunded,
-        ]
-        .into_iter()
-        .find(|s| s.code() == text)
-        .ok_or_else(|| super::corrupt("return status", text))
-    }
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Return {
-    pub id: ReturnId,
-    pub order_id: OrderId,
-    pub vendor_order_id: VendorOrderId,
-    pub lines: Vec<LineQuantity>,
-    pub reason: String,
-    pub status: ReturnStatus,
-    pub decided_by: Option<String>,
-    pub decision_note: Option<String>,
-    pub refund_id: Option<RefundId>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
 const RETURN_COLUMNS: &str = "id, order_id, vendor_order_id, lines, reason, status, decided_by, \
     decision_note, refund_id, created_at, updated_at";
 
@@ -422,7 +256,8 @@ fn return_from(row: &QueryResult) -> Result<Return, DbErr> {
         vendor_order_id: VendorOrderId::from_uuid(col(row, "vendor_order_id")?),
         lines: json_col(row, "lines")?,
         reason: col(row, "reason")?,
-        status: ReturnStatus::parse(&status)?,
+        status: ReturnStatus::parse(&status)
+            .ok_or_else(|| super::corrupt("return status", &status))?,
         decided_by: col(row, "decided_by")?,
         decision_note: col(row, "decision_note")?,
         refund_id: col::<Option<uuid::Uuid>>(row, "refund_id")?.map(RefundId::from_uuid),

@@ -5,11 +5,12 @@
 //! checkout charges.
 
 use crate::domain::CouponId;
+use crate::domain::cart::{Cart, CartLine};
 use crate::domain::coupon::{self, CouponLine, CouponUsage, FundedBy};
+use crate::domain::order::TaxLine;
 use crate::domain::pricing::{
     self, Priced, PricedLine, PricingInput, PricingLine, TaxSettings, VendorShipping,
 };
-use crate::repo::carts::{Cart, CartLine};
 use crate::repo::coupons;
 use crate::repo::mirror::{self, CatalogVariant, Lookups, Selling, VendorMirror};
 use crate::repo::settings::{OrderSettings, Rules};
@@ -269,7 +270,7 @@ pub async fn quote_with(
                     Some(("coupon_unknown", "there is no coupon with this code".into()));
             }
             Some(stored) => {
-                let coupon = crate::http::coupons::domain_coupon(&stored)?;
+                let coupon = stored.coupon()?;
                 let by_customer = match customer_key {
                     Some(key) => coupons::redemptions_by(tx, stored.id, key).await?,
                     None => 0,
@@ -359,4 +360,20 @@ pub async fn quote_with(
     }
     quote.priced = Some(priced);
     Ok(quote)
+}
+
+/// The quote's tax per rate, as the order keeps it.
+pub fn tax_lines(quote: &Quote) -> Vec<TaxLine> {
+    quote.priced.as_ref().map_or_else(Vec::new, |p| {
+        p.tax_breakdown
+            .iter()
+            .map(|t| TaxLine {
+                country: t.country.clone(),
+                category: t.category.clone(),
+                rate: t.rate.normalize().to_string(),
+                taxable: t.taxable,
+                tax: t.tax,
+            })
+            .collect()
+    })
 }

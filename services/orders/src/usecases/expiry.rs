@@ -15,9 +15,10 @@
 use crate::OrdersState;
 use crate::domain::OrderId;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
-use crate::repo::payments::{self, Payment, PaymentStatus};
+use crate::domain::payment::{Payment, PaymentStatus};
+use crate::repo::payments;
 use crate::repo::{carts, coupons, orders, settings};
-use crate::transitions;
+use crate::usecases::transitions;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mercato_jobs::{Job, JobHandler, JobOutcome, Worker};
@@ -79,7 +80,7 @@ pub async fn expire(state: &OrdersState, tenant: TenantId, id: OrderId) -> Resul
 /// back, and `order.expired` releases its stock.
 pub async fn expire_in(
     tx: &mercato_db::TenantTx,
-    full: &mut crate::repo::orders::FullOrder,
+    full: &mut crate::domain::order::FullOrder,
 ) -> Result<(), Problem> {
     if let Some(coupon) = full.order.coupon {
         coupons::release(tx, coupon, full.order.id).await?;
@@ -109,7 +110,7 @@ pub async fn cancel_intents(state: &OrdersState, tenant: TenantId, pending: &[Pa
 pub fn order_worker(state: &OrdersState) -> Worker {
     Worker::new(
         state.db.clone(),
-        crate::checkout::EXPIRE_JOB,
+        crate::usecases::checkout::EXPIRE_JOB,
         Arc::new(Expiry(state.clone())),
     )
     .backoff(Duration::from_secs(1), Duration::from_secs(60))

@@ -3,7 +3,8 @@
 //! the caller's transaction.
 
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
-use crate::repo::orders::{self, FullOrder, Transition, VendorOrder};
+use crate::domain::order::{FullOrder, Transition, VendorOrder};
+use crate::repo::orders;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, enqueue_all};
 use mercato_kernel::Problem;

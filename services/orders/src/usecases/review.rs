@@ -12,10 +12,12 @@
 use crate::OrdersState;
 use crate::domain::OrderId;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::domain::order::{FullOrder, PaymentFailure};
+use crate::domain::payment::{Payment, PaymentStatus};
 use crate::inventory::ReserveError;
-use crate::repo::orders::{self, FullOrder, PaymentFailure};
-use crate::repo::payments::{self, Payment, PaymentStatus};
-use crate::transitions;
+use crate::repo::orders;
+use crate::repo::payments;
+use crate::usecases::transitions;
 use mercato_db::TenantTx;
 use mercato_kernel::{Money, Problem};
 use mercato_tenant_context::{TenantContext, VariantId};
@@ -85,7 +87,7 @@ pub async fn hold(
         )
         .await?;
     } else {
-        crate::payment::schedule_refund(tx, payment, &full.order.status).await?;
+        crate::usecases::payment::schedule_refund(tx, payment, &full.order.status).await?;
     }
     Ok(())
 }
@@ -113,7 +115,8 @@ fn not_in_review(full: &FullOrder) -> Problem {
 /// Until when the checkout's stock hold lasts (see `checkout::reservation_ttl`).
 fn hold_ends(full: &FullOrder) -> chrono::DateTime<chrono::Utc> {
     let order_ttl = (full.order.expires_at - full.order.placed_at).num_seconds();
-    full.order.placed_at + chrono::TimeDelta::seconds(crate::checkout::reservation_ttl(order_ttl))
+    full.order.placed_at
+        + chrono::TimeDelta::seconds(crate::usecases::checkout::reservation_ttl(order_ttl))
 }
 
 /// Applies merchant staff's `decision` to the order held for review.
@@ -167,7 +170,7 @@ async fn refund(
         false,
     )
     .await?;
-    crate::payment::schedule_refund(&tx, &payment, &full.order.status).await?;
+    crate::usecases::payment::schedule_refund(&tx, &payment, &full.order.status).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(())

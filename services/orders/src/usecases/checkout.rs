@@ -14,16 +14,19 @@
 //! 4. The payment provider is called with that attempt (see `payment::take`).
 
 use crate::OrdersState;
+use crate::domain::cart::{Cart, CartStatus};
 use crate::domain::coupon::FundedBy;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::domain::order::{Address, FullOrder, Order, OrderLine, Transition, VendorOrder};
+use crate::domain::payment::{Payment, PaymentId, PaymentStatus};
 use crate::domain::pricing;
 use crate::domain::{OrderId, OrderLineId, VendorOrderId};
 use crate::inventory::ReserveError;
-use crate::quote::{self, Quote};
-use crate::repo::carts::{self, Cart, CartStatus};
-use crate::repo::orders::{self, Address, FullOrder, Order, OrderLine, Transition, VendorOrder};
-use crate::repo::payments::{self as payment_repo, Payment, PaymentId, PaymentStatus};
+use crate::repo::carts;
+use crate::repo::orders;
+use crate::repo::payments as payment_repo;
 use crate::repo::{coupons, settings};
+use crate::usecases::quote::{self, Quote};
 use chrono::TimeDelta;
 use hmac::{Hmac, Mac};
 use mercato_db::TenantTx;
@@ -41,7 +44,7 @@ pub(crate) fn reservation_ttl(order_ttl_secs: i64) -> i64 {
 }
 
 /// The expiry job of one order, as checkouts wrote them before the shop's sweep
-/// ([`crate::expiry::ORDER_SWEEP_JOB`]); those still queued run as before.
+/// ([`crate::usecases::expiry::ORDER_SWEEP_JOB`]); those still queued run as before.
 pub const EXPIRE_JOB: &str = "orders.expire";
 
 /// What a checkout needs besides the cart.
@@ -195,7 +198,7 @@ pub async fn place(
 ) -> Result<Placed, Problem> {
     // 1. Price the cart as it stands, for the destination.
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let mut cart = crate::http::carts::visible_cart(&tx, ctx, cart_id, false, true).await?;
+    let mut cart = crate::usecases::access::visible_cart(&tx, ctx, cart_id, false, true).await?;
     if cart.status != CartStatus::Open {
         // A checkout with this key that went through closed the cart. (An open cart has
         // none; a key used for another cart is refused when this order's key is written.)
@@ -407,7 +410,7 @@ async fn write(
     full.history = Some(vec![placed]);
     crate::events::order_placed(&tx, &full, &actor).await?;
     // No job of its own: the shop's sweep expires it if it is still unpaid then.
-    crate::expiry::schedule_order_sweep(state, &tx, full.order.expires_at).await?;
+    crate::usecases::expiry::schedule_order_sweep(state, &tx, full.order.expires_at).await?;
     // The payment attempt, so the provider's call follows at once (and a webhook always
     // finds it). An order with nothing to pay is paid as it stands by `payment::pay`.
     let attempt = (full.order.total > 0).then(|| Payment {
@@ -537,7 +540,7 @@ fn build(
         refunded: 0,
         prices_include_tax: quote.settings.prices_include_tax,
         shipping_address: p.address.clone(),
-        tax_breakdown: crate::http::out::tax_lines(quote),
+        tax_breakdown: crate::usecases::quote::tax_lines(quote),
         coupon: redemption.map(|(id, _, _)| id),
         coupon_code: redemption.and(quote.coupon.as_ref().map(|c| c.code.clone())),
         reservation: None,

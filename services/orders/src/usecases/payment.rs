@@ -9,10 +9,12 @@
 use crate::OrdersState;
 use crate::domain::OrderId;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
-use crate::http::out::OrderOut;
-use crate::repo::orders::{self, FullOrder, PaymentFailure};
-use crate::repo::payments::{self as repo, Payment, PaymentId, PaymentStatus};
-use crate::transitions;
+use crate::domain::order::{FullOrder, PaymentFailure};
+use crate::domain::payment::{Payment, PaymentId, PaymentStatus};
+use crate::repo::orders;
+use crate::repo::payments as repo;
+use crate::usecases::records::{self, OrderRecord};
+use crate::usecases::transitions;
 use async_trait::async_trait;
 use mercato_db::TenantTx;
 use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob, Worker};
@@ -90,13 +92,17 @@ pub async fn pay(
     key: Option<&str>,
 ) -> Result<(), Problem> {
     if state.payments.get(provider_name).is_none() {
-        return Err(crate::checkout::provider_not_accepted(provider_name));
+        return Err(crate::usecases::checkout::provider_not_accepted(
+            provider_name,
+        ));
     }
     // 1. Record the attempt, once no other attempt is under way.
     let tx = state.db.tenant_tx(tenant).await?;
     let settings = crate::repo::settings::load(&tx, state.config.default_settings()).await?;
     if !settings.accepts(provider_name) {
-        return Err(crate::checkout::provider_not_accepted(provider_name));
+        return Err(crate::usecases::checkout::provider_not_accepted(
+            provider_name,
+        ));
     }
     let full = orders::find(&tx, order, true)
         .await?
@@ -162,23 +168,23 @@ pub async fn pay(
     };
     repo::insert(&tx, &payment).await?;
     tx.commit().await?;
-    take(state, tenant, payment, method, None, None)
+    take(state, tenant, payment, method, false, None)
         .await
         .map(|_| ())
 }
 
 /// Calls the provider for a recorded attempt (outside any transaction), then applies its
 /// answer. The checkout records its attempt with the order, and comes here directly with
-/// the order as it wrote it (`written`). With `view` (whether the caller sees what merchants
-/// see), it also returns the order as that answer left it, in the same transaction.
+/// the order as it wrote it (`written`). With `record`, it also returns the order as that
+/// answer left it, read in the same transaction.
 pub async fn take(
     state: &OrdersState,
     tenant: TenantId,
     payment: Payment,
     method: PaymentMethod,
-    view: Option<bool>,
+    record: bool,
     written: Option<FullOrder>,
-) -> Result<Option<OrderOut>, Problem> {
+) -> Result<Option<OrderRecord>, Problem> {
     let provider = state
         .payments
         .get(&payment.provider)
@@ -197,10 +203,10 @@ pub async fn take(
     };
     let answer = provider.create_and_confirm(&request).await;
     // 3. Its answer.
-    apply_answer(state, tenant, payment, answer, view, written).await
+    apply_answer(state, tenant, payment, answer, record, written).await
 }
 
-/// Applies the provider's synchronous answer to a payment attempt (see [`take`] for `view`
+/// Applies the provider's synchronous answer to a payment attempt (see [`take`] for `record`
 /// and `written`).
 ///
 /// A successful answer to checkout's attempt uses the order as checkout wrote it when its
@@ -212,9 +218,9 @@ async fn apply_answer(
     tenant: TenantId,
     mut payment: Payment,
     answer: Result<IntentState, ProviderError>,
-    view: Option<bool>,
+    record: bool,
     written: Option<FullOrder>,
-) -> Result<Option<OrderOut>, Problem> {
+) -> Result<Option<OrderRecord>, Problem> {
     let tx = state.db.tenant_tx(tenant).await?;
     let as_written = match written {
         Some(full)
@@ -267,17 +273,13 @@ async fn apply_answer(
             .await?;
         }
     }
-    let shown = match view {
-        Some(merchant) => {
-            if let Some(slot) = payments.iter_mut().find(|p| p.id == payment.id) {
-                *slot = payment;
-            }
-            Some(
-                crate::http::orders::render_with(&tx, &full, &payments, merchant, was_unpaid)
-                    .await?,
-            )
+    let shown = if record {
+        if let Some(slot) = payments.iter_mut().find(|p| p.id == payment.id) {
+            *slot = payment;
         }
-        None => None,
+        Some(records::with_payments(&tx, full, payments, was_unpaid).await?)
+    } else {
+        None
     };
     tx.commit().await?;
     state.outbox.notify_one();
@@ -357,7 +359,7 @@ async fn settle(
             if full.order.status == OrderStatus::PendingPayment && now >= full.order.expires_at {
                 // Its time ran out before its expiry job came round: its stock may be
                 // someone else's by now. Expire it here; the payment goes back below.
-                crate::expiry::expire_in(tx, full).await?;
+                crate::usecases::expiry::expire_in(tx, full).await?;
             }
             if full.order.status == OrderStatus::PendingPayment {
                 full.order.payment_failure = None;
@@ -399,6 +401,34 @@ async fn settle(
         }
     }
     Ok(())
+}
+
+/// Verifies one provider webhook (`signature`: its `Stripe-Signature`, made with any of the
+/// provider's secrets, within the tolerance) and applies its event; anything else is a 400
+/// and changes nothing.
+pub async fn receive_webhook(
+    state: &OrdersState,
+    tenant: TenantId,
+    provider: &str,
+    signature: &str,
+    body: &[u8],
+) -> Result<(), Problem> {
+    let secrets = state.payments.secrets(provider);
+    if secrets.is_empty() {
+        return Err(Problem::not_found());
+    }
+    let now = chrono::Utc::now().timestamp();
+    mercato_payments::signature::verify(
+        signature,
+        body,
+        secrets,
+        now,
+        state.payments.tolerance_secs,
+    )
+    .map_err(|e| Problem::bad_request("invalid_signature", e.to_string()))?;
+    let event = mercato_payments::event::parse(body)
+        .map_err(|e| Problem::bad_request("invalid_event", e.to_string()))?;
+    apply_event(state, tenant, provider, &event).await
 }
 
 /// Applies a verified provider event, once: a redelivered event changes nothing, and an
@@ -560,7 +590,7 @@ async fn apply_to(
     }
     if status == IntentStatus::Succeeded && event.money() != payment.amount {
         // Not what was asked for: it pays nothing until merchant staff look at it.
-        crate::review::hold(
+        crate::usecases::review::hold(
             &tx,
             &mut full,
             &mut payment,
@@ -632,7 +662,7 @@ impl JobHandler for AutoRefunds {
             Ok(task) => task,
             Err(e) => return JobOutcome::Fail(format!("invalid payload: {e}")),
         };
-        match crate::http::refunds::refund_whole_payment(
+        match crate::usecases::refunds::refund_whole_payment(
             &self.0,
             job.tenant,
             task.order_id,
@@ -668,7 +698,7 @@ impl WebhookSink for LocalWebhooks {
         signature_header: String,
         body: Vec<u8>,
     ) -> Result<(), String> {
-        crate::http::webhooks::process(&self.0, tenant, "test", &signature_header, &body)
+        receive_webhook(&self.0, tenant, "test", &signature_header, &body)
             .await
             .map_err(|p| p.to_string())
     }

@@ -1,11 +1,14 @@
 //! Helpers for Mercato's integration tests: which real backends a run has (and the rule that
-//! CI may not skip any), an HTTP client that talks to a shop by `Host` header, a real DNS
-//! server on loopback whose TXT records a test sets, and direct access to the S3 server
-//! (to remove a test's bucket).
+//! CI may not skip any), a migrated database of its own per test on SQLite and on
+//! PostgreSQL ([`TestDb`], [`on_every_database!`]), an HTTP client that talks to a shop by
+//! `Host` header, a real DNS server on loopback whose TXT records a test sets, and direct
+//! access to the S3 server (to remove a test's bucket).
 
+pub mod db;
 mod dns;
 pub mod s3;
 
+pub use db::{Backend, Schema, TestDb, clean_up_now};
 pub use dns::TestDns;
 
 use serde_json::Value;

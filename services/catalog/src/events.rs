@@ -233,63 +233,31 @@ impl Mirror for StockMirror {
 mod stock_mirror_tests {
     use super::*;
     use chrono::{DateTime, TimeZone, Utc};
-    use mercato_db::{Db, DbTarget};
+    use mercato_db::Db;
     use mercato_events::{Handler, Mirrored};
+    use mercato_testkit::TestDb;
     use sea_orm::Statement;
 
     fn at(second: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, second).unwrap()
     }
 
-    /// Runs `scenario` on a migrated SQLite file, then on PostgreSQL in a schema of its own
-    /// when `MERCATO_TEST_POSTGRES_URL` is set. Both are removed afterwards, pass or fail.
-    async fn on_every_database<F, Fut>(scenario: F)
-    where
-        F: Fn(Db) -> Fut,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        let file = std::env::temp_dir().join(format!(
-            "catalog-stock-{}.db",
-            uuid::Uuid::now_v7().simple()
-        ));
-        let db = Db::connect(DbTarget::Sqlite(&file), 2).await.unwrap();
-        crate::migrate(&db).await.unwrap();
-        let outcome = tokio::spawn(scenario(db.clone())).await;
-        db.close().await.unwrap();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
-        if let Err(error) = outcome {
-            std::panic::resume_unwind(error.into_panic());
-        }
+    /// The catalog's tables, on a small pool.
+    struct Catalog;
 
-        let url = match std::env::var("MERCATO_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => url,
-            _ if std::env::var("MERCATO_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
-                panic!("needs MERCATO_TEST_POSTGRES_URL (MERCATO_TEST_REQUIRE_BACKENDS=1)")
-            }
-            _ => {
-                eprintln!("SKIPPED on PostgreSQL: needs MERCATO_TEST_POSTGRES_URL");
-                return;
-            }
-        };
-        let schema = format!("catalog_stock_{}", uuid::Uuid::now_v7().simple());
-        let target = DbTarget::Postgres {
-            url: &url,
-            schema: &schema,
-        };
-        let db = Db::connect(target, 2).await.unwrap();
-        crate::migrate(&db).await.unwrap();
-        let outcome = tokio::spawn(scenario(db.clone())).await;
-        db.raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .unwrap();
-        db.close().await.unwrap();
-        if let Err(error) = outcome {
-            std::panic::resume_unwind(error.into_panic());
+    impl mercato_testkit::Schema for Catalog {
+        const NAME: &'static str = "catalog_stock";
+        const SQLITE_CONNECTIONS: u32 = 2;
+        const POSTGRES_CONNECTIONS: u32 = 2;
+
+        async fn migrate(db: &Db) -> Result<(), DbErr> {
+            crate::migrate(db).await
         }
     }
+
+    mercato_testkit::on_every_database!(
+        Catalog, TestDb::pool; stock_batches_republish_once_per_product_that_flipped
+    );
 
     /// An approved vendor's active product with `variants` variants.
     async fn product(db: &Db, tenant: TenantId, variants: usize) -> (ProductId, Vec<VariantId>) {
@@ -396,7 +364,7 @@ mod stock_mirror_tests {
             .collect()
     }
 
-    async fn batches_republish_once_per_product_that_flipped(db: Db) {
+    async fn stock_batches_republish_once_per_product_that_flipped(db: Db) {
         let tenant = TenantId::new();
         let (mug, mugs) = product(&db, tenant, 2).await;
         let (cup, cups) = product(&db, tenant, 1).await;
@@ -457,10 +425,5 @@ mod stock_mirror_tests {
             .unwrap();
         assert_eq!(levels(&db, tenant, &cups).await, [0]);
         assert_eq!(republished(&db, tenant).await, [cup, mug, cup]);
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn stock_batches_republish_once_per_product_that_flipped() {
-        on_every_database(batches_republish_once_per_product_that_flipped).await;
     }
 }

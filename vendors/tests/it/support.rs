@@ -1,26 +1,31 @@
-//! A migrated vendors database of its own for each test, on each backend, and the service's
-//! router called directly with a signed context.
+//! The vendors service on a migrated database of its own for each test, on each backend
+//! (through `mercato_testkit`), and its router called directly with a signed context.
 
 use axum::Extension;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use mercato_db::{Db, DbTarget};
+use mercato_db::Db;
 use mercato_kernel::config::Secret;
 use mercato_tenant_context::{
     Actor, CONTEXT_HEADER, ContextKey, PlanLimits, RequestContext, RequestId, Role, Scope,
     ShopTerms, TenantId, UserId, VendorId, VendorMembership, VendorRole,
 };
+use mercato_testkit::TestDb;
 use mercato_vendors::VendorsState;
-use sea_orm::{ConnectionTrait as _, Statement};
+use sea_orm::{ConnectionTrait as _, DbErr, Statement};
 use serde_json::{Value, json};
-use std::future::Future;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+/// The tests' database: the vendors service's tables.
+pub struct Vendors;
+
+impl mercato_testkit::Schema for Vendors {
+    const NAME: &'static str = "vendors";
+
+    async fn migrate(db: &Db) -> Result<(), DbErr> {
+        mercato_vendors::migrate(db).await
+    }
 }
 
 /// The service under test: its state and its router.
@@ -31,91 +36,33 @@ pub struct Service {
     key: ContextKey,
 }
 
-/// Runs `body` against a fresh, migrated vendors database on `backend`. PostgreSQL needs
-/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
-/// its schema is dropped afterwards, pass or fail.
-pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
-where
-    F: FnOnce(Service) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("vendors.db");
-    let schema = format!("vendors_test_{}", uuid::Uuid::now_v7().simple());
-    let url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
-            Some(url) => Some(url),
-            None => return,
-        },
-    };
-    let connect = || async {
-        match &url {
-            None => Db::connect(DbTarget::Sqlite(&path), 5).await,
-            Some(url) => {
-                Db::connect(
-                    DbTarget::Postgres {
-                        url,
-                        schema: &schema,
-                    },
-                    5,
-                )
-                .await
-            }
-        }
-        .expect("connect")
-    };
-    let db = connect().await;
-    mercato_vendors::migrate(&db).await.expect("migrate");
-    let storage = mercato_storage::Storage::local(
-        dir.path().join("objects"),
-        &Secret::new("vendors-test-storage-secret-0123456789"),
-    )
-    .expect("storage");
-    let state = VendorsState {
-        db,
-        outbox: Arc::new(tokio::sync::Notify::new()),
-        storage,
-    };
-    let key = ContextKey::new(b"vendors-test-context-key-0123456789");
-    let router = mercato_vendors::router(state.clone()).layer(Extension(key.clone()));
-    let outcome = tokio::spawn(body(Service { state, router, key })).await;
-    if url.is_some() {
-        let admin = connect().await;
-        admin
-            .raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .expect("drop the test schema");
-        admin.close().await.expect("close");
-    }
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
+impl Service {
+    /// The service on the test's database, its objects stored in the test's directory.
+    pub async fn start(t: &TestDb) -> Self {
+        let storage = mercato_storage::Storage::local(
+            t.dir().join("objects"),
+            &Secret::new("vendors-test-storage-secret-0123456789"),
+        )
+        .expect("storage");
+        let state = VendorsState {
+            db: t.db.clone(),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            storage,
+        };
+        let key = ContextKey::new(b"vendors-test-context-key-0123456789");
+        let router = mercato_vendors::router(state.clone()).layer(Extension(key.clone()));
+        Self { state, router, key }
     }
 }
 
-/// Declares each listed `async fn(Service)` as a test per backend.
+/// Declares each listed `async fn(Service)` as a test per backend (see
+/// `mercato_testkit::on_every_database!`).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
-                }
-            )*
-        }
+        mercato_testkit::on_every_database!(
+            $crate::support::Vendors, $crate::support::Service::start; $($name),*
+        );
     };
 }
 

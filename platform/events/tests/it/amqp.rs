@@ -1,11 +1,12 @@
 //! The RabbitMQ bus against a real broker.
 
-use crate::support::{AMQP_VAR, TestDb, backend_url, clean_up_now, event, unique_name};
+use crate::support::{AMQP_VAR, Events, TestDb, event};
 use async_trait::async_trait;
 use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
 use mercato_events::{AmqpBus, Bus, Envelope, Handler, HandlerError, Relay, RetryPolicy, enqueue};
 use mercato_tenant_context::TenantId;
+use mercato_testkit::{backend, clean_up_now, unique};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -21,10 +22,10 @@ struct Broker {
 
 impl Broker {
     fn new(test: &str, consumers: &'static [&'static str]) -> Option<Self> {
-        let url = backend_url(AMQP_VAR, test)?;
+        let url = backend(AMQP_VAR, test)?;
         Some(Self {
             url,
-            exchange: unique_name("evt_test"),
+            exchange: unique("evt_test_"),
             consumers,
         })
     }
@@ -192,7 +193,7 @@ async fn the_relay_publishes_the_outbox_to_the_broker() {
     ) else {
         return;
     };
-    let t = TestDb::sqlite().await;
+    let t = TestDb::sqlite::<Events>().await;
     let bus = Arc::new(broker.bus().await);
     let (tx, mut received) = mpsc::unbounded_channel();
     bus.subscribe("forward", &["#"], Arc::new(Forward(tx)))

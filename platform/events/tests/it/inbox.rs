@@ -1,6 +1,6 @@
 //! The inbox's batch form, `mark_processed_all`, on every database.
 
-use crate::support::{TestDb, event, on_every_database};
+use crate::support::{Tables as _, TestDb, event, on_every_database};
 use mercato_events::{Envelope, mark_processed, mark_processed_all};
 use mercato_tenant_context::TenantId;
 

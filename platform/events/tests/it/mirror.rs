@@ -2,7 +2,7 @@
 //! nothing, a burst keeps each key's latest, groups retire what an event leaves out, the
 //! consumer's own columns survive, and another shop's rows are never touched.
 
-use crate::support::{TestDb, on_every_database};
+use crate::support::{Tables as _, TestDb, on_every_database};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use mercato_db::TenantTx;

@@ -1,6 +1,6 @@
 //! Outbox → relay → bus → inbox, on every database.
 
-use crate::support::{CrashAfterPublish, Recorder, TestDb, event, on_every_database};
+use crate::support::{CrashAfterPublish, Recorder, Tables as _, TestDb, event, on_every_database};
 use async_trait::async_trait;
 use mercato_db::Db;
 use mercato_events::{

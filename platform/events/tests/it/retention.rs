@@ -1,7 +1,7 @@
 //! Retention: published outbox rows and inbox records older than their window are purged,
 //! in batches, on every database; unpublished rows and anything within its window stay.
 
-use crate::support::{TestDb, event, on_every_database};
+use crate::support::{Tables as _, TestDb, event, on_every_database};
 use chrono::{DateTime, TimeDelta, Utc};
 use mercato_events::{
     Envelope, KEEP_PROCESSED, KEEP_PUBLISHED, PURGE_BATCH, enqueue_all, mark_processed,

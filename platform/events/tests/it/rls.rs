@@ -1,7 +1,7 @@
 //! The outbox and inbox are tenant tables: on PostgreSQL, row-level security keeps one
 //! shop's events out of another shop's transactions.
 
-use crate::support::{TestDb, event};
+use crate::support::{Events, TestDb, event};
 use mercato_db::TxConn;
 use mercato_events::{InProcessBus, Relay, enqueue, mark_processed};
 use mercato_tenant_context::TenantId;
@@ -19,7 +19,8 @@ async fn count(tx: &TxConn, sql: &str) -> i64 {
 
 #[tokio::test]
 async fn outbox_rows_are_visible_only_to_their_tenant() {
-    let Some(t) = TestDb::postgres("rls::outbox_rows_are_visible_only_to_their_tenant").await
+    let Some(t) =
+        TestDb::postgres::<Events>("rls::outbox_rows_are_visible_only_to_their_tenant").await
     else {
         return;
     };
@@ -70,7 +71,8 @@ async fn outbox_rows_are_visible_only_to_their_tenant() {
 #[tokio::test]
 async fn a_read_transaction_sees_its_tenant_and_writes_nothing() {
     let Some(t) =
-        TestDb::postgres("rls::a_read_transaction_sees_its_tenant_and_writes_nothing").await
+        TestDb::postgres::<Events>("rls::a_read_transaction_sees_its_tenant_and_writes_nothing")
+            .await
     else {
         return;
     };
@@ -106,9 +108,10 @@ async fn a_read_transaction_sees_its_tenant_and_writes_nothing() {
 /// key is still told apart from other errors.
 #[tokio::test]
 async fn a_dropped_transaction_leaves_nothing_and_a_duplicate_is_recognised() {
-    let Some(t) =
-        TestDb::postgres("rls::a_dropped_transaction_leaves_nothing_and_a_duplicate_is_recognised")
-            .await
+    let Some(t) = TestDb::postgres::<Events>(
+        "rls::a_dropped_transaction_leaves_nothing_and_a_duplicate_is_recognised",
+    )
+    .await
     else {
         return;
     };

@@ -1,134 +1,37 @@
-//! The backend matrix and small helpers shared by the job tests.
+//! The tests' database (the jobs table, on each backend through `mercato_testkit`) and
+//! small helpers shared by the job tests.
 
 use chrono::{DateTime, Utc};
-use mercato_db::{Db, DbTarget, migrate};
+use mercato_db::{Db, migrate};
 use mercato_jobs::{
     JOBS_MIGRATION, Job, JobHandler, JobId, JobOutcome, NewJob, Worker, enqueue, find,
 };
 use mercato_tenant_context::TenantId;
-use sea_orm::ConnectionTrait as _;
+use sea_orm::DbErr;
 use std::collections::HashMap;
-use std::future::Future;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use mercato_testkit::TestDb;
 
-#[derive(Debug, Clone)]
-enum Target {
-    Sqlite(PathBuf),
-    Postgres { url: String, schema: String },
-}
+/// The tests' database: the jobs table alone.
+pub struct Jobs;
 
-/// A migrated database of its own for one test.
-pub struct TestDb {
-    pub db: Db,
-    target: Target,
-}
+impl mercato_testkit::Schema for Jobs {
+    const NAME: &'static str = "jobs";
 
-impl TestDb {
-    /// A new pool on the same database, as a restarted process would open.
-    pub async fn reconnect(&self) -> Db {
-        open(&self.target).await
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        matches!(self.target, Target::Postgres { .. })
-    }
-}
-
-async fn open(target: &Target) -> Db {
-    let db = match target {
-        Target::Sqlite(path) => Db::connect(DbTarget::Sqlite(path), 5).await,
-        Target::Postgres { url, schema } => {
-            Db::connect(DbTarget::Postgres { url, schema }, 5).await
-        }
-    }
-    .expect("connect to the test database");
-    migrate(&db, "jobs-test", &[JOBS_MIGRATION])
-        .await
-        .expect("migrate");
-    db
-}
-
-/// Runs `body` against a fresh database on `backend`. PostgreSQL needs
-/// `MERCATO_TEST_POSTGRES_URL`; without it the test is skipped (or fails when
-/// `MERCATO_TEST_REQUIRE_BACKENDS=1`). The test's schema is dropped afterwards, pass or fail.
-pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
-where
-    F: FnOnce(TestDb) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let mut _dir = None;
-    let target = match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let path = dir.path().join("jobs.db");
-            _dir = Some(dir);
-            Target::Sqlite(path)
-        }
-        Backend::Postgres => match std::env::var("MERCATO_TEST_POSTGRES_URL") {
-            Ok(url) if !url.is_empty() => Target::Postgres {
-                url,
-                schema: format!("jobs_test_{}", uuid::Uuid::now_v7().simple()),
-            },
-            _ if std::env::var("MERCATO_TEST_REQUIRE_BACKENDS").as_deref() == Ok("1") => {
-                panic!("{test} needs MERCATO_TEST_POSTGRES_URL (MERCATO_TEST_REQUIRE_BACKENDS=1)")
-            }
-            _ => {
-                eprintln!("SKIPPED: {test} needs MERCATO_TEST_POSTGRES_URL");
-                return;
-            }
-        },
-    };
-    let db = open(&target).await;
-    let outcome = tokio::spawn(body(TestDb {
-        db,
-        target: target.clone(),
-    }))
-    .await;
-    if let Target::Postgres { schema, .. } = &target {
-        let admin = open(&target).await;
-        admin
-            .raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .expect("drop the test schema");
-        admin.close().await.expect("close");
-    }
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
+    async fn migrate(db: &Db) -> Result<(), DbErr> {
+        migrate(db, "jobs-test", &[JOBS_MIGRATION]).await
     }
 }
 
 /// Declares each listed `async fn(TestDb)` as one test per backend:
-/// `<module>::sqlite::<name>` and `<module>::postgres::<name>`.
+/// `<module>::sqlite::<name>` and `<module>::postgres::<name>` (see
+/// `mercato_testkit::on_every_database!`).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
-                }
-            )*
-        }
+        mercato_testkit::on_every_database!($crate::support::Jobs; $($name),*);
     };
 }
 

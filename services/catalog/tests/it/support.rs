@@ -1,30 +1,37 @@
-//! A migrated catalog database of its own for each test, on each backend, with local object
-//! storage and an embedded search index in a temporary directory; the service's router called
-//! directly with a signed context, as the gateway would call it; and its outbox relayed to
-//! its own consumers when a test asks ([`Service::settle`]).
+//! A migrated catalog database of its own for each test, on each backend (through
+//! `mercato_testkit`), with local object storage and an embedded search index in the test's
+//! temporary directory; the service's router called directly with a signed context, as the
+//! gateway would call it; and its outbox relayed to its own consumers when a test asks
+//! ([`Service::settle`]).
 
 use axum::Extension;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use mercato_catalog::{CatalogState, events};
-use mercato_db::{Db, DbTarget};
+use mercato_db::Db;
 use mercato_events::{Bus, Envelope, Handler, InProcessBus, Relay};
 use mercato_kernel::Secret;
 use mercato_tenant_context::{
     Actor, CONTEXT_HEADER, ContextKey, PlanLimits, RequestContext, RequestId, Role, Scope,
     ShopTerms, TenantId, UserId, VendorId, VendorMembership, VendorRole,
 };
+use mercato_testkit::TestDb;
 use mercato_vendors_api::vendor::{VendorSnapshot, VendorStatus};
-use sea_orm::{ConnectionTrait as _, Statement};
+use sea_orm::{ConnectionTrait as _, DbErr, Statement};
 use serde_json::Value;
-use std::future::Future;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+/// The tests' database: the catalog service's tables.
+pub struct Catalog;
+
+impl mercato_testkit::Schema for Catalog {
+    const NAME: &'static str = "catalog";
+    const POSTGRES_CONNECTIONS: u32 = 8;
+
+    async fn migrate(db: &Db) -> Result<(), DbErr> {
+        mercato_catalog::migrate(db).await
+    }
 }
 
 /// The service under test.
@@ -36,112 +43,53 @@ pub struct Service {
     relay: Arc<Relay>,
 }
 
-/// Runs `body` against a fresh, migrated catalog database on `backend`. PostgreSQL needs
-/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
-/// its schema is dropped afterwards, pass or fail.
-pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
-where
-    F: FnOnce(Service) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("catalog.db");
-    let schema = format!("catalog_test_{}", uuid::Uuid::now_v7().simple());
-    let url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
-            Some(url) => Some(url),
-            None => return,
-        },
-    };
-    let connect = || async {
-        match &url {
-            None => Db::connect(DbTarget::Sqlite(&path), 5).await,
-            Some(url) => {
-                Db::connect(
-                    DbTarget::Postgres {
-                        url,
-                        schema: &schema,
-                    },
-                    8,
-                )
-                .await
-            }
-        }
-        .expect("connect")
-    };
-    let db = connect().await;
-    mercato_catalog::migrate(&db).await.expect("migrate");
-    let bus = Arc::new(InProcessBus::new());
-    let relay = Relay::new(db.clone(), bus.clone());
-    let storage = mercato_storage::Storage::local(
-        dir.path().join("media"),
-        &Secret::new("catalog-test-media-signing-secret-0123456789"),
-    )
-    .expect("storage");
-    let search =
-        mercato_search::open(&mercato_search::SearchConfig::default(), dir.path()).expect("search");
-    let state = CatalogState {
-        db,
-        outbox: relay.notifier(),
-        storage,
-        search,
-    };
-    for subscription in mercato_catalog::subscriptions(&state) {
-        bus.subscribe(
-            subscription.consumer,
-            subscription.patterns,
-            subscription.handler,
+impl Service {
+    /// The service on the test's database, its media and search index in the test's
+    /// directory, its consumers subscribed to an in-process bus its outbox is relayed to.
+    pub async fn start(t: &TestDb) -> Self {
+        let bus = Arc::new(InProcessBus::new());
+        let relay = Relay::new(t.db.clone(), bus.clone());
+        let storage = mercato_storage::Storage::local(
+            t.dir().join("media"),
+            &Secret::new("catalog-test-media-signing-secret-0123456789"),
         )
-        .await
-        .expect("subscribe");
-    }
-    let key = ContextKey::new(b"catalog-test-context-key-0123456789");
-    let router = mercato_catalog::router(state.clone()).layer(Extension(key.clone()));
-    let service = Service {
-        state,
-        router,
-        key,
-        relay: Arc::new(relay),
-    };
-    let outcome = tokio::spawn(body(service)).await;
-    if url.is_some() {
-        let admin = connect().await;
-        admin
-            .raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+        .expect("storage");
+        let search = mercato_search::open(&mercato_search::SearchConfig::default(), t.dir())
+            .expect("search");
+        let state = CatalogState {
+            db: t.db.clone(),
+            outbox: relay.notifier(),
+            storage,
+            search,
+        };
+        for subscription in mercato_catalog::subscriptions(&state) {
+            bus.subscribe(
+                subscription.consumer,
+                subscription.patterns,
+                subscription.handler,
+            )
             .await
-            .expect("drop the test schema");
-        admin.close().await.expect("close");
-    }
-    drop(dir);
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
+            .expect("subscribe");
+        }
+        let key = ContextKey::new(b"catalog-test-context-key-0123456789");
+        let router = mercato_catalog::router(state.clone()).layer(Extension(key.clone()));
+        Self {
+            state,
+            router,
+            key,
+            relay: Arc::new(relay),
+        }
     }
 }
 
-/// Declares each listed `async fn(Service)` as a test per backend.
+/// Declares each listed `async fn(Service)` as a test per backend (see
+/// `mercato_testkit::on_every_database!`).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
-                }
-            )*
-        }
+        mercato_testkit::on_every_database!(
+            $crate::support::Catalog, $crate::support::Service::start; $($name),*
+        );
     };
 }
 

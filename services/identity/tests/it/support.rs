@@ -1,12 +1,13 @@
-//! A migrated identity database of its own for each test, on each backend, and the
-//! service's router on it, called with a signed context as the gateway would call it.
+//! A migrated identity database of its own for each test, on each backend (through
+//! `mercato_testkit`), and the service's router on it, called with a signed context as the
+//! gateway would call it.
 
 use axum::Extension;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt as _;
 use mercato_auth::{SigningKey, TokenKeys};
-use mercato_db::{Db, DbTarget};
+use mercato_db::Db;
 use mercato_identity::domain::Realm;
 use mercato_identity::mail::{Mail, MailError, Mailer};
 use mercato_identity::{IdentityConfig, IdentityState};
@@ -14,89 +15,31 @@ use mercato_kernel::Secret;
 use mercato_tenant_context::{
     Actor, CONTEXT_HEADER, ContextKey, PlanLimits, RequestContext, RequestId, ShopTerms,
 };
-use sea_orm::ConnectionTrait as _;
+use sea_orm::DbErr;
 use serde_json::{Value, json};
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+/// The tests' database: the identity service's tables.
+pub struct Identity;
 
-/// Runs `body` against a fresh, migrated identity database on `backend`. PostgreSQL needs
-/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
-/// its schema is dropped afterwards, pass or fail.
-pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
-where
-    F: FnOnce(Db) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("identity.db");
-    let schema = format!("identity_test_{}", uuid::Uuid::now_v7().simple());
-    let url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
-            Some(url) => Some(url),
-            None => return,
-        },
-    };
-    let connect = || async {
-        match &url {
-            None => Db::connect(DbTarget::Sqlite(&path), 4).await,
-            Some(url) => {
-                Db::connect(
-                    DbTarget::Postgres {
-                        url,
-                        schema: &schema,
-                    },
-                    4,
-                )
-                .await
-            }
-        }
-        .expect("connect")
-    };
-    let db = connect().await;
-    mercato_identity::migrate(&db).await.expect("migrate");
-    let outcome = tokio::spawn(body(db)).await;
-    if url.is_some() {
-        let admin = connect().await;
-        admin
-            .raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .expect("drop the test schema");
-    }
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
+impl mercato_testkit::Schema for Identity {
+    const NAME: &'static str = "identity";
+    const SQLITE_CONNECTIONS: u32 = 4;
+    const POSTGRES_CONNECTIONS: u32 = 4;
+
+    async fn migrate(db: &Db) -> Result<(), DbErr> {
+        mercato_identity::migrate(db).await
     }
 }
 
-/// Declares each listed `async fn(Db)` as a test per backend.
+/// Declares each listed `async fn(Db)` as a test per backend (see
+/// `mercato_testkit::on_every_database!`).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
-                }
-            )*
-        }
+        mercato_testkit::on_every_database!(
+            $crate::support::Identity, mercato_testkit::TestDb::pool; $($name),*
+        );
     };
 }
 

@@ -1,12 +1,13 @@
-//! A migrated inventory database of its own for each test, on each backend, and the service's
-//! router called directly with a signed context, as the gateway would call it.
+//! A migrated inventory database of its own for each test, on each backend (through
+//! `mercato_testkit`), and the service's router called directly with a signed context, as
+//! the gateway would call it.
 
 use axum::Extension;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, ProductStatus, VariantSnapshot};
-use mercato_db::{Db, DbTarget};
+use mercato_db::Db;
 use mercato_events::{Envelope, Handler, Mirrored};
 use mercato_inventory::{InventoryState, events};
 use mercato_tenant_context::{
@@ -14,16 +15,22 @@ use mercato_tenant_context::{
     Role, Scope, ServiceName, ShopTerms, TenantId, UserId, VariantId, VendorId, VendorMembership,
     VendorRole,
 };
+use mercato_testkit::TestDb;
 use mercato_vendors_api::vendor::{VendorSnapshot, VendorStatus};
-use sea_orm::{ConnectionTrait as _, Statement};
+use sea_orm::{ConnectionTrait as _, DbErr, Statement};
 use serde_json::{Value, json};
-use std::future::Future;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
+/// The tests' database: the inventory service's tables.
+pub struct Inventory;
+
+impl mercato_testkit::Schema for Inventory {
+    const NAME: &'static str = "inventory";
+    const POSTGRES_CONNECTIONS: u32 = 8;
+
+    async fn migrate(db: &Db) -> Result<(), DbErr> {
+        mercato_inventory::migrate(db).await
+    }
 }
 
 /// The service under test: its state (for handlers and workers) and its router.
@@ -34,86 +41,28 @@ pub struct Service {
     key: ContextKey,
 }
 
-/// Runs `body` against a fresh, migrated inventory database on `backend`. PostgreSQL needs
-/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
-/// its schema is dropped afterwards, pass or fail.
-pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
-where
-    F: FnOnce(Service) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("inventory.db");
-    let schema = format!("inventory_test_{}", uuid::Uuid::now_v7().simple());
-    let url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
-            Some(url) => Some(url),
-            None => return,
-        },
-    };
-    let connect = || async {
-        match &url {
-            None => Db::connect(DbTarget::Sqlite(&path), 5).await,
-            Some(url) => {
-                Db::connect(
-                    DbTarget::Postgres {
-                        url,
-                        schema: &schema,
-                    },
-                    8,
-                )
-                .await
-            }
-        }
-        .expect("connect")
-    };
-    let db = connect().await;
-    mercato_inventory::migrate(&db).await.expect("migrate");
-    let state = InventoryState {
-        db,
-        outbox: Arc::new(tokio::sync::Notify::new()),
-        sweeps: Default::default(),
-    };
-    let key = ContextKey::new(b"inventory-test-context-key-0123456789");
-    let router = mercato_inventory::router(state.clone()).layer(Extension(key.clone()));
-    let outcome = tokio::spawn(body(Service { state, router, key })).await;
-    if url.is_some() {
-        let admin = connect().await;
-        admin
-            .raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .expect("drop the test schema");
-        admin.close().await.expect("close");
-    }
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
+impl Service {
+    /// The service on the test's database.
+    pub async fn start(t: &TestDb) -> Self {
+        let state = InventoryState {
+            db: t.db.clone(),
+            outbox: Arc::new(tokio::sync::Notify::new()),
+            sweeps: Default::default(),
+        };
+        let key = ContextKey::new(b"inventory-test-context-key-0123456789");
+        let router = mercato_inventory::router(state.clone()).layer(Extension(key.clone()));
+        Self { state, router, key }
     }
 }
 
-/// Declares each listed `async fn(Service)` as a test per backend.
+/// Declares each listed `async fn(Service)` as a test per backend (see
+/// `mercato_testkit::on_every_database!`).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
-                }
-            )*
-        }
+        mercato_testkit::on_every_database!(
+            $crate::support::Inventory, $crate::support::Service::start; $($name),*
+        );
     };
 }
 

@@ -1,8 +1,9 @@
-//! A migrated database of its own for each test, on each backend, with a test provider, a
-//! webhook worker and a sink that records what it is given.
+//! A migrated database of its own for each test, on each backend (through
+//! `mercato_testkit`), with a test provider, a webhook worker and a sink that records what it
+//! is given.
 
 use async_trait::async_trait;
-use mercato_db::{Db, DbTarget};
+use mercato_db::Db;
 use mercato_jobs::Worker;
 use mercato_kernel::{Currency, Money};
 use mercato_payments::event::{self, ProviderEvent};
@@ -10,8 +11,8 @@ use mercato_payments::signature;
 use mercato_payments::test_provider::{self, TestProvider, WebhookSink};
 use mercato_payments::{IntentRequest, PaymentMethod};
 use mercato_tenant_context::TenantId;
-use sea_orm::ConnectionTrait as _;
-use std::future::Future;
+use mercato_testkit::TestDb;
+use sea_orm::DbErr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,12 +21,6 @@ pub const SECRET: &str = "whsec_payments_test_secret";
 
 /// How long a card that needs authentication (or the processing card) waits in these tests.
 pub const DELAY: Duration = Duration::from_millis(400);
-
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// One webhook as the sink received it.
 #[derive(Debug, Clone)]
@@ -110,6 +105,11 @@ impl Service {
         }
     }
 
+    /// The service on the test's database.
+    pub async fn start(t: &TestDb) -> Self {
+        Self::new(t.db.clone())
+    }
+
     /// Runs every webhook job due now; how many ran.
     pub async fn deliver_due(&self) -> usize {
         let mut ran = 0;
@@ -163,82 +163,27 @@ pub fn paying(tenant: TenantId, card: &str, amount: i64) -> IntentRequest {
     }
 }
 
-/// Runs `body` against a fresh, migrated database on `backend`. PostgreSQL needs
-/// `MERCATO_TEST_POSTGRES_URL` (skipped without it, unless `MERCATO_TEST_REQUIRE_BACKENDS=1`);
-/// its schema is dropped afterwards, pass or fail.
-pub async fn run<F, Fut>(backend: Backend, test: &str, body: F)
-where
-    F: FnOnce(Service) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("payments.db");
-    let schema = format!("payments_test_{}", uuid::Uuid::now_v7().simple());
-    let url = match backend {
-        Backend::Sqlite => None,
-        Backend::Postgres => match mercato_testkit::backend(mercato_testkit::POSTGRES, test) {
-            Some(url) => Some(url),
-            None => return,
-        },
-    };
-    let connect = || async {
-        match &url {
-            None => Db::connect(DbTarget::Sqlite(&path), 5).await,
-            Some(url) => {
-                Db::connect(
-                    DbTarget::Postgres {
-                        url,
-                        schema: &schema,
-                    },
-                    8,
-                )
-                .await
-            }
-        }
-        .expect("connect")
-    };
-    let db = connect().await;
-    // As in the host service (orders): its jobs table, then the payments tables.
-    mercato_db::migrate(&db, "host", &[mercato_jobs::JOBS_MIGRATION])
-        .await
-        .expect("migrate the jobs table");
-    mercato_payments::migrate(&db).await.expect("migrate");
-    let outcome = tokio::spawn(body(Service::new(db))).await;
-    if url.is_some() {
-        let admin = connect().await;
-        admin
-            .raw_connection()
-            .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-            .await
-            .expect("drop the test schema");
-        admin.close().await.expect("close");
-    }
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
+/// The tests' database: as in the host service (orders), its jobs table, then the payments
+/// tables.
+pub struct Payments;
+
+impl mercato_testkit::Schema for Payments {
+    const NAME: &'static str = "payments";
+    const POSTGRES_CONNECTIONS: u32 = 8;
+
+    async fn migrate(db: &Db) -> Result<(), DbErr> {
+        mercato_db::migrate(db, "host", &[mercato_jobs::JOBS_MIGRATION]).await?;
+        mercato_payments::migrate(db).await
     }
 }
 
-/// Declares each listed `async fn(Service)` as a test per backend.
+/// Declares each listed `async fn(Service)` as a test per backend (see
+/// `mercato_testkit::on_every_database!`).
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Sqlite, test, super::$name).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let test = concat!(module_path!(), "::", stringify!($name));
-                    $crate::support::run($crate::support::Backend::Postgres, test, super::$name).await;
-                }
-            )*
-        }
+        mercato_testkit::on_every_database!(
+            $crate::support::Payments, $crate::support::Service::start; $($name),*
+        );
     };
 }

@@ -11,7 +11,7 @@ mod stock;
 mod validation;
 
 use crate::on_all_backends;
-use crate::support::{Backend, Shop, TestApp, eventually};
+use crate::support::{Backend, Shop, TestApp};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
@@ -287,12 +287,9 @@ async fn a_vendor_lists_a_product_and_shoppers_find_it(backend: Backend, test: &
     assert_eq!(published.str("status"), "active");
 
     // On sale on its shop's domain, with what a shopper needs.
-    eventually(
-        "the product on sale",
-        || listed(&app, host, ""),
-        |slugs| slugs == &["sencha-green-tea"],
-    )
-    .await;
+    app.settle().await;
+    let on_sale = listed(&app, host, "").await;
+    assert_eq!(on_sale, ["sencha-green-tea"], "the product on sale");
     let list = app
         .client
         .get(host, "/api/v1/products", None)
@@ -352,6 +349,7 @@ async fn a_vendor_lists_a_product_and_shoppers_find_it(backend: Backend, test: &
     let both = ["rooibos", "sencha-green-tea"];
     let sencha = ["sencha-green-tea"];
     let none: [&str; 0] = [];
+    app.settle().await;
     for (query, expected) in [
         ("", &both[..]),
         ("sort=price_asc", &["rooibos", "sencha-green-tea"][..]),
@@ -369,12 +367,12 @@ async fn a_vendor_lists_a_product_and_shoppers_find_it(backend: Backend, test: &
         (&format!("vendor_id={vendor}"), &both[..]),
         ("in_stock=true", &none[..]),
     ] {
-        let got = eventually(
-            "the filtered list",
-            || listed(&app, host, query),
-            |got| got.len() == expected.len(),
-        )
-        .await;
+        let got = listed(&app, host, query).await;
+        assert_eq!(
+            got.len(),
+            expected.len(),
+            "the filtered list {query}: {got:?}"
+        );
         if query.is_empty() {
             assert_eq!(got.len(), 2);
         } else {
@@ -438,12 +436,9 @@ async fn a_vendor_lists_a_product_and_shoppers_find_it(backend: Backend, test: &
         .await
         .unwrap();
     assert_eq!(suspended.status, 200, "{}", suspended.text);
-    eventually(
-        "the products to vanish",
-        || listed(&app, host, ""),
-        Vec::is_empty,
-    )
-    .await;
+    app.settle().await;
+    let left = listed(&app, host, "").await;
+    assert!(left.is_empty(), "the products to vanish: {left:?}");
     let gone = app
         .client
         .get(host, "/api/v1/products/sencha-green-tea", None)
@@ -473,12 +468,9 @@ async fn a_vendor_lists_a_product_and_shoppers_find_it(backend: Backend, test: &
         .await
         .unwrap();
     assert_eq!(reinstated.status, 200, "{}", reinstated.text);
-    eventually(
-        "the products to return",
-        || listed(&app, host, ""),
-        |slugs| slugs.len() == 2,
-    )
-    .await;
+    app.settle().await;
+    let returned = listed(&app, host, "").await;
+    assert_eq!(returned.len(), 2, "the products to return: {returned:?}");
 
     // Archiving takes one off sale; deleting removes it for good.
     let archived = move_product(&app, &shop, &seller, &cheap_id, "archive", None).await;

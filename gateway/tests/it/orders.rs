@@ -84,64 +84,67 @@ pub async fn seller(
         .iter()
         .map(|v| v["id"].as_str().unwrap().to_owned())
         .collect();
-    let wh = eventually(
-        "the vendor known to inventory",
-        || async {
-            app.client
-                .post(
-                    host,
-                    "/api/v1/warehouses",
-                    Some(&shop.owner),
-                    &warehouse(&vendor, "Main"),
-                )
-                .await
-                .unwrap()
-        },
-        |reply| reply.status == 201,
-    )
-    .await
-    .str("id");
-    for id in &ids {
-        eventually(
-            "the variant known to inventory",
-            || async {
-                app.client
-                    .post(
-                        host,
-                        &format!("/api/v1/warehouses/{wh}/adjustments"),
-                        Some(&shop.owner),
-                        &json!({ "variant_id": id, "delta": stock, "reason": "received" }),
-                    )
-                    .await
-                    .unwrap()
-            },
-            |reply| reply.status == 201,
+    // Inventory learns of the vendor and its variants, orders of the prices, the vendor's
+    // shipping and the stock, from events: wait for them, then check once.
+    app.settle().await;
+    let wh = app
+        .client
+        .post(
+            host,
+            "/api/v1/warehouses",
+            Some(&shop.owner),
+            &warehouse(&vendor, "Main"),
         )
-        .await;
+        .await
+        .unwrap();
+    assert_eq!(wh.status, 201, "the vendor known to inventory: {}", wh.text);
+    let wh = wh.str("id");
+    for id in &ids {
+        let received = app
+            .client
+            .post(
+                host,
+                &format!("/api/v1/warehouses/{wh}/adjustments"),
+                Some(&shop.owner),
+                &json!({ "variant_id": id, "delta": stock, "reason": "received" }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            received.status, 201,
+            "the variant known to inventory: {}",
+            received.text
+        );
     }
     // Orders has learned the prices, the vendor's shipping and the stock.
+    app.settle().await;
     for id in &ids {
-        eventually(
-            "the variant known to orders",
-            || async {
-                app.client
-                    .post(
-                        host,
-                        "/api/v1/carts",
-                        None,
-                        &json!({ "lines": [{ "variant_id": id, "quantity": 1 }] }),
-                    )
-                    .await
-                    .unwrap()
-            },
-            |reply| {
-                reply.status == 201
-                    && reply.body["lines"][0]["available"] == stock
-                    && (shipping["shipping_flat_rate"].is_null()
-                        || !reply.body["vendors"][0]["shipping"].is_null())
-            },
-        )
-        .await;
+        let reply = app
+            .client
+            .post(
+                host,
+                "/api/v1/carts",
+                None,
+                &json!({ "lines": [{ "variant_id": id, "quantity": 1 }] }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            reply.status, 201,
+            "the variant known to orders: {}",
+            reply.text
+        );
+        assert_eq!(
+            reply.body["lines"][0]["available"], stock,
+            "the stock known to orders: {}",
+            reply.text
+        );
+        assert!(
+            shipping["shipping_flat_rate"].is_null()
+                || !reply.body["vendors"][0]["shipping"].is_null(),
+            "the vendor's shipping known to orders: {}",
+            reply.text
+        );
     }
     Seller {
         vendor,
@@ -199,26 +202,26 @@ pub async fn market(app: &TestApp) -> Market {
         .await
         .unwrap();
     assert_eq!(rule.status, 201, "{}", rule.text);
-    // Orders learns the rule from vendors' events: wait until a merchant's view of a cart
-    // shows it, so no test prices an order before it does.
+    // Orders learns the rule from vendors' events: wait for them and check that a merchant's
+    // view of a cart shows it, so no test prices an order before it does.
     let probe = cart(app, &shop.host, &[(&tea.variants[0], 1)])
         .await
         .str("id");
-    eventually(
-        "orders know the commission rule",
-        || async {
-            app.client
-                .get(
-                    &shop.host,
-                    &format!("/api/v1/carts/{probe}"),
-                    Some(&shop.owner),
-                )
-                .await
-                .unwrap()
-        },
-        |seen| seen.body["lines"][0]["commission"]["amount"] == 125,
-    )
-    .await;
+    app.settle().await;
+    let seen = app
+        .client
+        .get(
+            &shop.host,
+            &format!("/api/v1/carts/{probe}"),
+            Some(&shop.owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.body["lines"][0]["commission"]["amount"], 125,
+        "orders know the commission rule: {}",
+        seen.text
+    );
     Market { shop, tea, pots }
 }
 

@@ -394,21 +394,20 @@ async fn stock_flips_the_in_stock_facet(backend: Backend, test: &str) {
     let (vendor, email, seller) = app.approved_vendor_account(&shop, "Stocked Tea").await;
     catalog_knows(&app, &shop, &seller, &vendor).await;
     // Inventory goes by the vendor membership in the token: sign in again once it is there.
-    let stocker = eventually(
-        "a token with the vendor membership",
-        || async {
-            let token = app.login(host, &email, PASSWORD).await;
-            let me = app
-                .client
-                .get(host, "/api/v1/auth/me", Some(&token))
-                .await
-                .unwrap();
-            (token, me.body)
-        },
-        |(_, me)| me["vendors"][0]["vendor"] == vendor.as_str(),
-    )
-    .await
-    .0;
+    // (Identity has the membership from `vendor.applied`: the vendor helper and
+    // `catalog_knows` settled the events, and a sign-in reads the memberships afresh.)
+    let stocker = app.login(host, &email, PASSWORD).await;
+    let me = app
+        .client
+        .get(host, "/api/v1/auth/me", Some(&stocker))
+        .await
+        .unwrap();
+    assert_eq!(
+        me.body["vendors"][0]["vendor"],
+        vendor.as_str(),
+        "a token with the vendor membership: {}",
+        me.text
+    );
     let created = create(
         &app,
         &shop,
@@ -429,21 +428,18 @@ async fn stock_flips_the_in_stock_facet(backend: Backend, test: &str) {
     );
     assert!(slugs(&search(&app, host, "in_stock=true").await).is_empty());
 
-    let warehouse = eventually(
-        "a warehouse",
-        || async {
-            app.client
-                .post(host, "/api/v1/warehouses", Some(&stocker), &json!({
-                    "vendor_id": vendor, "name": "Hamburg",
-                    "address": { "line1": "Speicherstadt 1", "postal_code": "20457", "city": "Hamburg", "country": "DE" }
-                }))
-                .await
-                .unwrap()
-        },
-        |reply| reply.status == 201 || reply.status == 409,
-    )
-    .await
-    .str("id");
+    // Inventory knows the vendor and the variant from their events.
+    app.settle().await;
+    let warehouse = app
+        .client
+        .post(host, "/api/v1/warehouses", Some(&stocker), &json!({
+            "vendor_id": vendor, "name": "Hamburg",
+            "address": { "line1": "Speicherstadt 1", "postal_code": "20457", "city": "Hamburg", "country": "DE" }
+        }))
+        .await
+        .unwrap();
+    assert_eq!(warehouse.status, 201, "a warehouse: {}", warehouse.text);
+    let warehouse = warehouse.str("id");
     let adjust = |delta: i64| {
         let (path, stocker, variant) = (
             format!("/api/v1/warehouses/{warehouse}/adjustments"),
@@ -452,18 +448,22 @@ async fn stock_flips_the_in_stock_facet(backend: Backend, test: &str) {
         );
         let app = &app;
         async move {
-            eventually(
-                "the stock adjustment",
-                || async {
-                    app.client
-                        .post(host, &path, Some(&stocker), &json!({ "variant_id": variant, "delta": delta, "reason": "correction" }))
-                        .await
-                        .unwrap()
-                        .status
-                },
-                |status| *status < 300,
-            )
-            .await;
+            app.settle().await;
+            let adjusted = app
+                .client
+                .post(
+                    host,
+                    &path,
+                    Some(&stocker),
+                    &json!({ "variant_id": variant, "delta": delta, "reason": "correction" }),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                adjusted.status, 201,
+                "the stock adjustment: {}",
+                adjusted.text
+            );
         }
     };
     adjust(5).await;

@@ -2,7 +2,7 @@
 //! its merchant.
 
 use crate::on_all_backends;
-use crate::support::{Backend, PLATFORM, TestApp, eventually};
+use crate::support::{Backend, PLATFORM, TestApp};
 use serde_json::json;
 
 async fn admin_runs_the_shop_lifecycle(backend: Backend, test: &str) {
@@ -60,13 +60,13 @@ async fn admin_runs_the_shop_lifecycle(backend: Backend, test: &str) {
     assert_eq!(suspended.status, 200, "{}", suspended.text);
     assert_eq!(suspended.body["status"], "suspended");
     // The gateway learns of it from the `shop.suspended` event.
-    let down = eventually(
-        "suspension",
-        || app.client.get(&shop.host, "/api/v1/shop", None),
-        |r| r.as_ref().is_ok_and(|r| r.status == 503),
-    )
-    .await
-    .unwrap();
+    app.settle().await;
+    let down = app
+        .client
+        .get(&shop.host, "/api/v1/shop", None)
+        .await
+        .unwrap();
+    assert_eq!(down.status, 503, "suspension: {}", down.text);
     assert_eq!(down.content_type(), "application/problem+json");
     assert_eq!(down.str("code"), "shop_suspended");
     let listed = app
@@ -92,13 +92,14 @@ async fn admin_runs_the_shop_lifecycle(backend: Backend, test: &str) {
         .await
         .unwrap();
     assert_eq!(back.status, 200, "{}", back.text);
-    let public = eventually(
-        "reactivation",
-        || app.client.get(&shop.host, "/api/v1/shop", None),
-        |r| r.as_ref().is_ok_and(|r| r.status == 200),
-    )
-    .await
-    .unwrap();
+    // ... and of this from `shop.reactivated`.
+    app.settle().await;
+    let public = app
+        .client
+        .get(&shop.host, "/api/v1/shop", None)
+        .await
+        .unwrap();
+    assert_eq!(public.status, 200, "reactivation: {}", public.text);
     assert_eq!(public.str("id"), shop.id.to_string());
 
     // A duplicate slug is a conflict and creates nothing.

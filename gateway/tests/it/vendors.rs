@@ -2,7 +2,7 @@
 //! appears among the shop's vendors, and vanishes when suspended. Every move is recorded.
 
 use crate::on_all_backends;
-use crate::support::{Backend, TestApp, application, eventually, ids};
+use crate::support::{Backend, TestApp, application, ids};
 use serde_json::json;
 
 /// The link with one hex digit of its signature changed (S3 `X-Amz-Signature` or local `sig`).
@@ -50,15 +50,20 @@ async fn a_vendor_applies_onboards_and_sells(backend: Backend, test: &str) {
     assert!(vendor.starts_with("ven_"), "{vendor}");
 
     // The applicant becomes the vendor's owner: their next token carries the membership.
-    let me = eventually(
-        "the owner membership",
-        || async {
-            let login = app.client.get(host, "/api/v1/auth/me", Some(&seller)).await;
-            login.unwrap().body
-        },
-        |me| me["vendors"][0]["vendor"] == vendor.as_str(),
-    )
-    .await;
+    // Identity learns it from `vendor.applied`.
+    app.settle().await;
+    let me = app
+        .client
+        .get(host, "/api/v1/auth/me", Some(&seller))
+        .await
+        .unwrap();
+    assert_eq!(
+        me.body["vendors"][0]["vendor"],
+        vendor.as_str(),
+        "the owner membership: {}",
+        me.text
+    );
+    let me = me.body;
     assert_eq!(me["vendors"][0]["role"], "owner");
     let mine = app
         .client

@@ -196,12 +196,9 @@ async fn imports_report_progress_and_row_errors_and_rerun_idempotently(
     assert_eq!(messages[2], "no such category in this shop");
 
     // The applied rows are there: sencha on sale with two variants, genmaicha a draft.
-    eventually(
-        "the imported product on sale",
-        || listed(&app, host, ""),
-        |s| s == &["sencha"],
-    )
-    .await;
+    app.settle().await;
+    let s = listed(&app, host, "").await;
+    assert_eq!(s, ["sencha"], "the imported product on sale");
     let page = app
         .client
         .get(host, "/api/v1/products/sencha", None)

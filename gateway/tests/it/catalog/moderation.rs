@@ -3,7 +3,7 @@
 
 use super::{catalog_knows, create, listed, move_product, product, slugs};
 use crate::on_all_backends;
-use crate::support::{Backend, eventually};
+use crate::support::Backend;
 use serde_json::json;
 
 async fn the_merchant_reviews_vendor_listings(backend: Backend, test: &str) {
@@ -118,12 +118,9 @@ async fn the_merchant_reviews_vendor_listings(backend: Backend, test: &str) {
     assert!(again.body["status_reason"].is_null());
     let approved = move_product(&app, &shop, owner, &id, "approve", None).await;
     assert_eq!(approved.str("status"), "active", "{}", approved.text);
-    eventually(
-        "the approved product on sale",
-        || listed(&app, host, ""),
-        |s| s == &["tea-bowl"],
-    )
-    .await;
+    app.settle().await;
+    let s = listed(&app, host, "").await;
+    assert_eq!(s, ["tea-bowl"], "the approved product on sale");
     let twice = move_product(&app, &shop, owner, &id, "approve", None).await;
     assert_eq!(
         (twice.status, twice.str("code").as_str()),
@@ -134,7 +131,9 @@ async fn the_merchant_reviews_vendor_listings(backend: Backend, test: &str) {
     // publish needs no review.
     let taken_down = move_product(&app, &shop, owner, &id, "reject", Some("recalled")).await;
     assert_eq!(taken_down.str("status"), "rejected", "{}", taken_down.text);
-    eventually("the listing gone", || listed(&app, host, ""), Vec::is_empty).await;
+    app.settle().await;
+    let left = listed(&app, host, "").await;
+    assert!(left.is_empty(), "the listing gone: {left:?}");
     let by_merchant = move_product(&app, &shop, owner, &id, "publish", None).await;
     assert_eq!(by_merchant.str("status"), "active", "{}", by_merchant.text);
 }

@@ -3,7 +3,7 @@
 
 use super::{catalog_knows, create, listed, move_product, product};
 use crate::on_all_backends;
-use crate::support::{Backend, PASSWORD, eventually};
+use crate::support::{Backend, PASSWORD};
 use serde_json::json;
 
 async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
@@ -16,21 +16,20 @@ async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
     let (vendor, email, seller) = app.approved_vendor_account(&shop, "Stocked Tea").await;
     catalog_knows(&app, &shop, &seller, &vendor).await;
     // Inventory goes by the vendor membership in the token: sign in again once it is there.
-    let stocker = eventually(
-        "a token with the vendor membership",
-        || async {
-            let token = app.login(host, &email, PASSWORD).await;
-            let me = app
-                .client
-                .get(host, "/api/v1/auth/me", Some(&token))
-                .await
-                .unwrap();
-            (token, me.body)
-        },
-        |(_, me)| me["vendors"][0]["vendor"] == vendor.as_str(),
-    )
-    .await
-    .0;
+    // (Identity has the membership from `vendor.applied`: the vendor helper and
+    // `catalog_knows` settled the events, and a sign-in reads the memberships afresh.)
+    let stocker = app.login(host, &email, PASSWORD).await;
+    let me = app
+        .client
+        .get(host, "/api/v1/auth/me", Some(&stocker))
+        .await
+        .unwrap();
+    assert_eq!(
+        me.body["vendors"][0]["vendor"],
+        vendor.as_str(),
+        "a token with the vendor membership: {}",
+        me.text
+    );
     let mut body = product(&vendor, "Stocked Sencha", &[]);
     body["option_types"] = json!(["size"]);
     body["variants"] = json!([
@@ -44,55 +43,43 @@ async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
         .unwrap()
         .to_owned();
     move_product(&app, &shop, &seller, &created.str("id"), "publish", None).await;
-    eventually(
-        "on sale",
-        || listed(&app, host, ""),
-        |s| s == &["stocked-sencha"],
-    )
-    .await;
+    app.settle().await;
+    let s = listed(&app, host, "").await;
+    assert_eq!(s, ["stocked-sencha"], "on sale");
     // Nothing in stock until inventory says so.
     assert!(listed(&app, host, "in_stock=true").await.is_empty());
 
     // The vendor receives five of the small size into a warehouse (inventory learns of the
-    // variant from `product.changed`, so it may take a moment to accept it).
-    let warehouse = eventually(
-        "a warehouse",
-        || async {
-            app.client
-                .post(host, "/api/v1/warehouses", Some(&stocker), &json!({
-                    "vendor_id": vendor, "name": "Hamburg",
-                    "address": { "line1": "Speicherstadt 1", "postal_code": "20457", "city": "Hamburg", "country": "DE" }
-                }))
-                .await
-                .unwrap()
-        },
-        |reply| reply.status == 201 || reply.status == 409,
-    )
-    .await;
+    // variant from `product.changed`: the barrier waits for it).
+    app.settle().await;
+    let warehouse = app
+        .client
+        .post(host, "/api/v1/warehouses", Some(&stocker), &json!({
+            "vendor_id": vendor, "name": "Hamburg",
+            "address": { "line1": "Speicherstadt 1", "postal_code": "20457", "city": "Hamburg", "country": "DE" }
+        }))
+        .await
+        .unwrap();
+    assert_eq!(warehouse.status, 201, "a warehouse: {}", warehouse.text);
     let warehouse = warehouse.str("id");
-    eventually(
-        "the stock adjustment",
-        || async {
-            app.client
-                .post(
-                    host,
-                    &format!("/api/v1/warehouses/{warehouse}/adjustments"),
-                    Some(&stocker),
-                    &json!({ "variant_id": small, "delta": 5, "reason": "received" }),
-                )
-                .await
-                .unwrap()
-                .status
-        },
-        |status| *status < 300,
-    )
-    .await;
-    eventually(
-        "the product in stock",
-        || listed(&app, host, "in_stock=true"),
-        |s| s == &["stocked-sencha"],
-    )
-    .await;
+    let adjusted = app
+        .client
+        .post(
+            host,
+            &format!("/api/v1/warehouses/{warehouse}/adjustments"),
+            Some(&stocker),
+            &json!({ "variant_id": small, "delta": 5, "reason": "received" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        adjusted.status, 201,
+        "the stock adjustment: {}",
+        adjusted.text
+    );
+    app.settle().await;
+    let s = listed(&app, host, "in_stock=true").await;
+    assert_eq!(s, ["stocked-sencha"], "the product in stock");
     let page = app
         .client
         .get(host, "/api/v1/products/stocked-sencha", None)

@@ -39,21 +39,20 @@ async fn stocked(app: &TestApp, shop: &Shop) -> Stocked {
     let (vendor, email, seller) = app.approved_vendor_account(shop, "Nordic Tea").await;
     catalog_knows(app, shop, &seller, &vendor).await;
     // Inventory goes by the vendor membership in the token: sign in again once it is there.
-    let seller = eventually(
-        "a token with the vendor membership",
-        || async {
-            let token = app.login(host, &email, PASSWORD).await;
-            let me = app
-                .client
-                .get(host, "/api/v1/auth/me", Some(&token))
-                .await
-                .unwrap();
-            (token, me.body)
-        },
-        |(_, me)| me["vendors"][0]["vendor"] == vendor.as_str(),
-    )
-    .await
-    .0;
+    // (Identity has the membership from `vendor.applied`: the vendor helper and
+    // `catalog_knows` settled the events, and a sign-in reads the memberships afresh.)
+    let seller = app.login(host, &email, PASSWORD).await;
+    let me = app
+        .client
+        .get(host, "/api/v1/auth/me", Some(&seller))
+        .await
+        .unwrap();
+    assert_eq!(
+        me.body["vendors"][0]["vendor"],
+        vendor.as_str(),
+        "a token with the vendor membership: {}",
+        me.text
+    );
     let created = create(
         app,
         shop,
@@ -70,47 +69,43 @@ async fn stocked(app: &TestApp, shop: &Shop) -> Stocked {
     assert_eq!(published.status, 200, "{}", published.text);
 
     // The merchant stocks the vendor's variant once inventory has heard of both.
-    let warehouse = eventually(
-        "the vendor known to inventory",
-        || async {
-            app.client
-                .post(
-                    host,
-                    "/api/v1/warehouses",
-                    Some(&shop.owner),
-                    &warehouse(&vendor, "Main"),
-                )
-                .await
-                .unwrap()
-        },
-        |reply| reply.status == 201,
-    )
-    .await
-    .str("id");
-    let received = eventually(
-        "the variant known to inventory",
-        || async {
-            app.client
-                .post(
-                    host,
-                    &format!("/api/v1/warehouses/{warehouse}/adjustments"),
-                    Some(&shop.owner),
-                    &json!({ "variant_id": variant, "delta": 5, "reason": "received" }),
-                )
-                .await
-                .unwrap()
-        },
-        |reply| reply.status == 201,
-    )
-    .await;
+    app.settle().await;
+    let warehouse = app
+        .client
+        .post(
+            host,
+            "/api/v1/warehouses",
+            Some(&shop.owner),
+            &warehouse(&vendor, "Main"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        warehouse.status, 201,
+        "the vendor known to inventory: {}",
+        warehouse.text
+    );
+    let warehouse = warehouse.str("id");
+    let received = app
+        .client
+        .post(
+            host,
+            &format!("/api/v1/warehouses/{warehouse}/adjustments"),
+            Some(&shop.owner),
+            &json!({ "variant_id": variant, "delta": 5, "reason": "received" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        received.status, 201,
+        "the variant known to inventory: {}",
+        received.text
+    );
     assert_eq!(received.body["stock"]["available"], 5, "{}", received.text);
     // Catalog shows it in stock on the shop's domain.
-    eventually(
-        "5 available in the public list",
-        || public_available(app, host, "SEN-50"),
-        |available| *available == Some(5),
-    )
-    .await;
+    app.settle().await;
+    let available = public_available(app, host, "SEN-50").await;
+    assert_eq!(available, Some(5), "5 available in the public list");
     Stocked {
         seller,
         warehouse,
@@ -182,12 +177,9 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
         }
     }
     assert_eq!(held.len(), 5);
-    eventually(
-        "nothing available in the public list",
-        || public_available(&app, host, "SEN-50"),
-        |available| *available == Some(0),
-    )
-    .await;
+    app.settle().await;
+    let available = public_available(&app, host, "SEN-50").await;
+    assert_eq!(available, Some(0), "nothing available in the public list");
 
     // One pays, one cancels: the sold unit leaves on hand, the cancelled one is back.
     let (paid, paid_by) = &held[0];
@@ -246,12 +238,9 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
         "{}",
         history.text
     );
-    eventually(
-        "1 available in the public list",
-        || public_available(&app, host, "SEN-50"),
-        |available| *available == Some(1),
-    )
-    .await;
+    app.settle().await;
+    let available = public_available(&app, host, "SEN-50").await;
+    assert_eq!(available, Some(1), "1 available in the public list");
 
     // A reservation nobody pays for runs out, and the expiry job gives its unit back.
     let late = &seller;
@@ -283,12 +272,9 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
     )
     .await;
     assert_eq!(expired, "expired");
-    eventually(
-        "1 available again in the public list",
-        || public_available(&app, host, "SEN-50"),
-        |available| *available == Some(1),
-    )
-    .await;
+    app.settle().await;
+    let available = public_available(&app, host, "SEN-50").await;
+    assert_eq!(available, Some(1), "1 available again in the public list");
 
     // The variant does not exist on another shop's domain, not even for its merchant.
     let elsewhere = app

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::on_all_backends;
-use crate::support::{Backend, eventually};
+use crate::support::Backend;
 
 async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend, test: &str) {
     let Some(app) = crate::catalog::spawn(backend, test).await else {
@@ -43,12 +43,12 @@ async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend
         }
     }
     assert_eq!(paid.len(), 10, "exactly the ten units were sold");
-    let sold = eventually(
-        "every sale committed",
-        || stock(&app, &m.shop, &tea),
-        |s| s["reserved"] == 0 && s["on_hand"] == 0,
-    )
-    .await;
+    app.settle().await;
+    let sold = stock(&app, &m.shop, &tea).await;
+    assert!(
+        sold["reserved"] == 0 && sold["on_hand"] == 0,
+        "every sale committed: {sold:?}"
+    );
     assert_eq!(sold["available"], 0);
     let orders = app
         .client
@@ -140,12 +140,12 @@ async fn one_key_sent_at_once_places_one_order(backend: Backend, test: &str) {
     assert_ne!(replies[0].str("id"), replies[1].str("id"));
 
     // Only the three orders' units are gone; nothing is still held.
-    eventually(
-        "every sale committed",
-        || stock(&app, &m.shop, &tea),
-        |s| s["reserved"] == 0 && s["on_hand"] == 10 - 4,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, &tea).await;
+    assert!(
+        s["reserved"] == 0 && s["on_hand"] == 10 - 4,
+        "every sale committed: {s:?}"
+    );
     let orders = app
         .client
         .get(&host, "/api/v1/orders", Some(&m.shop.owner))

@@ -109,12 +109,12 @@ async fn a_declined_card_can_be_retried_and_replays_return_the_same_order(
     )
     .await;
     assert_eq!(twice.status, 409, "{}", twice.text);
-    eventually(
-        "the reservation committed",
-        || stock(&app, &m.shop, tea),
-        |s| s["reserved"] == 0 && s["on_hand"] == 8,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(
+        s["reserved"] == 0 && s["on_hand"] == 8,
+        "the reservation committed: {s:?}"
+    );
 }
 on_all_backends!(a_declined_card_can_be_retried_and_replays_return_the_same_order);
 
@@ -143,17 +143,17 @@ async fn a_changed_price_is_flagged_before_it_is_charged(backend: Backend, test:
         .await
         .unwrap();
     assert_eq!(repriced.status, 200, "{}", repriced.text);
-    let flagged = eventually(
-        "the new price in the cart",
-        || async {
-            app.client
-                .get(host, &format!("/api/v1/carts/{c}"), None)
-                .await
-                .unwrap()
-        },
-        |reply| reply.body["lines"][0]["price_changed"] == true,
-    )
-    .await;
+    app.settle().await;
+    let flagged = app
+        .client
+        .get(host, &format!("/api/v1/carts/{c}"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        flagged.body["lines"][0]["price_changed"], true,
+        "the new price in the cart: {}",
+        flagged.text
+    );
     assert_eq!(
         flagged.body["lines"][0]["previous_unit_price"]["amount"],
         1250
@@ -228,12 +228,12 @@ async fn an_unpaid_order_expires_and_a_late_payment_is_refunded(backend: Backend
     let token = placed.str("order_token");
     let expired = order_becomes(&app, host, &order, &token, "expired").await;
     assert_eq!(expired.body["vendor_orders"][0]["status"], "cancelled");
-    eventually(
-        "the stock back",
-        || stock(&app, &m.shop, tea),
-        |s| s["reserved"] == 0 && s["available"] == 10,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(
+        s["reserved"] == 0 && s["available"] == 10,
+        "the stock back: {s:?}"
+    );
     // The provider still takes the money: it is given back, and the order stays expired.
     let refunded = eventually(
         "the late payment refunded",
@@ -444,11 +444,11 @@ async fn checkout_keys_belong_to_their_caller(backend: Backend, test: &str) {
         orders.push(placed.str("id"));
     }
     assert_ne!(orders[0], orders[1]);
-    eventually(
-        "all four orders' units sold",
-        || stock(&app, &m.shop, tea),
-        |s| s["on_hand"] == 5 && s["reserved"] == 0,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(
+        s["on_hand"] == 5 && s["reserved"] == 0,
+        "all four orders' units sold: {s:?}"
+    );
 }
 on_all_backends!(checkout_keys_belong_to_their_caller);

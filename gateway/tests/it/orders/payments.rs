@@ -221,12 +221,12 @@ async fn a_payment_of_another_amount_is_held_for_review(backend: Backend, test: 
     assert_eq!(accepted.str("status"), "paid");
     assert!(accepted.body["payment_failure"].is_null());
     assert_eq!(accepted.body["vendor_orders"][0]["status"], "to_fulfil");
-    eventually(
-        "the accepted order's stock sold",
-        || stock(&app, &m.shop, tea),
-        |s| s["on_hand"] == 9 && s["reserved"] == 0,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(
+        s["on_hand"] == 9 && s["reserved"] == 0,
+        "the accepted order's stock sold: {s:?}"
+    );
     let twice = review(&app, host, &m.shop.owner, &order, "refund").await;
     assert_eq!(twice.status, 409, "{}", twice.text);
     assert_eq!(twice.str("code"), "not_in_review");
@@ -262,11 +262,11 @@ async fn a_payment_of_another_amount_is_held_for_review(backend: Backend, test: 
     )
     .await;
     assert_eq!(back.body["refunds"][0]["amount"]["amount"], amount - 100);
-    eventually(
-        "the refused order's stock back",
-        || stock(&app, &m.shop, tea),
-        |s| s["reserved"] == 0 && s["on_hand"] == 9,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(
+        s["reserved"] == 0 && s["on_hand"] == 9,
+        "the refused order's stock back: {s:?}"
+    );
 }
 on_all_backends!(a_payment_of_another_amount_is_held_for_review);

@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::on_all_backends;
-use crate::support::{Backend, eventually};
+use crate::support::Backend;
 
 async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Backend, test: &str) {
     let Some(app) = crate::catalog::spawn(backend, test).await else {
@@ -28,12 +28,9 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
         .unwrap()["lines"][0]
         .clone();
     let line_id = tea_line["id"].as_str().unwrap();
-    eventually(
-        "sold",
-        || stock(&app, &m.shop, tea),
-        |s| s["on_hand"] == 7 && s["reserved"] == 0,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(s["on_hand"] == 7 && s["reserved"] == 0, "sold: {s:?}");
     let path = format!("/api/v1/orders/{order}/refunds");
     let body = json!({ "lines": [{ "line_id": line_id, "quantity": 1 }], "reason": "damaged in transit", "restock": true });
     // Vendors may not refund unless the shop allows it; strangers do not see the order.
@@ -99,12 +96,9 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.body["refunded"]["amount"], one_unit);
     assert_eq!(again.body["refunds"].as_array().unwrap().len(), 1);
-    eventually(
-        "restocked",
-        || stock(&app, &m.shop, tea),
-        |s| s["on_hand"] == 8,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, tea).await;
+    assert!(s["on_hand"] == 8, "restocked: {s:?}");
     // More than is left is refused.
     let total = placed.body["total"]["amount"].as_i64().unwrap();
     let excessive = post_with(
@@ -123,12 +117,9 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
     let placed = checkout(&app, host, "k-r2", &checkout_body(&c, PAYS)).await;
     let order2 = placed.str("id");
     let token2 = placed.str("order_token");
-    eventually(
-        "sold",
-        || stock(&app, &m.shop, pot),
-        |s| s["on_hand"] == 7 && s["reserved"] == 0,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, pot).await;
+    assert!(s["on_hand"] == 7 && s["reserved"] == 0, "sold: {s:?}");
     let cancelled = post_with(
         &app,
         host,
@@ -146,12 +137,9 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
         "{}",
         cancelled.text
     );
-    eventually(
-        "restocked",
-        || stock(&app, &m.shop, pot),
-        |s| s["on_hand"] == 9,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, pot).await;
+    assert!(s["on_hand"] == 9, "restocked: {s:?}");
 
     // 3. A return of a delivered unit, accepted by the vendor: refunded and restocked.
     let settings = app
@@ -301,12 +289,9 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
         after.body["refunded"],
         placed.body["vendor_orders"][0]["lines"][0]["total"]
     );
-    eventually(
-        "restocked",
-        || stock(&app, &m.shop, pot),
-        |s| s["on_hand"] == 9,
-    )
-    .await;
+    app.settle().await;
+    let s = stock(&app, &m.shop, pot).await;
+    assert!(s["on_hand"] == 9, "restocked: {s:?}");
     let twice = app
         .client
         .post(

@@ -4,6 +4,7 @@
 use crate::config::{BusKind, Config, GatewayConfig};
 use crate::limits::{ClientRates, RateLimits};
 use crate::metrics::Metrics;
+use crate::problems::GatewayProblem;
 use crate::proxy::{Gateway, GatewayInner};
 use crate::upstream::Upstream;
 use axum::extract::State;
@@ -638,11 +639,7 @@ async fn not_found() -> Problem {
 }
 
 async fn method_not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "Method not allowed",
-    )
+    Problem::from(GatewayProblem::MethodNotAllowed)
 }
 
 /// Keeps the host cache honest: a changed shop or domain drops its cached resolutions.
@@ -698,20 +695,20 @@ async fn ready(
     for (_, db) in &readiness.dbs {
         db.ping().await.map_err(|e| {
             tracing::warn!(error = %e, "database not ready");
-            Problem::unavailable("not_ready", "a database is not reachable")
+            Problem::of(GatewayProblem::NotReady, "a database is not reachable")
         })?;
     }
     if !readiness.bus.is_ready() {
         tracing::warn!("event bus not ready");
-        return Err(Problem::unavailable(
-            "not_ready",
+        return Err(Problem::of(
+            GatewayProblem::NotReady,
             "the event bus is not connected",
         ));
     }
     if let Some(cache) = &readiness.cache {
         cache.ping().await.map_err(|e| {
             tracing::warn!(error = %e, "cache not ready");
-            Problem::unavailable("not_ready", "the cache is not reachable")
+            Problem::of(GatewayProblem::NotReady, "the cache is not reachable")
         })?;
     }
     Ok(axum::Json(serde_json::json!({ "status": "ready" })))
@@ -740,7 +737,7 @@ async fn events_pending(
     }
     let bus = readiness.bus.pending().await.map_err(|e| {
         tracing::warn!(error = %e, "cannot count the bus's pending events");
-        Problem::unavailable("not_ready", "the event bus cannot be asked")
+        Problem::of(GatewayProblem::NotReady, "the event bus cannot be asked")
     })?;
     settled &= bus.queued == 0 && bus.in_flight == 0;
     Ok(axum::Json(serde_json::json!({

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod paths;
+pub mod problems;
 pub mod proxy;
 pub mod republish;
 pub mod routes;

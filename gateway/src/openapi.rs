@@ -25,7 +25,63 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mercato_inventory::ApiDoc::openapi());
     doc.merge(mercato_orders::ApiDoc::openapi());
     declare_common_problems(&mut doc);
+    declare_problem_codes(&mut doc);
     doc
+}
+
+/// Every problem code the platform declares (the kernel's, each service's, the gateway's and
+/// object storage's), in one list.
+pub fn problem_codes() -> Vec<mercato_kernel::problem::DeclaredCode> {
+    [
+        mercato_kernel::Common::DECLARED,
+        crate::problems::GatewayProblem::DECLARED,
+        mercato_storage::problems::StorageProblem::DECLARED,
+        mercato_tenants::problems::TenantsProblem::DECLARED,
+        mercato_identity::problems::IdentityProblem::DECLARED,
+        mercato_vendors::problems::VendorsProblem::DECLARED,
+        mercato_catalog::problems::CatalogProblem::DECLARED,
+        mercato_inventory::problems::InventoryProblem::DECLARED,
+        mercato_orders::problems::OrdersProblem::DECLARED,
+    ]
+    .concat()
+}
+
+/// `ProblemBody.code` names the `ProblemCode` schema: the enum of every declared code, with a
+/// table of each one's status, title and owner.
+fn declare_problem_codes(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    let mut declared = problem_codes();
+    declared.sort_by_key(|d| (d.code, d.status, d.owner));
+    declared.dedup();
+    let mut codes: Vec<&str> = declared.iter().map(|d| d.code).collect();
+    codes.dedup();
+    let mut table = String::from(
+        "Stable, machine-readable code. Every code the platform gives:\n\n\
+         | code | status | title | given by |\n|---|---|---|---|\n",
+    );
+    for d in &declared {
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            d.code, d.status, d.title, d.owner
+        ));
+    }
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes))
+        .description(Some(table))
+        .build();
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    components
+        .schemas
+        .insert("ProblemCode".to_owned(), RefOr::T(Schema::Object(schema)));
+    if let Some(RefOr::T(Schema::Object(body))) = components.schemas.get_mut("ProblemBody") {
+        body.properties.insert(
+            "code".to_owned(),
+            RefOr::Ref(Ref::from_schema_name("ProblemCode")),
+        );
+    }
 }
 
 /// Problem responses that come from the layers every operation passes through (the gateway,

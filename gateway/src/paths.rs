@@ -11,6 +11,7 @@
 //! collapses into anything else, so it is let through and answered as before (no route
 //! ends in `/`, so the API answers 404).
 
+use crate::problems::GatewayProblem;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,7 +33,7 @@ pub enum PathError {
 
 impl PathError {
     pub fn to_problem(self) -> Problem {
-        Problem::bad_request(INVALID_PATH, self.to_string())
+        Problem::of(GatewayProblem::InvalidPath, self.to_string())
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::limits::RateLimits;
 use crate::metrics::Metrics;
+use crate::problems::GatewayProblem;
 use crate::routes;
 use crate::upstream::Upstream;
 use axum::body::Body;
@@ -54,8 +55,8 @@ const MISS_TTL: Duration = Duration::from_secs(5);
 impl Gateway {
     pub(crate) fn upstream(&self, service: &str) -> Result<&Upstream, Problem> {
         self.0.upstreams.get(service).ok_or_else(|| {
-            Problem::unavailable(
-                "service_not_configured",
+            Problem::of(
+                GatewayProblem::ServiceNotConfigured,
                 format!("the {service} service is not configured on this gateway"),
             )
         })
@@ -257,15 +258,12 @@ impl Gateway {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
         if declared.is_some_and(|len| len > self.0.max_body) {
-            return Err(Problem::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "Body too large",
-            )
-            .with_detail(format!(
-                "request bodies are limited to {} bytes",
-                self.0.max_body
-            )));
+            return Err(
+                Problem::from(mercato_kernel::Common::BodyTooLarge).with_detail(format!(
+                    "request bodies are limited to {} bytes",
+                    self.0.max_body
+                )),
+            );
         }
         let host = request_host(&request)?;
         let unscoped = |limits: &RateLimits| match client {
@@ -289,8 +287,8 @@ impl Gateway {
                 status: ShopStatus::Suspended,
                 ..
             }) => {
-                return Err(Problem::unavailable(
-                    "shop_suspended",
+                return Err(Problem::of(
+                    GatewayProblem::ShopSuspended,
                     "this shop is temporarily unavailable",
                 ));
             }
@@ -348,7 +346,12 @@ fn request_host(request: &Request<Body>) -> Result<String, Problem> {
         .and_then(|h| h.to_str().ok())
         .or_else(|| request.uri().host())
         .map(mercato_tenants::domain::hostname::normalize_host)
-        .ok_or_else(|| Problem::bad_request("missing_host", "the request has no Host header"))
+        .ok_or_else(|| {
+            Problem::of(
+                GatewayProblem::MissingHost,
+                "the request has no Host header",
+            )
+        })
 }
 
 /// The shop a media link may be opened on: the one the `Host` resolves to. The platform
@@ -364,8 +367,8 @@ async fn media_shop(
         Some(Resolution::Shop {
             status: ShopStatus::Suspended,
             ..
-        }) => Err(Problem::unavailable(
-            "shop_suspended",
+        }) => Err(Problem::of(
+            GatewayProblem::ShopSuspended,
             "this shop is temporarily unavailable",
         )),
         Some(Resolution::Shop { shop_id, .. }) => Ok(shop_id),

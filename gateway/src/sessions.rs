@@ -6,8 +6,9 @@
 //! [`SESSION_TTL`] in case an event is lost; a miss asks identity. A token older than its
 //! account's epoch, or any token of a disabled account, is a 401 `session_revoked`.
 
+use crate::problems::GatewayProblem;
 use crate::proxy::Gateway;
-use axum::http::{Request, StatusCode, header};
+use axum::http::{Request, header};
 use mercato_cache::CacheKey;
 use mercato_events::{Envelope, Handler, HandlerError};
 use mercato_identity::events::SessionsRevoked;
@@ -64,19 +65,15 @@ impl Standing {
 
 /// 401 `session_revoked`: the token predates a change to the account.
 pub fn session_revoked() -> Problem {
-    Problem::new(
-        StatusCode::UNAUTHORIZED,
-        "session_revoked",
-        "Session revoked",
-    )
-    .with_detail(
-        "this access token was issued before the account's rights or password changed; \
+    Problem::from(GatewayProblem::SessionRevoked)
+        .with_detail(
+            "this access token was issued before the account's rights or password changed; \
          refresh it or sign in again",
-    )
-    .with_header(
-        header::WWW_AUTHENTICATE,
-        axum::http::HeaderValue::from_static("Bearer"),
-    )
+        )
+        .with_header(
+            header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer"),
+        )
 }
 
 /// The cache key of an account's standing, under its shop (or the platform for admins);

@@ -1,6 +1,7 @@
 //! Calling a service: in-process through its router (the all-in-one shape) or over HTTP
 //! (the split shape). The same request goes either way.
 
+use crate::problems::GatewayProblem;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, Response, header};
@@ -50,13 +51,9 @@ impl Upstream {
                 .unwrap_or_else(|never| match never {})),
             Upstream::Remote { client, base } => {
                 let (parts, body) = request.into_parts();
-                let bytes = axum::body::to_bytes(body, max_body).await.map_err(|_| {
-                    Problem::new(
-                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        "Body too large",
-                    )
-                })?;
+                let bytes = axum::body::to_bytes(body, max_body)
+                    .await
+                    .map_err(|_| Problem::from(mercato_kernel::Common::BodyTooLarge))?;
                 let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
                 let mut headers = HeaderMap::new();
                 copy_headers(&parts.headers, &mut headers);
@@ -71,11 +68,7 @@ impl Upstream {
                     .await
                     .map_err(|e| {
                         tracing::error!(error = %e, upstream = %base, "upstream unreachable");
-                        Problem::new(
-                            axum::http::StatusCode::BAD_GATEWAY,
-                            "upstream_unavailable",
-                            "Service unavailable",
-                        )
+                        Problem::from(GatewayProblem::UpstreamUnavailable)
                     })?;
                 let mut out = Response::builder().status(response.status());
                 if let Some(headers) = out.headers_mut() {

@@ -7,6 +7,7 @@ pub mod dns;
 pub mod domain;
 mod events;
 pub mod http;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 pub mod verification;

@@ -10,6 +10,7 @@
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 

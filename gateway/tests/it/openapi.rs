@@ -141,3 +141,45 @@ fn every_operation_declares_its_path_parameters_and_problem_bodies() {
     }
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+/// Every problem code is declared once per owner with one status, and a service's code never
+/// reuses one of the kernel's with another meaning.
+#[test]
+fn problem_codes_are_declared_once_with_one_status() {
+    let declared = mercato_gateway::openapi::problem_codes();
+    let mut seen: std::collections::BTreeMap<(&str, &str), u16> = Default::default();
+    for d in &declared {
+        assert!(
+            d.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "{d:?}"
+        );
+        if let Some(status) = seen.insert((d.owner, d.code), d.status) {
+            panic!(
+                "{} declares {} twice ({status} and {})",
+                d.owner, d.code, d.status
+            );
+        }
+    }
+    for d in declared.iter().filter(|d| d.owner != "kernel") {
+        if let Some(common) = mercato_kernel::Common::DECLARED
+            .iter()
+            .find(|c| c.code == d.code)
+        {
+            assert_eq!(common.status, d.status, "{} redeclares {}", d.owner, d.code);
+        }
+    }
+    // The document names them all.
+    let doc = serde_json::to_value(mercato_gateway::openapi::document()).unwrap();
+    let listed = doc["components"]["schemas"]["ProblemCode"]["enum"]
+        .as_array()
+        .unwrap()
+        .len();
+    let mut codes: Vec<&str> = declared.iter().map(|d| d.code).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert_eq!(listed, codes.len());
+    assert_eq!(
+        doc["components"]["schemas"]["ProblemBody"]["properties"]["code"]["$ref"],
+        "#/components/schemas/ProblemCode"
+    );
+}

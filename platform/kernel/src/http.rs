@@ -2,7 +2,7 @@
 //! body of the wrong type a 415, a well-formed body with wrong or unknown fields a 422 that
 //! names the field, an oversized body a 413.
 
-use crate::{FieldError, Problem};
+use crate::{Common, FieldError, Problem};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -58,25 +58,18 @@ fn json_problem(rejection: JsonRejection) -> Problem {
                 std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string);
             Problem::validation(vec![FieldError::new(field_of(&detail), detail)])
         }
-        JsonRejection::JsonSyntaxError(e) => Problem::bad_request(
-            "malformed_json",
+        JsonRejection::JsonSyntaxError(e) => Problem::of(
+            Common::MalformedJson,
             format!("the body is not valid JSON: {}", e.body_text()),
         ),
-        JsonRejection::MissingJsonContentType(_) => Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Unsupported media type",
-        )
-        .with_detail("send the body as application/json"),
+        JsonRejection::MissingJsonContentType(_) => Problem::of(
+            Common::UnsupportedMediaType,
+            "send the body as application/json",
+        ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                "Body too large",
-            )
-            .with_detail(e.body_text())
+            Problem::of(Common::BodyTooLarge, e.body_text())
         }
-        other => Problem::bad_request("bad_body", other.body_text()),
+        other => Problem::of(Common::BadBody, other.body_text()),
     }
 }
 
@@ -113,7 +106,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                     detail,
                 )]))
             }
-            Err(other) => Err(Problem::bad_request("bad_query", other.body_text())),
+            Err(other) => Err(Problem::of(Common::BadQuery, other.body_text())),
         }
     }
 }
@@ -167,8 +160,8 @@ pub fn idempotency_key(headers: &axum::http::HeaderMap) -> Result<Option<String>
 /// Like [`idempotency_key`], for requests that must carry one: 400 without it.
 pub fn required_idempotency_key(headers: &axum::http::HeaderMap) -> Result<String, Problem> {
     idempotency_key(headers)?.ok_or_else(|| {
-        Problem::bad_request(
-            "idempotency_key_required",
+        Problem::of(
+            Common::IdempotencyKeyRequired,
             "send an Idempotency-Key header with this request",
         )
     })

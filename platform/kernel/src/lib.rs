@@ -13,10 +13,11 @@ pub mod telemetry;
 pub use config::Secret;
 pub use money::{Currency, Money};
 pub use page::{ListQuery, ListResponse};
-pub use problem::{Checks, FieldError, Problem};
+pub use problem::{Checks, Common, FieldError, Problem, ProblemCode};
 
 #[doc(hidden)]
 pub mod __private {
+    pub use axum::http::StatusCode;
     pub use serde;
     pub use utoipa;
     pub use uuid;

@@ -3,6 +3,12 @@
 //! Handlers return `Result<_, Problem>`. A problem carries what the client may see; an
 //! internal failure keeps its source chain for the log and shows the client only a code and
 //! the request's id. Problems are logged once, when turned into a response.
+//!
+//! Every code is declared once, with its status and title, in an enum made by
+//! [`problem_codes!`](crate::problem_codes): the kernel's own in [`Common`], each service's in
+//! its `problems` module. Call sites name a variant (`Problem::of(OrdersProblem::CartClosed,
+//! detail)`), never a string, and the OpenAPI document lists every code
+//! ([`ProblemCode::describe_all`]).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -40,6 +46,102 @@ pub struct ProblemBody {
     pub errors: Vec<FieldError>,
 }
 
+/// A problem code: its wire name, its HTTP status and its title. Implemented by the enums
+/// [`problem_codes!`](crate::problem_codes) declares.
+pub trait ProblemCode: Copy + 'static {
+    fn code(self) -> &'static str;
+    fn status(self) -> StatusCode;
+    fn title(self) -> &'static str;
+}
+
+/// One declared code, as the OpenAPI document lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredCode {
+    pub code: &'static str,
+    pub status: u16,
+    pub title: &'static str,
+    /// Who gives it (`kernel`, `orders`, …).
+    pub owner: &'static str,
+}
+
+/// Declares a service's problem codes, once: an enum whose variants carry the code, the
+/// status and the title, with [`ProblemCode`] and a `DECLARED` list for the OpenAPI
+/// document.
+///
+/// ```ignore
+/// mercato_kernel::problem_codes! {
+///     /// The orders service's problems.
+///     pub enum OrdersProblem in "orders" {
+///         CartClosed = (CONFLICT, "cart_closed", "Conflict"),
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! problem_codes {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident in $owner:literal {
+            $( $(#[$vmeta:meta])* $variant:ident = ($status:ident, $code:literal, $title:literal) ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant ),*
+        }
+
+        impl $name {
+            /// Every code, as the OpenAPI document lists it.
+            pub const DECLARED: &'static [$crate::problem::DeclaredCode] = &[
+                $( $crate::problem::DeclaredCode {
+                    code: $code,
+                    status: $crate::__private::StatusCode::$status.as_u16(),
+                    title: $title,
+                    owner: $owner,
+                } ),*
+            ];
+        }
+
+        impl ::std::convert::From<$name> for $crate::Problem {
+            fn from(code: $name) -> Self {
+                $crate::Problem::coded(code)
+            }
+        }
+
+        impl $crate::problem::ProblemCode for $name {
+            fn code(self) -> &'static str {
+                match self { $( Self::$variant => $code ),* }
+            }
+            fn status(self) -> $crate::__private::StatusCode {
+                match self { $( Self::$variant => $crate::__private::StatusCode::$status ),* }
+            }
+            fn title(self) -> &'static str {
+                match self { $( Self::$variant => $title ),* }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    /// The codes every service gives through the kernel: lookups, authentication, access,
+    /// validation, plan limits, rate limits, bodies and queries, idempotency keys, failures.
+    pub enum Common in "kernel" {
+        NotFound = (NOT_FOUND, "not_found", "Not found"),
+        Unauthorized = (UNAUTHORIZED, "unauthorized", "Authentication required"),
+        Forbidden = (FORBIDDEN, "forbidden", "Not allowed"),
+        ValidationFailed = (UNPROCESSABLE_ENTITY, "validation_failed", "The request is not valid"),
+        PlanLimitExceeded = (PAYMENT_REQUIRED, "plan_limit_exceeded", "Plan limit reached"),
+        RateLimited = (TOO_MANY_REQUESTS, "rate_limited", "Too many requests"),
+        Internal = (INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+        MalformedJson = (BAD_REQUEST, "malformed_json", "Bad request"),
+        UnsupportedMediaType = (UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type"),
+        BodyTooLarge = (PAYLOAD_TOO_LARGE, "body_too_large", "Body too large"),
+        BadBody = (BAD_REQUEST, "bad_body", "Bad request"),
+        BadQuery = (BAD_REQUEST, "bad_query", "Bad request"),
+        IdempotencyKeyRequired = (BAD_REQUEST, "idempotency_key_required", "Bad request"),
+    }
+}
+
 /// An error a request ends with.
 #[derive(Debug)]
 pub struct Problem {
@@ -55,7 +157,19 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+    /// The problem `code` declares, with `detail` for the client.
+    pub fn of(code: impl ProblemCode, detail: impl Into<String>) -> Self {
+        Self::coded(code).with_detail(detail)
+    }
+
+    /// The problem `code` declares, without a detail.
+    pub fn coded(code: impl ProblemCode) -> Self {
+        Self::new(code.status(), code.code(), code.title())
+    }
+
+    /// Only for [`ProblemCode`]s ([`Problem::coded`], [`Problem::of`]), so every code is
+    /// declared.
+    fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
         Self {
             status,
             code,
@@ -78,37 +192,20 @@ impl Problem {
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "Not found")
+        Self::from(Common::NotFound)
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Authentication required",
-        )
-        .with_detail(detail)
-        .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
+        Self::of(Common::Unauthorized, detail)
+            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").with_detail(detail)
-    }
-
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, "Conflict").with_detail(detail)
-    }
-
-    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, "Bad request").with_detail(detail)
+        Self::of(Common::Forbidden, detail)
     }
 
     pub fn validation(errors: Vec<FieldError>) -> Self {
-        let mut problem = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation_failed",
-            "The request is not valid",
-        );
+        let mut problem = Self::from(Common::ValidationFailed);
         problem.errors = errors;
         problem
     }
@@ -118,36 +215,21 @@ impl Problem {
     }
 
     pub fn limit_exceeded(detail: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::PAYMENT_REQUIRED,
-            "plan_limit_exceeded",
-            "Plan limit reached",
-        )
-        .with_detail(detail)
+        Self::of(Common::PlanLimitExceeded, detail)
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
         let value = HeaderValue::from(retry_after_secs.max(1));
-        Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "Too many requests",
+        Self::of(
+            Common::RateLimited,
+            "the shop's request rate limit was exceeded; retry later",
         )
-        .with_detail("the shop's request rate limit was exceeded; retry later")
         .with_header(header::RETRY_AFTER, value)
-    }
-
-    pub fn unavailable(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, "Unavailable").with_detail(detail)
     }
 
     /// A failure the client could not have avoided. The source is logged, not sent.
     pub fn internal(source: impl Into<anyhow::Error>) -> Self {
-        let mut problem = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        );
+        let mut problem = Self::from(Common::Internal);
         problem.source = Some(source.into());
         problem
     }

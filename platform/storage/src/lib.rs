@@ -15,6 +15,7 @@
 mod config;
 mod key;
 mod local;
+pub mod problems;
 pub mod quota;
 mod router;
 mod s3;

@@ -1,6 +1,7 @@
 //! `GET /media/{*key}`: serves the local backend's signed download links.
 
 use crate::key::ObjectKey;
+use crate::problems::StorageProblem;
 use crate::signing::SignatureError;
 use crate::{Storage, StorageError, unix_now};
 use axum::Router;
@@ -50,7 +51,7 @@ async fn download(
     };
     let Ok(Query(link)) = link else {
         return Err(forbidden(
-            "invalid_signature",
+            StorageProblem::InvalidSignature,
             "the download link is not signed",
         ));
     };
@@ -59,8 +60,10 @@ async fn download(
     signer
         .verify_download(&key, link.expires, &link.sig, unix_now())
         .map_err(|error| match error {
-            SignatureError::BadSignature => forbidden("invalid_signature", error.to_string()),
-            SignatureError::Expired => forbidden("link_expired", error.to_string()),
+            SignatureError::BadSignature => {
+                forbidden(StorageProblem::InvalidSignature, error.to_string())
+            }
+            SignatureError::Expired => forbidden(StorageProblem::LinkExpired, error.to_string()),
         })?;
     // A link is a bearer credential for one object, but only on its own shop's domain:
     // another shop's host (or the platform's) answers as if the object did not exist.
@@ -99,6 +102,6 @@ async fn download(
     Ok(response)
 }
 
-fn forbidden(code: &'static str, detail: impl Into<String>) -> Problem {
-    Problem::new(StatusCode::FORBIDDEN, code, "Not allowed").with_detail(detail)
+fn forbidden(code: StorageProblem, detail: impl Into<String>) -> Problem {
+    Problem::of(code, detail)
 }

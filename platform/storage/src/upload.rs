@@ -1,7 +1,8 @@
 //! What an upload really is, read from its first bytes (its "magic number"), never from the
 //! file name or the client's `Content-Type`, both of which the client chooses.
 
-use axum::http::StatusCode;
+use crate::problems::StorageProblem;
+
 use mercato_kernel::Problem;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -124,21 +125,11 @@ impl UploadError {
     /// the detail.
     pub fn to_problem(&self) -> Problem {
         let problem = match self {
-            UploadError::Empty => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "empty",
-                "The upload is empty",
-            ),
-            UploadError::TooLarge { .. } => Problem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "The upload is too large",
-            ),
-            UploadError::Unsupported { .. } => Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Unsupported media type",
-            ),
+            UploadError::Empty => Problem::from(StorageProblem::Empty),
+            UploadError::TooLarge { .. } => Problem::from(StorageProblem::TooLarge),
+            UploadError::Unsupported { .. } => {
+                Problem::from(mercato_kernel::Common::UnsupportedMediaType)
+            }
         };
         problem.with_detail(self.to_string())
     }

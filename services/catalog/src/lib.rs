@@ -21,6 +21,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod import;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 pub mod search;

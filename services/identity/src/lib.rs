@@ -22,6 +22,7 @@ pub mod hashing;
 pub mod http;
 pub mod invitations;
 pub mod mail;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 

@@ -21,6 +21,7 @@ pub mod events;
 pub mod expiry;
 pub mod http;
 pub mod movements;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 

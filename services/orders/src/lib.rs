@@ -16,6 +16,7 @@ pub mod domain;
 pub mod events;
 pub mod http;
 pub mod inventory;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 pub mod usecases;

@@ -5,6 +5,7 @@ use crate::TenantsState;
 use crate::domain::plan::{FEATURES, Plan};
 use crate::domain::shop::{self as rules, Checks, NewShop, Shop, ShopStatus};
 use crate::events;
+use crate::problems::TenantsProblem;
 use crate::repo::shops;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -105,7 +106,10 @@ pub async fn create(
     let tx = state.db.platform_tx("create shop").await?;
     if let Err(e) = shops::insert(&tx, &shop).await {
         return Err(if mercato_db::is_unique_violation(&e) {
-            Problem::conflict("slug_taken", format!("the slug {:?} is taken", shop.slug))
+            Problem::of(
+                TenantsProblem::SlugTaken,
+                format!("the slug {:?} is taken", shop.slug),
+            )
         } else {
             e.into()
         });

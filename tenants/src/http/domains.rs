@@ -3,6 +3,7 @@
 use crate::TenantsState;
 use crate::domain::hostname::Hostname;
 use crate::events;
+use crate::problems::TenantsProblem;
 use crate::repo::domains::{self, Domain, DomainId, DomainStatus};
 use crate::repo::shops;
 use crate::verification;
@@ -90,8 +91,8 @@ pub async fn add(
     let owner = domains::verified_owner(&platform, hostname.as_str()).await?;
     drop(platform);
     if owner.is_some_and(|shop| shop.tenant != ctx.tenant) {
-        return Err(Problem::conflict(
-            "domain_taken",
+        return Err(Problem::of(
+            TenantsProblem::DomainTaken,
             "this domain is verified by another shop",
         ));
     }
@@ -128,7 +129,10 @@ pub async fn add(
     };
     if let Err(e) = domains::insert(&tx, &domain).await {
         return Err(if mercato_db::is_unique_violation(&e) {
-            Problem::conflict("domain_exists", "this shop has added this domain already")
+            Problem::of(
+                TenantsProblem::DomainExists,
+                "this shop has added this domain already",
+            )
         } else {
             e.into()
         });

@@ -2,6 +2,7 @@
 //! `rejected`, and `approved` ↔ `suspended`. Each move is an [`Action`] taken by one side
 //! (the merchant or the vendor), some only with a reason.
 
+use crate::problems::VendorsProblem;
 use mercato_kernel::Problem;
 use mercato_tenant_context::{TenantId, UserId, VendorId};
 use serde::{Deserialize, Serialize};
@@ -186,8 +187,8 @@ impl Vendor {
     /// Checks that `action` applies now, returning the new status.
     pub fn plan(&self, action: Action) -> Result<VendorStatus, Problem> {
         action.target(self.status).ok_or_else(|| {
-            Problem::conflict(
-                "invalid_transition",
+            Problem::of(
+                VendorsProblem::InvalidTransition,
                 format!(
                     "a vendor in state `{}` cannot be `{}`ed",
                     self.status.code(),

@@ -7,6 +7,7 @@ use crate::VendorsState;
 use crate::domain::VendorStatus;
 use crate::domain::checklist::{ChecklistItem, ItemKind, ItemState, check_items, missing_required};
 use crate::events;
+use crate::problems::VendorsProblem;
 use crate::repo::history::{self, HistoryEntry};
 use crate::repo::{self};
 use axum::Router;
@@ -60,8 +61,8 @@ pub async fn upload_document(
     let (vendor, _) = vendor_to_change(&read, &ctx, id, VendorPermission::ProfileWrite).await?;
     let item = item_named(repo::checklist::items(&read).await?, &code)?;
     if vendor.status == VendorStatus::Rejected {
-        return Err(Problem::conflict(
-            "vendor_rejected",
+        return Err(Problem::of(
+            VendorsProblem::VendorRejected,
             "a rejected vendor can no longer be changed",
         ));
     }
@@ -306,8 +307,8 @@ pub async fn complete(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
     if vendor.status == VendorStatus::Rejected {
-        return Err(Problem::conflict(
-            "vendor_rejected",
+        return Err(Problem::of(
+            VendorsProblem::VendorRejected,
             "a rejected vendor can no longer be changed",
         ));
     }

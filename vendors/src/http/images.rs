@@ -8,6 +8,7 @@ use super::vendors::VendorOut;
 use crate::VendorsState;
 use crate::domain::{Vendor, VendorStatus};
 use crate::events;
+use crate::problems::VendorsProblem;
 use crate::repo;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -114,8 +115,8 @@ pub async fn upload(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (mut vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
     let refused = if vendor.status == VendorStatus::Rejected {
-        Err(Problem::conflict(
-            "vendor_rejected",
+        Err(Problem::of(
+            VendorsProblem::VendorRejected,
             "a rejected vendor can no longer be changed",
         ))
     } else {

@@ -8,6 +8,7 @@ use crate::domain::Action;
 use crate::domain::checklist::{ItemState, missing_required};
 use crate::domain::vendor::Side;
 use crate::events;
+use crate::problems::VendorsProblem;
 use crate::repo::history::{self, HistoryEntry};
 use crate::repo::{self};
 use axum::Router;
@@ -74,8 +75,8 @@ pub async fn transition(
                 .map_or(ItemState::Missing, |p| p.state)
         });
         if !missing.is_empty() {
-            let mut problem = Problem::conflict(
-                "checklist_incomplete",
+            let mut problem = Problem::of(
+                VendorsProblem::ChecklistIncomplete,
                 format!(
                     "required checklist items are missing: {}",
                     missing.join(", ")

@@ -9,6 +9,7 @@ use crate::domain::vendor::{
 };
 use crate::domain::{Shipping, Vendor, VendorStatus};
 use crate::events;
+use crate::problems::VendorsProblem;
 use crate::repo::history::{self, HistoryEntry};
 use crate::repo::{self};
 use axum::Router;
@@ -310,7 +311,10 @@ pub async fn apply(
     };
     if let Err(e) = repo::vendors::insert(&tx, &vendor).await {
         return Err(if mercato_db::is_unique_violation(&e) {
-            Problem::conflict("slug_taken", "another vendor of this shop has this slug")
+            Problem::of(
+                VendorsProblem::SlugTaken,
+                "another vendor of this shop has this slug",
+            )
         } else {
             e.into()
         });
@@ -632,8 +636,8 @@ pub async fn update(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let (mut vendor, _) = vendor_to_change(&tx, &ctx, id, VendorPermission::ProfileWrite).await?;
     if vendor.status == VendorStatus::Rejected {
-        return Err(Problem::conflict(
-            "vendor_rejected",
+        return Err(Problem::of(
+            VendorsProblem::VendorRejected,
             "a rejected vendor can no longer be changed",
         ));
     }
@@ -642,7 +646,10 @@ pub async fn update(
     vendor.updated_at = chrono::Utc::now();
     if let Err(e) = repo::vendors::update(&tx, &vendor).await {
         return Err(if mercato_db::is_unique_violation(&e) {
-            Problem::conflict("slug_taken", "another vendor of this shop has this slug")
+            Problem::of(
+                VendorsProblem::SlugTaken,
+                "another vendor of this shop has this slug",
+            )
         } else {
             e.into()
         });
@@ -686,8 +693,8 @@ pub async fn set_holiday(
         vendor.status,
         VendorStatus::Approved | VendorStatus::Suspended
     ) {
-        return Err(Problem::conflict(
-            "vendor_not_selling",
+        return Err(Problem::of(
+            VendorsProblem::VendorNotSelling,
             "holiday mode is for approved vendors",
         ));
     }

@@ -8,6 +8,7 @@
 //! it goes back to `pending_review`, hidden until approved again (see [`Product::after_edit`]
 //! and ADR 0026).
 
+use crate::problems::CatalogProblem;
 use mercato_kernel::{Currency, Problem};
 use mercato_tenant_context::{CategoryId, ProductId, VendorId};
 use serde::{Deserialize, Serialize};
@@ -162,8 +163,8 @@ impl Product {
         action
             .target(self.status, side, require_approval)
             .ok_or_else(|| {
-                Problem::conflict(
-                    "invalid_transition",
+                Problem::of(
+                    CatalogProblem::InvalidTransition,
                     format!(
                         "a product in state `{}` cannot be `{}`ed here",
                         self.status.code(),
@@ -178,8 +179,8 @@ impl Product {
     /// change to what shoppers see touches `updated_at`.
     pub fn check_seen(&self, seen: Option<chrono::DateTime<chrono::Utc>>) -> Result<(), Problem> {
         match seen {
-            Some(seen) if seen != self.updated_at => Err(Problem::conflict(
-                "product_changed",
+            Some(seen) if seen != self.updated_at => Err(Problem::of(
+                CatalogProblem::ProductChanged,
                 format!(
                     "the product changed since you saw it (now updated at {}); look at it again",
                     self.updated_at.to_rfc3339()

@@ -5,6 +5,7 @@ use super::body::Body;
 use crate::CatalogState;
 use crate::domain::attribute::{check_code, check_options};
 use crate::domain::{Attribute, AttributeKind, check_name};
+use crate::problems::CatalogProblem;
 use crate::repo;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -125,7 +126,10 @@ pub async fn create(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     if let Err(e) = repo::attributes::insert(&tx, &attribute).await {
         return Err(if mercato_db::is_unique_violation(&e) {
-            Problem::conflict("code_taken", "the shop has an attribute with this code")
+            Problem::of(
+                CatalogProblem::CodeTaken,
+                "the shop has an attribute with this code",
+            )
         } else {
             e.into()
         });
@@ -173,8 +177,8 @@ pub async fn update(
             .cloned()
             .collect();
         if !removed.is_empty() && repo::attributes::usage(&tx, &code, Some(&removed)).await? > 0 {
-            return Err(Problem::conflict(
-                "option_in_use",
+            return Err(Problem::of(
+                CatalogProblem::OptionInUse,
                 "products use an option you are removing; change them first",
             ));
         }
@@ -204,8 +208,8 @@ pub async fn remove(
         .await?
         .ok_or_else(Problem::not_found)?;
     if repo::attributes::usage(&tx, &code, None).await? > 0 {
-        return Err(Problem::conflict(
-            "attribute_in_use",
+        return Err(Problem::of(
+            CatalogProblem::AttributeInUse,
             "products have a value for this attribute",
         ));
     }

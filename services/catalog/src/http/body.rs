@@ -2,6 +2,7 @@
 //! (`/variants/0/price/currency`), so a client sees which value of a large body is wrong.
 //! Malformed JSON is a 400, a missing or wrong content type a 415, an oversized body a 413.
 
+use crate::problems::CatalogProblem;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use mercato_kernel::{FieldError, Problem};
@@ -23,25 +24,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
                 essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
             });
         if !json {
-            return Err(Problem::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Unsupported media type",
-            )
-            .with_detail("send the body as application/json"));
+            return Err(Problem::from(CatalogProblem::UnsupportedMediaType)
+                .with_detail("send the body as application/json"));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    Problem::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        "Body too large",
-                    )
-                    .with_detail(e.body_text())
+                    Problem::from(CatalogProblem::BodyTooLarge).with_detail(e.body_text())
                 } else {
-                    Problem::bad_request("bad_body", e.body_text())
+                    Problem::of(CatalogProblem::BadBody, e.body_text())
                 }
             })?;
         parse(&bytes).map(Body)
@@ -63,14 +55,17 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
             };
             Problem::validation(vec![FieldError::new(field, message)])
         } else {
-            Problem::bad_request(
-                "malformed_json",
+            Problem::of(
+                CatalogProblem::MalformedJson,
                 format!("the body is not valid JSON: {inner}"),
             )
         }
     })?;
     deserializer.end().map_err(|e| {
-        Problem::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+        Problem::of(
+            CatalogProblem::MalformedJson,
+            format!("the body is not valid JSON: {e}"),
+        )
     })?;
     Ok(value)
 }

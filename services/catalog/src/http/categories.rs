@@ -5,6 +5,7 @@ use super::body::Body;
 use crate::CatalogState;
 use crate::domain::{Category, CategoryTree, check_name, check_slug, slugify};
 use crate::events;
+use crate::problems::CatalogProblem;
 use crate::repo;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -105,7 +106,10 @@ pub struct CategoryIn {
 
 fn slug_conflict(e: sea_orm::DbErr) -> Problem {
     if mercato_db::is_unique_violation(&e) {
-        Problem::conflict("slug_taken", "another category of this shop has this slug")
+        Problem::of(
+            CatalogProblem::SlugTaken,
+            "another category of this shop has this slug",
+        )
     } else {
         e.into()
     }
@@ -249,14 +253,14 @@ pub async fn remove(
         return Err(Problem::not_found());
     }
     if tree.has_children(id) {
-        return Err(Problem::conflict(
-            "category_not_empty",
+        return Err(Problem::of(
+            CatalogProblem::CategoryNotEmpty,
             "move or delete its subcategories first",
         ));
     }
     if repo::categories::product_count(&tx, id).await? > 0 {
-        return Err(Problem::conflict(
-            "category_not_empty",
+        return Err(Problem::of(
+            CatalogProblem::CategoryNotEmpty,
             "move its products to another category first",
         ));
     }

@@ -15,6 +15,7 @@ use super::products::{save_and_show, view};
 use super::{product_for, product_to_change, require_listing};
 use crate::domain::MediaId;
 use crate::domain::product::Edit;
+use crate::problems::CatalogProblem;
 use crate::repo::{self, media::Media};
 use crate::{CatalogState, app};
 use axum::Router;
@@ -99,8 +100,8 @@ pub async fn upload(
     let (mut product, _, side) = product_to_change(&tx, &ctx, id).await?;
     let existing = repo::media::of_products(&tx, &[id]).await?;
     let refused = if existing.len() >= MAX_IMAGES {
-        Err(Problem::conflict(
-            "too_many_images",
+        Err(Problem::of(
+            CatalogProblem::TooManyImages,
             format!("a product has at most {MAX_IMAGES} images"),
         ))
     } else {

@@ -17,6 +17,7 @@ pub mod variants;
 use crate::CatalogState;
 use crate::domain::product::Side;
 use crate::domain::{Product, VendorMirror};
+use crate::problems::CatalogProblem;
 use crate::repo;
 use axum::Router;
 use mercato_db::TenantTx;
@@ -122,8 +123,8 @@ pub fn require_listing(vendor: &VendorMirror) -> Result<(), Problem> {
     if vendor.may_list() {
         Ok(())
     } else {
-        Err(Problem::conflict(
-            "vendor_not_selling",
+        Err(Problem::of(
+            CatalogProblem::VendorNotSelling,
             "the vendor is rejected or suspended; its listings cannot be changed",
         ))
     }
@@ -149,14 +150,20 @@ pub fn conflict_of(error: sea_orm::DbErr, what: &'static str) -> Problem {
     if mercato_db::is_unique_violation(&error) {
         let text = error.to_string();
         if text.contains("sku") {
-            Problem::conflict("sku_taken", "another variant of this shop has this SKU")
+            Problem::of(
+                CatalogProblem::SkuTaken,
+                "another variant of this shop has this SKU",
+            )
         } else if text.contains("slug") {
-            Problem::conflict(
-                "slug_taken",
+            Problem::of(
+                CatalogProblem::SlugTaken,
                 format!("another {what} of this shop has this slug"),
             )
         } else {
-            Problem::conflict("duplicate", format!("this {what} exists already"))
+            Problem::of(
+                CatalogProblem::Duplicate,
+                format!("this {what} exists already"),
+            )
         }
     } else {
         error.into()

@@ -20,6 +20,7 @@ use crate::domain::{
     slugify,
 };
 use crate::events::{self, ProductModerated};
+use crate::problems::CatalogProblem;
 use crate::repo::{self, bundle};
 use crate::{CatalogState, app};
 use axum::Router;
@@ -579,8 +580,8 @@ pub async fn transition(
     if to == ProductStatus::Active || to == ProductStatus::PendingReview {
         let variants = repo::variants::of_products(&tx, &[product.id]).await?;
         if variants.is_empty() {
-            return Err(Problem::conflict(
-                "no_variants",
+            return Err(Problem::of(
+                CatalogProblem::NoVariants,
                 "add at least one variant before publishing",
             ));
         }

@@ -14,6 +14,7 @@ use crate::domain::variant::{
     check_together, check_weight,
 };
 use crate::domain::{Product, ProductStatus, Variant, check_name};
+use crate::problems::CatalogProblem;
 use crate::repo;
 use crate::{CatalogState, app};
 use axum::Router;
@@ -156,8 +157,8 @@ pub async fn add(
     checks.finish()?;
     let mut all = repo::variants::of_products(&tx, &[product.id]).await?;
     if all.len() >= 100 {
-        return Err(Problem::conflict(
-            "too_many_variants",
+        return Err(Problem::of(
+            CatalogProblem::TooManyVariants,
             "a product has at most 100 variants",
         ));
     }
@@ -290,8 +291,8 @@ pub async fn remove(
             ProductStatus::Active | ProductStatus::PendingReview
         )
     {
-        return Err(Problem::conflict(
-            "last_variant",
+        return Err(Problem::of(
+            CatalogProblem::LastVariant,
             "a published product keeps at least one variant; archive the product instead",
         ));
     }

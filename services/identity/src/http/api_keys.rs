@@ -5,6 +5,7 @@ use super::{acting_role, actor_label, refused};
 use crate::IdentityState;
 use crate::domain::api_keys::{KEY_PREFIX, display_prefix, parse_key_role, parse_name};
 use crate::domain::staff::{check_grant, role_code};
+use crate::problems::IdentityProblem;
 use crate::repo::api_keys::{self, ApiKey};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -89,15 +90,12 @@ pub async fn create(
     ctx.require(Permission::ApiKeysManage)?;
     by_a_person(&ctx)?;
     if !ctx.terms.has("api_keys") {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "feature_disabled",
-            "Feature not enabled",
-        )
-        .with_detail(format!(
-            "API keys are not part of the {} plan",
-            ctx.terms.plan
-        )));
+        return Err(
+            Problem::from(IdentityProblem::FeatureDisabled).with_detail(format!(
+                "API keys are not part of the {} plan",
+                ctx.terms.plan
+            )),
+        );
     }
     let name = parse_name(&body.name);
     let role = parse_key_role(&body.role);

@@ -5,6 +5,7 @@ use super::too_many_attempts;
 use crate::IdentityState;
 use crate::app::sign_in::{SignIn, SignInError, SignedIn, sign_in};
 use crate::domain::{AccountRole, Email, Realm, check_password};
+use crate::problems::IdentityProblem;
 use crate::repo::users::User;
 use crate::repo::{tokens, users};
 use axum::Router;
@@ -203,8 +204,8 @@ pub async fn register(
     let tx = state.db.tenant_tx(tenant).await?;
     if let Err(e) = users::insert(&tx, &user).await {
         return Err(if mercato_db::is_unique_violation(&e) {
-            Problem::conflict(
-                "email_taken",
+            Problem::of(
+                IdentityProblem::EmailTaken,
                 "an account with this email exists in this shop; sign in instead",
             )
         } else {
@@ -357,8 +358,8 @@ pub async fn change_password(
         .await?
         .filter(|now| *now == seen)
         .ok_or_else(|| {
-            Problem::conflict(
-                "account_changed",
+            Problem::of(
+                IdentityProblem::AccountChanged,
                 "the account changed while changing its password; try again",
             )
         })?;

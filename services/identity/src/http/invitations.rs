@@ -8,6 +8,7 @@ use crate::domain::one_time::{InvitationId, Purpose, TokenStatus};
 use crate::domain::staff::{check_grant, parse_staff_role, role_code};
 use crate::domain::{AccountRole, Email, Realm};
 use crate::invitations::{self, Invite, InviteError};
+use crate::problems::IdentityProblem;
 use crate::repo::one_time::{self, OneTimeToken};
 use crate::repo::users::{self, User};
 use axum::Router;
@@ -108,12 +109,12 @@ pub async fn create(
         shop: None,
     };
     let issued = invitations::issue(&tx, invite).await.map_err(|e| match e {
-        InviteError::AlreadyStaff => Problem::conflict(
-            "already_staff",
+        InviteError::AlreadyStaff => Problem::of(
+            IdentityProblem::AlreadyStaff,
             "an active staff account has this email; change its role instead",
         ),
-        InviteError::AlreadyInvited => Problem::conflict(
-            "already_invited",
+        InviteError::AlreadyInvited => Problem::of(
+            IdentityProblem::AlreadyInvited,
             "an invitation for this email is pending; revoke it to send a new one",
         ),
         InviteError::NoSeat { limit } => Problem::limit_exceeded(format!(
@@ -164,8 +165,8 @@ pub async fn revoke(
         check_grant(actor, role).map_err(refused)?;
     }
     match invitation.status(chrono::Utc::now()) {
-        TokenStatus::Accepted => Err(Problem::conflict(
-            "invitation_accepted",
+        TokenStatus::Accepted => Err(Problem::of(
+            IdentityProblem::InvitationAccepted,
             "this invitation was accepted; remove the staff member instead",
         )),
         TokenStatus::Revoked => Ok(StatusCode::NO_CONTENT),
@@ -217,8 +218,8 @@ pub async fn accept(
     drop(tx);
     let joining = match existing {
         Some(user) if user.active && user.role.staff_role().is_some() => {
-            return Err(Problem::conflict(
-                "already_staff",
+            return Err(Problem::of(
+                IdentityProblem::AlreadyStaff,
                 "this account is staff already",
             ));
         }
@@ -247,8 +248,8 @@ pub async fn accept(
         return Err(invalid_token());
     }
     let changed = || {
-        Problem::conflict(
-            "account_changed",
+        Problem::of(
+            IdentityProblem::AccountChanged,
             "the account changed while joining; try again",
         )
     };

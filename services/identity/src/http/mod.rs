@@ -10,8 +10,9 @@ pub mod vendor_staff;
 
 use crate::domain::staff::{Refusal, highest};
 use crate::hashing::{BUSY_RETRY_AFTER_SECS, HashingError};
+use crate::problems::IdentityProblem;
 use crate::repo::users;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use mercato_db::TenantTx;
 use mercato_kernel::Problem;
 use mercato_tenant_context::{Actor, Permission, Role, TenantContext};
@@ -56,7 +57,7 @@ pub(crate) fn actor_label(actor: Actor) -> Option<String> {
 
 pub(crate) fn refused(refusal: Refusal) -> Problem {
     match refusal {
-        Refusal::LastOwner => Problem::conflict("last_owner", refusal.message()),
+        Refusal::LastOwner => Problem::of(IdentityProblem::LastOwner, refusal.message()),
         Refusal::RoleTooHigh | Refusal::TargetOutranks => Problem::forbidden(refusal.message()),
     }
 }
@@ -64,8 +65,8 @@ pub(crate) fn refused(refusal: Refusal) -> Problem {
 /// One answer for unknown, expired, used and revoked codes: which one it was is nobody's
 /// business but the database's.
 pub(crate) fn invalid_token() -> Problem {
-    Problem::bad_request(
-        "invalid_token",
+    Problem::of(
+        IdentityProblem::InvalidToken,
         "the code is not valid: it is unknown, expired or used already",
     )
 }
@@ -78,16 +79,12 @@ pub(crate) fn check_new_password(password: &str) -> Result<(), Problem> {
 /// 429 `too_many_attempts`: too many sign-in attempts for this email or from this address;
 /// the same answer whether or not an account has the email.
 pub(crate) fn too_many_attempts(retry_after_secs: u64) -> Problem {
-    Problem::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_attempts",
-        "Too many attempts",
-    )
-    .with_detail("too many sign-in attempts; wait before trying again")
-    .with_header(
-        header::RETRY_AFTER,
-        HeaderValue::from(retry_after_secs.max(1)),
-    )
+    Problem::from(IdentityProblem::TooManyAttempts)
+        .with_detail("too many sign-in attempts; wait before trying again")
+        .with_header(
+            header::RETRY_AFTER,
+            HeaderValue::from(retry_after_secs.max(1)),
+        )
 }
 
 /// A password could not be hashed or checked: 503 `busy` when every slot stayed taken for
@@ -95,8 +92,8 @@ pub(crate) fn too_many_attempts(retry_after_secs: u64) -> Problem {
 impl From<HashingError> for Problem {
     fn from(error: HashingError) -> Self {
         match error {
-            HashingError::Busy => Problem::unavailable(
-                "busy",
+            HashingError::Busy => Problem::of(
+                IdentityProblem::Busy,
                 "the server is checking too many passwords at once; retry shortly",
             )
             .with_header(

@@ -7,6 +7,7 @@ use super::{actor_label, check_new_password, invalid_token};
 use crate::IdentityState;
 use crate::domain::{AccountRole, Email, Realm};
 use crate::mail::{self, letters};
+use crate::problems::IdentityProblem;
 use crate::repo::users::{self, User};
 use crate::repo::{vendor_invitations, vendor_members};
 use axum::Router;
@@ -118,14 +119,14 @@ pub async fn invite(
             .await?
             .is_some()
     {
-        return Err(Problem::conflict(
-            "already_member",
+        return Err(Problem::of(
+            IdentityProblem::AlreadyMember,
             "this person works for the vendor already",
         ));
     }
     if vendor_invitations::pending_for(&tx, vendor, email.as_str()).await? {
-        return Err(Problem::conflict(
-            "already_invited",
+        return Err(Problem::of(
+            IdentityProblem::AlreadyInvited,
             "an invitation for this email is pending",
         ));
     }
@@ -260,8 +261,8 @@ pub async fn remove(
         .filter(|(_, r)| *r == VendorRole::Owner)
         .count();
     if target_role == VendorRole::Owner && owners <= 1 {
-        return Err(Problem::conflict(
-            "last_owner",
+        return Err(Problem::of(
+            IdentityProblem::LastOwner,
             "a vendor always keeps an owner; make someone else owner first",
         ));
     }
@@ -359,8 +360,8 @@ pub async fn accept(
             .await?
             .filter(|now| *now == seen)
             .ok_or_else(|| {
-                Problem::conflict(
-                    "account_changed",
+                Problem::of(
+                    IdentityProblem::AccountChanged,
                     "the account changed while joining; try again",
                 )
             })?,
@@ -376,8 +377,8 @@ pub async fn accept(
             };
             users::insert(&tx, &user).await.map_err(|e| {
                 if mercato_db::is_unique_violation(&e) {
-                    Problem::conflict(
-                        "account_changed",
+                    Problem::of(
+                        IdentityProblem::AccountChanged,
                         "the account changed while joining; try again",
                     )
                 } else {

@@ -10,7 +10,7 @@
 //! run one after the other, the second getting the first's stored answer. Keys are kept for
 //! a day (`repo::idempotency::KEEP_FOR`), then purged by the retention sweep.
 
-use super::RACE_CODE;
+use crate::problems::InventoryProblem;
 use crate::repo::idempotency::{self, Stored};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -53,12 +53,8 @@ impl Idempotency {
             return Ok(None);
         };
         if stored.operation != self.operation || stored.request != self.request {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "Idempotency key reused",
-            )
-            .with_detail("this Idempotency-Key was used with a different request"));
+            return Err(Problem::from(InventoryProblem::IdempotencyKeyReused)
+                .with_detail("this Idempotency-Key was used with a different request"));
         }
         Ok(Some(stored))
     }
@@ -91,8 +87,8 @@ impl Idempotency {
         };
         match idempotency::insert(tx, &self.actor, key, &stored, crate::movements::now()).await {
             Ok(()) => Ok(()),
-            Err(e) if mercato_db::is_unique_violation(&e) => Err(Problem::conflict(
-                RACE_CODE,
+            Err(e) if mercato_db::is_unique_violation(&e) => Err(Problem::of(
+                InventoryProblem::ConcurrentRequest,
                 "a request with this Idempotency-Key is being processed; retry it",
             )),
             Err(e) => Err(e.into()),

@@ -9,7 +9,9 @@ pub mod warehouses;
 
 use crate::domain::stock::StockError;
 use crate::movements::MovementError;
+use crate::problems::InventoryProblem;
 use axum::http::{HeaderValue, header};
+use mercato_kernel::ProblemCode as _;
 use mercato_kernel::{FieldError, Problem};
 use mercato_tenant_context::{
     Actor, Permission, ServiceName, TenantContext, VendorAccess, VendorId, VendorPermission,
@@ -76,8 +78,8 @@ pub fn movement_problem(error: MovementError) -> Problem {
         MovementError::Db(e) => Problem::from(e),
         MovementError::Invalid(errors) => Problem::validation(errors),
         MovementError::NotSelling(errors) => {
-            let mut problem = Problem::conflict(
-                "vendor_not_selling",
+            let mut problem = Problem::of(
+                InventoryProblem::VendorNotSelling,
                 "a vendor of these lines is suspended; nothing was reserved",
             );
             problem.errors = errors;
@@ -98,23 +100,23 @@ pub fn movement_problem(error: MovementError) -> Problem {
                     days.join(", ")
                 ),
             };
-            let mut problem = Problem::conflict("vendor_on_holiday", detail);
+            let mut problem = Problem::of(InventoryProblem::VendorOnHoliday, detail);
             problem.errors = errors;
             problem
         }
         MovementError::Stock(e @ StockError::BelowZero { .. }) => {
-            Problem::conflict("stock_below_zero", e.to_string())
+            Problem::of(InventoryProblem::StockBelowZero, e.to_string())
         }
         MovementError::Stock(e @ StockError::BelowReserved { .. }) => {
-            Problem::conflict("stock_reserved", e.to_string())
+            Problem::of(InventoryProblem::StockReserved, e.to_string())
         }
         MovementError::Stock(e @ StockError::TooMuch) => {
             Problem::validation(vec![FieldError::new("/delta", e.to_string())])
         }
-        MovementError::Stock(e) => Problem::conflict("insufficient_stock", e.to_string()),
+        MovementError::Stock(e) => Problem::of(InventoryProblem::InsufficientStock, e.to_string()),
         MovementError::Short(shortages) => {
-            let mut problem = Problem::conflict(
-                "insufficient_stock",
+            let mut problem = Problem::of(
+                InventoryProblem::InsufficientStock,
                 "not enough stock for every line; nothing was reserved",
             );
             problem.errors = shortages
@@ -131,8 +133,8 @@ pub fn movement_problem(error: MovementError) -> Problem {
                 .collect();
             problem
         }
-        MovementError::Ended(status) => Problem::conflict(
-            "reservation_ended",
+        MovementError::Ended(status) => Problem::of(
+            InventoryProblem::ReservationEnded,
             format!("the reservation is {}", status.code()),
         ),
         MovementError::OtherVendor => Problem::not_found(),
@@ -164,16 +166,13 @@ pub fn is_transient_db(error: &DbErr) -> bool {
 }
 
 fn is_transient(problem: &Problem) -> bool {
-    problem.code == RACE_CODE
+    problem.code == InventoryProblem::ConcurrentRequest.code()
         || problem.source.as_ref().is_some_and(|source| {
             source
                 .chain()
                 .any(|e| e.downcast_ref::<DbErr>().is_some_and(is_transient_db))
         })
 }
-
-/// The code of a problem that says "another request got there first; try again".
-pub(crate) const RACE_CODE: &str = "concurrent_request";
 
 /// Runs `op` (one whole transaction) again when it failed for a transient reason, a few
 /// times with a short pause; then answers 503 with `Retry-After` instead of a 500.
@@ -193,11 +192,11 @@ where
             Err(problem) if is_transient(&problem) => {
                 if attempt >= ATTEMPTS {
                     tracing::warn!(error = %problem, "giving up on a transaction after retries");
-                    if problem.code == RACE_CODE {
+                    if problem.code == InventoryProblem::ConcurrentRequest.code() {
                         return Err(problem);
                     }
-                    return Err(Problem::unavailable(
-                        "database_busy",
+                    return Err(Problem::of(
+                        InventoryProblem::DatabaseBusy,
                         "the shop's stock is very busy right now; try again",
                     )
                     .with_header(header::RETRY_AFTER, HeaderValue::from_static("1")));

@@ -21,6 +21,7 @@ use crate::domain::reservation::{
     self, Allocation, Line, MAX_LINES, Reservation, Status, check_quantity, check_reference,
 };
 use crate::movements::{self, End, Ended, MovementError, ReservationRequest};
+use crate::problems::InventoryProblem;
 use crate::repo;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -475,8 +476,8 @@ async fn end(
             .ok_or_else(Problem::not_found)?;
         let result = match ended {
             Ended::Done(r) | Ended::Already(r) | Ended::NotYet(r) => Ok(r),
-            Ended::ExpiredInstead(_) => Err(Problem::conflict(
-                "reservation_expired",
+            Ended::ExpiredInstead(_) => Err(Problem::of(
+                InventoryProblem::ReservationExpired,
                 "the reservation expired before it was committed; its units were released",
             )),
         };

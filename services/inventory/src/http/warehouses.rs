@@ -7,6 +7,7 @@ use crate::domain::stock::{Change, Reason, parse_note};
 use crate::domain::warehouse::{Address, Warehouse, check_text};
 use crate::domain::{AdjustmentId, ReservationId, WarehouseId};
 use crate::movements::{self, AdjustmentRequest};
+use crate::problems::InventoryProblem;
 use crate::repo;
 use crate::repo::stock::{Adjustment, StoredLevel};
 use axum::Router;
@@ -71,8 +72,8 @@ impl From<Warehouse> for WarehouseOut {
 }
 
 fn name_taken() -> Problem {
-    Problem::conflict(
-        "warehouse_name_taken",
+    Problem::of(
+        InventoryProblem::WarehouseNameTaken,
         "the vendor has another warehouse with this name",
     )
 }

@@ -9,6 +9,7 @@ use crate::domain::coupon;
 use crate::domain::tax;
 use crate::domain::{CartId, CartLineId};
 use crate::http::out::{self, CartOut};
+use crate::problems::OrdersProblem;
 use crate::repo::carts as repo;
 use crate::repo::{mirror, settings};
 use crate::usecases::access::visible_cart;
@@ -85,8 +86,8 @@ fn open(cart: &Cart) -> Result<(), Problem> {
     if cart.status == CartStatus::Open {
         Ok(())
     } else {
-        Err(Problem::conflict(
-            "cart_closed",
+        Err(Problem::of(
+            OrdersProblem::CartClosed,
             format!("this cart is {}; start a new one", cart.status.code()),
         ))
     }
@@ -168,14 +169,14 @@ async fn put_all(
             mirror::Selling::Yes => {}
             mirror::Selling::No if !v.visible => {}
             mirror::Selling::No | mirror::Selling::Suspended => {
-                return Err(Problem::conflict(
-                    "vendor_not_selling",
+                return Err(Problem::of(
+                    OrdersProblem::VendorNotSelling,
                     "this item's vendor is not selling at the moment",
                 ));
             }
             mirror::Selling::BackOn(back) => {
-                let mut problem = Problem::conflict(
-                    "vendor_on_holiday",
+                let mut problem = Problem::of(
+                    OrdersProblem::VendorOnHoliday,
                     format!("this item's vendor is on holiday and takes orders again on {back}"),
                 );
                 problem.errors = vec![FieldError::new(
@@ -216,8 +217,8 @@ async fn put_all(
         }
         let available = lookups.stock.get(&variant).copied().unwrap_or(0);
         if total > available {
-            return Err(Problem::conflict(
-                "insufficient_stock",
+            return Err(Problem::of(
+                OrdersProblem::InsufficientStock,
                 format!("only {available} available"),
             ));
         }
@@ -232,8 +233,8 @@ async fn put_all(
             }
             None => {
                 if cart.lines.len() >= MAX_LINES {
-                    return Err(Problem::conflict(
-                        "cart_full",
+                    return Err(Problem::of(
+                        OrdersProblem::CartFull,
                         format!("a cart holds at most {MAX_LINES} lines"),
                     ));
                 }
@@ -476,8 +477,8 @@ pub async fn update_line(
     let available = mirror::available(&tx, &[variant]).await?;
     let available = available.get(&variant).copied().unwrap_or(0);
     if input.quantity > available {
-        return Err(Problem::conflict(
-            "insufficient_stock",
+        return Err(Problem::of(
+            OrdersProblem::InsufficientStock,
             format!("only {available} available"),
         ));
     }

@@ -5,6 +5,7 @@ use super::{body_id, require_manager};
 use crate::OrdersState;
 use crate::domain::CouponId;
 use crate::domain::coupon::{self, Coupon, CouponScope, CouponValue, FundedBy};
+use crate::problems::OrdersProblem;
 use crate::repo::coupons::{self as repo, StoredCoupon};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -222,8 +223,8 @@ pub async fn create(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     match repo::insert(&tx, &stored).await {
         Err(e) if mercato_db::is_unique_violation(&e) => {
-            return Err(Problem::conflict(
-                "coupon_code_taken",
+            return Err(Problem::of(
+                OrdersProblem::CouponCodeTaken,
                 "the shop already has a coupon with this code",
             ));
         }

@@ -9,6 +9,7 @@ use crate::domain::lifecycle::{self, VendorOrderStatus};
 use crate::domain::order::FullOrder;
 use crate::domain::{OrderId, VendorOrderId};
 use crate::http::out::{self, OrderOut, VendorOrderOut};
+use crate::problems::OrdersProblem;
 use crate::repo::orders as repo;
 use crate::usecases::access::{Viewer, visible_order};
 use crate::usecases::records;
@@ -324,8 +325,8 @@ pub async fn ship(
         lifecycle::OrderStatus::Paid | lifecycle::OrderStatus::PartiallyRefunded
     ) || vo.refunded >= vo.total
     {
-        return Err(Problem::conflict(
-            "not_to_ship",
+        return Err(Problem::of(
+            OrdersProblem::NotToShip,
             format!(
                 "the order is {} and this part {} refunded",
                 full.order.status.code(),

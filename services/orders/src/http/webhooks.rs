@@ -5,6 +5,7 @@
 //! else is a 400 and changes nothing. Each event is applied once (see `payment`).
 
 use crate::OrdersState;
+use crate::problems::OrdersProblem;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -38,7 +39,12 @@ pub async fn receive(
     let signature = headers
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| Problem::bad_request("invalid_signature", "no Stripe-Signature header"))?;
+        .ok_or_else(|| {
+            Problem::of(
+                OrdersProblem::InvalidSignature,
+                "no Stripe-Signature header",
+            )
+        })?;
     crate::usecases::payment::receive_webhook(&state, ctx.tenant, &provider, signature, &body)
         .await?;
     Ok(StatusCode::NO_CONTENT)

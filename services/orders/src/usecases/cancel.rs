@@ -4,6 +4,7 @@ use crate::OrdersState;
 use crate::domain::OrderId;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::payment::{PaymentStatus, VendorShare};
+use crate::problems::OrdersProblem;
 use crate::repo::orders as repo;
 use crate::repo::{coupons, payments, settings};
 use crate::usecases::access::Viewer;
@@ -34,8 +35,8 @@ pub async fn cancel(
         )
     });
     if shipped {
-        return Err(Problem::conflict(
-            "already_shipped",
+        return Err(Problem::of(
+            OrdersProblem::AlreadyShipped,
             "part of the order has shipped; request a return instead",
         ));
     }
@@ -77,8 +78,8 @@ pub async fn cancel(
                 let paid_at = full.order.paid_at.unwrap_or(full.order.placed_at);
                 if crate::now() - paid_at > chrono::TimeDelta::seconds(settings.cancel_window_secs)
                 {
-                    return Err(Problem::conflict(
-                        "cancel_window_passed",
+                    return Err(Problem::of(
+                        OrdersProblem::CancelWindowPassed,
                         "the order can no longer be cancelled; ask the shop",
                     ));
                 }
@@ -134,8 +135,8 @@ pub async fn cancel(
             }
             Ok(())
         }
-        other => Err(Problem::conflict(
-            "not_cancellable",
+        other => Err(Problem::of(
+            OrdersProblem::NotCancellable,
             format!("the order is {}", other.code()),
         )),
     }

@@ -22,6 +22,7 @@ use crate::domain::payment::{Payment, PaymentId, PaymentStatus};
 use crate::domain::pricing;
 use crate::domain::{OrderId, OrderLineId, VendorOrderId};
 use crate::inventory::ReserveError;
+use crate::problems::OrdersProblem;
 use crate::repo::carts;
 use crate::repo::orders;
 use crate::repo::payments as payment_repo;
@@ -113,12 +114,7 @@ pub fn key_owner(ctx: &TenantContext, cart: crate::domain::CartId) -> String {
 /// The refusal of a payment provider the shop does not take (or the platform does not
 /// offer): nothing is ordered or charged.
 pub fn provider_not_accepted(provider: &str) -> Problem {
-    let mut problem = Problem::new(
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "provider_not_accepted",
-        "Payment provider not accepted",
-    )
-    .with_detail(format!(
+    let mut problem = Problem::from(OrdersProblem::ProviderNotAccepted).with_detail(format!(
         "this shop does not take payments with {provider:?}"
     ));
     problem.errors = vec![FieldError::new(
@@ -131,12 +127,8 @@ pub fn provider_not_accepted(provider: &str) -> Problem {
 async fn replayed(tx: &TenantTx, p: &Placement) -> Result<Option<OrderId>, Problem> {
     match orders::checkout_key(tx, &p.caller, &p.key).await? {
         Some((hash, order)) if hash == p.request_hash => Ok(Some(order)),
-        Some(_) => Err(Problem::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency_key_reused",
-            "Idempotency key reused",
-        )
-        .with_detail("this Idempotency-Key was used with a different checkout")),
+        Some(_) => Err(Problem::from(OrdersProblem::IdempotencyKeyReused)
+            .with_detail("this Idempotency-Key was used with a different checkout")),
         None => Ok(None),
     }
 }
@@ -152,7 +144,7 @@ fn not_ready(quote: &Quote) -> Option<Problem> {
             .collect::<Vec<_>>()
         {
             codes if codes.iter().all(|c| *c == "vendor_on_holiday") => (
-                "vendor_on_holiday",
+                OrdersProblem::VendorOnHoliday,
                 "a vendor of these lines is on holiday; nothing was ordered",
             ),
             codes
@@ -161,16 +153,16 @@ fn not_ready(quote: &Quote) -> Option<Problem> {
                     .all(|c| matches!(*c, "vendor_on_holiday" | "vendor_not_selling")) =>
             {
                 (
-                    "vendor_not_selling",
+                    OrdersProblem::VendorNotSelling,
                     "a vendor of these lines is not selling; nothing was ordered",
                 )
             }
             _ => (
-                "cart_not_ready",
+                OrdersProblem::CartNotReady,
                 "some lines cannot be bought as they are; review the cart",
             ),
         };
-        let mut problem = Problem::conflict(code, title);
+        let mut problem = Problem::of(code, title);
         problem.errors = blocking
             .iter()
             .map(|(i, code, message)| {
@@ -182,7 +174,7 @@ fn not_ready(quote: &Quote) -> Option<Problem> {
     if let Some(c) = &quote.coupon
         && let Some((code, message)) = &c.refused
     {
-        let mut problem = Problem::conflict("coupon_not_applicable", message.clone());
+        let mut problem = Problem::of(OrdersProblem::CouponNotApplicable, message.clone());
         problem.errors = vec![FieldError::new("/coupon_code", *code)];
         return Some(problem);
     }
@@ -205,13 +197,16 @@ pub async fn place(
         if let Some(order) = replayed(&tx, p).await? {
             return Ok(Placed::Replayed(order));
         }
-        return Err(Problem::conflict(
-            "cart_closed",
+        return Err(Problem::of(
+            OrdersProblem::CartClosed,
             format!("this cart is {}", cart.status.code()),
         ));
     }
     if cart.lines.is_empty() {
-        return Err(Problem::conflict("cart_empty", "the cart has no lines"));
+        return Err(Problem::of(
+            OrdersProblem::CartEmpty,
+            "the cart has no lines",
+        ));
     }
     cart.country = Some(p.address.country.clone());
     let rules = settings::rules(&tx, state.config.default_settings()).await?;
@@ -245,24 +240,24 @@ pub async fn place(
         .await
         .map_err(|e| match e {
             ReserveError::Short(errors) => {
-                let mut problem = Problem::conflict(
-                    "insufficient_stock",
+                let mut problem = Problem::of(
+                    OrdersProblem::InsufficientStock,
                     "not enough stock for every line; nothing was ordered",
                 );
                 problem.errors = errors;
                 problem
             }
             ReserveError::NotSelling(errors) => {
-                let mut problem = Problem::conflict(
-                    "vendor_not_selling",
+                let mut problem = Problem::of(
+                    OrdersProblem::VendorNotSelling,
                     "a vendor of these lines is not selling; nothing was ordered",
                 );
                 problem.errors = errors;
                 problem
             }
             ReserveError::OnHoliday(errors) => {
-                let mut problem = Problem::conflict(
-                    "vendor_on_holiday",
+                let mut problem = Problem::of(
+                    OrdersProblem::VendorOnHoliday,
                     "a vendor of these lines is on holiday; nothing was ordered",
                 );
                 problem.errors = errors;
@@ -270,8 +265,8 @@ pub async fn place(
             }
             ReserveError::Unavailable(e) => {
                 tracing::error!(error = %e, "inventory unavailable at checkout");
-                Problem::unavailable(
-                    "inventory_unavailable",
+                Problem::of(
+                    OrdersProblem::InventoryUnavailable,
                     "stock cannot be held right now; try again",
                 )
             }
@@ -333,14 +328,14 @@ async fn write(
         if let Some(order) = replayed(&tx, p).await? {
             return Ok(Placed::Replayed(order));
         }
-        return Err(Problem::conflict(
-            "cart_closed",
+        return Err(Problem::of(
+            OrdersProblem::CartClosed,
             format!("this cart is {}", cart.status.code()),
         ));
     };
     if cart.lines != seen.lines || cart.coupon_code != seen.coupon_code {
-        return Err(Problem::conflict(
-            "cart_changed",
+        return Err(Problem::of(
+            OrdersProblem::CartChanged,
             "the cart changed during checkout; review it and check out again",
         ));
     }
@@ -357,8 +352,8 @@ async fn write(
         )
         .await?
         {
-            return Err(Problem::conflict(
-                "coupon_not_applicable",
+            return Err(Problem::of(
+                OrdersProblem::CouponNotApplicable,
                 "this coupon has been used up",
             ));
         }
@@ -366,8 +361,8 @@ async fn write(
         if let Some(per_customer) = per_customer
             && coupons::redemptions_by(&tx, coupon, &key).await? > per_customer
         {
-            return Err(Problem::conflict(
-                "coupon_not_applicable",
+            return Err(Problem::of(
+                OrdersProblem::CouponNotApplicable,
                 "you have used this coupon as often as it allows",
             ));
         }
@@ -390,8 +385,8 @@ async fn write(
             if let Some(order) = replayed(&tx, p).await? {
                 return Ok(Placed::Replayed(order));
             }
-            return Err(Problem::conflict(
-                "checkout_in_progress",
+            return Err(Problem::of(
+                OrdersProblem::CheckoutInProgress,
                 "a checkout with this Idempotency-Key is being processed; retry it",
             ));
         }
@@ -443,8 +438,8 @@ fn build(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(FullOrder, Option<quote::Redemption>), Problem> {
     let (Some(priced), Some(currency)) = (&quote.priced, quote.currency) else {
-        return Err(Problem::conflict(
-            "cart_empty",
+        return Err(Problem::of(
+            OrdersProblem::CartEmpty,
             "the cart has nothing to buy",
         ));
     };

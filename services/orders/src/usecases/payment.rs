@@ -11,6 +11,7 @@ use crate::domain::OrderId;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{FullOrder, PaymentFailure};
 use crate::domain::payment::{Payment, PaymentId, PaymentStatus};
+use crate::problems::OrdersProblem;
 use crate::repo::orders;
 use crate::repo::payments as repo;
 use crate::usecases::records::{self, OrderRecord};
@@ -108,14 +109,14 @@ pub async fn pay(
         .await?
         .ok_or_else(Problem::not_found)?;
     if full.order.status != OrderStatus::PendingPayment {
-        return Err(Problem::conflict(
-            "order_not_payable",
+        return Err(Problem::of(
+            OrdersProblem::OrderNotPayable,
             format!("the order is {}", full.order.status.code()),
         ));
     }
     if crate::now() >= full.order.expires_at {
-        return Err(Problem::conflict(
-            "order_not_payable",
+        return Err(Problem::of(
+            OrdersProblem::OrderNotPayable,
             "the order's time to pay has run out",
         ));
     }
@@ -147,8 +148,8 @@ pub async fn pay(
         ) || (p.status == PaymentStatus::Created
             && crate::now() - p.created_at < chrono::TimeDelta::seconds(60))
     }) {
-        return Err(Problem::conflict(
-            "payment_in_progress",
+        return Err(Problem::of(
+            OrdersProblem::PaymentInProgress,
             "a payment of this order is under way; wait for its outcome",
         ));
     }
@@ -425,9 +426,9 @@ pub async fn receive_webhook(
         now,
         state.payments.tolerance_secs,
     )
-    .map_err(|e| Problem::bad_request("invalid_signature", e.to_string()))?;
+    .map_err(|e| Problem::of(OrdersProblem::InvalidSignature, e.to_string()))?;
     let event = mercato_payments::event::parse(body)
-        .map_err(|e| Problem::bad_request("invalid_event", e.to_string()))?;
+        .map_err(|e| Problem::of(OrdersProblem::InvalidEvent, e.to_string()))?;
     apply_event(state, tenant, provider, &event).await
 }
 
@@ -445,8 +446,8 @@ pub async fn apply_event(
     match event.metadata.get("tenant_id") {
         Some(shop) if *shop != tenant.to_string() => return Ok(()),
         None if !event.intent_ref.is_empty() => {
-            return Err(Problem::bad_request(
-                "event_without_shop",
+            return Err(Problem::of(
+                OrdersProblem::EventWithoutShop,
                 "the payment event names no shop (metadata.tenant_id); nothing was applied",
             ));
         }

@@ -10,12 +10,13 @@ use crate::domain::lifecycle::OrderStatus;
 use crate::domain::order::FullOrder;
 use crate::domain::payment::{LineQuantity, Refund, RefundStatus, VendorShare};
 use crate::domain::{OrderId, OrderLineId, RefundId, VendorOrderId};
+use crate::problems::OrdersProblem;
 use crate::repo::orders as repo;
 use crate::repo::{payments, settings};
 use crate::usecases::access::is_order_reader;
 use crate::usecases::transitions;
 use async_trait::async_trait;
-use axum::http::StatusCode;
+
 use mercato_db::TenantTx;
 use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob, Worker};
 use mercato_kernel::http::body_id;
@@ -161,16 +162,16 @@ pub(crate) fn plan(
                     .find(|(v, _)| *v == s.vendor_order_id)
                     .map_or(0, |(_, l)| *l);
                 if s.amount > left {
-                    return Err(Problem::conflict(
-                        "refund_exceeds_remaining",
+                    return Err(Problem::of(
+                        OrdersProblem::RefundExceedsRemaining,
                         format!("only {left} is left to refund of {}", s.vendor_order_id),
                     ));
                 }
             }
             let amount: i64 = shares.iter().map(|s| s.amount).sum();
             if amount <= 0 {
-                return Err(Problem::conflict(
-                    "nothing_to_refund",
+                return Err(Problem::of(
+                    OrdersProblem::NothingToRefund,
                     "these units carry no amount to refund",
                 ));
             }
@@ -260,7 +261,7 @@ pub(crate) async fn record_refund(
     let payment = full
         .order
         .paid_by
-        .ok_or_else(|| Problem::conflict("not_paid", "the order has no payment to refund"))?;
+        .ok_or_else(|| Problem::of(OrdersProblem::NotPaid, "the order has no payment to refund"))?;
     let mut quantities = Vec::new();
     for &(index, quantity, share) in &plan.lines {
         let line = &mut full.lines[index];
@@ -366,8 +367,8 @@ pub async fn execute(
         .get(&payment.provider)
         .cloned()
         .ok_or_else(|| {
-            Problem::unavailable(
-                "provider_unavailable",
+            Problem::of(
+                OrdersProblem::ProviderUnavailable,
                 "the payment provider is not configured",
             )
         })?;
@@ -427,8 +428,8 @@ pub async fn execute(
             }
         }
         Err(ProviderError::Unavailable(e)) => {
-            return Err(Problem::unavailable(
-                "provider_unavailable",
+            return Err(Problem::of(
+                OrdersProblem::ProviderUnavailable,
                 format!("the payment provider could not be reached: {e}"),
             ));
         }
@@ -634,12 +635,8 @@ pub async fn refund(
     if let Some(existing) = payments::refund_by_key(&tx, id, ask.key, full.order.currency).await? {
         drop(tx);
         if existing.request_hash != ask.hash {
-            return Err(Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "Idempotency key reused",
-            )
-            .with_detail("this Idempotency-Key was used with a different refund"));
+            return Err(Problem::from(OrdersProblem::IdempotencyKeyReused)
+                .with_detail("this Idempotency-Key was used with a different refund"));
         }
         if existing.status == RefundStatus::Pending {
             execute(state, ctx.tenant, id, existing.id).await?;
@@ -664,8 +661,8 @@ pub async fn refund(
         full.order.status,
         OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Completed
     ) {
-        return Err(Problem::conflict(
-            "not_refundable",
+        return Err(Problem::of(
+            OrdersProblem::NotRefundable,
             format!("the order is {}", full.order.status.code()),
         ));
     }

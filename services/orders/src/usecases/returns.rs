@@ -5,6 +5,7 @@ use crate::OrdersState;
 use crate::domain::lifecycle::VendorOrderStatus;
 use crate::domain::payment::{LineQuantity, Return, ReturnStatus};
 use crate::domain::{OrderId, OrderLineId, ReturnId, VendorOrderId};
+use crate::problems::OrdersProblem;
 use crate::repo::orders as repo;
 use crate::repo::{payments, settings};
 use crate::usecases::access::{Viewer, is_order_reader, visible_order};
@@ -96,8 +97,8 @@ pub async fn request(
         return Err(Problem::invalid_field("/vendor_order_id", "required"));
     };
     if vo.status != VendorOrderStatus::Delivered {
-        return Err(Problem::conflict(
-            "not_delivered",
+        return Err(Problem::of(
+            OrdersProblem::NotDelivered,
             "only delivered items can be returned",
         ));
     }
@@ -163,8 +164,8 @@ pub async fn decide(
         return Err(Problem::not_found());
     }
     if ret.status != ReturnStatus::Requested {
-        return Err(Problem::conflict(
-            "return_decided",
+        return Err(Problem::of(
+            OrdersProblem::ReturnDecided,
             format!("the return is {}", ret.status.code()),
         ));
     }

@@ -15,6 +15,7 @@ use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{FullOrder, PaymentFailure};
 use crate::domain::payment::{Payment, PaymentStatus};
 use crate::inventory::ReserveError;
+use crate::problems::OrdersProblem;
 use crate::repo::orders;
 use crate::repo::payments;
 use crate::usecases::transitions;
@@ -101,13 +102,16 @@ fn held_payment(all: Vec<Payment>) -> Result<Payment, Problem> {
                 && p.failure_code.as_deref() == Some(AMOUNT_MISMATCH)
         })
         .ok_or_else(|| {
-            Problem::conflict("not_in_review", "the order has no payment held for review")
+            Problem::of(
+                OrdersProblem::NotInReview,
+                "the order has no payment held for review",
+            )
         })
 }
 
 fn not_in_review(full: &FullOrder) -> Problem {
-    Problem::conflict(
-        "not_in_review",
+    Problem::of(
+        OrdersProblem::NotInReview,
         format!("the order is {}", full.order.status.label()),
     )
 }
@@ -211,8 +215,8 @@ async fn accept(
                 ReserveError::Short(errors)
                 | ReserveError::NotSelling(errors)
                 | ReserveError::OnHoliday(errors) => {
-                    let mut problem = Problem::conflict(
-                        "insufficient_stock",
+                    let mut problem = Problem::of(
+                        OrdersProblem::InsufficientStock,
                         "the order's stock is no longer there to hold; refund the payment instead",
                     );
                     problem.errors = errors;
@@ -220,8 +224,8 @@ async fn accept(
                 }
                 ReserveError::Unavailable(e) => {
                     tracing::error!(error = %e, "inventory unavailable accepting a payment");
-                    Problem::unavailable(
-                        "inventory_unavailable",
+                    Problem::of(
+                        OrdersProblem::InventoryUnavailable,
                         "stock cannot be held right now; try again",
                     )
                 }

@@ -4,6 +4,7 @@
 
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{FullOrder, Transition, VendorOrder};
+use crate::problems::OrdersProblem;
 use crate::repo::orders;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, enqueue_all};
@@ -55,7 +56,7 @@ struct VendorOrderEvent<'a> {
 }
 
 fn refused(e: impl std::fmt::Display) -> Problem {
-    Problem::conflict("invalid_transition", e.to_string())
+    Problem::of(OrdersProblem::InvalidTransition, e.to_string())
 }
 
 /// Moves the order to `to`.

@@ -125,15 +125,19 @@ fn declare_operation_problems(operation: &mut Operation) {
             "Too many requests (the client's or the shop's rate limit, or sign-in back-off); see Retry-After",
         ),
         (
+            400,
+            "Bad request: no Host header, a path the gateway refuses (`invalid_path`), a body that is not JSON, or a query string that cannot be read",
+        ),
+        (
+            502,
+            "Bad gateway: the service behind the gateway did not answer (`upstream_unavailable`, split shape)",
+        ),
+        (
             503,
             "Unavailable: the shop is suspended, or the service is busy or not ready",
         ),
     ];
     if has_query || has_body {
-        common.push((
-            400,
-            "Bad request: the body is not JSON, or the query string cannot be read",
-        ));
         common.push((
             422,
             "Validation failed; `errors` names each bad field by JSON path",

@@ -4,7 +4,7 @@
 
 use crate::catalog::{catalog_knows, create, eur, fields, move_product, product, spawn};
 use crate::on_all_backends;
-use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use crate::support::{Backend, Shop, TestApp, eventually};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
@@ -394,20 +394,7 @@ async fn stock_flips_the_in_stock_facet(backend: Backend, test: &str) {
     let (vendor, email, seller) = app.approved_vendor_account(&shop, "Stocked Tea").await;
     catalog_knows(&app, &shop, &seller, &vendor).await;
     // Inventory goes by the vendor membership in the token: sign in again once it is there.
-    // (Identity has the membership from `vendor.applied`: the vendor helper and
-    // `catalog_knows` settled the events, and a sign-in reads the memberships afresh.)
-    let stocker = app.login(host, &email, PASSWORD).await;
-    let me = app
-        .client
-        .get(host, "/api/v1/auth/me", Some(&stocker))
-        .await
-        .unwrap();
-    assert_eq!(
-        me.body["vendors"][0]["vendor"],
-        vendor.as_str(),
-        "a token with the vendor membership: {}",
-        me.text
-    );
+    let stocker = app.member_token(host, &email, &vendor).await;
     let created = create(
         &app,
         &shop,

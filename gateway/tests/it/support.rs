@@ -410,6 +410,25 @@ impl TestApp {
         (leftovers.schemas.clone(), leftovers.bucket.clone())
     }
 
+    /// A new token of `email` (signed in with [`PASSWORD`]) that carries its membership of
+    /// `vendor`, checked on `/api/v1/auth/me`. Identity learns the membership from
+    /// `vendor.applied`, so the caller has settled the events; a sign-in reads memberships
+    /// afresh.
+    pub async fn member_token(&self, host: &str, email: &str, vendor: &str) -> String {
+        let token = self.login(host, email, PASSWORD).await;
+        let me = self
+            .client
+            .get(host, "/api/v1/auth/me", Some(&token))
+            .await
+            .unwrap();
+        assert_eq!(
+            me.body["vendors"][0]["vendor"], vendor,
+            "a token with the vendor membership: {}",
+            me.text
+        );
+        token
+    }
+
     /// A connection of `service`'s own database (its SQLite file, or its schema), as the
     /// service's operator would open one.
     pub async fn service_db(&self, service: &str) -> mercato_db::Db {

@@ -3,7 +3,7 @@
 
 use super::{catalog_knows, create, listed, move_product, product};
 use crate::on_all_backends;
-use crate::support::{Backend, PASSWORD};
+use crate::support::Backend;
 use serde_json::json;
 
 async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
@@ -16,20 +16,7 @@ async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
     let (vendor, email, seller) = app.approved_vendor_account(&shop, "Stocked Tea").await;
     catalog_knows(&app, &shop, &seller, &vendor).await;
     // Inventory goes by the vendor membership in the token: sign in again once it is there.
-    // (Identity has the membership from `vendor.applied`: the vendor helper and
-    // `catalog_knows` settled the events, and a sign-in reads the memberships afresh.)
-    let stocker = app.login(host, &email, PASSWORD).await;
-    let me = app
-        .client
-        .get(host, "/api/v1/auth/me", Some(&stocker))
-        .await
-        .unwrap();
-    assert_eq!(
-        me.body["vendors"][0]["vendor"],
-        vendor.as_str(),
-        "a token with the vendor membership: {}",
-        me.text
-    );
+    let stocker = app.member_token(host, &email, &vendor).await;
     let mut body = product(&vendor, "Stocked Sencha", &[]);
     body["option_types"] = json!(["size"]);
     body["variants"] = json!([

@@ -5,7 +5,7 @@
 
 use super::warehouse;
 use crate::on_all_backends;
-use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use crate::support::{Backend, Shop, TestApp, eventually};
 use serde_json::json;
 
 /// Catalog's products as the public list shows one variant's `available` (by SKU).
@@ -39,20 +39,7 @@ async fn stocked(app: &TestApp, shop: &Shop) -> Stocked {
     let (vendor, email, seller) = app.approved_vendor_account(shop, "Nordic Tea").await;
     catalog_knows(app, shop, &seller, &vendor).await;
     // Inventory goes by the vendor membership in the token: sign in again once it is there.
-    // (Identity has the membership from `vendor.applied`: the vendor helper and
-    // `catalog_knows` settled the events, and a sign-in reads the memberships afresh.)
-    let seller = app.login(host, &email, PASSWORD).await;
-    let me = app
-        .client
-        .get(host, "/api/v1/auth/me", Some(&seller))
-        .await
-        .unwrap();
-    assert_eq!(
-        me.body["vendors"][0]["vendor"],
-        vendor.as_str(),
-        "a token with the vendor membership: {}",
-        me.text
-    );
+    let seller = app.member_token(host, &email, &vendor).await;
     let created = create(
         app,
         shop,

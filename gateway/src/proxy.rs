@@ -110,6 +110,12 @@ impl Gateway {
                 ))
             }
             404 => Ok(None),
+            // The service is there but failing (its database is down, it is overloaded):
+            // the client may retry, as with a service that does not answer at all.
+            status if status >= 500 => {
+                tracing::error!(%status, upstream = service, "{what} failed");
+                Err(Problem::from(GatewayProblem::UpstreamUnavailable))
+            }
             status => Err(Problem::internal(anyhow::anyhow!(
                 "{what} answered {status}"
             ))),

@@ -77,6 +77,13 @@ pub struct TenantsState {
     pub outbox: Arc<tokio::sync::Notify>,
 }
 
+/// The current instant as the database keeps it (microseconds), so an answer shows what a
+/// later read gives on PostgreSQL too.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
 pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
     mercato_db::migrate(db, "tenants", repo::MIGRATIONS).await
 }

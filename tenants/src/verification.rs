@@ -29,7 +29,7 @@ pub async fn schedule(
             kind: JOB_KIND,
             payload: serde_json::json!({ "domain_id": domain }),
             subject: Some(domain.to_string()),
-            run_at: chrono::Utc::now(),
+            run_at: crate::now(),
             max_attempts,
         },
     )
@@ -73,7 +73,7 @@ impl DomainVerifier {
         }
 
         let found = self.lookup.txt(&record_name(&domain.hostname)).await;
-        let now = chrono::Utc::now();
+        let now = crate::now();
         let mut checked = domain.clone();
         checked.last_checked_at = Some(now);
         let problem = match found {

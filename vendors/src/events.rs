@@ -17,6 +17,7 @@
 
 use crate::domain::Vendor;
 use crate::domain::commission::CommissionRule;
+use mercato_db::RowLock;
 use mercato_identity_api::{VENDOR_STAFF_REMOVED, VendorStaffRemoved};
 use mercato_tenant_context::TenantId;
 use sea_orm::{ConnectionTrait, DbErr};
@@ -85,7 +86,7 @@ pub async fn republish(db: &mercato_db::Db, tenant: TenantId) -> Result<u64, DbE
     let mut count = 0;
     let mut after = None;
     loop {
-        let page = crate::repo::vendors::page_locked(&tx, after, 500).await?;
+        let page = crate::repo::vendors::list(&tx, &[], after, 500, RowLock::Shared).await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for v in &page {

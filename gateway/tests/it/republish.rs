@@ -4,55 +4,66 @@
 use crate::on_all_backends;
 use crate::orders::market;
 use crate::support::{Backend, TestApp};
+use mercato_events::MirrorTable;
 use mercato_tenant_context::TenantId;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 on_all_backends!(a_wiped_mirror_comes_back_from_its_owners);
 
 /// The mirror tables a consumer could lose and rebuild: all but catalog's vendors and
 /// inventory's variants, which the service's own rows (products, stock levels) refer to.
-const MIRRORS: &[(&str, &[&str])] = &[
+const MIRRORS: &[(&str, &[MirrorTable])] = &[
     (
         "orders",
-        &["catalog_variants", "vendors", "commission_rules", "stock"],
+        &[
+            mercato_orders::repo::mirror::CATALOG_VARIANTS,
+            mercato_orders::repo::mirror::VENDORS,
+            mercato_orders::repo::mirror::COMMISSION_RULES,
+            mercato_orders::repo::mirror::STOCK,
+        ],
     ),
-    ("catalog", &["stock"]),
-    ("inventory", &["vendors"]),
+    ("catalog", &[mercato_catalog::repo::stock::TABLE]),
+    ("inventory", &[mercato_inventory::repo::mirror::VENDORS]),
 ];
 
-/// The number of rows of each mirror table of `shop`, and of its commission tombstones.
-async fn counts(app: &TestApp, shop: TenantId) -> Vec<(String, i64)> {
+/// Every row of each mirror table of `shop`, by key: the key and each column an event sets
+/// (as text), not the version, which a republish moves on.
+async fn rows(app: &TestApp, shop: TenantId) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for (service, tables) in MIRRORS {
         let db = app.service_db(service).await;
         let tx = db.tenant_tx(shop).await.unwrap();
-        let mut queries: Vec<(String, String)> = tables
-            .iter()
-            .map(|t| {
-                (
-                    format!("{service}.{t}"),
-                    format!("SELECT COUNT(*) FROM {t} WHERE tenant_id = $1"),
-                )
-            })
-            .collect();
-        if *service == "orders" {
-            queries.push((
-                "orders.commission_rules deleted".into(),
-                "SELECT COUNT(*) FROM commission_rules WHERE tenant_id = $1 AND deleted".into(),
-            ));
-        }
-        for (name, sql) in queries {
-            let row = tx
-                .query_one_raw(Statement::from_sql_and_values(
+        for table in *tables {
+            // SQLite keeps UUIDs as blobs, which `quote` writes as hex.
+            let text = |c: &str| match tx.get_database_backend() {
+                DbBackend::Sqlite => format!("quote({c})"),
+                _ => format!("COALESCE(CAST({c} AS TEXT), 'NULL')"),
+            };
+            let columns: Vec<String> = std::iter::once(table.key)
+                .chain(table.columns.iter().copied())
+                .map(text)
+                .collect();
+            let sql = format!(
+                "SELECT {} FROM {} WHERE tenant_id = $1 ORDER BY {}",
+                columns.join(", "),
+                table.name,
+                table.key
+            );
+            let found = tx
+                .query_all_raw(Statement::from_sql_and_values(
                     tx.get_database_backend(),
                     sql,
                     [shop.as_uuid().into()],
                 ))
                 .await
-                .unwrap()
                 .unwrap();
-            out.push((name, row.try_get_by_index::<i64>(0).unwrap()));
+            for row in found {
+                let values = (0..columns.len())
+                    .map(|i| row.try_get_by_index::<String>(i).unwrap())
+                    .collect();
+                out.push((format!("{service}.{}", table.name), values));
+            }
         }
         drop(tx);
         db.close().await.unwrap();
@@ -68,7 +79,7 @@ async fn wipe(app: &TestApp, shop: TenantId) {
         for table in *tables {
             tx.execute_raw(Statement::from_sql_and_values(
                 tx.get_database_backend(),
-                format!("DELETE FROM {table} WHERE tenant_id = $1"),
+                format!("DELETE FROM {} WHERE tenant_id = $1", table.name),
                 [shop.as_uuid().into()],
             ))
             .await
@@ -173,9 +184,23 @@ async fn a_wiped_mirror_comes_back_from_its_owners(backend: Backend, test: &str)
     assert_eq!(theirs.status, 201, "{}", theirs.text);
     app.settle().await;
 
-    let before = counts(&app, market.shop.id).await;
-    assert!(before.iter().all(|(_, n)| *n > 0), "{before:?}");
-    let others_before = counts(&app, other.id).await;
+    let before = rows(&app, market.shop.id).await;
+    for (service, tables) in MIRRORS {
+        for table in *tables {
+            let name = format!("{service}.{}", table.name);
+            assert!(before.iter().any(|(t, _)| *t == name), "{name}: {before:?}");
+        }
+    }
+    // The deleted rule is kept as a tombstone (`rule`, `deleted`), and comes back as one.
+    assert!(
+        before
+            .iter()
+            .any(|(t, values)| t == "orders.commission_rules"
+                && ["true", "1"].contains(&values[2].as_str())),
+        "{before:?}"
+    );
+    let others_before = rows(&app, other.id).await;
+    assert!(!others_before.is_empty());
     let (status, view) = priced(&app, &host, &owner, &variants).await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["lines"][0]["commission"]["amount"], 125, "{view}");
@@ -193,8 +218,8 @@ async fn a_wiped_mirror_comes_back_from_its_owners(backend: Backend, test: &str)
         assert!(!said.contains(&other.id.to_string()), "{said}");
     }
     app.settle().await;
-    assert_eq!(counts(&app, market.shop.id).await, before);
-    assert_eq!(counts(&app, other.id).await, others_before);
+    assert_eq!(rows(&app, market.shop.id).await, before);
+    assert_eq!(rows(&app, other.id).await, others_before);
     assert_eq!(
         priced(&app, &host, &owner, &variants).await,
         (200, view.clone())
@@ -203,8 +228,8 @@ async fn a_wiped_mirror_comes_back_from_its_owners(backend: Backend, test: &str)
     // Every shop, once more: nothing changes, the other shop's copies included.
     app.run_cli(&["events", "republish", "vendors"]).await;
     app.settle().await;
-    assert_eq!(counts(&app, market.shop.id).await, before);
-    assert_eq!(counts(&app, other.id).await, others_before);
+    assert_eq!(rows(&app, market.shop.id).await, before);
+    assert_eq!(rows(&app, other.id).await, others_before);
     assert_eq!(priced(&app, &host, &owner, &variants).await, (200, view));
 
     // A service that owns nothing mirrored is refused by name.

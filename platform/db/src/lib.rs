@@ -18,6 +18,27 @@ pub use migrate::{Migration, grant_use, migrate};
 pub use purge::{PURGE_BATCH, purge_in_batches};
 pub use sea_orm;
 
+/// Whether a read locks the rows it returns until its transaction ends, where the backend
+/// has row locks (PostgreSQL; SQLite serialises writers instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// A plain read.
+    None,
+    /// `FOR SHARE`: a change to the rows waits for the transaction (a republish reads the
+    /// state it announces this way, so a change made meanwhile is announced after it).
+    Shared,
+}
+
+impl RowLock {
+    /// `query`, locking as asked.
+    pub fn on<Q: sea_orm::QuerySelect>(self, query: Q) -> Q {
+        match self {
+            Self::None => query,
+            Self::Shared => query.lock_shared(),
+        }
+    }
+}
+
 use mercato_tenant_context::TenantId;
 use sea_orm::sqlx;
 use sea_orm::{

@@ -170,11 +170,24 @@ impl<M: Mirror> Mirrored<M> {
     /// Applies `events` (one shop's, in delivery order) in `tx`. Returns whether the
     /// mirror's hook published.
     pub async fn apply(&self, tx: &TenantTx, events: &[&Envelope]) -> Result<bool, HandlerError> {
-        let wanted: Vec<&Envelope> = events
+        self.apply_wanted(tx, &self.wanted(events)).await
+    }
+
+    /// The events of `events` the mirror wants, in order.
+    fn wanted<'e>(&self, events: &[&'e Envelope]) -> Vec<&'e Envelope> {
+        events
             .iter()
             .copied()
             .filter(|e| self.mirror.wants(e))
-            .collect();
+            .collect()
+    }
+
+    /// [`apply`](Self::apply) to events the mirror wants.
+    async fn apply_wanted(
+        &self,
+        tx: &TenantTx,
+        wanted: &[&Envelope],
+    ) -> Result<bool, HandlerError> {
         if wanted.is_empty() {
             return Ok(false);
         }
@@ -183,7 +196,7 @@ impl<M: Mirror> Mirrored<M> {
             .iter()
             .map(|e| e.payload_as::<M::Event>())
             .collect::<Result<Vec<_>, _>>()?;
-        let new = mark_processed_all(&**tx, self.consumer, &wanted).await?;
+        let new = mark_processed_all(&**tx, self.consumer, wanted).await?;
         let mut latest: HashMap<Uuid, (DateTime<Utc>, M::Row)> = HashMap::new();
         let mut retire = Vec::new();
         for ((event, payload), new) in wanted.iter().zip(payloads).zip(new) {
@@ -245,11 +258,12 @@ impl<M: Mirror> Handler for Mirrored<M> {
     async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
         let mut published = false;
         for (tenant, events) in by_tenant(events) {
-            if !events.iter().any(|e| self.mirror.wants(e)) {
+            let wanted = self.wanted(&events);
+            if wanted.is_empty() {
                 continue;
             }
             let tx = self.db.tenant_tx(tenant).await?;
-            published |= self.apply(&tx, &events).await?;
+            published |= self.apply_wanted(&tx, &wanted).await?;
             tx.commit().await?;
         }
         if published && let Some(outbox) = &self.outbox {

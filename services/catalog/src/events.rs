@@ -20,7 +20,7 @@
 use crate::domain::VendorMirror;
 use crate::repo::{self, bundle};
 use async_trait::async_trait;
-use mercato_db::TenantTx;
+use mercato_db::{RowLock, TenantTx};
 use mercato_events::{Envelope, HandlerError, Mirror, MirrorChange, MirrorTable, Retire, publish};
 use mercato_inventory_api::{STOCK_CHANGED, StockChanged};
 use mercato_tenant_context::{ProductId, TenantId, VariantId, VendorId};
@@ -66,7 +66,7 @@ pub async fn publish_changed(tx: &TenantTx, ids: &[ProductId]) -> Result<(), DbE
 /// Returns how many it announced.
 pub async fn republish(db: &mercato_db::Db, tenant: TenantId) -> Result<u64, DbErr> {
     let tx = db.tenant_tx(tenant).await?;
-    let ids = repo::products::ids_locked(&tx).await?;
+    let ids = repo::products::ids(&tx, None, RowLock::Shared).await?;
     publish_changed(&tx, &ids).await?;
     tx.commit().await?;
     Ok(ids.len() as u64)
@@ -144,7 +144,7 @@ impl Mirror for VendorsMirror {
                 b.is_selling() != after.is_selling() || b.store_name != after.store_name
             });
             if republish {
-                ids.extend(repo::products::ids(tx, Some(after.id)).await?);
+                ids.extend(repo::products::ids(tx, Some(after.id), RowLock::None).await?);
             }
         }
         publish_changed(tx, &ids).await?;

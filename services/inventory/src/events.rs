@@ -34,10 +34,14 @@ use mercato_catalog_api::{PRODUCT_CHANGED, ProductChanged, VariantSnapshot};
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, Mirror, MirrorChange, MirrorTable, Retire};
 use mercato_inventory_api::{STOCK_CHANGED, STOCK_CHANGED_VERSION, StockChanged};
+use mercato_orders_api::events::{
+    ORDER_CANCELLED, ORDER_EXPIRED, ORDER_PAID, OrderChanged, REFUND_COMPLETED, RefundCompleted,
+    Units,
+};
 use mercato_tenant_context::{Actor, ProductId, ServiceName, TenantId, VariantId, VendorId};
 use mercato_vendors_api::vendor::{self, VendorSnapshot};
 use sea_orm::DbErr;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 
 /// The `stock.changed` event of `variant` at `totals`.
@@ -252,45 +256,10 @@ impl Mirror for VendorMirror {
 
 /// The durable consumer that moves stock as orders are paid, given up and refunded.
 pub const ORDER_STOCK: &str = "inventory-orders";
-pub const ORDER_STOCK_PATTERNS: &[&str] = &[
-    "order.paid",
-    "order.expired",
-    "order.cancelled",
-    "refund.completed",
-];
+pub const ORDER_STOCK_PATTERNS: &[&str] =
+    &[ORDER_PAID, ORDER_EXPIRED, ORDER_CANCELLED, REFUND_COMPLETED];
 
-/// The part of `order.paid|expired|cancelled` (orders, version 1) this consumer reads.
-#[derive(Debug, Deserialize)]
-struct OrderEvent {
-    order_id: String,
-    #[serde(default)]
-    reservation_id: Option<ReservationId>,
-    /// Whether a paid order's units go back on the shelf when it is cancelled.
-    #[serde(default)]
-    restock: bool,
-    #[serde(default)]
-    lines: Vec<OrderLine>,
-}
-
-/// The part of `refund.completed` (orders, version 1) this consumer reads.
-#[derive(Debug, Deserialize)]
-struct RefundCompleted {
-    order_id: String,
-    refund_id: String,
-    #[serde(default)]
-    reservation_id: Option<ReservationId>,
-    /// Empty: the refund puts nothing back.
-    #[serde(default)]
-    restock_lines: Vec<OrderLine>,
-}
-
-#[derive(Debug, Deserialize)]
-struct OrderLine {
-    variant_id: VariantId,
-    quantity: i64,
-}
-
-fn lines_of(lines: &[OrderLine]) -> Vec<Line> {
+fn lines_of(lines: &[Units]) -> Vec<Line> {
     lines
         .iter()
         .map(|l| Line {
@@ -322,7 +291,7 @@ enum OrderStep {
 impl OrderStep {
     /// The step and the reservation it applies to; `None` when the event moves no stock.
     fn from_event(event: &Envelope) -> Result<Option<(ReservationId, Self)>, HandlerError> {
-        if event.name == "refund.completed" {
+        if event.name == REFUND_COMPLETED {
             let refund: RefundCompleted = event.payload_as()?;
             let (Some(reservation), false) =
                 (refund.reservation_id, refund.restock_lines.is_empty())
@@ -331,27 +300,27 @@ impl OrderStep {
             };
             let step = Self::Restock {
                 lines: lines_of(&refund.restock_lines),
-                order: refund.order_id,
-                refund: refund.refund_id,
+                order: refund.order_id.to_string(),
+                refund: refund.refund_id.to_string(),
             };
             return Ok(Some((reservation, step)));
         }
-        let order: OrderEvent = event.payload_as()?;
+        let order: OrderChanged = event.payload_as()?;
         let Some(reservation) = order.reservation_id else {
             return Ok(None);
         };
         let step = match event.name.as_str() {
-            "order.paid" => Self::Commit {
-                order: order.order_id,
+            ORDER_PAID => Self::Commit {
+                order: order.order_id.to_string(),
             },
-            "order.expired" | "order.cancelled" => Self::Release {
-                verb: if event.name == "order.expired" {
+            ORDER_EXPIRED | ORDER_CANCELLED => Self::Release {
+                verb: if event.name == ORDER_EXPIRED {
                     "expired"
                 } else {
                     "cancelled"
                 },
                 restock: order.restock.then(|| lines_of(&order.lines)),
-                order: order.order_id,
+                order: order.order_id.to_string(),
             },
             _ => return Ok(None),
         };

@@ -1,15 +1,8 @@
-//! Events the orders service publishes (all version 1), written to the outbox in the
-//! transaction of the change:
-//!
-//! - `order.placed`, `order.paid`, `order.expired`, `order.cancelled`, `order.completed`,
-//!   `order.partially_refunded`, `order.refunded` (see `transitions`), and
-//!   `order.payment_failed` (see `payment`);
-//! - `vendor_order.to_fulfil`, `vendor_order.shipped`, `vendor_order.delivered`,
-//!   `vendor_order.cancelled`;
-//! - `refund.completed` `{ order_id, refund_id, reservation_id, amount, vendor_order_id,
-//!   shares: [{ vendor_order_id, amount }], stray_payment, restock_lines: [{ variant_id,
-//!   quantity }] }`;
-//! - `return.requested`, `return.accepted`, `return.rejected`.
+//! Events the orders service publishes, written to the outbox in the transaction of the
+//! change, with their names and payloads declared in its contract crate
+//! (`mercato_orders_api::events`): `order.placed` and `refund.completed` here, the
+//! `order.<status>` and `vendor_order.<status>` moves in `usecases::transitions`,
+//! `order.payment_failed` in `usecases::payment`, and `return.*` here.
 //!
 //! It consumes, each into a mirror through the inbox and ignoring events older than the row:
 //! `product.changed` ([`CATALOG_MIRROR`]), `vendor.*` ([`VENDOR_MIRROR`]),
@@ -26,14 +19,17 @@ use mercato_events::{
 };
 use mercato_inventory_api::{STOCK_CHANGED, StockChanged};
 use mercato_kernel::Money;
-use mercato_tenant_context::{UserId, VariantId, VendorId};
+use mercato_orders_api::events::{
+    LineUnits, ORDER_PLACED, OrderPlaced, PlacedVendorOrder, REFUND_COMPLETED, RefundCompleted,
+    ReturnChanged, Units,
+};
+
 use mercato_vendors_api::commission::CommissionRule;
 use mercato_vendors_api::events::{
     COMMISSION_RULE_DELETED, COMMISSION_RULE_EVENTS, CommissionRuleSnapshot,
 };
 use mercato_vendors_api::vendor::{self, VendorSnapshot};
 use sea_orm::DbErr;
-use serde::Serialize;
 
 pub const CATALOG_MIRROR: &str = "orders-catalog";
 pub const VENDOR_MIRROR: &str = "orders-vendors";
@@ -153,9 +149,15 @@ impl Mirror for CommissionMirror {
         let (id, deleted) = (snapshot.id, snapshot.deleted);
         CommissionRule::try_from(snapshot)
             .map_err(|e| HandlerError::Payload(serde::de::Error::custom(e)))?;
+        // The rule as its event carried it, without who acted: a republished rule is the
+        // same rule, announced by someone else.
+        let mut rule = event.payload.clone();
+        if let Some(fields) = rule.as_object_mut() {
+            fields.remove("actor");
+        }
         Ok(MirrorChange::row(mirror::MirroredRule {
             id,
-            rule: event.payload.clone(),
+            rule,
             deleted: deleted || event.name == COMMISSION_RULE_DELETED,
         }))
     }
@@ -183,37 +185,18 @@ impl Mirror for StockMirror {
     }
 }
 
-#[derive(Serialize)]
-struct Placed<'a> {
-    order_id: crate::domain::OrderId,
-    status: &'static str,
-    reservation_id: Option<&'a str>,
-    customer_id: Option<UserId>,
-    total: Money,
-    vendor_orders: Vec<PlacedVendorOrder>,
-    actor: &'a str,
-}
-
-#[derive(Serialize)]
-struct PlacedVendorOrder {
-    vendor_order_id: crate::domain::VendorOrderId,
-    vendor_id: VendorId,
-    total: Money,
-    commission: Money,
-    earnings: Money,
-}
-
+/// `order.placed`, in the transaction that created the order.
 pub async fn order_placed(tx: &TenantTx, full: &FullOrder, actor: &str) -> Result<(), DbErr> {
     let o = &full.order;
     let m = |a: i64| Money::new(a, o.currency);
     publish(
         &**tx,
-        "order.placed",
+        ORDER_PLACED,
         tx.tenant(),
-        &Placed {
+        &OrderPlaced {
             order_id: o.id,
-            status: o.status.code(),
-            reservation_id: o.reservation.as_deref(),
+            status: o.status,
+            reservation_id: o.reservation,
             customer_id: o.customer,
             total: m(o.total),
             vendor_orders: full
@@ -227,32 +210,13 @@ pub async fn order_placed(tx: &TenantTx, full: &FullOrder, actor: &str) -> Resul
                     earnings: m(v.earnings),
                 })
                 .collect(),
-            actor,
+            actor: actor.to_owned(),
         },
     )
     .await
 }
 
-#[derive(Serialize)]
-struct Units {
-    variant_id: VariantId,
-    quantity: i64,
-}
-
-#[derive(Serialize)]
-struct RefundCompleted<'a> {
-    order_id: crate::domain::OrderId,
-    refund_id: crate::domain::RefundId,
-    reservation_id: Option<&'a str>,
-    vendor_order_id: Option<crate::domain::VendorOrderId>,
-    amount: Money,
-    /// Each vendor order's part of the amount.
-    shares: &'a [crate::domain::payment::VendorShare],
-    stray_payment: bool,
-    restock_lines: Vec<Units>,
-    actor: &'a str,
-}
-
+/// `refund.completed`, in the transaction that records the provider's answer.
 pub async fn refund_completed(tx: &TenantTx, full: &FullOrder, r: &Refund) -> Result<(), DbErr> {
     let restock_lines = if r.restock {
         r.lines
@@ -270,34 +234,48 @@ pub async fn refund_completed(tx: &TenantTx, full: &FullOrder, r: &Refund) -> Re
     };
     publish(
         &**tx,
-        "refund.completed",
+        REFUND_COMPLETED,
         tx.tenant(),
         &RefundCompleted {
             order_id: full.order.id,
             refund_id: r.id,
-            reservation_id: full.order.reservation.as_deref(),
+            reservation_id: full.order.reservation,
             vendor_order_id: r.vendor_order_id,
             amount: r.amount,
-            shares: &r.shares,
+            shares: r.shares.clone(),
             stray_payment: r.stray_payment,
             restock_lines,
-            actor: &r.actor,
+            actor: r.actor.clone(),
         },
     )
     .await
 }
 
+/// `return.<name>` (`requested`, `accepted`, `rejected`) with the return as it now is.
 pub async fn return_changed(
     tx: &TenantTx,
     name: &str,
     r: &Return,
     actor: &str,
 ) -> Result<(), DbErr> {
-    #[derive(Serialize)]
-    struct ReturnEvent<'a> {
-        #[serde(flatten)]
-        r: &'a Return,
-        actor: &'a str,
-    }
-    publish(&**tx, name, tx.tenant(), &ReturnEvent { r, actor }).await
+    let event = ReturnChanged {
+        id: r.id,
+        order_id: r.order_id,
+        vendor_order_id: r.vendor_order_id,
+        lines: r
+            .lines
+            .iter()
+            .map(|l| LineUnits {
+                line_id: l.line_id,
+                quantity: l.quantity,
+            })
+            .collect(),
+        reason: r.reason.clone(),
+        status: r.status.code().to_owned(),
+        decided_by: r.decided_by.clone(),
+        decision_note: r.decision_note.clone(),
+        refund_id: r.refund_id,
+        actor: actor.to_owned(),
+    };
+    publish(&**tx, name, tx.tenant(), &event).await
 }

@@ -8,11 +8,15 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use mercato_inventory_api::InventoryProblem;
+use mercato_inventory_api::ReservationId;
+use mercato_inventory_api::reservations::{ReservationIn, ReservationLineIn, Reserved};
 use mercato_kernel::FieldError;
+use mercato_kernel::problem::ProblemCode;
 use mercato_tenant_context::{
     Actor, CONTEXT_HEADER, ContextKey, RequestContext, Scope, ServiceName, TenantContext, VariantId,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tower::ServiceExt;
 
 /// Where inventory answers.
@@ -48,24 +52,6 @@ pub enum ReserveError {
     /// Inventory did not answer as it should.
     #[error("inventory unavailable: {0}")]
     Unavailable(String),
-}
-
-#[derive(Serialize)]
-struct LineBody {
-    variant_id: VariantId,
-    quantity: i64,
-}
-
-#[derive(Serialize)]
-struct ReservationBody<'a> {
-    lines: Vec<LineBody>,
-    ttl_seconds: i64,
-    reference: &'a str,
-}
-
-#[derive(Deserialize)]
-struct ReservationReply {
-    id: String,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +126,11 @@ impl InventoryClient {
 
     /// Gives a reservation's units back at once (a checkout that did not become an order).
     /// A reservation already ended is fine.
-    pub async fn release(&self, ctx: &TenantContext, reservation: &str) -> Result<(), String> {
+    pub async fn release(
+        &self,
+        ctx: &TenantContext,
+        reservation: ReservationId,
+    ) -> Result<(), String> {
         let context = Self::context(ctx);
         let (status, _) = self
             .send(
@@ -158,7 +148,7 @@ impl InventoryClient {
     }
 
     /// Holds `lines` for `ttl_seconds`, idempotently by `key` (a retried checkout gets the
-    /// same reservation). Returns the reservation id (`rsv_…`).
+    /// same reservation). Returns the reservation's id.
     pub async fn reserve(
         &self,
         ctx: &TenantContext,
@@ -166,18 +156,18 @@ impl InventoryClient {
         lines: &[(VariantId, i64)],
         ttl_seconds: i64,
         reference: &str,
-    ) -> Result<String, ReserveError> {
+    ) -> Result<ReservationId, ReserveError> {
         let context = Self::context(ctx);
-        let body = ReservationBody {
+        let body = ReservationIn {
             lines: lines
                 .iter()
-                .map(|&(variant_id, quantity)| LineBody {
-                    variant_id,
+                .map(|&(variant_id, quantity)| ReservationLineIn {
+                    variant_id: variant_id.to_string(),
                     quantity,
                 })
                 .collect(),
-            ttl_seconds,
-            reference,
+            ttl_seconds: Some(ttl_seconds),
+            reference: Some(reference.to_owned()),
         };
         let body =
             serde_json::to_vec(&body).map_err(|e| ReserveError::Unavailable(e.to_string()))?;
@@ -186,7 +176,7 @@ impl InventoryClient {
             .await
             .map_err(ReserveError::Unavailable)?;
         if status.is_success() {
-            let reply: ReservationReply = serde_json::from_slice(&bytes)
+            let reply: Reserved = serde_json::from_slice(&bytes)
                 .map_err(|e| ReserveError::Unavailable(format!("unreadable reservation: {e}")))?;
             return Ok(reply.id);
         }
@@ -194,18 +184,19 @@ impl InventoryClient {
             code: String::new(),
             errors: Vec::new(),
         });
-        match (status, problem.code.as_str()) {
-            (StatusCode::CONFLICT, "insufficient_stock") => {
+        let is = |code: InventoryProblem| status == code.status() && problem.code == code.code();
+        match status {
+            _ if is(InventoryProblem::InsufficientStock) => {
                 Err(ReserveError::Short(problem.errors))
             }
-            (StatusCode::CONFLICT, "vendor_not_selling") => {
+            _ if is(InventoryProblem::VendorNotSelling) => {
                 Err(ReserveError::NotSelling(problem.errors))
             }
-            (StatusCode::CONFLICT, "vendor_on_holiday") => {
+            _ if is(InventoryProblem::VendorOnHoliday) => {
                 Err(ReserveError::OnHoliday(problem.errors))
             }
             // Inventory has not learned of a variant yet: as good as none in stock.
-            (StatusCode::UNPROCESSABLE_ENTITY, _) => Err(ReserveError::Short(problem.errors)),
+            StatusCode::UNPROCESSABLE_ENTITY => Err(ReserveError::Short(problem.errors)),
             _ => Err(ReserveError::Unavailable(format!(
                 "inventory answered {status} {}",
                 problem.code

@@ -102,7 +102,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<ShopOut>), Problem> {
     ctx.admin()?;
     let (new, owner_email) = body.parse()?;
-    let shop = Shop::open(new, chrono::Utc::now());
+    let shop = Shop::open(new, crate::now());
     let tx = state.db.platform_tx("create shop").await?;
     if let Err(e) = shops::insert(&tx, &shop).await {
         return Err(if mercato_db::is_unique_violation(&e) {
@@ -229,7 +229,7 @@ pub async fn update(
             None => shop.feature_overrides.remove(&flag),
         };
     }
-    shop.updated_at = chrono::Utc::now();
+    shop.updated_at = crate::now();
     shops::save_admin_fields(&tx, &shop).await?;
     events::shop(&*tx, "shop.updated", &shop, None).await?;
     tx.commit().await?;
@@ -255,7 +255,7 @@ async fn set_status(
     if shop.status != status {
         shop.status = status;
         shop.status_reason = reason;
-        shop.updated_at = chrono::Utc::now();
+        shop.updated_at = crate::now();
         shops::save_admin_fields(&tx, &shop).await?;
         let name = if status == ShopStatus::Suspended {
             "shop.suspended"

@@ -125,7 +125,7 @@ pub async fn add(
         last_checked_at: None,
         last_error: None,
         verified_at: None,
-        created_at: chrono::Utc::now(),
+        created_at: crate::now(),
     };
     if let Err(e) = domains::insert(&tx, &domain).await {
         return Err(if mercato_db::is_unique_violation(&e) {

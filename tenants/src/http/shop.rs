@@ -182,7 +182,7 @@ pub async fn update_settings(
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let mut shop = shops::current(&tx).await?.ok_or_else(Problem::not_found)?;
     patch.apply(&mut shop)?;
-    shop.updated_at = chrono::Utc::now();
+    shop.updated_at = crate::now();
     shops::save_settings(&tx, &shop).await?;
     events::shop(&*tx, "shop.updated", &shop, None).await?;
     tx.commit().await?;

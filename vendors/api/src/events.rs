@@ -86,7 +86,9 @@ pub struct CommissionRuleSnapshot {
     pub valid_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
-    /// Who created (or deleted) it.
+    /// Who created (or deleted) it: the event's, not the rule's (a copy may leave it out,
+    /// as orders' mirror does, so a republished rule reads as the same rule).
+    #[serde(default)]
     pub actor: String,
     /// Whether the rule is deleted (always on `commission_rule.deleted`; absent before
     /// republishing existed: false).

@@ -16,6 +16,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
+use mercato_db::RowLock;
 use mercato_kernel::http::{Json, Query, nullable, path_id};
 use mercato_kernel::{Checks, ListResponse, Money, Problem};
 use mercato_storage::{ObjectKey, Storage};
@@ -376,10 +377,19 @@ pub async fn list(
     };
     let tx = state.db.tenant_read(ctx.tenant).await?;
     let rows = match status {
-        None => repo::vendors::list(&tx, &[VendorStatus::Approved], after, limit + 1).await?,
+        None => {
+            repo::vendors::list(
+                &tx,
+                &[VendorStatus::Approved],
+                after,
+                limit + 1,
+                RowLock::None,
+            )
+            .await?
+        }
         Some(status) => {
             ctx.require(Permission::VendorsRead)?;
-            repo::vendors::list(&tx, &[status], after, limit + 1).await?
+            repo::vendors::list(&tx, &[status], after, limit + 1, RowLock::None).await?
         }
     };
     let full = status.is_some();

@@ -4,7 +4,7 @@ use super::corrupt;
 use super::entities::vendor;
 use crate::domain::vendor::{Address, StoreProfile};
 use crate::domain::{Shipping, Vendor, VendorStatus};
-use mercato_db::TenantTx;
+use mercato_db::{RowLock, TenantTx};
 use mercato_kernel::{Currency, Money};
 use mercato_tenant_context::{TenantId, UserId, VendorId};
 use sea_orm::{
@@ -136,44 +136,22 @@ pub async fn find(tx: &TenantTx, id: VendorId) -> Result<Option<Vendor>, DbErr> 
         .transpose()
 }
 
-/// A page of the shop's vendors in `statuses` (all when empty), after `after`.
+/// A page of the shop's vendors in `statuses` (all when empty), after `after`, locked as
+/// `lock` says.
 pub async fn list(
     tx: &TenantTx,
     statuses: &[VendorStatus],
     after: Option<VendorId>,
     limit: u64,
+    lock: RowLock,
 ) -> Result<Vec<Vendor>, DbErr> {
-    let mut query = vendor::Entity::find()
+    let mut query = lock.on(vendor::Entity::find()
         .filter(vendor::Column::TenantId.eq(tx.tenant().as_uuid()))
         .order_by_asc(vendor::Column::Id)
-        .limit(limit);
+        .limit(limit));
     if !statuses.is_empty() {
         query = query.filter(vendor::Column::Status.is_in(statuses.iter().map(|s| s.code())));
     }
-    if let Some(after) = after {
-        query = query.filter(vendor::Column::Id.gt(after.as_uuid()));
-    }
-    query
-        .all(&**tx)
-        .await?
-        .into_iter()
-        .map(from_model)
-        .collect()
-}
-
-/// A page of the shop's vendors after `after`, locked for the rest of the transaction where
-/// the backend has row locks (a change waits, then announces itself after): what a republish
-/// announces.
-pub async fn page_locked(
-    tx: &TenantTx,
-    after: Option<VendorId>,
-    limit: u64,
-) -> Result<Vec<Vendor>, DbErr> {
-    let mut query = vendor::Entity::find()
-        .filter(vendor::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .order_by_asc(vendor::Column::Id)
-        .limit(limit)
-        .lock_shared();
     if let Some(after) = after {
         query = query.filter(vendor::Column::Id.gt(after.as_uuid()));
     }

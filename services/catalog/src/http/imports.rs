@@ -15,6 +15,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use mercato_db::RowLock;
 use mercato_kernel::http::{Json, Query, path_id};
 use mercato_kernel::{FieldError, Problem};
 use mercato_tenant_context::{Permission, ProductId, TenantContext, VendorId, VendorPermission};
@@ -204,7 +205,7 @@ pub async fn export(
     let vendor = vendor_param(&query)?;
     let (vendor, _) = scope(&state, &ctx, vendor, VendorPermission::Read).await?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let ids: Vec<ProductId> = repo::products::ids(&tx, vendor).await?;
+    let ids: Vec<ProductId> = repo::products::ids(&tx, vendor, RowLock::None).await?;
     let categories: HashMap<_, _> = repo::categories::all(&tx)
         .await?
         .into_iter()

@@ -4,7 +4,7 @@ use super::entities::product;
 use super::{corrupt, json_err};
 use crate::domain::product::Seo;
 use crate::domain::{Product, ProductStatus};
-use mercato_db::TenantTx;
+use mercato_db::{RowLock, TenantTx};
 use mercato_kernel::Currency;
 use mercato_tenant_context::{CategoryId, ProductId, VendorId};
 use sea_orm::{
@@ -214,31 +214,18 @@ pub async fn list(
         .collect()
 }
 
-/// The ids of all the shop's products, in id order, locked for the rest of the transaction
-/// where the backend has row locks (a change waits, then announces itself after): what a
-/// republish announces.
-pub async fn ids_locked(tx: &TenantTx) -> Result<Vec<ProductId>, DbErr> {
-    Ok(product::Entity::find()
+/// The ids of one vendor's products (or of all vendors'), in id order, locked as `lock`
+/// says.
+pub async fn ids(
+    tx: &TenantTx,
+    vendor: Option<VendorId>,
+    lock: RowLock,
+) -> Result<Vec<ProductId>, DbErr> {
+    let mut query = lock.on(product::Entity::find()
         .select_only()
         .column(product::Column::Id)
         .filter(product::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .order_by_asc(product::Column::Id)
-        .lock_shared()
-        .into_tuple::<uuid::Uuid>()
-        .all(&**tx)
-        .await?
-        .into_iter()
-        .map(ProductId::from_uuid)
-        .collect())
-}
-
-/// The ids of one vendor's products (or of all vendors'), in id order.
-pub async fn ids(tx: &TenantTx, vendor: Option<VendorId>) -> Result<Vec<ProductId>, DbErr> {
-    let mut query = product::Entity::find()
-        .select_only()
-        .column(product::Column::Id)
-        .filter(product::Column::TenantId.eq(tx.tenant().as_uuid()))
-        .order_by_asc(product::Column::Id);
+        .order_by_asc(product::Column::Id));
     if let Some(vendor) = vendor {
         query = query.filter(product::Column::VendorId.eq(vendor.as_uuid()));
     }

@@ -18,7 +18,7 @@ pub mod document;
 
 use crate::repo::{self, bundle};
 use async_trait::async_trait;
-use mercato_db::{Db, TenantTx};
+use mercato_db::{Db, RowLock, TenantTx};
 use mercato_events::{Envelope, Handler, HandlerError};
 use mercato_search::{ProductDocument, SearchError, SearchIndex};
 use mercato_tenant_context::{ProductId, TenantId};
@@ -92,7 +92,7 @@ pub async fn reindex_shop(
     tenant: TenantId,
 ) -> Result<u64, IndexError> {
     let tx = db.tenant_read(tenant).await?;
-    let ids = repo::products::ids(&tx, None).await?;
+    let ids = repo::products::ids(&tx, None, RowLock::None).await?;
     let mut docs = Vec::new();
     for chunk in ids.chunks(CHUNK) {
         docs.extend(documents_of(&tx, chunk).await?.0);

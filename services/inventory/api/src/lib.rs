@@ -1,9 +1,36 @@
 //! What inventory lets other crates depend on (ADR 0028): the payload of `stock.changed`, as
-//! inventory publishes it and as a consumer reads it back. No database, no HTTP server, no
-//! I/O: a consumer depends on this crate, never on `mercato-inventory` itself.
+//! inventory publishes it and as a consumer reads it back; the reservation request and the
+//! part of its answer a caller reads ([`reservations`]); and inventory's problem codes, which
+//! a caller of its API matches on. No database, no HTTP server, no I/O: a consumer depends
+//! on this crate, never on `mercato-inventory` itself.
 
 use mercato_tenant_context::{ProductId, VariantId, VendorId};
 use serde::{Deserialize, Serialize};
+
+pub mod reservations;
+
+mercato_kernel::typed_id!(
+    /// Units held for a checkout until it is paid, cancelled or expires.
+    pub ReservationId, "rsv"
+);
+
+mercato_kernel::problem_codes! {
+    /// Every problem the inventory service gives besides the kernel's common ones.
+    pub enum InventoryProblem in "inventory" {
+        /// Another request with the same Idempotency-Key is being processed.
+        ConcurrentRequest = (CONFLICT, "concurrent_request", "Conflict"),
+        ReservationExpired = (CONFLICT, "reservation_expired", "Conflict"),
+        VendorNotSelling = (CONFLICT, "vendor_not_selling", "Conflict"),
+        VendorOnHoliday = (CONFLICT, "vendor_on_holiday", "Conflict"),
+        StockBelowZero = (CONFLICT, "stock_below_zero", "Conflict"),
+        StockReserved = (CONFLICT, "stock_reserved", "Conflict"),
+        InsufficientStock = (CONFLICT, "insufficient_stock", "Conflict"),
+        ReservationEnded = (CONFLICT, "reservation_ended", "Conflict"),
+        DatabaseBusy = (SERVICE_UNAVAILABLE, "database_busy", "Unavailable"),
+        WarehouseNameTaken = (CONFLICT, "warehouse_name_taken", "Conflict"),
+        IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused"),
+    }
+}
 
 /// A variant's totals over its vendor's warehouses changed.
 pub const STOCK_CHANGED: &str = "stock.changed";

@@ -13,10 +13,7 @@ mercato_kernel::typed_id!(
     /// A vendor's stock location.
     pub WarehouseId, "whs"
 );
-mercato_kernel::typed_id!(
-    /// Units held for a checkout until it is paid, cancelled or expires.
-    pub ReservationId, "rsv"
-);
+pub use mercato_inventory_api::ReservationId;
 mercato_kernel::typed_id!(
     /// One recorded change of a stock level's on-hand quantity.
     pub AdjustmentId, "adj"

@@ -29,6 +29,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use mercato_db::TenantTx;
+pub use mercato_inventory_api::reservations::{ReservationIn, ReservationLineIn};
 use mercato_kernel::http::{Json, Query, path_id};
 use mercato_kernel::{FieldError, ListQuery, ListResponse, Problem};
 use mercato_tenant_context::{Permission, TenantContext, VariantId, VendorId};
@@ -46,28 +47,6 @@ pub fn router() -> Router<InventoryState> {
             "/api/v1/reservations/{reservation_id}/release",
             post(release),
         )
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = ReservationLineIn)]
-pub struct LineIn {
-    /// `var_…`; each variant at most once per reservation.
-    pub variant_id: String,
-    /// Units, 1 to 100000.
-    pub quantity: i64,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReservationIn {
-    /// 1 to 100 lines.
-    pub lines: Vec<LineIn>,
-    /// How long to hold the units: 1 to 3600 seconds, default 900.
-    pub ttl_seconds: Option<i64>,
-    /// The caller's own reference (an order or cart id). Without an `Idempotency-Key`, a
-    /// retry with the same reference reserves nothing more and gets the reservation it made.
-    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -5,13 +5,28 @@ use crate::on_every_backend;
 use crate::reservations::lines;
 use crate::support::{Caller, Service};
 use mercato_inventory::domain::ReservationId;
+use mercato_kernel::{Currency, Money};
+use mercato_orders_api::events::{OrderChanged, RefundCompleted, Units};
+use mercato_orders_api::lifecycle::OrderStatus;
+use mercato_orders_api::{OrderId, RefundId};
 use mercato_tenant_context::{TenantId, VariantId, VendorId, VendorRole};
 use serde_json::{Value, json};
 
 fn order_id() -> String {
-    format!("ord_{}", uuid::Uuid::now_v7().simple())
+    OrderId::new().to_string()
 }
 
+fn units(items: &[(VariantId, i64)]) -> Vec<Units> {
+    items
+        .iter()
+        .map(|&(variant_id, quantity)| Units {
+            variant_id,
+            quantity,
+        })
+        .collect()
+}
+
+/// `order.<status>` as orders publishes it (`mercato-orders-api`).
 fn order_payload(
     order: &str,
     reservation: &str,
@@ -19,15 +34,45 @@ fn order_payload(
     restock: bool,
     items: &[(VariantId, i64)],
 ) -> Value {
-    json!({
-        "order_id": order,
-        "reservation_id": reservation,
-        "status": status,
-        "actor": "svc_orders",
-        "reason": null,
-        "restock": restock,
-        "lines": items.iter().map(|(v, q)| json!({ "variant_id": v, "quantity": q })).collect::<Vec<_>>(),
+    let eur = Currency::parse("EUR").expect("EUR");
+    serde_json::to_value(OrderChanged {
+        order_id: order.parse().expect("an order id"),
+        status: OrderStatus::parse(status).expect("an order status"),
+        previous_status: OrderStatus::PendingPayment,
+        reservation_id: Some(reservation.parse().expect("a reservation id")),
+        customer_id: None,
+        total: Money::new(1_000, eur),
+        refunded: Money::zero(eur),
+        lines: units(items),
+        restock,
+        vendor_order_ids: Vec::new(),
+        vendor_orders: Vec::new(),
+        actor: "svc_orders".into(),
+        reason: None,
     })
+    .expect("json")
+}
+
+/// `refund.completed` as orders publishes it, putting `restock` back.
+fn refund_payload(
+    order: &str,
+    refund: RefundId,
+    reservation: &str,
+    restock: &[(VariantId, i64)],
+) -> Value {
+    let eur = Currency::parse("EUR").expect("EUR");
+    serde_json::to_value(RefundCompleted {
+        order_id: order.parse().expect("an order id"),
+        refund_id: refund,
+        reservation_id: Some(reservation.parse().expect("a reservation id")),
+        vendor_order_id: None,
+        amount: Money::new(500, eur),
+        shares: Vec::new(),
+        stray_payment: false,
+        restock_lines: units(restock),
+        actor: "usr_staff".into(),
+    })
+    .expect("json")
 }
 
 /// The orders service reserves `items` for `order`; returns the reservation id.
@@ -337,20 +382,14 @@ async fn a_refund_puts_its_restock_lines_back(service: Service) {
     let (_, warehouse, tea) = service.stocked(shop, 10).await;
     let order = order_id();
     let id = reserve_for(&service, shop, &order, &[(tea, 3)]).await;
-    let refund = |refund: &str, units: i64| {
-        let restock: Vec<Value> = if units > 0 {
-            vec![json!({ "variant_id": tea, "quantity": units })]
-        } else {
-            Vec::new()
-        };
-        json!({
-            "order_id": order, "refund_id": refund, "reservation_id": id,
-            "restock_lines": restock,
-        })
+    let refund = |refund: RefundId, units: i64| {
+        let restock: &[(VariantId, i64)] = if units > 0 { &[(tea, units)] } else { &[] };
+        refund_payload(&order, refund, &id, restock)
     };
+    let (rfd_1, rfd_2, rfd_3) = (RefundId::new(), RefundId::new(), RefundId::new());
     // The refund's news arrives before the payment's: the refund proves the sale.
     let first = service
-        .order_event(shop, "refund.completed", refund("rfd_1", 1))
+        .order_event(shop, "refund.completed", refund(rfd_1, 1))
         .await;
     assert_eq!(
         reservation(&service, shop, &id).await["status"],
@@ -360,7 +399,7 @@ async fn a_refund_puts_its_restock_lines_back(service: Service) {
     let rows = history(&service, shop, &warehouse).await;
     assert_eq!(rows[0]["reason"], "returned");
     assert_eq!(rows[0]["delta"], 1);
-    assert_eq!(rows[0]["note"], format!("order {order} refund rfd_1"));
+    assert_eq!(rows[0]["note"], format!("order {order} refund {rfd_1}"));
     assert_eq!(rows[1]["reason"], "sold");
     service
         .order_event(
@@ -373,12 +412,12 @@ async fn a_refund_puts_its_restock_lines_back(service: Service) {
     assert_eq!(service.totals(shop, tea).await, (8, 0, 8));
     // No restock lines: money back, units stay sold.
     service
-        .order_event(shop, "refund.completed", refund("rfd_2", 0))
+        .order_event(shop, "refund.completed", refund(rfd_2, 0))
         .await;
     assert_eq!(service.totals(shop, tea).await, (8, 0, 8));
     // More than is left to give back: only the 2 units still out return.
     service
-        .order_event(shop, "refund.completed", refund("rfd_3", 5))
+        .order_event(shop, "refund.completed", refund(rfd_3, 5))
         .await;
     assert_eq!(service.totals(shop, tea).await, (10, 0, 10));
 }
@@ -398,7 +437,7 @@ async fn another_shops_reservation_is_left_alone(service: Service) {
             .order_event(
                 other,
                 name,
-                order_payload(&order, &id, "x", restock, &[(tea, 4)]),
+                order_payload(&order, &id, &name[6..], restock, &[(tea, 4)]),
             )
             .await;
     }
@@ -406,10 +445,7 @@ async fn another_shops_reservation_is_left_alone(service: Service) {
         .order_event(
             other,
             "refund.completed",
-            json!({
-                "order_id": order, "refund_id": "rfd_1", "reservation_id": id,
-                "restock_lines": [{ "variant_id": tea, "quantity": 4 }],
-            }),
+            refund_payload(&order, RefundId::new(), &id, &[(tea, 4)]),
         )
         .await;
     assert_eq!(reservation(&service, shop, &id).await["status"], "active");

@@ -10,18 +10,6 @@ mercato_kernel::typed_id!(
     pub CartLineId, "crl"
 );
 mercato_kernel::typed_id!(
-    /// A shopper's order across vendors.
-    pub OrderId, "ord"
-);
-mercato_kernel::typed_id!(
-    /// One vendor's part of an order.
-    pub VendorOrderId, "vor"
-);
-mercato_kernel::typed_id!(
-    /// One line of an order.
-    pub OrderLineId, "orl"
-);
-mercato_kernel::typed_id!(
     /// A shop's coupon.
     pub CouponId, "cpn"
 );
@@ -29,18 +17,12 @@ mercato_kernel::typed_id!(
     /// A tax rate of a shop.
     pub TaxRateId, "txr"
 );
-mercato_kernel::typed_id!(
-    /// A refund of (part of) an order.
-    pub RefundId, "rfd"
-);
-mercato_kernel::typed_id!(
-    /// A shopper's return request.
-    pub ReturnId, "ret"
-);
+
+pub use mercato_orders_api::lifecycle;
+pub use mercato_orders_api::{OrderId, OrderLineId, RefundId, ReturnId, VendorOrderId};
 
 pub mod cart;
 pub mod coupon;
-pub mod lifecycle;
 pub mod order;
 pub mod payment;
 pub mod percent;

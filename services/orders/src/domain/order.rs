@@ -6,6 +6,7 @@ use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::payment::PaymentId;
 use crate::domain::{CartId, CouponId, OrderId, OrderLineId, VendorOrderId};
 use chrono::{DateTime, Utc};
+use mercato_inventory_api::ReservationId;
 use mercato_kernel::Currency;
 use mercato_tenant_context::{ProductId, UserId, VariantId, VendorId};
 use serde::{Deserialize, Serialize};
@@ -73,7 +74,7 @@ pub struct Order {
     pub tax_breakdown: Vec<TaxLine>,
     pub coupon: Option<CouponId>,
     pub coupon_code: Option<String>,
-    pub reservation: Option<String>,
+    pub reservation: Option<ReservationId>,
     pub token_hash: String,
     pub payment_failure: Option<PaymentFailure>,
     /// The payment attempt that paid the order (refunds go back through it).

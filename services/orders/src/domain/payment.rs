@@ -6,10 +6,8 @@ use chrono::{DateTime, Utc};
 use mercato_kernel::Money;
 use serde::{Deserialize, Serialize};
 
-mercato_kernel::typed_id!(
-    /// One attempt to pay an order.
-    pub PaymentId, "pay"
-);
+pub use mercato_orders_api::PaymentId;
+pub use mercato_orders_api::events::VendorShare;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -71,13 +69,6 @@ pub struct LineQuantity {
     pub quantity: i64,
     /// What these units give back, in minor units (refunds; 0 on a return request).
     #[serde(default)]
-    pub amount: i64,
-}
-
-/// One vendor order's part of a refund.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct VendorShare {
-    pub vendor_order_id: VendorOrderId,
     pub amount: i64,
 }
 

@@ -41,8 +41,9 @@
 //!
 //! [`commission_base`]: commission is taken on what the vendor sold for — the subtotal, less
 //! a discount the vendor funded (it cut its own price); a shop-funded discount does not lower
-//! it. [`vendor_earnings`]: the vendor receives its total, plus the shop-funded discount (the
-//! shop pays it back), less commission.
+//! it. [`vendor_earnings`]: the vendor receives its total without the tax (the marketplace
+//! collects the tax and owes it; ADR 0038), plus the shop-funded discount (the shop pays it
+//! back), less commission. Shipping is the vendor's: it ships.
 
 use crate::domain::coupon::{self, FundedBy};
 use crate::domain::tax::{self, TaxRule};
@@ -351,11 +352,18 @@ pub fn coupon_lines(lines: &[PricingLine]) -> Vec<coupon::CouponLine> {
         .collect()
 }
 
-/// What a vendor is paid for its part of an order: its total, plus the shop-funded discount
-/// (the shop pays it back), less commission. A vendor-funded discount is the vendor's to bear
-/// and is not added back. Saturating.
-pub fn vendor_earnings(vendor_total: i64, shop_funded_discount: i64, commission: i64) -> i64 {
+/// What a vendor is paid for its part of an order: its total less the tax in it (the
+/// marketplace owes that), plus the shop-funded discount (the shop pays it back), less
+/// commission. A vendor-funded discount is the vendor's to bear and is not added back.
+/// Saturating.
+pub fn vendor_earnings(
+    vendor_total: i64,
+    tax: i64,
+    shop_funded_discount: i64,
+    commission: i64,
+) -> i64 {
     vendor_total
+        .saturating_sub(tax)
         .saturating_add(shop_funded_discount)
         .saturating_sub(commission)
 }
@@ -653,8 +661,10 @@ mod tests {
     fn earnings_and_commission_base_depend_on_who_funds_the_discount() {
         assert_eq!(commission_base(10_000, 1_000, FundedBy::Shop), 10_000);
         assert_eq!(commission_base(10_000, 1_000, FundedBy::Vendor), 9_000);
-        assert_eq!(vendor_earnings(9_000, 1_000, 1_500), 8_500);
-        assert_eq!(vendor_earnings(9_000, 0, 1_500), 7_500);
+        assert_eq!(vendor_earnings(9_000, 0, 1_000, 1_500), 8_500);
+        assert_eq!(vendor_earnings(9_000, 0, 0, 1_500), 7_500);
+        // The tax in the total is the marketplace's to pay.
+        assert_eq!(vendor_earnings(10_710, 1_710, 0, 1_500), 7_500);
     }
 
     fn t0() -> chrono::DateTime<Utc> {

@@ -228,7 +228,9 @@ pub struct VendorOrderOut {
     pub tax: Money,
     pub total: Money,
     pub refunded: Money,
-    /// The shop's commission and what the vendor earns (merchant staff and the vendor).
+    /// The shop's commission and what the vendor earns (merchant staff and the vendor):
+    /// `total - tax + the shop-funded discount - commission` (the marketplace collects and
+    /// owes the tax).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commission: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@ use crate::domain::{CartId, CouponId, OrderId, OrderLineId, VendorOrderId};
 use chrono::{DateTime, Utc};
 use mercato_db::TenantTx;
 
+use mercato_inventory_api::ReservationId;
 use mercato_tenant_context::{ProductId, UserId, VariantId, VendorId};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 
@@ -42,7 +43,9 @@ fn order_from(row: &QueryResult) -> Result<Order, DbErr> {
         tax_breakdown: json_col(row, "tax_breakdown")?,
         coupon: col::<Option<uuid::Uuid>>(row, "coupon_id")?.map(CouponId::from_uuid),
         coupon_code: col(row, "coupon_code")?,
-        reservation: col(row, "reservation_id")?,
+        reservation: col::<Option<String>>(row, "reservation_id")?
+            .map(|r| r.parse().map_err(|_| super::corrupt("reservation", &r)))
+            .transpose()?,
         token_hash: col(row, "token_hash")?,
         payment_failure: failure
             .map(|text| serde_json::from_str(&text).map_err(|_| super::corrupt("failure", &text)))
@@ -142,7 +145,7 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
             to_json(&o.tax_breakdown)?.into(),
             o.coupon.map(|c| c.as_uuid()).into(),
             o.coupon_code.clone().into(),
-            o.reservation.clone().into(),
+            o.reservation.map(|r| r.to_string()).into(),
             o.token_hash.clone().into(),
             o.payment_failure.as_ref().map(to_json).transpose()?.into(),
             o.paid_by.map(|p| p.as_uuid()).into(),
@@ -472,14 +475,18 @@ pub async fn update_order(tx: &TenantTx, o: &Order) -> Result<(), DbErr> {
 }
 
 /// Ties the order to another stock hold (a payment accepted after its first hold ran out).
-pub async fn set_reservation(tx: &TenantTx, id: OrderId, reservation: &str) -> Result<(), DbErr> {
+pub async fn set_reservation(
+    tx: &TenantTx,
+    id: OrderId,
+    reservation: ReservationId,
+) -> Result<(), DbErr> {
     tx.execute_raw(statement(
         &**tx,
         "UPDATE orders SET reservation_id = $3 WHERE tenant_id = $1 AND id = $2",
         [
             tx.tenant().as_uuid().into(),
             id.as_uuid().into(),
-            reservation.to_owned().into(),
+            reservation.to_string().into(),
         ],
     ))
     .await

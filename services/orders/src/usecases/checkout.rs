@@ -272,22 +272,22 @@ pub async fn place(
             }
         })?;
     let mut full = full;
-    full.order.reservation = Some(reservation.clone());
+    full.order.reservation = Some(reservation);
 
     // 3. Write the order.
     match write(state, ctx, cart_id, &cart, full, redemption, p).await {
         Ok(placed) => {
             if matches!(placed, Placed::Replayed(_))
-                && let Err(e) = state.inventory.release(ctx, &reservation).await
+                && let Err(e) = state.inventory.release(ctx, reservation).await
             {
-                tracing::warn!(error = %e, reservation, "could not release an unused reservation; it expires by itself");
+                tracing::warn!(error = %e, %reservation, "could not release an unused reservation; it expires by itself");
             }
             state.outbox.notify_one();
             Ok(placed)
         }
         Err(problem) => {
-            if let Err(e) = state.inventory.release(ctx, &reservation).await {
-                tracing::warn!(error = %e, reservation, "could not release an unused reservation; it expires by itself");
+            if let Err(e) = state.inventory.release(ctx, reservation).await {
+                tracing::warn!(error = %e, %reservation, "could not release an unused reservation; it expires by itself");
             }
             Err(problem)
         }
@@ -501,7 +501,7 @@ fn build(
             tax: totals.tax,
             total: totals.total,
             commission,
-            earnings: pricing::vendor_earnings(totals.total, shop_funded, commission),
+            earnings: pricing::vendor_earnings(totals.total, totals.tax, shop_funded, commission),
             refunded: 0,
             carrier: None,
             tracking_number: None,

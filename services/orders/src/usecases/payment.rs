@@ -20,6 +20,7 @@ use async_trait::async_trait;
 use mercato_db::TenantTx;
 use mercato_jobs::{Job, JobHandler, JobOutcome, NewJob, Worker};
 use mercato_kernel::{Money, Problem};
+use mercato_orders_api::events::{ORDER_PAYMENT_FAILED, PaymentFailed};
 use mercato_payments::{
     EventKind, IntentRequest, IntentState, IntentStatus, PaymentMethod, PaymentProvider,
     ProviderError, ProviderEvent, TestProvider, WebhookSink,
@@ -313,24 +314,16 @@ async fn fail(
         });
         full.order.updated_at = crate::now();
         orders::update_order(tx, &full.order).await?;
-        #[derive(Serialize)]
-        struct Failed<'a> {
-            order_id: OrderId,
-            payment_id: PaymentId,
-            code: &'a str,
-            message: &'a str,
-            actor: &'a str,
-        }
         mercato_events::publish(
             &**tx,
-            "order.payment_failed",
+            ORDER_PAYMENT_FAILED,
             tx.tenant(),
-            &Failed {
+            &PaymentFailed {
                 order_id: full.order.id,
                 payment_id: payment.id,
-                code,
-                message,
-                actor,
+                code: code.to_owned(),
+                message: message.to_owned(),
+                actor: actor.to_owned(),
             },
         )
         .await?;

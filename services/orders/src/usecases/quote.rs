@@ -329,15 +329,18 @@ pub async fn quote_with(
     })
     .map_err(|e| Problem::invalid_field("/lines", e.to_string()))?;
 
-    // Commission per line, on what the vendor's sale is worth.
+    // Commission per line, on what the vendor's sale is worth. The mirror stores only rules
+    // it could read; one it cannot read now is damage, and skipping it would sell without
+    // the shop's commission.
     let rules: Vec<CommissionRule> = commission_rules
         .into_iter()
-        .filter_map(|json| {
-            serde_json::from_value::<mercato_vendors_api::events::CommissionRuleSnapshot>(json)
-                .ok()
-                .and_then(|s| CommissionRule::try_from(s).ok())
+        .map(|json| {
+            let snapshot =
+                serde_json::from_value::<mercato_vendors_api::events::CommissionRuleSnapshot>(json)
+                    .map_err(Problem::internal)?;
+            CommissionRule::try_from(snapshot).map_err(Problem::internal)
         })
-        .collect();
+        .collect::<Result<_, Problem>>()?;
     for (k, &i) in priced_idx.iter().enumerate() {
         let Some(p) = priced.lines.get(k) else {
             continue;

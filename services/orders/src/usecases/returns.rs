@@ -12,6 +12,7 @@ use crate::usecases::access::{Viewer, is_order_reader, visible_order};
 use crate::usecases::refunds::{LineIn, execute, internal_key, plan, record_refund};
 use mercato_kernel::http::body_id;
 use mercato_kernel::{FieldError, Problem};
+use mercato_orders_api::events::{RETURN_ACCEPTED, RETURN_REJECTED, RETURN_REQUESTED};
 use mercato_tenant_context::{Permission, TenantContext, VendorAccess, VendorPermission};
 
 /// The buyer (a customer, or a guest with the order's `token`) asks to return delivered units
@@ -117,7 +118,7 @@ pub async fn request(
         updated_at: now,
     };
     payments::insert_return(&tx, &ret).await?;
-    crate::events::return_changed(&tx, "return.requested", &ret, &ctx.actor.label()).await?;
+    crate::events::return_changed(&tx, RETURN_REQUESTED, &ret, &ctx.actor.label()).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(ret)
@@ -206,10 +207,10 @@ pub async fn decide(
         ret.status = ReturnStatus::Refunded;
         ret.refund_id = Some(r.id);
         refund = Some(r.id);
-        crate::events::return_changed(&tx, "return.accepted", &ret, &actor).await?;
+        crate::events::return_changed(&tx, RETURN_ACCEPTED, &ret, &actor).await?;
     } else {
         ret.status = ReturnStatus::Rejected;
-        crate::events::return_changed(&tx, "return.rejected", &ret, &actor).await?;
+        crate::events::return_changed(&tx, RETURN_REJECTED, &ret, &actor).await?;
     }
     payments::update_return(&tx, &ret).await?;
     tx.commit().await?;

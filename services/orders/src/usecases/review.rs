@@ -20,6 +20,7 @@ use crate::repo::orders;
 use crate::repo::payments;
 use crate::usecases::transitions;
 use mercato_db::TenantTx;
+use mercato_inventory_api::ReservationId;
 use mercato_kernel::{Money, Problem};
 use mercato_tenant_context::{TenantContext, VariantId};
 
@@ -235,12 +236,12 @@ async fn accept(
         None
     };
     // 2. The order, under its lock.
-    let written = write_accept(state, ctx, id, actor, note, renewed.clone()).await;
+    let written = write_accept(state, ctx, id, actor, note, renewed).await;
     if written.is_err()
         && let Some(held) = &renewed
-        && let Err(e) = state.inventory.release(ctx, held).await
+        && let Err(e) = state.inventory.release(ctx, *held).await
     {
-        tracing::warn!(error = %e, reservation = held, "could not release an unused reservation; it expires by itself");
+        tracing::warn!(error = %e, reservation = %held, "could not release an unused reservation; it expires by itself");
     }
     written
 }
@@ -251,7 +252,7 @@ async fn write_accept(
     id: OrderId,
     actor: &str,
     note: Option<&str>,
-    renewed: Option<String>,
+    renewed: Option<ReservationId>,
 ) -> Result<(), Problem> {
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     let mut full = orders::find(&tx, id, true)
@@ -262,7 +263,7 @@ async fn write_accept(
     }
     let payment = held_payment(payments::of_order(&tx, id).await?)?;
     if let Some(held) = renewed {
-        orders::set_reservation(&tx, id, &held).await?;
+        orders::set_reservation(&tx, id, held).await?;
         full.order.reservation = Some(held);
     }
     full.order.payment_failure = None;

@@ -2,6 +2,7 @@
 //! (`domain::lifecycle`), recorded (who, when, why) and published through the outbox, all in
 //! the caller's transaction.
 
+use crate::domain::coupon::FundedBy;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{FullOrder, Transition, VendorOrder};
 use crate::problems::OrdersProblem;
@@ -9,50 +10,30 @@ use crate::repo::orders;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, enqueue_all};
 use mercato_kernel::Problem;
-use mercato_tenant_context::VariantId;
-use serde::Serialize;
+use mercato_orders_api::events::{
+    OrderChanged, Units, VERSION, VendorOrderChanged, VendorOrderMoney,
+};
 
-#[derive(Serialize)]
-struct LineUnits {
-    variant_id: VariantId,
-    quantity: i64,
-}
-
-/// `order.<status>` (version 1): what inventory, and later accounting and notifications,
-/// need to act on an order's move.
-#[derive(Serialize)]
-struct OrderEvent<'a> {
-    order_id: crate::domain::OrderId,
-    status: OrderStatus,
-    previous_status: OrderStatus,
-    reservation_id: Option<&'a str>,
-    customer_id: Option<mercato_tenant_context::UserId>,
-    total: mercato_kernel::Money,
-    refunded: mercato_kernel::Money,
-    /// Units sold, per variant (refunded units excluded).
-    lines: Vec<LineUnits>,
-    /// Put the units back into stock (a cancellation after payment).
-    restock: bool,
-    vendor_order_ids: Vec<crate::domain::VendorOrderId>,
-    actor: &'a str,
-    reason: Option<&'a str>,
-}
-
-/// `vendor_order.<status>` (version 1).
-#[derive(Serialize)]
-struct VendorOrderEvent<'a> {
-    vendor_order_id: crate::domain::VendorOrderId,
-    order_id: crate::domain::OrderId,
-    vendor_id: mercato_tenant_context::VendorId,
-    status: VendorOrderStatus,
-    previous_status: VendorOrderStatus,
-    total: mercato_kernel::Money,
-    commission: mercato_kernel::Money,
-    earnings: mercato_kernel::Money,
-    carrier: Option<&'a str>,
-    tracking_number: Option<&'a str>,
-    actor: &'a str,
-    reason: Option<&'a str>,
+/// A vendor order's money, as the contract carries it.
+fn money_of(v: &VendorOrder) -> VendorOrderMoney {
+    let (by_shop, by_vendor) = if v.discount_funded_by == FundedBy::Vendor.code() {
+        (0, v.discount)
+    } else {
+        (v.discount, 0)
+    };
+    VendorOrderMoney {
+        vendor_order_id: v.id,
+        vendor_id: v.vendor,
+        subtotal: v.subtotal,
+        discount_by_shop: by_shop,
+        discount_by_vendor: by_vendor,
+        shipping: v.shipping,
+        tax: v.tax,
+        total: v.total,
+        commission: v.commission,
+        earnings: v.earnings,
+        refunded: v.refunded,
+    }
 }
 
 fn refused(e: impl std::fmt::Display) -> Problem {
@@ -157,11 +138,11 @@ async fn apply(
         }
         moves.push(moved(None, from.code(), to.code()));
         let o = &full.order;
-        let event = OrderEvent {
+        let event = OrderChanged {
             order_id: o.id,
             status: to,
             previous_status: from,
-            reservation_id: o.reservation.as_deref(),
+            reservation_id: o.reservation,
             customer_id: o.customer,
             total: mercato_kernel::Money::new(o.total, o.currency),
             refunded: mercato_kernel::Money::new(o.refunded, o.currency),
@@ -169,17 +150,18 @@ async fn apply(
                 .lines
                 .iter()
                 .filter(|l| l.quantity > l.refunded_quantity)
-                .map(|l| LineUnits {
+                .map(|l| Units {
                     variant_id: l.variant,
                     quantity: l.quantity - l.refunded_quantity,
                 })
                 .collect(),
             restock,
             vendor_order_ids: full.vendor_orders.iter().map(|v| v.id).collect(),
-            actor,
-            reason,
+            vendor_orders: full.vendor_orders.iter().map(money_of).collect(),
+            actor: actor.to_owned(),
+            reason: reason.map(str::to_owned),
         };
-        events.push(Envelope::new(to.event_name(), 1, tenant, &event)?);
+        events.push(Envelope::new(to.event_name(), VERSION, tenant, &event)?);
     }
     let moving: Vec<(usize, VendorOrderStatus)> = match vendors {
         None => Vec::new(),
@@ -203,7 +185,7 @@ async fn apply(
         }
         moves.push(moved(Some(v.id), from.code(), to.code()));
         let m = |a: i64| mercato_kernel::Money::new(a, currency);
-        let event = VendorOrderEvent {
+        let event = VendorOrderChanged {
             vendor_order_id: v.id,
             order_id,
             vendor_id: v.vendor,
@@ -212,12 +194,12 @@ async fn apply(
             total: m(v.total),
             commission: m(v.commission),
             earnings: m(v.earnings),
-            carrier: v.carrier.as_deref(),
-            tracking_number: v.tracking_number.as_deref(),
-            actor,
-            reason,
+            carrier: v.carrier.clone(),
+            tracking_number: v.tracking_number.clone(),
+            actor: actor.to_owned(),
+            reason: reason.map(str::to_owned),
         };
-        events.push(Envelope::new(to.event_name(), 1, tenant, &event)?);
+        events.push(Envelope::new(to.event_name(), VERSION, tenant, &event)?);
     }
     if order_to.is_some() {
         orders::update_order(tx, &full.order).await?;

@@ -28,6 +28,7 @@
 //! form. Each move publishes the event named by [`event_name`](OrderStatus::event_name) of
 //! the status entered.
 
+use crate::events;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -164,14 +165,14 @@ impl OrderStatus {
     /// `pending_payment`, announced as `order.placed`.
     pub fn event_name(self) -> &'static str {
         match self {
-            Self::PendingPayment => "order.placed",
-            Self::PaymentReview => "order.payment_review",
-            Self::Paid => "order.paid",
-            Self::Completed => "order.completed",
-            Self::Expired => "order.expired",
-            Self::Cancelled => "order.cancelled",
-            Self::PartiallyRefunded => "order.partially_refunded",
-            Self::Refunded => "order.refunded",
+            Self::PendingPayment => events::ORDER_PLACED,
+            Self::PaymentReview => events::ORDER_PAYMENT_REVIEW,
+            Self::Paid => events::ORDER_PAID,
+            Self::Completed => events::ORDER_COMPLETED,
+            Self::Expired => events::ORDER_EXPIRED,
+            Self::Cancelled => events::ORDER_CANCELLED,
+            Self::PartiallyRefunded => events::ORDER_PARTIALLY_REFUNDED,
+            Self::Refunded => events::ORDER_REFUNDED,
         }
     }
 
@@ -243,10 +244,10 @@ impl VendorOrderStatus {
     pub fn event_name(self) -> &'static str {
         match self {
             Self::AwaitingPayment => "vendor_order.placed",
-            Self::ToFulfil => "vendor_order.to_fulfil",
-            Self::Shipped => "vendor_order.shipped",
-            Self::Delivered => "vendor_order.delivered",
-            Self::Cancelled => "vendor_order.cancelled",
+            Self::ToFulfil => events::VENDOR_ORDER_TO_FULFIL,
+            Self::Shipped => events::VENDOR_ORDER_SHIPPED,
+            Self::Delivered => events::VENDOR_ORDER_DELIVERED,
+            Self::Cancelled => events::VENDOR_ORDER_CANCELLED,
         }
     }
 

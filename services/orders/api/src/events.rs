@@ -1,0 +1,266 @@
+//! The events the orders service publishes, all version [`VERSION`], with their payloads as
+//! orders writes them into the outbox and as a consumer reads them back. Every payload
+//! names who acted (`actor`: `usr_…`, `key_…`, `system`, a provider).
+//!
+//! | event | payload |
+//! |---|---|
+//! | `order.placed` | [`OrderPlaced`] |
+//! | `order.<status>` of every other [`OrderStatus`] | [`OrderChanged`] |
+//! | `order.payment_failed` | [`PaymentFailed`] |
+//! | `vendor_order.<status>` | [`VendorOrderChanged`] |
+//! | `refund.completed` | [`RefundCompleted`] |
+//! | `return.requested`, `.accepted`, `.rejected` | [`ReturnChanged`] |
+
+use crate::lifecycle::{OrderStatus, VendorOrderStatus};
+use crate::{OrderId, OrderLineId, PaymentId, RefundId, ReturnId, VendorOrderId};
+use mercato_inventory_api::ReservationId;
+use mercato_kernel::Money;
+use mercato_tenant_context::{UserId, VariantId, VendorId};
+use serde::{Deserialize, Serialize};
+
+/// The version of every payload below.
+pub const VERSION: u32 = 1;
+
+/// Every `order.*` event, for a subscription.
+pub const ORDER_EVENTS: &str = "order.*";
+/// Every `vendor_order.*` event, for a subscription.
+pub const VENDOR_ORDER_EVENTS: &str = "vendor_order.*";
+/// Every `return.*` event, for a subscription.
+pub const RETURN_EVENTS: &str = "return.*";
+
+pub const ORDER_PLACED: &str = "order.placed";
+pub const ORDER_PAYMENT_REVIEW: &str = "order.payment_review";
+pub const ORDER_PAID: &str = "order.paid";
+pub const ORDER_COMPLETED: &str = "order.completed";
+pub const ORDER_EXPIRED: &str = "order.expired";
+pub const ORDER_CANCELLED: &str = "order.cancelled";
+pub const ORDER_PARTIALLY_REFUNDED: &str = "order.partially_refunded";
+pub const ORDER_REFUNDED: &str = "order.refunded";
+/// A payment attempt of an order waiting for payment failed; the order still waits.
+pub const ORDER_PAYMENT_FAILED: &str = "order.payment_failed";
+
+pub const VENDOR_ORDER_TO_FULFIL: &str = "vendor_order.to_fulfil";
+pub const VENDOR_ORDER_SHIPPED: &str = "vendor_order.shipped";
+pub const VENDOR_ORDER_DELIVERED: &str = "vendor_order.delivered";
+pub const VENDOR_ORDER_CANCELLED: &str = "vendor_order.cancelled";
+
+/// A refund was carried out by the payment provider.
+pub const REFUND_COMPLETED: &str = "refund.completed";
+
+pub const RETURN_REQUESTED: &str = "return.requested";
+pub const RETURN_ACCEPTED: &str = "return.accepted";
+pub const RETURN_REJECTED: &str = "return.rejected";
+
+/// `order.placed`: an order and its vendor orders were created, waiting for payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderPlaced {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    /// Inventory's reservation holding the units.
+    pub reservation_id: Option<ReservationId>,
+    /// The signed-in shopper; `None` for a guest.
+    pub customer_id: Option<UserId>,
+    pub total: Money,
+    pub vendor_orders: Vec<PlacedVendorOrder>,
+    pub actor: String,
+}
+
+/// One vendor's part of a placed order: what the shopper pays for it, the shop's
+/// commission and the vendor's earnings (`total - commission`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedVendorOrder {
+    pub vendor_order_id: VendorOrderId,
+    pub vendor_id: VendorId,
+    pub total: Money,
+    pub commission: Money,
+    pub earnings: Money,
+}
+
+/// Units of one variant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Units {
+    pub variant_id: VariantId,
+    pub quantity: i64,
+}
+
+/// `order.<status>`: an order moved from `previous_status` to `status` (the event's name
+/// is [`OrderStatus::event_name`] of `status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderChanged {
+    pub order_id: OrderId,
+    pub status: OrderStatus,
+    pub previous_status: OrderStatus,
+    /// Inventory's reservation holding the units.
+    pub reservation_id: Option<ReservationId>,
+    pub customer_id: Option<UserId>,
+    pub total: Money,
+    /// Refunded so far.
+    pub refunded: Money,
+    /// Units sold, per variant (refunded units excluded).
+    pub lines: Vec<Units>,
+    /// Put the units back into stock (a cancellation after payment).
+    pub restock: bool,
+    pub vendor_order_ids: Vec<VendorOrderId>,
+    /// What each vendor order is made of, in money (what a ledger books on payment).
+    #[serde(default)]
+    pub vendor_orders: Vec<VendorOrderMoney>,
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+/// One vendor order's money, as orders priced it at checkout, in minor units of the order's
+/// currency. `total = subtotal - discount + shipping (+ tax when prices exclude tax)`;
+/// `earnings = total - tax + discount_by_shop - commission`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorOrderMoney {
+    pub vendor_order_id: VendorOrderId,
+    pub vendor_id: VendorId,
+    /// The lines at the shop's displayed prices (gross when prices include tax).
+    pub subtotal: i64,
+    /// The discount the shop funds (it pays the vendor back).
+    pub discount_by_shop: i64,
+    /// The discount the vendor funds (off its own earnings).
+    pub discount_by_vendor: i64,
+    /// What the vendor charged for shipping (the vendor ships and earns it).
+    pub shipping: i64,
+    /// The tax in or on the total, shipping's included: the marketplace collects and owes it.
+    pub tax: i64,
+    /// What the shopper paid for this vendor order.
+    pub total: i64,
+    /// The shop's commission.
+    pub commission: i64,
+    /// What the vendor is owed.
+    pub earnings: i64,
+    /// Refunded so far.
+    pub refunded: i64,
+}
+
+/// `order.payment_failed`: a payment attempt failed with the provider's code and message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFailed {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub code: String,
+    pub message: String,
+    pub actor: String,
+}
+
+/// `vendor_order.<status>`: a vendor order moved (the event's name is
+/// [`VendorOrderStatus::event_name`] of `status`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VendorOrderChanged {
+    pub vendor_order_id: VendorOrderId,
+    pub order_id: OrderId,
+    pub vendor_id: VendorId,
+    pub status: VendorOrderStatus,
+    pub previous_status: VendorOrderStatus,
+    pub total: Money,
+    pub commission: Money,
+    pub earnings: Money,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub actor: String,
+    pub reason: Option<String>,
+}
+
+/// One vendor order's part of a refund, in minor units of the order's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VendorShare {
+    pub vendor_order_id: VendorOrderId,
+    pub amount: i64,
+}
+
+/// `refund.completed`: the provider carried out a refund of (part of) an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundCompleted {
+    pub order_id: OrderId,
+    pub refund_id: RefundId,
+    /// Inventory's reservation that held the order's units.
+    pub reservation_id: Option<ReservationId>,
+    /// The vendor order refunded, when the refund is one vendor order's.
+    pub vendor_order_id: Option<VendorOrderId>,
+    pub amount: Money,
+    /// Each vendor order's part of `amount`.
+    pub shares: Vec<VendorShare>,
+    /// A refund of a payment the order could not keep (it arrived after expiry or
+    /// cancellation, or paid an order already paid): no vendor order's money.
+    pub stray_payment: bool,
+    /// Units to put back on the shelf; empty when the refund puts nothing back.
+    pub restock_lines: Vec<Units>,
+    pub actor: String,
+}
+
+/// Units of one order line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineUnits {
+    pub line_id: OrderLineId,
+    pub quantity: i64,
+}
+
+/// `return.requested|accepted|rejected`: a shopper's return request and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReturnChanged {
+    pub id: ReturnId,
+    pub order_id: OrderId,
+    pub vendor_order_id: VendorOrderId,
+    pub lines: Vec<LineUnits>,
+    pub reason: String,
+    /// `requested`, `accepted`, `rejected` or `refunded`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decision_note: Option<String>,
+    /// The refund an accepted return made.
+    pub refund_id: Option<RefundId>,
+    pub actor: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_follow_the_lifecycle() {
+        assert_eq!(OrderStatus::PendingPayment.event_name(), ORDER_PLACED);
+        assert_eq!(OrderStatus::Paid.event_name(), ORDER_PAID);
+        assert_eq!(OrderStatus::Refunded.event_name(), ORDER_REFUNDED);
+        assert_eq!(
+            VendorOrderStatus::Shipped.event_name(),
+            VENDOR_ORDER_SHIPPED
+        );
+        assert_eq!(
+            VendorOrderStatus::Cancelled.event_name(),
+            VENDOR_ORDER_CANCELLED
+        );
+    }
+
+    #[test]
+    fn an_order_event_reads_back_as_published() {
+        let eur = mercato_kernel::Currency::parse("EUR").unwrap();
+        let event = OrderChanged {
+            order_id: OrderId::new(),
+            status: OrderStatus::Cancelled,
+            previous_status: OrderStatus::Paid,
+            reservation_id: Some(ReservationId::new()),
+            customer_id: None,
+            total: Money::new(2_500, eur),
+            refunded: Money::zero(eur),
+            lines: vec![Units {
+                variant_id: VariantId::new(),
+                quantity: 2,
+            }],
+            restock: true,
+            vendor_order_ids: vec![VendorOrderId::new()],
+            vendor_orders: Vec::new(),
+            actor: "system".into(),
+            reason: Some("shopper asked".into()),
+        };
+        let payload = serde_json::to_value(&event).unwrap();
+        assert_eq!(payload["status"], "cancelled");
+        assert_eq!(payload["previous_status"], "paid");
+        assert_eq!(payload["lines"][0]["quantity"], 2);
+        assert_eq!(
+            serde_json::from_value::<OrderChanged>(payload).unwrap(),
+            event
+        );
+    }
+}

@@ -80,7 +80,9 @@ pub enum StartError {
     Dns(#[from] mercato_tenants::dns::LookupError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigProblem),
-    #[error("unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory, orders")]
+    #[error(
+        "unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory, orders, accounting"
+    )]
     UnknownService(String),
     #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
     MissingUpstream(&'static str),
@@ -113,6 +115,7 @@ pub struct Running {
     pub catalog_db: Option<Db>,
     pub inventory_db: Option<Db>,
     pub orders_db: Option<Db>,
+    pub accounting_db: Option<Db>,
     pub context_key: ContextKey,
     pub bus: Arc<dyn Bus>,
 }
@@ -265,6 +268,7 @@ pub async fn start(
     let mut catalog_db = None;
     let mut inventory_db = None;
     let mut orders_db = None;
+    let mut accounting_db = None;
 
     if wants("tenants") {
         let db = open_service_db(config, "tenants", mercato_tenants::migrate).await?;
@@ -431,6 +435,17 @@ pub async fn start(
         routers.insert("orders", mercato_orders::router(state));
         orders_db = Some(db);
     }
+    if wants("accounting") {
+        let db = open_service_db(config, "accounting", mercato_accounting::migrate).await?;
+        let state = mercato_accounting::AccountingState { db: db.clone() };
+        subscribe_all(bus.as_ref(), mercato_accounting::subscriptions(&state)).await?;
+        background.push(Box::pin(mercato_accounting::retention::worker(
+            db.clone(),
+            shutdown.clone(),
+        )));
+        routers.insert("accounting", mercato_accounting::router(state));
+        accounting_db = Some(db);
+    }
     let mut demo_shops = Vec::new();
     if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
         let seeded =
@@ -460,18 +475,25 @@ pub async fn start(
             .fallback(not_found)
             .method_not_allowed_fallback(method_not_allowed)
     };
+    let dbs: Vec<(&'static str, Db)> = [
+        ("tenants", tenants_db.clone()),
+        ("identity", identity_db.clone()),
+        ("vendors", vendors_db.clone()),
+        ("catalog", catalog_db.clone()),
+        ("inventory", inventory_db.clone()),
+        ("orders", orders_db.clone()),
+        ("accounting", accounting_db.clone()),
+    ]
+    .into_iter()
+    .filter_map(|(name, db)| db.map(|db| (name, db)))
+    .collect();
     let readiness = Readiness {
-        dbs: [
-            ("tenants", tenants_db.clone()),
-            ("identity", identity_db.clone()),
-            ("vendors", vendors_db.clone()),
-            ("catalog", catalog_db.clone()),
-            ("inventory", inventory_db.clone()),
-            ("orders", orders_db.clone()),
-        ]
-        .into_iter()
-        .filter_map(|(name, db)| db.map(|db| (name, db)))
-        .collect(),
+        outboxes: dbs
+            .iter()
+            .filter(|(name, _)| *name != "accounting")
+            .cloned()
+            .collect(),
+        dbs,
         cache: None,
         bus: bus.clone(),
     };
@@ -612,6 +634,7 @@ pub async fn start(
         catalog_db,
         inventory_db,
         orders_db,
+        accounting_db,
         context_key,
         bus,
     })
@@ -657,6 +680,9 @@ impl Handler for HostCacheInvalidator {
 struct Readiness {
     /// The databases of the services this process runs, by service.
     dbs: Vec<(&'static str, Db)>,
+    /// Those of them with an outbox (every service that publishes events; accounting only
+    /// consumes).
+    outboxes: Vec<(&'static str, Db)>,
     cache: Option<Cache>,
     bus: Arc<dyn Bus>,
 }
@@ -725,7 +751,7 @@ async fn events_pending(
 ) -> Result<axum::Json<serde_json::Value>, Problem> {
     let mut outboxes = serde_json::Map::new();
     let mut settled = true;
-    for (service, db) in &readiness.dbs {
+    for (service, db) in &readiness.outboxes {
         let state = mercato_events::outbox_state(db)
             .await
             .map_err(|e| Problem::internal(anyhow::anyhow!("outbox of {service}: {e}")))?;

@@ -24,6 +24,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mercato_catalog::ApiDoc::openapi());
     doc.merge(mercato_inventory::ApiDoc::openapi());
     doc.merge(mercato_orders::ApiDoc::openapi());
+    doc.merge(mercato_accounting::ApiDoc::openapi());
     declare_common_problems(&mut doc);
     declare_problem_codes(&mut doc);
     doc

@@ -7,6 +7,7 @@ pub const SERVICES: &[&str] = &[
     "catalog",
     "inventory",
     "orders",
+    "accounting",
 ];
 
 /// Path prefixes, most specific first, and the service that owns them.
@@ -38,6 +39,7 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/tax-rates", "orders"),
     ("/api/v1/order-settings", "orders"),
     ("/api/v1/payments", "orders"),
+    ("/api/v1/ledger", "accounting"),
 ];
 
 /// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not `/api/v1/shop`).

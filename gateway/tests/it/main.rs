@@ -27,6 +27,8 @@ mod inventory;
 #[cfg(test)]
 mod isolation;
 #[cfg(test)]
+mod ledger;
+#[cfg(test)]
 mod leftovers;
 #[cfg(test)]
 mod limits;

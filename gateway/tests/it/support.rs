@@ -346,7 +346,8 @@ impl TestApp {
             ("vendors".to_owned(), upstream.clone()),
             ("catalog".to_owned(), upstream.clone()),
             ("inventory".to_owned(), upstream.clone()),
-            ("orders".to_owned(), upstream),
+            ("orders".to_owned(), upstream.clone()),
+            ("accounting".to_owned(), upstream),
         ]
         .into();
         std::fs::write(&file, toml::to_string(&config).expect("config as toml"))
@@ -711,7 +712,7 @@ fn start_services(
     addr: std::net::SocketAddr,
     name: &str,
 ) -> tokio::process::Child {
-    let only = "tenants,identity,vendors,catalog,inventory,orders";
+    let only = "tenants,identity,vendors,catalog,inventory,orders,accounting";
     let listen = addr.to_string();
     let args = ["serve", "--only", only, "--listen", &listen];
     start_process(config, dir, name, &args)

@@ -42,6 +42,8 @@ pub enum Permission {
     OrdersRead,
     /// Cancel and refund orders, decide returns, manage coupons, taxes and buying settings.
     OrdersManage,
+    /// Read the shop's ledger: accounts, journal entries, trial balance.
+    LedgerRead,
 }
 
 impl Permission {
@@ -59,6 +61,7 @@ impl Permission {
             Self::CatalogManage => "catalog:manage",
             Self::OrdersRead => "orders:read",
             Self::OrdersManage => "orders:manage",
+            Self::LedgerRead => "ledger:read",
         }
     }
 }
@@ -82,6 +85,7 @@ impl Role {
                     | CatalogManage
                     | OrdersRead
                     | OrdersManage
+                    | LedgerRead
             ),
             Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead | OrdersRead),
             Role::Customer => false,

@@ -1,0 +1,11 @@
+//! The ledger's types and rules, free of storage and HTTP: the chart of accounts, journal
+//! entries that balance, and the posting rules from orders' events.
+
+pub mod accounts;
+pub mod entry;
+pub mod posting;
+
+mercato_kernel::typed_id!(
+    /// A posted journal entry.
+    pub EntryId, "jen"
+);

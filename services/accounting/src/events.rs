@@ -1,0 +1,117 @@
+//! What the accounting service consumes: orders' `order.paid` and `refund.completed`
+//! (`mercato-orders-api`), posted to the shop's ledger by the rules of `domain::posting`,
+//! exactly once. The inbox skips a redelivered event; an entry's key (`sale:vor_…`,
+//! `refund:rfd_…:vor_…`) is unique, so the same booking arriving in another event (a
+//! replay, a republish) posts nothing either, even after the inbox forgot the first.
+
+use crate::AccountingState;
+use crate::domain::entry::{EntryError, Source};
+use crate::domain::posting::{self, Booked};
+use crate::repo;
+use async_trait::async_trait;
+use mercato_db::TenantTx;
+use mercato_events::{Envelope, Handler, HandlerError, by_tenant, mark_processed_all};
+use mercato_orders_api::events::{ORDER_PAID, OrderChanged, REFUND_COMPLETED, RefundCompleted};
+use std::collections::HashMap;
+
+/// The durable consumer that books orders' money.
+pub const ORDER_POSTINGS: &str = "accounting-orders";
+pub const ORDER_POSTINGS_PATTERNS: &[&str] = &[ORDER_PAID, REFUND_COMPLETED];
+
+pub struct OrderPostings(pub AccountingState);
+
+fn payload_error(message: String) -> HandlerError {
+    HandlerError::Payload(serde::de::Error::custom(message))
+}
+
+fn entry_error(e: EntryError) -> HandlerError {
+    HandlerError::Other(anyhow::Error::new(e))
+}
+
+impl OrderPostings {
+    /// Books one event in `tx`; the caller marked it processed.
+    async fn book(&self, tx: &TenantTx, event: &Envelope) -> Result<(), HandlerError> {
+        if event.name == ORDER_PAID {
+            let order: OrderChanged = event.payload_as()?;
+            if order.vendor_orders.is_empty() {
+                return Err(payload_error(format!(
+                    "order.paid of {} carries no vendor orders to book",
+                    order.order_id
+                )));
+            }
+            let currency = order.total.currency;
+            repo::ensure_chart(tx, currency).await?;
+            for v in &order.vendor_orders {
+                let source = Source {
+                    event_id: event.id.as_uuid(),
+                    event: event.name.clone(),
+                    occurred_at: event.occurred_at,
+                    order: Some(order.order_id),
+                    vendor_order: Some(v.vendor_order_id),
+                };
+                let (entry, booked) =
+                    posting::sale(order.order_id, currency, v, source).map_err(entry_error)?;
+                if repo::post(tx, &entry).await? {
+                    repo::save_booked(tx, &booked).await?;
+                }
+            }
+            return Ok(());
+        }
+        let refund: RefundCompleted = event.payload_as()?;
+        if refund.stray_payment {
+            return Ok(());
+        }
+        let ids: Vec<_> = refund.shares.iter().map(|s| s.vendor_order_id).collect();
+        let mut booked: HashMap<_, Booked> = repo::booked(tx, &ids).await?;
+        for share in &refund.shares {
+            if share.amount == 0 {
+                continue;
+            }
+            // The sale is booked first; until then the refund waits (retried, then
+            // dead-lettered where it can be looked at).
+            let Some(sale) = booked.get(&share.vendor_order_id) else {
+                return Err(HandlerError::Other(anyhow::anyhow!(
+                    "refund {} of vendor order {} before its sale was booked",
+                    refund.refund_id,
+                    share.vendor_order_id
+                )));
+            };
+            let source = Source {
+                event_id: event.id.as_uuid(),
+                event: event.name.clone(),
+                occurred_at: event.occurred_at,
+                order: Some(refund.order_id),
+                vendor_order: Some(share.vendor_order_id),
+            };
+            let (entry, after) = posting::refund(refund.refund_id, sale, share.amount, source)
+                .map_err(entry_error)?;
+            if repo::post(tx, &entry).await? {
+                repo::save_booked(tx, &after).await?;
+                booked.insert(share.vendor_order_id, after);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for OrderPostings {
+    async fn handle(&self, event: &Envelope) -> Result<(), HandlerError> {
+        self.handle_batch(std::slice::from_ref(event)).await
+    }
+
+    /// One transaction per shop of the burst, the events in delivery order.
+    async fn handle_batch(&self, events: &[Envelope]) -> Result<(), HandlerError> {
+        for (tenant, events) in by_tenant(events) {
+            let tx = self.0.db.tenant_tx(tenant).await?;
+            let new = mark_processed_all(&*tx, ORDER_POSTINGS, &events).await?;
+            for (event, new) in events.iter().zip(new) {
+                if new {
+                    self.book(&tx, event).await?;
+                }
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}

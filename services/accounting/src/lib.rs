@@ -1,0 +1,55 @@
+//! The accounting service keeps a double-entry ledger per shop and currency (ADR 0038): a
+//! chart of accounts created with the shop's first booking in a currency, journal entries
+//! whose debits equal their credits (checked by the code and again by the database when an
+//! entry is posted), immutable once posted, each linked to the event that caused it.
+//!
+//! It consumes orders' `order.paid` and `refund.completed` (`events`) and books them once
+//! each by the rules of `domain::posting`. It serves the trial balance and the journal to
+//! merchant staff with `ledger:read`.
+
+pub mod domain;
+pub mod events;
+pub mod http;
+pub mod repo;
+pub mod retention;
+
+use axum::Router;
+use mercato_db::Db;
+use mercato_events::Subscription;
+use std::sync::Arc;
+
+/// Cheap handles shared by the handlers and the consumer.
+#[derive(Clone)]
+pub struct AccountingState {
+    pub db: Db,
+}
+
+/// The current instant as the database keeps it (microseconds).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}
+
+pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
+    mercato_db::migrate(db, "accounting", repo::MIGRATIONS).await
+}
+
+pub fn router(state: AccountingState) -> Router {
+    http::router().with_state(state)
+}
+
+/// The events this service consumes.
+pub fn subscriptions(state: &AccountingState) -> Vec<Subscription> {
+    vec![Subscription {
+        consumer: events::ORDER_POSTINGS,
+        patterns: events::ORDER_POSTINGS_PATTERNS,
+        handler: Arc::new(events::OrderPostings(state.clone())),
+    }]
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(http::trial_balance, http::entries),
+    tags((name = "accounting", description = "The shop's double-entry ledger: trial balance and journal, for merchant staff with `ledger:read`"))
+)]
+pub struct ApiDoc;

@@ -7,7 +7,7 @@
 use crate::AccountingState;
 use crate::domain::entry::{EntryError, Source};
 use crate::domain::posting::{self, Booked};
-use crate::repo;
+use crate::repo::{self, BalanceChanges};
 use async_trait::async_trait;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, by_tenant, mark_processed_all};
@@ -29,8 +29,13 @@ fn entry_error(e: EntryError) -> HandlerError {
 }
 
 impl OrderPostings {
-    /// Books one event in `tx`; the caller marked it processed.
-    async fn book(&self, tx: &TenantTx, event: &Envelope) -> Result<(), HandlerError> {
+    /// Books one event in `tx`, adding to `changes`; the caller marked it processed.
+    async fn book(
+        &self,
+        tx: &TenantTx,
+        event: &Envelope,
+        changes: &mut BalanceChanges,
+    ) -> Result<(), HandlerError> {
         if event.name == ORDER_PAID {
             let order: OrderChanged = event.payload_as()?;
             if order.vendor_orders.is_empty() {
@@ -41,6 +46,8 @@ impl OrderPostings {
             }
             let currency = order.total.currency;
             repo::ensure_chart(tx, currency).await?;
+            let mut entries = Vec::with_capacity(order.vendor_orders.len());
+            let mut booked = Vec::with_capacity(order.vendor_orders.len());
             for v in &order.vendor_orders {
                 let source = Source {
                     event_id: event.id.as_uuid(),
@@ -49,12 +56,18 @@ impl OrderPostings {
                     order: Some(order.order_id),
                     vendor_order: Some(v.vendor_order_id),
                 };
-                let (entry, booked) =
+                let (entry, sale) =
                     posting::sale(order.order_id, currency, v, source).map_err(entry_error)?;
-                if repo::post(tx, &entry).await? {
-                    repo::save_booked(tx, &booked).await?;
-                }
+                entries.push(entry);
+                booked.push(sale);
             }
+            let posted = repo::post_all(tx, &entries, changes).await?;
+            let new: Vec<Booked> = booked
+                .into_iter()
+                .zip(posted)
+                .filter_map(|(b, posted)| posted.then_some(b))
+                .collect();
+            repo::save_booked(tx, &new).await?;
             return Ok(());
         }
         let refund: RefundCompleted = event.payload_as()?;
@@ -85,8 +98,8 @@ impl OrderPostings {
             };
             let (entry, after) = posting::refund(refund.refund_id, sale, share.amount, source)
                 .map_err(entry_error)?;
-            if repo::post(tx, &entry).await? {
-                repo::save_booked(tx, &after).await?;
+            if repo::post_all(tx, std::slice::from_ref(&entry), changes).await?[0] {
+                repo::save_booked(tx, std::slice::from_ref(&after)).await?;
                 booked.insert(share.vendor_order_id, after);
             }
         }
@@ -105,11 +118,13 @@ impl Handler for OrderPostings {
         for (tenant, events) in by_tenant(events) {
             let tx = self.0.db.tenant_tx(tenant).await?;
             let new = mark_processed_all(&*tx, ORDER_POSTINGS, &events).await?;
+            let mut changes = BalanceChanges::default();
             for (event, new) in events.iter().zip(new) {
                 if new {
-                    self.book(&tx, event).await?;
+                    self.book(&tx, event, &mut changes).await?;
                 }
             }
+            repo::add_to_balances(&tx, changes).await?;
             tx.commit().await?;
         }
         Ok(())

@@ -82,113 +82,180 @@ pub async fn ensure_chart(tx: &TenantTx, currency: Currency) -> Result<(), DbErr
     Ok(())
 }
 
-/// Posts `entry` unless an entry with its key was posted before; whether it was posted now.
-/// Its lines and the posting happen in `tx`; the schema checks the balance when the entry is
-/// marked posted, and refuses to commit an entry left unposted (PostgreSQL).
-pub async fn post(tx: &TenantTx, entry: &Entry) -> Result<bool, DbErr> {
-    let tenant = tx.tenant().as_uuid();
-    let id = EntryId::new().as_uuid();
-    let now = crate::now();
-    let inserted = tx
-        .execute_raw(statement(
-            &**tx,
-            "INSERT INTO journal_entries (tenant_id, id, entry_key, kind, currency, memo, \
-             order_id, vendor_order_id, source_event_id, source_event, total, posted, \
-             occurred_at, posted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, FALSE, $12, $13) \
-             ON CONFLICT (tenant_id, entry_key) DO NOTHING",
-            [
-                tenant.into(),
-                id.into(),
-                entry.key.clone().into(),
-                entry.kind.code().into(),
-                entry.currency.code().into(),
-                entry.memo.clone().into(),
-                entry.source.order.map(|o| o.as_uuid()).into(),
-                entry.source.vendor_order.map(|v| v.as_uuid()).into(),
-                Some(entry.source.event_id).into(),
-                Some(entry.source.event.clone()).into(),
-                entry.total().into(),
-                entry.source.occurred_at.into(),
-                now.into(),
-            ],
-        ))
-        .await?
-        .rows_affected();
-    if inserted == 0 {
-        return Ok(false);
+/// What a transaction's postings add to the running balances, per currency, account and
+/// vendor: written once, at the end ([`add_to_balances`]), so a burst of postings updates
+/// each balance row once rather than once per entry.
+#[derive(Debug, Default)]
+pub struct BalanceChanges(BTreeMap<(Currency, &'static str, Uuid), (i64, i64)>);
+
+impl BalanceChanges {
+    fn add(&mut self, entry: &Entry) {
+        for line in &entry.lines {
+            let sum = self
+                .0
+                .entry((entry.currency, line.account.code(), vendor_key(line.vendor)))
+                .or_default();
+            sum.0 += line.debit;
+            sum.1 += line.credit;
+        }
     }
-    const WIDTH: usize = 7;
-    let mut values: Vec<Value> = Vec::with_capacity(1 + WIDTH * entry.lines.len());
-    values.push(tenant.into());
-    for (no, line) in entry.lines.iter().enumerate() {
-        values.push(id.into());
-        values.push(i32::try_from(no).unwrap_or(i32::MAX).into());
-        values.push(entry.currency.code().into());
-        values.push(line.account.code().into());
-        values.push(line.vendor.map(|v| v.as_uuid()).into());
-        values.push(line.debit.into());
-        values.push(line.credit.into());
-    }
-    let rows: Vec<String> = (0..entry.lines.len())
-        .map(|i| format!("($1, {})", placeholders(2 + WIDTH * i, WIDTH)))
-        .collect();
-    tx.execute_raw(statement(
-        &**tx,
-        &format!(
-            "INSERT INTO journal_lines (tenant_id, entry_id, line_no, currency, account_code, \
-             vendor_id, debit, credit) VALUES {}",
-            rows.join(", ")
-        ),
-        values,
-    ))
-    .await?;
-    tx.execute_raw(statement(
-        &**tx,
-        "UPDATE journal_entries SET posted = TRUE WHERE tenant_id = $1 AND id = $2",
-        [tenant.into(), id.into()],
-    ))
-    .await?;
-    add_to_balances(tx, entry).await?;
-    Ok(true)
 }
 
-/// Adds `entry`'s lines to the running balances the trial balance reads.
-async fn add_to_balances(tx: &TenantTx, entry: &Entry) -> Result<(), DbErr> {
-    let mut sums: BTreeMap<(&'static str, Uuid), (i64, i64)> = BTreeMap::new();
-    for line in &entry.lines {
-        let sum = sums
-            .entry((line.account.code(), vendor_key(line.vendor)))
-            .or_default();
-        sum.0 += line.debit;
-        sum.1 += line.credit;
+/// Posts each of `entries` unless an entry with its key was posted before; for each, whether
+/// it was posted now. Three statements for all of them (the entries, their lines, the
+/// posting), in `tx`; the schema checks each entry's balance when it is marked posted, and
+/// refuses to commit an entry left unposted (PostgreSQL). What they add to the balances goes
+/// into `changes`, for [`add_to_balances`] before the commit.
+pub async fn post_all(
+    tx: &TenantTx,
+    entries: &[Entry],
+    changes: &mut BalanceChanges,
+) -> Result<Vec<bool>, DbErr> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
     }
-    const WIDTH: usize = 4;
-    let mut values: Vec<Value> = vec![tx.tenant().as_uuid().into(), entry.currency.code().into()];
-    for ((code, vendor), (debit, credit)) in &sums {
-        values.push((*code).into());
-        values.push((*vendor).into());
-        values.push((*debit).into());
-        values.push((*credit).into());
+    let tenant = tx.tenant().as_uuid();
+    let now = crate::now();
+    let ids: Vec<Uuid> = entries.iter().map(|_| EntryId::new().as_uuid()).collect();
+    // 1. The entries, unposted; the ones whose key is new come back.
+    const ENTRY_WIDTH: usize = 12;
+    let mut values: Vec<Value> = Vec::with_capacity(2 + ENTRY_WIDTH * entries.len());
+    values.push(tenant.into());
+    values.push(now.into());
+    for (entry, id) in entries.iter().zip(&ids) {
+        values.push((*id).into());
+        values.push(entry.key.clone().into());
+        values.push(entry.kind.code().into());
+        values.push(entry.currency.code().into());
+        values.push(entry.memo.clone().into());
+        values.push(entry.source.order.map(|o| o.as_uuid()).into());
+        values.push(entry.source.vendor_order.map(|v| v.as_uuid()).into());
+        values.push(Some(entry.source.event_id).into());
+        values.push(Some(entry.source.event.clone()).into());
+        values.push(entry.total().into());
+        values.push(false.into());
+        values.push(entry.source.occurred_at.into());
     }
-    let rows: Vec<String> = (0..sums.len())
+    let rows: Vec<String> = (0..entries.len())
         .map(|i| {
-            let p = placeholders(3 + WIDTH * i, WIDTH);
-            format!("($1, $2, {p})")
+            format!(
+                "($1, {}, $2)",
+                placeholders(3 + ENTRY_WIDTH * i, ENTRY_WIDTH)
+            )
         })
         .collect();
+    let inserted = tx
+        .query_all_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO journal_entries (tenant_id, id, entry_key, kind, currency, memo, \
+                 order_id, vendor_order_id, source_event_id, source_event, total, posted, \
+                 occurred_at, posted_at) VALUES {} \
+                 ON CONFLICT (tenant_id, entry_key) DO NOTHING RETURNING id",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?
+        .iter()
+        .map(|row| col::<Uuid>(row, "id"))
+        .collect::<Result<std::collections::HashSet<Uuid>, DbErr>>()?;
+    let posted: Vec<bool> = ids.iter().map(|id| inserted.contains(id)).collect();
+    let new: Vec<(&Entry, Uuid)> = entries
+        .iter()
+        .zip(&ids)
+        .zip(&posted)
+        .filter(|(_, p)| **p)
+        .map(|((e, id), _)| (e, *id))
+        .collect();
+    if new.is_empty() {
+        return Ok(posted);
+    }
+    // 2. Their lines.
+    const LINE_WIDTH: usize = 7;
+    let lines: Vec<(Uuid, usize, &Entry, &crate::domain::entry::Line)> = new
+        .iter()
+        .flat_map(|(e, id)| {
+            e.lines
+                .iter()
+                .enumerate()
+                .map(move |(no, l)| (*id, no, *e, l))
+        })
+        .collect();
+    for chunk in lines.chunks(1_000) {
+        let mut values: Vec<Value> = Vec::with_capacity(1 + LINE_WIDTH * chunk.len());
+        values.push(tenant.into());
+        for (id, no, entry, line) in chunk {
+            values.push((*id).into());
+            values.push(i32::try_from(*no).unwrap_or(i32::MAX).into());
+            values.push(entry.currency.code().into());
+            values.push(line.account.code().into());
+            values.push(line.vendor.map(|v| v.as_uuid()).into());
+            values.push(line.debit.into());
+            values.push(line.credit.into());
+        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, {})", placeholders(2 + LINE_WIDTH * i, LINE_WIDTH)))
+            .collect();
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO journal_lines (tenant_id, entry_id, line_no, currency, \
+                 account_code, vendor_id, debit, credit) VALUES {}",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    // 3. Posted: the schema checks each balances.
+    let mut values: Vec<Value> = vec![tenant.into()];
+    values.extend(new.iter().map(|(_, id)| (*id).into()));
     tx.execute_raw(statement(
         &**tx,
         &format!(
-            "INSERT INTO account_balances (tenant_id, currency, code, vendor_key, debit, credit) \
-             VALUES {} ON CONFLICT (tenant_id, currency, code, vendor_key) DO UPDATE SET \
-             debit = account_balances.debit + excluded.debit, \
-             credit = account_balances.credit + excluded.credit",
-            rows.join(", ")
+            "UPDATE journal_entries SET posted = TRUE WHERE tenant_id = $1 AND id IN ({})",
+            placeholders(2, new.len())
         ),
         values,
     ))
     .await?;
+    for (entry, _) in &new {
+        changes.add(entry);
+    }
+    Ok(posted)
+}
+
+/// Adds `changes` to the running balances the trial balance reads: one statement per
+/// currency, each balance row once.
+pub async fn add_to_balances(tx: &TenantTx, changes: BalanceChanges) -> Result<(), DbErr> {
+    const WIDTH: usize = 5;
+    let rows: Vec<_> = changes.0.into_iter().collect();
+    for chunk in rows.chunks(1_000) {
+        let mut values: Vec<Value> = vec![tx.tenant().as_uuid().into()];
+        for ((currency, code, vendor), (debit, credit)) in chunk {
+            values.push(currency.code().into());
+            values.push((*code).into());
+            values.push((*vendor).into());
+            values.push((*debit).into());
+            values.push((*credit).into());
+        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, {})", placeholders(2 + WIDTH * i, WIDTH)))
+            .collect();
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO account_balances (tenant_id, currency, code, vendor_key, debit, \
+                 credit) VALUES {} ON CONFLICT (tenant_id, currency, code, vendor_key) DO UPDATE \
+                 SET debit = account_balances.debit + excluded.debit, \
+                 credit = account_balances.credit + excluded.credit",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
     Ok(())
 }
 
@@ -233,26 +300,37 @@ pub async fn booked(
         .collect()
 }
 
-/// Records a booked sale, or what has been refunded of it since.
-pub async fn save_booked(tx: &TenantTx, b: &Booked) -> Result<(), DbErr> {
+/// Records booked sales, or what has been refunded of them since: one statement.
+pub async fn save_booked(tx: &TenantTx, booked: &[Booked]) -> Result<(), DbErr> {
+    if booked.is_empty() {
+        return Ok(());
+    }
+    const WIDTH: usize = 9;
+    let mut values: Vec<Value> = Vec::with_capacity(1 + WIDTH * booked.len());
+    values.push(tx.tenant().as_uuid().into());
+    for b in booked {
+        values.push(b.vendor_order.as_uuid().into());
+        values.push(b.order.as_uuid().into());
+        values.push(b.vendor.as_uuid().into());
+        values.push(b.currency.code().into());
+        values.push(b.total.into());
+        values.push(b.tax.into());
+        values.push(b.commission.into());
+        values.push(b.discount_by_shop.into());
+        values.push(b.refunded.into());
+    }
+    let rows: Vec<String> = (0..booked.len())
+        .map(|i| format!("($1, {})", placeholders(2 + WIDTH * i, WIDTH)))
+        .collect();
     tx.execute_raw(statement(
         &**tx,
-        "INSERT INTO booked_vendor_orders (tenant_id, vendor_order_id, order_id, vendor_id, \
-         currency, total, tax, commission, discount_by_shop, refunded) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (tenant_id, vendor_order_id) DO UPDATE SET refunded = excluded.refunded",
-        [
-            tx.tenant().as_uuid().into(),
-            b.vendor_order.as_uuid().into(),
-            b.order.as_uuid().into(),
-            b.vendor.as_uuid().into(),
-            b.currency.code().into(),
-            b.total.into(),
-            b.tax.into(),
-            b.commission.into(),
-            b.discount_by_shop.into(),
-            b.refunded.into(),
-        ],
+        &format!(
+            "INSERT INTO booked_vendor_orders (tenant_id, vendor_order_id, order_id, vendor_id, \
+             currency, total, tax, commission, discount_by_shop, refunded) VALUES {} \
+             ON CONFLICT (tenant_id, vendor_order_id) DO UPDATE SET refunded = excluded.refunded",
+            rows.join(", ")
+        ),
+        values,
     ))
     .await?;
     Ok(())

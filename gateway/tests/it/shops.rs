@@ -1,5 +1,6 @@
-//! Story 1 and 5: a platform admin runs shops; a shop's settings are public and editable by
-//! its merchant.
+//! Story 1: a platform admin runs shops, and only platform admins may. A shop's settings
+//! (public, editable by its merchant) are tested in the tenants crate's own suite
+//! (`tenants/tests/it/settings.rs`).
 
 use crate::on_all_backends;
 use crate::support::{Backend, PLATFORM, TestApp};

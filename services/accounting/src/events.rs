@@ -11,8 +11,9 @@ use crate::repo::{self, BalanceChanges};
 use async_trait::async_trait;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, by_tenant, mark_processed_all};
+use mercato_kernel::Currency;
 use mercato_orders_api::events::{ORDER_PAID, OrderChanged, REFUND_COMPLETED, RefundCompleted};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// The durable consumer that books orders' money.
 pub const ORDER_POSTINGS: &str = "accounting-orders";
@@ -29,12 +30,14 @@ fn entry_error(e: EntryError) -> HandlerError {
 }
 
 impl OrderPostings {
-    /// Books one event in `tx`, adding to `changes`; the caller marked it processed.
+    /// Books one event in `tx`, adding to `changes`; `charted` holds the currencies whose
+    /// chart this transaction made sure of. The caller marked the event processed.
     async fn book(
         &self,
         tx: &TenantTx,
         event: &Envelope,
         changes: &mut BalanceChanges,
+        charted: &mut BTreeSet<Currency>,
     ) -> Result<(), HandlerError> {
         if event.name == ORDER_PAID {
             let order: OrderChanged = event.payload_as()?;
@@ -45,7 +48,10 @@ impl OrderPostings {
                 )));
             }
             let currency = order.total.currency;
-            repo::ensure_chart(tx, currency).await?;
+            // The chart once per currency and transaction, not once per order.
+            if charted.insert(currency) {
+                repo::ensure_chart(tx, currency).await?;
+            }
             let mut entries = Vec::with_capacity(order.vendor_orders.len());
             let mut booked = Vec::with_capacity(order.vendor_orders.len());
             for v in &order.vendor_orders {
@@ -119,9 +125,10 @@ impl Handler for OrderPostings {
             let tx = self.0.db.tenant_tx(tenant).await?;
             let new = mark_processed_all(&*tx, ORDER_POSTINGS, &events).await?;
             let mut changes = BalanceChanges::default();
+            let mut charted = BTreeSet::new();
             for (event, new) in events.iter().zip(new) {
                 if new {
-                    self.book(&tx, event, &mut changes).await?;
+                    self.book(&tx, event, &mut changes, &mut charted).await?;
                 }
             }
             repo::add_to_balances(&tx, changes).await?;

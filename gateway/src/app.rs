@@ -81,7 +81,7 @@ pub enum StartError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigProblem),
     #[error(
-        "unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory, orders, accounting"
+        "unknown service {0:?}; known: tenants, identity, vendors, catalog, inventory, orders, accounting, payouts"
     )]
     UnknownService(String),
     #[error("the gateway needs an upstream URL for {0} (gateway.upstreams.{0})")]
@@ -116,6 +116,7 @@ pub struct Running {
     pub inventory_db: Option<Db>,
     pub orders_db: Option<Db>,
     pub accounting_db: Option<Db>,
+    pub payouts_db: Option<Db>,
     pub context_key: ContextKey,
     pub bus: Arc<dyn Bus>,
 }
@@ -269,6 +270,7 @@ pub async fn start(
     let mut inventory_db = None;
     let mut orders_db = None;
     let mut accounting_db = None;
+    let mut payouts_db = None;
 
     if wants("tenants") {
         let db = open_service_db(config, "tenants", mercato_tenants::migrate).await?;
@@ -437,14 +439,38 @@ pub async fn start(
     }
     if wants("accounting") {
         let db = open_service_db(config, "accounting", mercato_accounting::migrate).await?;
-        let state = mercato_accounting::AccountingState { db: db.clone() };
+        let state = mercato_accounting::AccountingState {
+            db: db.clone(),
+            storage: storage.clone(),
+        };
         subscribe_all(bus.as_ref(), mercato_accounting::subscriptions(&state)).await?;
-        background.push(Box::pin(mercato_accounting::retention::worker(
-            db.clone(),
-            shutdown.clone(),
-        )));
+        // The documents' renderer and the retention sweep.
+        background.extend(mercato_accounting::workers(&state, shutdown.clone()));
         routers.insert("accounting", mercato_accounting::router(state));
         accounting_db = Some(db);
+    }
+    if wants("payouts") {
+        let db = open_service_db(config, "payouts", mercato_payouts::migrate).await?;
+        let relay = Relay::new(db.clone(), bus.clone());
+        // The test payout provider is on exactly when the test payment provider is: money
+        // that never came in goes out the same way.
+        let providers = mercato_payouts::providers::Providers {
+            connect: config.orders.test_provider.then(|| {
+                Arc::new(mercato_payouts::providers::TestPayouts { db: db.clone() })
+                    as Arc<dyn mercato_payouts::providers::Connect>
+            }),
+        };
+        let state = mercato_payouts::PayoutsState {
+            db: db.clone(),
+            outbox: relay.notifier(),
+            runs: Default::default(),
+            providers,
+        };
+        subscribe_all(bus.as_ref(), mercato_payouts::subscriptions(&state)).await?;
+        background.push(Box::pin(relay.run(shutdown.clone())));
+        background.extend(mercato_payouts::workers(&state, shutdown.clone()));
+        routers.insert("payouts", mercato_payouts::router(state));
+        payouts_db = Some(db);
     }
     let mut demo_shops = Vec::new();
     if demo && let (Some(t), Some(i)) = (&tenants_db, &identity_db) {
@@ -483,6 +509,7 @@ pub async fn start(
         ("inventory", inventory_db.clone()),
         ("orders", orders_db.clone()),
         ("accounting", accounting_db.clone()),
+        ("payouts", payouts_db.clone()),
     ]
     .into_iter()
     .filter_map(|(name, db)| db.map(|db| (name, db)))
@@ -635,6 +662,7 @@ pub async fn start(
         inventory_db,
         orders_db,
         accounting_db,
+        payouts_db,
         context_key,
         bus,
     })

@@ -45,7 +45,7 @@ enum Command {
         /// Directory for embedded databases, mail and generated keys (config: data_dir).
         #[arg(long)]
         data_dir: Option<PathBuf>,
-        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity,vendors,catalog,inventory,orders,accounting.
+        /// Run only these services, without the gateway (the split shape), e.g. tenants,identity,vendors,catalog,inventory,orders,accounting,payouts.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
     },

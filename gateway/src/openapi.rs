@@ -25,6 +25,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(mercato_inventory::ApiDoc::openapi());
     doc.merge(mercato_orders::ApiDoc::openapi());
     doc.merge(mercato_accounting::ApiDoc::openapi());
+    doc.merge(mercato_payouts::ApiDoc::openapi());
     declare_common_problems(&mut doc);
     declare_problem_codes(&mut doc);
     doc
@@ -43,6 +44,8 @@ pub fn problem_codes() -> Vec<mercato_kernel::problem::DeclaredCode> {
         mercato_catalog::problems::CatalogProblem::DECLARED,
         mercato_inventory::problems::InventoryProblem::DECLARED,
         mercato_orders::problems::OrdersProblem::DECLARED,
+        mercato_accounting::problems::AccountingProblem::DECLARED,
+        mercato_payouts::http::PayoutsProblem::DECLARED,
     ]
     .concat()
 }

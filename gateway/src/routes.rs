@@ -8,6 +8,7 @@ pub const SERVICES: &[&str] = &[
     "inventory",
     "orders",
     "accounting",
+    "payouts",
 ];
 
 /// Path prefixes, most specific first, and the service that owns them.
@@ -18,6 +19,7 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/vendor-staff", "identity"),
     ("/api/v1/admin/shops", "tenants"),
     ("/api/v1/shop", "tenants"),
+    ("/api/v1/vendors/*/balance", "payouts"),
     ("/api/v1/vendors", "vendors"),
     ("/api/v1/vendor-checklist", "vendors"),
     ("/api/v1/commission-rules", "vendors"),
@@ -40,19 +42,28 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/order-settings", "orders"),
     ("/api/v1/payments", "orders"),
     ("/api/v1/ledger", "accounting"),
+    ("/api/v1/payouts", "payouts"),
+    ("/api/v1/invoices", "accounting"),
 ];
 
-/// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not `/api/v1/shop`).
+/// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not
+/// `/api/v1/shop`); a `*` segment of a prefix matches any one segment.
 pub fn service_for(path: &str) -> Option<&'static str> {
     TABLE
         .iter()
-        .find(|(prefix, _)| {
-            path == *prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
+        .find(|(prefix, _)| matches_prefix(path, prefix))
         .map(|(_, s)| *s)
+}
+
+fn matches_prefix(path: &str, prefix: &str) -> bool {
+    let mut segments = path.split('/');
+    for wanted in prefix.split('/') {
+        match segments.next() {
+            Some(segment) if segment == wanted || (wanted == "*" && !segment.is_empty()) => {}
+            _ => return false,
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -65,6 +76,16 @@ mod tests {
         assert_eq!(service_for("/api/v1/shop"), Some("tenants"));
         assert_eq!(service_for("/api/v1/shop/domains/dom_x"), Some("tenants"));
         assert_eq!(service_for("/api/v1/shopping"), None);
+        assert_eq!(
+            service_for("/api/v1/vendors/ven_x/balance"),
+            Some("payouts")
+        );
+        assert_eq!(
+            service_for("/api/v1/vendors/ven_x/balances"),
+            Some("vendors")
+        );
+        assert_eq!(service_for("/api/v1/vendors//balance"), Some("vendors"));
+        assert_eq!(service_for("/api/v1/payouts/runs"), Some("payouts"));
         assert_eq!(service_for("/api/v1/staff"), Some("identity"));
         assert_eq!(
             service_for("/api/v1/staff/invitations/inv_x"),

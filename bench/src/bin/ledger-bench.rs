@@ -91,6 +91,7 @@ fn paid_order(
         vendor_orders,
         actor: "provider:test".into(),
         reason: None,
+        invoice: None,
     };
     Ok((Envelope::new(ORDER_PAID, 1, shop, &payload)?, total))
 }
@@ -103,7 +104,15 @@ struct Measured {
 
 async fn measure(db: &Db, orders: u64, batch: usize) -> anyhow::Result<Measured> {
     mercato_accounting::migrate(db).await?;
-    let handler = OrderPostings(AccountingState { db: db.clone() });
+    let files = tempfile::tempdir()?;
+    let storage = mercato_storage::Storage::local(
+        files.path(),
+        &mercato_kernel::Secret::new("ledger-bench-media-secret-0123456789".to_owned()),
+    )?;
+    let handler = OrderPostings(AccountingState {
+        db: db.clone(),
+        storage,
+    });
     let shop = TenantId::new();
     let eur = Currency::parse("EUR")?;
     let vendors: Vec<VendorId> = (0..20).map(|_| VendorId::new()).collect();

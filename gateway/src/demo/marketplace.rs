@@ -334,6 +334,7 @@ pub async fn seed(
         }
         let owner = client.login(&format!("owner@{host}")).await?;
         let mut first_variants = Vec::new();
+        let mut sellers = Vec::new();
         for (i, vendor) in vendors.iter().enumerate() {
             let email = format!("seller{}@{host}", i + 1);
             mercato_identity::ensure_account(
@@ -345,12 +346,13 @@ pub async fn seed(
             )
             .await?;
             let seller = client.login(&email).await?;
-            let id = onboard(&client, &owner, &seller, vendor, currency).await?;
+            let id = onboard(&client, &owner, &seller, vendor, currency, i).await?;
             let variants = list_products(&client, &owner, &id, vendor, currency, i).await?;
             stock(&client, &owner, &id, vendor, &variants).await?;
             if let Some(first) = variants.first() {
                 first_variants.push(first.clone());
             }
+            sellers.push((id.clone(), email.clone()));
             lines.push(format!(
                 "  {host:<18} vendor {:<18} {} products, {} variants in stock; seller {email}",
                 vendor.store_name,
@@ -358,20 +360,152 @@ pub async fn seed(
                 variants.len()
             ));
         }
-        lines.extend(buying(&client, &owner, &host, currency, &first_variants).await?);
+        let (bought, order) = buying(&client, &owner, &host, currency, &first_variants).await?;
+        lines.extend(bought);
+        if let Some(order) = order {
+            lines.extend(payouts(&client, &owner, &host, &order, &sellers).await?);
+        }
+    }
+    Ok(lines)
+}
+
+/// Paid vendors: the demo shop pays out on delivery (`hold_days` 0), its vendors ship and
+/// deliver the demo order, and a payout run pays them (the first vendor through Stripe
+/// Connect, i.e. the test payout provider, at once; the others by bank transfer, on its way
+/// until the merchant marks it). `sellers`: each vendor's id and its seller's email.
+async fn payouts(
+    client: &Client,
+    owner: &str,
+    host: &str,
+    order: &str,
+    sellers: &[(String, String)],
+) -> Result<Vec<String>, MarketplaceError> {
+    client
+        .expect(
+            "payout hold",
+            "PUT",
+            "/api/v1/payouts/settings",
+            Some(owner),
+            Some(&json!({ "hold_days": 0 })),
+            &[200],
+        )
+        .await?;
+    let seen = client
+        .expect(
+            "demo order",
+            "GET",
+            &format!("/api/v1/orders/{order}"),
+            Some(owner),
+            None,
+            &[200],
+        )
+        .await?;
+    let mut delivered = Vec::new();
+    for vo in seen["vendor_orders"].as_array().into_iter().flatten() {
+        let (Some(id), Some(vendor)) = (vo["id"].as_str(), vo["vendor_id"].as_str()) else {
+            continue;
+        };
+        let Some((_, seller)) = sellers.iter().find(|(v, _)| v == vendor) else {
+            continue;
+        };
+        // Signed in again: the vendor membership is in the token from now on.
+        let seller = client.login(seller).await?;
+        let seller = seller.as_str();
+        for (step, body) in [
+            (
+                "ship",
+                json!({ "carrier": "DHL", "tracking_number": format!("JJD{}", &id[4..16]) }),
+            ),
+            ("deliver", json!({})),
+        ] {
+            client
+                .expect(
+                    step,
+                    "POST",
+                    &format!("/api/v1/vendor-orders/{id}/{step}"),
+                    Some(seller),
+                    Some(&body),
+                    &[200, 409],
+                )
+                .await?;
+        }
+        delivered.push(vendor.to_owned());
+    }
+    // Payouts learns of the deliveries from events: wait until each vendor's money is there.
+    for vendor in &delivered {
+        let mut ready = false;
+        for _ in 0..150 {
+            let reply = client
+                .send(
+                    "GET",
+                    &format!("/api/v1/vendors/{vendor}/balance"),
+                    Some(owner),
+                    None,
+                )
+                .await?;
+            if reply.body["available"]["amount"].as_i64().unwrap_or(0) > 0 {
+                ready = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        if !ready {
+            return Err(MarketplaceError::Timeout(format!("{vendor}'s balance")));
+        }
+    }
+    let run = client
+        .send_keyed("/api/v1/payouts/runs", owner, "demo-payout-run", &json!({}))
+        .await?;
+    let run_id = run["id"].as_str().unwrap_or_default().to_owned();
+    for _ in 0..150 {
+        let reply = client
+            .send(
+                "GET",
+                &format!("/api/v1/payouts/runs/{run_id}"),
+                Some(owner),
+                None,
+            )
+            .await?;
+        if reply.body["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let paid = client
+        .expect(
+            "payouts",
+            "GET",
+            &format!("/api/v1/payouts?run_id={run_id}"),
+            Some(owner),
+            None,
+            &[200],
+        )
+        .await?;
+    let mut lines = Vec::new();
+    for p in paid["data"].as_array().into_iter().flatten() {
+        lines.push(format!(
+            "  {host:<18} payout {} to {}: {} {} by {}, {}",
+            p["id"].as_str().unwrap_or_default(),
+            p["vendor_id"].as_str().unwrap_or_default(),
+            p["amount"]["amount"],
+            p["amount"]["currency"].as_str().unwrap_or_default(),
+            p["method"].as_str().unwrap_or_default(),
+            p["status"].as_str().unwrap_or_default(),
+        ));
     }
     Ok(lines)
 }
 
 /// Buying set-up: a tax rate, a coupon, and in the shop that has a demo customer one paid
-/// order across two vendors, so orders and vendor orders are there to look at.
+/// order across two vendors, so orders and vendor orders are there to look at; the lines to
+/// log and the order's id.
 async fn buying(
     client: &Client,
     owner: &str,
     host: &str,
     currency: &str,
     variants: &[String],
-) -> Result<Vec<String>, MarketplaceError> {
+) -> Result<(Vec<String>, Option<String>), MarketplaceError> {
     let country = if currency == "EUR" { "DE" } else { "US" };
     let rate = if currency == "EUR" { "19" } else { "7.25" };
     client
@@ -399,10 +533,10 @@ async fn buying(
     )];
     let shopper = format!("shopper@{host}");
     let (Some(a), Some(b)) = (variants.first(), variants.get(1)) else {
-        return Ok(lines);
+        return Ok((lines, None));
     };
     let Ok(token) = client.login(&shopper).await else {
-        return Ok(lines);
+        return Ok((lines, None));
     };
     let cart = json!({
         "lines": [{ "variant_id": a, "quantity": 1 }, { "variant_id": b, "quantity": 2 }],
@@ -443,7 +577,11 @@ async fn buying(
         order["status"].as_str().unwrap_or_default(),
         order["vendor_orders"].as_array().map_or(0, Vec::len),
     ));
-    Ok(lines)
+    let paid = order["status"] == "paid";
+    Ok((
+        lines,
+        order["id"].as_str().filter(|_| paid).map(str::to_owned),
+    ))
 }
 
 async fn onboard(
@@ -452,6 +590,7 @@ async fn onboard(
     seller: &str,
     vendor: &DemoVendor,
     currency: &str,
+    index: usize,
 ) -> Result<String, MarketplaceError> {
     let applied = client
         .expect(
@@ -509,11 +648,21 @@ async fn onboard(
             "PUT",
             &format!("{path}/payout-account"),
             Some(seller),
-            Some(&json!({
-                "method": "bank_transfer", "account_holder": vendor.legal_entity,
-                "iban": "DE89370400440532013000", "schedule": "weekly",
-                "minimum_payout": { "amount": 5000, "currency": currency }, "currency": currency,
-            })),
+            // The first vendor is paid through Stripe Connect (the test payout provider in
+            // the demo), the others by bank transfer.
+            Some(&if index == 0 {
+                json!({
+                    "method": "stripe_connect", "stripe_account_id": format!("acct_1Demo{}", vendor.slug.replace('-', "")),
+                    "schedule": "weekly",
+                    "minimum_payout": { "amount": 0, "currency": currency }, "currency": currency,
+                })
+            } else {
+                json!({
+                    "method": "bank_transfer", "account_holder": vendor.legal_entity,
+                    "iban": "DE89370400440532013000", "schedule": "weekly",
+                    "minimum_payout": { "amount": 1000, "currency": currency }, "currency": currency,
+                })
+            }),
             &[200],
         )
         .await?;

@@ -1,6 +1,6 @@
 //! `mercato serve --demo`: both demo shops become working marketplaces — three approved
 //! vendors each with ten active, stocked products, different in each shop — and the demo
-//! customer has a paid order.
+//! customer has a paid order, delivered, whose vendors a payout run paid.
 
 use crate::support::{Backend, TestApp};
 use serde_json::Value;
@@ -98,12 +98,85 @@ async fn the_demo_is_a_working_marketplace(backend: Backend, test: &str) {
         |o| o["data"].as_array().is_some_and(|a| a.len() == 1),
     )
     .await;
-    assert_eq!(orders["data"][0]["status"], "paid", "{orders}");
     assert_eq!(
         orders["data"][0]["vendor_orders"].as_array().unwrap().len(),
         2
     );
     assert_eq!(orders["data"][0]["coupon_code"], "WELCOME10");
+    // Its vendors shipped, delivered and were paid by a payout run: the first vendor through
+    // Stripe Connect (the test payout provider) at once, the second by a bank transfer on
+    // its way.
+    let owner = app
+        .login("acme.localhost", "owner@acme.localhost", "mercato-demo")
+        .await;
+    let payouts = within(
+        "the demo payouts",
+        || async {
+            app.client
+                .get("acme.localhost", "/api/v1/payouts", Some(&owner))
+                .await
+                .unwrap()
+                .body
+        },
+        |p| p["data"].as_array().is_some_and(|a| a.len() == 2),
+    )
+    .await;
+    let mut seen: Vec<(String, String)> = payouts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert!(p["amount"]["amount"].as_i64().unwrap() > 0, "{p}");
+            (
+                p["method"].as_str().unwrap().to_owned(),
+                p["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        [
+            ("bank_transfer".to_owned(), "in_transit".to_owned()),
+            ("stripe_connect".to_owned(), "paid".to_owned())
+        ]
+    );
+    let paid = payouts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["status"] == "paid")
+        .unwrap();
+    let seller = app
+        .login("acme.localhost", "seller1@acme.localhost", "mercato-demo")
+        .await;
+    let balance = app
+        .client
+        .get(
+            "acme.localhost",
+            &format!(
+                "/api/v1/vendors/{}/balance",
+                paid["vendor_id"].as_str().unwrap()
+            ),
+            Some(&seller),
+        )
+        .await
+        .unwrap();
+    assert_eq!(balance.status, 200, "{}", balance.text);
+    assert_eq!(balance.body["paid_out"], paid["amount"], "{}", balance.text);
+    let order = app
+        .client
+        .get(
+            "acme.localhost",
+            &format!(
+                "/api/v1/orders/{}",
+                orders["data"][0]["id"].as_str().unwrap()
+            ),
+            Some(&shopper),
+        )
+        .await
+        .unwrap();
+    assert_eq!(order.body["status"], "completed", "{}", order.text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 on_all_backends!(a_paid_order_is_booked_and_a_refund_reverses_it);
 
 /// The trial balance's non-zero accounts (code → (debit, credit)) and its totals.
-async fn trial_balance(
+pub async fn trial_balance(
     app: &TestApp,
     host: &str,
     token: &str,

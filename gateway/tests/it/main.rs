@@ -25,6 +25,8 @@ mod internal_paths;
 #[cfg(test)]
 mod inventory;
 #[cfg(test)]
+mod invoices;
+#[cfg(test)]
 mod isolation;
 #[cfg(test)]
 mod ledger;
@@ -42,6 +44,8 @@ mod openapi;
 mod orders;
 #[cfg(test)]
 mod password_reset;
+#[cfg(test)]
+mod payouts;
 #[cfg(test)]
 mod republish;
 #[cfg(test)]

@@ -347,7 +347,8 @@ impl TestApp {
             ("catalog".to_owned(), upstream.clone()),
             ("inventory".to_owned(), upstream.clone()),
             ("orders".to_owned(), upstream.clone()),
-            ("accounting".to_owned(), upstream),
+            ("accounting".to_owned(), upstream.clone()),
+            ("payouts".to_owned(), upstream),
         ]
         .into();
         std::fs::write(&file, toml::to_string(&config).expect("config as toml"))
@@ -712,7 +713,7 @@ fn start_services(
     addr: std::net::SocketAddr,
     name: &str,
 ) -> tokio::process::Child {
-    let only = "tenants,identity,vendors,catalog,inventory,orders,accounting";
+    let only = "tenants,identity,vendors,catalog,inventory,orders,accounting,payouts";
     let listen = addr.to_string();
     let args = ["serve", "--only", only, "--listen", &listen];
     start_process(config, dir, name, &args)

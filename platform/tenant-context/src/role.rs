@@ -44,6 +44,8 @@ pub enum Permission {
     OrdersManage,
     /// Read the shop's ledger: accounts, journal entries, trial balance.
     LedgerRead,
+    /// Start payout runs, mark bank-transfer payouts, set the payout hold.
+    PayoutsManage,
 }
 
 impl Permission {
@@ -62,6 +64,7 @@ impl Permission {
             Self::OrdersRead => "orders:read",
             Self::OrdersManage => "orders:manage",
             Self::LedgerRead => "ledger:read",
+            Self::PayoutsManage => "payouts:manage",
         }
     }
 }
@@ -86,6 +89,7 @@ impl Role {
                     | OrdersRead
                     | OrdersManage
                     | LedgerRead
+                    | PayoutsManage
             ),
             Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead | OrdersRead),
             Role::Customer => false,

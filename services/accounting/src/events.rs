@@ -3,10 +3,15 @@
 //! exactly once. The inbox skips a redelivered event; an entry's key (`sale:vor_…`,
 //! `refund:rfd_…:vor_…`) is unique, so the same booking arriving in another event (a
 //! replay, a republish) posts nothing either, even after the inbox forgot the first.
+//!
+//! The same transaction issues the customer documents (`invoicing`, ADR 0040): an invoice
+//! for each sale it posts, a credit note for each refund share it posts, so a document
+//! exists exactly when its booking does, and its number is taken only if both commit.
 
 use crate::AccountingState;
 use crate::domain::entry::{EntryError, Source};
 use crate::domain::posting::{self, Booked};
+use crate::invoicing;
 use crate::repo::{self, BalanceChanges};
 use async_trait::async_trait;
 use mercato_db::TenantTx;
@@ -68,6 +73,12 @@ impl OrderPostings {
                 booked.push(sale);
             }
             let posted = repo::post_all(tx, &entries, changes).await?;
+            // A sale posted now gets its invoice now; one posted before has its own.
+            for (v, new) in order.vendor_orders.iter().zip(&posted) {
+                if *new {
+                    invoicing::issue_invoice(tx, &order, v).await?;
+                }
+            }
             let new: Vec<Booked> = booked
                 .into_iter()
                 .zip(posted)
@@ -106,6 +117,14 @@ impl OrderPostings {
                 .map_err(entry_error)?;
             if repo::post_all(tx, std::slice::from_ref(&entry), changes).await?[0] {
                 repo::save_booked(tx, std::slice::from_ref(&after)).await?;
+                invoicing::issue_credit_note(
+                    tx,
+                    refund.order_id,
+                    refund.refund_id,
+                    sale,
+                    share.amount,
+                )
+                .await?;
                 booked.insert(share.vendor_order_id, after);
             }
         }

@@ -1,5 +1,6 @@
 //! The ledger's API, for merchant staff with `ledger:read`: the trial balance per currency
-//! and the journal (posted entries with their lines, newest booking last).
+//! and the journal (posted entries with their lines, newest booking last). Customer
+//! documents are served by `invoices`.
 
 use crate::AccountingState;
 use crate::domain::EntryId;
@@ -14,10 +15,13 @@ use mercato_orders_api::{OrderId, VendorOrderId};
 use mercato_tenant_context::{Permission, TenantContext, VendorId};
 use serde::{Deserialize, Serialize};
 
+pub mod invoices;
+
 pub fn router() -> Router<AccountingState> {
     Router::new()
         .route("/api/v1/ledger/trial-balance", get(trial_balance))
         .route("/api/v1/ledger/entries", get(entries))
+        .merge(invoices::router())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

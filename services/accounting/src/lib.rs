@@ -6,10 +6,18 @@
 //! It consumes orders' `order.paid` and `refund.completed` (`events`) and books them once
 //! each by the rules of `domain::posting`. It serves the trial balance and the journal to
 //! merchant staff with `ledger:read`.
+//!
+//! With each sale and refund share it books, it issues the customer's invoice or credit note
+//! (`invoicing`, ADR 0040), numbered without gaps per shop and series, and renders its PDF in
+//! a job (`invoicing::render_worker`) into object storage; `/api/v1/invoices` serves them to
+//! merchant staff, the vendor's staff and the customer who bought.
 
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod invoicing;
+pub mod payouts;
+pub mod problems;
 pub mod repo;
 pub mod retention;
 
@@ -22,6 +30,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AccountingState {
     pub db: Db,
+    /// Where the documents' PDFs are kept.
+    pub storage: mercato_storage::Storage,
 }
 
 /// The current instant as the database keeps it (microseconds).
@@ -40,16 +50,43 @@ pub fn router(state: AccountingState) -> Router {
 
 /// The events this service consumes.
 pub fn subscriptions(state: &AccountingState) -> Vec<Subscription> {
-    vec![Subscription {
-        consumer: events::ORDER_POSTINGS,
-        patterns: events::ORDER_POSTINGS_PATTERNS,
-        handler: Arc::new(events::OrderPostings(state.clone())),
-    }]
+    vec![
+        Subscription {
+            consumer: events::ORDER_POSTINGS,
+            patterns: events::ORDER_POSTINGS_PATTERNS,
+            handler: Arc::new(events::OrderPostings(state.clone())),
+        },
+        Subscription {
+            consumer: payouts::PAYOUT_POSTINGS,
+            patterns: payouts::PAYOUT_POSTINGS_PATTERNS,
+            handler: Arc::new(payouts::PayoutPostings(state.clone())),
+        },
+    ]
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(http::trial_balance, http::entries),
-    tags((name = "accounting", description = "The shop's double-entry ledger: trial balance and journal, for merchant staff with `ledger:read`"))
+    paths(
+        http::trial_balance,
+        http::entries,
+        http::invoices::list,
+        http::invoices::get_one,
+        http::invoices::pdf
+    ),
+    tags(
+        (name = "accounting", description = "The shop's double-entry ledger: trial balance and journal, for merchant staff with `ledger:read`"),
+        (name = "invoices", description = "Customer invoices and credit notes per vendor order: merchant staff with `ledger:read` see the shop's, a vendor's staff their vendor's, a customer those of their own orders")
+    )
 )]
 pub struct ApiDoc;
+
+/// The workers this service runs: the documents' renderer and the retention sweep.
+pub fn workers(
+    state: &AccountingState,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Vec<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'static>>> {
+    vec![
+        Box::pin(invoicing::render_worker(state).run(shutdown.clone())),
+        Box::pin(retention::worker(state.db.clone(), shutdown)),
+    ]
+}

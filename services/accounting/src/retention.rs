@@ -11,9 +11,12 @@ use tokio_util::sync::CancellationToken;
 /// How often the sweep runs.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(3600);
 
-/// One sweep: how many inbox records went.
+/// One sweep: how many inbox records and finished jobs (document renders) went.
 pub async fn sweep(db: &Db) -> Result<u64, DbErr> {
-    mercato_events::purge_processed(db, crate::now() - mercato_events::KEEP_PROCESSED).await
+    let inbox =
+        mercato_events::purge_processed(db, crate::now() - mercato_events::KEEP_PROCESSED).await?;
+    let jobs = mercato_jobs::purge_finished(db, crate::now() - mercato_jobs::KEEP_FINISHED).await?;
+    Ok(inbox + jobs)
 }
 
 /// Sweeps at start and then every [`SWEEP_INTERVAL`] until `shutdown`.

@@ -7,4 +7,5 @@
 
 pub mod commission;
 pub mod events;
+pub mod payout;
 pub mod vendor;

@@ -8,7 +8,6 @@
 use chrono::{DateTime, Utc};
 use mercato_kernel::{Currency, Money};
 use mercato_tenant_context::VendorId;
-use serde::{Deserialize, Serialize};
 
 mercato_kernel::typed_id!(
     /// A vendor's payout account.
@@ -159,36 +158,7 @@ impl PayoutMethod {
     }
 }
 
-/// How often payouts run for the vendor; `manual` waits for the merchant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PayoutSchedule {
-    Daily,
-    Weekly,
-    Monthly,
-    Manual,
-}
-
-impl PayoutSchedule {
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Daily => "daily",
-            Self::Weekly => "weekly",
-            Self::Monthly => "monthly",
-            Self::Manual => "manual",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<Self> {
-        Some(match code {
-            "daily" => Self::Daily,
-            "weekly" => Self::Weekly,
-            "monthly" => Self::Monthly,
-            "manual" => Self::Manual,
-            _ => return None,
-        })
-    }
-}
+pub use mercato_vendors_api::payout::PayoutSchedule;
 
 /// A vendor's payout account. Payouts are made in `currency`, and only once the balance
 /// reaches `minimum_payout` (in the same currency).

@@ -19,6 +19,7 @@ use mercato_db::TenantTx;
 use mercato_kernel::http::{Json, path_id};
 use mercato_kernel::{Checks, Currency, Money, Problem};
 use mercato_tenant_context::{Permission, TenantContext, VendorId, VendorPermission};
+use mercato_vendors_api::payout::{PAYOUT_ACCOUNT_UPDATED, PayoutAccountUpdated};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<VendorsState> {
@@ -95,19 +96,6 @@ impl From<&PayoutAccount> for PayoutAccountOut {
             updated_by: a.updated_by.clone(),
         }
     }
-}
-
-/// `payout_account.updated`: no bank details beyond the masked IBAN.
-#[derive(Serialize)]
-struct PayoutAccountEvent<'a> {
-    vendor_id: VendorId,
-    method: &'static str,
-    iban_masked: Option<String>,
-    stripe_account_id: Option<&'a str>,
-    schedule: PayoutSchedule,
-    minimum_payout: Money,
-    currency: Currency,
-    actor: &'a str,
 }
 
 struct Terms {
@@ -275,17 +263,17 @@ pub async fn save(
         }
     }
     let out = PayoutAccountOut::from(&account);
-    let event = PayoutAccountEvent {
+    let event = PayoutAccountUpdated {
         vendor_id: vendor.id,
-        method: account.method.code(),
+        method: account.method.code().to_owned(),
         iban_masked: out.iban_masked.clone(),
-        stripe_account_id: out.stripe_account_id.as_deref(),
+        stripe_account_id: out.stripe_account_id.clone(),
         schedule: account.schedule,
         minimum_payout: account.minimum_payout,
         currency: account.currency,
-        actor: &actor,
+        actor,
     };
-    crate::events::publish(&*tx, "payout_account.updated", ctx.tenant, &event).await?;
+    crate::events::publish(&*tx, PAYOUT_ACCOUNT_UPDATED, ctx.tenant, &event).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(Json(out))

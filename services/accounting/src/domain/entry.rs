@@ -15,6 +15,8 @@ pub enum EntryKind {
     Sale,
     /// (Part of) a vendor order was refunded.
     Refund,
+    /// A vendor was paid out.
+    Payout,
 }
 
 impl EntryKind {
@@ -22,6 +24,7 @@ impl EntryKind {
         match self {
             Self::Sale => "sale",
             Self::Refund => "refund",
+            Self::Payout => "payout",
         }
     }
 }

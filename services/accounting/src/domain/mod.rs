@@ -3,9 +3,15 @@
 
 pub mod accounts;
 pub mod entry;
+pub mod invoice;
 pub mod posting;
 
 mercato_kernel::typed_id!(
     /// A posted journal entry.
     pub EntryId, "jen"
+);
+
+mercato_kernel::typed_id!(
+    /// A customer document: an invoice or a credit note.
+    pub DocumentId, "doc"
 );

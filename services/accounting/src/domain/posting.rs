@@ -22,7 +22,8 @@
 //! # A refund
 //!
 //! Each vendor order's share of a refund reverses that vendor order's sale in proportion to
-//! what is given back: tax, commission and the shop-funded discount each by
+//! what is given back, by the rule of `mercato_orders_api::money` (the one payouts applies
+//! to the vendor's balance too): tax, commission and the shop-funded discount each by
 //! `round(x × refunded_after / total) − round(x × refunded_before / total)` (half up), so
 //! the parts of several partial refunds add up to the whole sale's exactly once all is
 //! refunded; the vendor's payable takes the rest. A refund of a payment the order could not
@@ -32,7 +33,9 @@ use super::accounts::Account;
 use super::entry::{Entry, EntryBuilder, EntryError, EntryKind, Source};
 use mercato_kernel::Currency;
 use mercato_orders_api::events::VendorOrderMoney;
+use mercato_orders_api::money::SaleParts;
 use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
+use mercato_payouts_api::PayoutChanged;
 use mercato_tenant_context::VendorId;
 
 /// A vendor order's sale as the ledger booked it: what its refunds reverse.
@@ -92,17 +95,6 @@ pub fn sale(
     Ok((entry, booked))
 }
 
-/// `x × part / whole`, rounded half up; 0 when `whole` is 0.
-fn share(x: i64, part: i64, whole: i64) -> i64 {
-    if whole == 0 {
-        return 0;
-    }
-    let (x, part, whole) = (i128::from(x), i128::from(part), i128::from(whole));
-    let scaled = x * part;
-    let rounded = (2 * scaled + whole).div_euclid(2 * whole);
-    i64::try_from(rounded).unwrap_or(if rounded < 0 { i64::MIN } else { i64::MAX })
-}
-
 /// The entry for `amount` of `booked`'s vendor order refunded by `refund`, and the booking
 /// after it.
 pub fn refund(
@@ -113,19 +105,16 @@ pub fn refund(
 ) -> Result<(Entry, Booked), EntryError> {
     let before = booked.refunded;
     let after = before.checked_add(amount).ok_or(EntryError::Overflow)?;
-    // What is given back beyond the sale reverses nothing more of its parts.
-    let (from, to) = (before.min(booked.total), after.min(booked.total));
-    let part = |x: i64| share(x, to, booked.total) - share(x, from, booked.total);
-    let (tax, commission, discount) = (
-        part(booked.tax),
-        part(booked.commission),
-        part(booked.discount_by_shop),
-    );
-    let vendor_gives_back = amount
-        .checked_sub(tax)
-        .and_then(|a| a.checked_sub(commission))
-        .and_then(|a| a.checked_add(discount))
-        .ok_or(EntryError::Overflow)?;
+    let parts = SaleParts {
+        total: booked.total,
+        tax: booked.tax,
+        commission: booked.commission,
+        discount_by_shop: booked.discount_by_shop,
+    }
+    .refund(before, amount)
+    .ok_or(EntryError::Overflow)?;
+    let (tax, commission, discount) = (parts.tax, parts.commission, parts.discount_by_shop);
+    let vendor_gives_back = parts.vendor;
     let lines = EntryBuilder::new()
         .credit(Account::PspClearing, amount)
         .debit(Account::TaxPayable, tax)
@@ -156,6 +145,40 @@ pub fn refund(
             ..booked.clone()
         },
     ))
+}
+
+/// The entry for a payout that reached the vendor: the vendor is owed that much less, and
+/// the money left the platform's provider balance (a Stripe Connect transfer, or the test
+/// provider standing in for it) or its bank account (a bank transfer):
+///
+/// | account | debit | credit |
+/// |---|---|---|
+/// | 2100 vendor payables (the vendor) | amount | |
+/// | 1100 payment provider clearing, or 1200 bank | | amount |
+pub fn payout(p: &PayoutChanged, source: Source) -> Result<Entry, EntryError> {
+    let from = if p.method == "bank_transfer" {
+        Account::Bank
+    } else {
+        Account::PspClearing
+    };
+    let lines = EntryBuilder::new()
+        .owe_vendor(
+            p.vendor_id,
+            p.amount.amount.checked_neg().ok_or(EntryError::Overflow)?,
+        )
+        .credit(from, p.amount.amount)
+        .finish()?;
+    Ok(Entry {
+        key: format!("payout:{}", p.payout_id),
+        kind: EntryKind::Payout,
+        currency: p.amount.currency,
+        memo: format!(
+            "payout {} to vendor {} ({})",
+            p.payout_id, p.vendor_id, p.method
+        ),
+        source,
+        lines,
+    })
 }
 
 #[cfg(test)]

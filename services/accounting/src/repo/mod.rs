@@ -1,6 +1,8 @@
 //! All SQL of the accounting service: the chart per currency, posting entries (the schema
 //! refuses an unbalanced, changed or deleted one; ADR 0038), the booked sales that refunds
-//! reverse, and the reads.
+//! reverse, and the reads. Customer documents (invoices, credit notes) live in `documents`.
+
+pub mod documents;
 
 use crate::domain::EntryId;
 use crate::domain::accounts::Account;
@@ -35,8 +37,16 @@ pub const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/0002_ledger_guards.postgres.sql"),
         tenant_tables: &[],
     },
+    Migration::portable(
+        3,
+        "customer invoices and credit notes, numbered per shop and series",
+        include_str!("../../migrations/0003_customer_documents.sql"),
+        &["document_counters", "customer_documents"],
+    ),
     mercato_events::INBOX_MIGRATION,
     mercato_events::INBOX_AGE_INDEX_MIGRATION,
+    mercato_jobs::JOBS_MIGRATION,
+    mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
 ];
 
 fn col<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, DbErr> {

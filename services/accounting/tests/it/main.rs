@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod guards;
 #[cfg(test)]
+mod invoices;
+#[cfg(test)]
 mod postings;
 #[cfg(test)]
 mod support;

@@ -38,14 +38,30 @@ pub struct Service {
     pub state: AccountingState,
     pub router: axum::Router,
     key: ContextKey,
+    /// The local object store's directory, removed with the last clone.
+    _files: std::sync::Arc<tempfile::TempDir>,
 }
 
 impl Service {
     pub async fn start(t: &mercato_testkit::TestDb) -> Self {
-        let state = AccountingState { db: t.db.clone() };
+        let files = tempfile::tempdir().expect("a directory for objects");
+        let storage = mercato_storage::Storage::local(
+            files.path(),
+            &mercato_kernel::Secret::new("accounting-test-media-secret-0123456789".to_owned()),
+        )
+        .expect("local storage");
+        let state = AccountingState {
+            db: t.db.clone(),
+            storage,
+        };
         let key = ContextKey::new(b"accounting-test-context-key-0123456789");
         let router = mercato_accounting::router(state.clone()).layer(Extension(key.clone()));
-        Self { state, router, key }
+        Self {
+            state,
+            router,
+            key,
+            _files: std::sync::Arc::new(files),
+        }
     }
 
     /// Delivers `event` to the consumer as the bus would.
@@ -117,6 +133,7 @@ pub fn paid(shop: TenantId, order: OrderId, vendor_orders: &[VendorOrderMoney]) 
         vendor_orders: vendor_orders.to_vec(),
         actor: "provider:test".into(),
         reason: None,
+        invoice: None,
     };
     Envelope::new(ORDER_PAID, 1, shop, &payload).expect("envelope")
 }
@@ -216,8 +233,25 @@ fn terms() -> ShopTerms {
     }
 }
 
+/// A reply as bytes, with its headers (a PDF).
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
 impl Service {
     pub async fn get(&self, caller: &Caller, path: &str) -> Reply {
+        let raw = self.get_raw(caller, path).await;
+        let body = serde_json::from_slice(&raw.bytes).unwrap_or(Value::Null);
+        Reply {
+            status: raw.status,
+            body,
+        }
+    }
+
+    pub async fn get_raw(&self, caller: &Caller, path: &str) -> RawReply {
         use tower::ServiceExt as _;
         let context = RequestContext {
             scope: Scope::Shop(caller.tenant),
@@ -236,14 +270,18 @@ impl Service {
             .expect("request");
         let response = self.router.clone().oneshot(request).await.expect("respond");
         let status = response.status();
+        let headers = response.headers().clone();
         let bytes = response
             .into_body()
             .collect()
             .await
             .expect("body")
             .to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, body }
+        RawReply {
+            status,
+            headers,
+            bytes: bytes.to_vec(),
+        }
     }
 
     /// The trial balance's accounts as (code, debit, credit) with non-zero balances, and

@@ -49,6 +49,7 @@ fn order_payload(
         vendor_orders: Vec::new(),
         actor: "svc_orders".into(),
         reason: None,
+        invoice: None,
     })
     .expect("json")
 }

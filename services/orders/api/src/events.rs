@@ -106,6 +106,53 @@ pub struct OrderChanged {
     pub vendor_orders: Vec<VendorOrderMoney>,
     pub actor: String,
     pub reason: Option<String>,
+    /// What an invoice needs beyond the money: the buyer and the lines. On `order.paid`
+    /// only; absent in events written before it (and on every other status).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice: Option<InvoiceDetails>,
+}
+
+/// The buyer and the lines of a paid order, for the invoices accounting issues per vendor
+/// order. Amounts in minor units of the order's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDetails {
+    pub buyer: InvoiceParty,
+    /// Whether the lines' prices include their tax.
+    pub prices_include_tax: bool,
+    /// Every vendor's store name, as the order knew it.
+    #[serde(default)]
+    pub sellers: Vec<InvoiceSeller>,
+    pub lines: Vec<InvoiceLine>,
+}
+
+/// Who an invoice is addressed to: a name and the address lines as printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceParty {
+    pub name: String,
+    pub address: Vec<String>,
+    pub email: Option<String>,
+}
+
+/// A vendor's name on its invoices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceSeller {
+    pub vendor_id: VendorId,
+    pub name: String,
+}
+
+/// One order line as invoiced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub vendor_order_id: VendorOrderId,
+    pub title: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub unit_price: i64,
+    /// The tax rate as a decimal percentage, e.g. `"19"` or `"7.5"`.
+    pub tax_rate: String,
+    pub tax: i64,
+    /// The line's total after its discount.
+    pub total: i64,
 }
 
 /// One vendor order's money, as orders priced it at checkout, in minor units of the order's
@@ -253,6 +300,7 @@ mod tests {
             vendor_orders: Vec::new(),
             actor: "system".into(),
             reason: Some("shopper asked".into()),
+            invoice: None,
         };
         let payload = serde_json::to_value(&event).unwrap();
         assert_eq!(payload["status"], "cancelled");

@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod lifecycle;
+pub mod money;
 
 mercato_kernel::typed_id!(
     /// A shopper's order across vendors.

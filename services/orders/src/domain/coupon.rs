@@ -31,6 +31,14 @@
 //! no line is discounted by more than its own amount, and lines not in scope get 0. The
 //! discount is taken off the displayed prices, so it is gross when the shop's prices include
 //! tax, and tax is computed on the discounted line.
+//!
+//! # Who pays for it
+//!
+//! A coupon's discount is funded by the shop, by the vendor, or shared between them by a
+//! percentage: [`Coupon::vendor_percent`] is the vendor's share (`funded_by: shop` is 0 %,
+//! `vendor` is 100 %). Each vendor order's discount is split once, by [`split_funding`]: the
+//! vendor's part is `discount × vendor_percent / 100` rounded half up to the minor unit, the
+//! shop's part is the rest, so the two always add up to the discount (ADR 0039).
 
 use crate::domain::{percent, split};
 use chrono::{DateTime, Utc};
@@ -130,6 +138,14 @@ impl FundedBy {
             _ => None,
         }
     }
+
+    /// The vendor's share of the discount, percent.
+    pub fn vendor_percent(self) -> Decimal {
+        match self {
+            Self::Shop => Decimal::ZERO,
+            Self::Vendor => Decimal::ONE_HUNDRED,
+        }
+    }
 }
 
 /// A shop's coupon, as far as applying it goes.
@@ -149,8 +165,52 @@ pub struct Coupon {
     pub usage_limit: Option<i64>,
     /// Orders one customer may use it for.
     pub per_customer_limit: Option<i64>,
+    /// Who funds the discount when `vendor_share_percent` is not set.
     pub funded_by: FundedBy,
+    /// The vendor's share of the discount, percent (0 to 100, at most 4 decimals); the shop
+    /// funds the rest. Set, it replaces `funded_by`; coupons stored before it existed lack it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_share_percent: Option<Decimal>,
     pub active: bool,
+}
+
+impl Coupon {
+    /// The vendor's share of the discount, percent: `vendor_share_percent`, else 0 for a
+    /// shop-funded coupon and 100 for a vendor-funded one.
+    pub fn vendor_percent(&self) -> Decimal {
+        self.vendor_share_percent
+            .unwrap_or_else(|| self.funded_by.vendor_percent())
+    }
+}
+
+/// A discount split between who funds it; `by_shop + by_vendor` is the discount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DiscountSplit {
+    pub by_shop: i64,
+    pub by_vendor: i64,
+}
+
+/// Splits `discount` by the vendor's share `vendor_percent`: the vendor's part is
+/// `discount × vendor_percent / 100` rounded half up, the shop's part the rest. The one
+/// place the split is rounded.
+pub fn split_funding(discount: i64, vendor_percent: Decimal) -> DiscountSplit {
+    let by_vendor = percent::percent_of(discount, vendor_percent);
+    DiscountSplit {
+        by_shop: discount - by_vendor,
+        by_vendor,
+    }
+}
+
+/// How a split reads in words: `shop` (the vendor's share is 0 %), `vendor` (100 %) or
+/// `shared`.
+pub fn funding_kind(vendor_percent: Decimal) -> &'static str {
+    if vendor_percent <= Decimal::ZERO {
+        "shop"
+    } else if vendor_percent >= Decimal::ONE_HUNDRED {
+        "vendor"
+    } else {
+        "shared"
+    }
 }
 
 /// How often a coupon has been used already (by orders that hold it).
@@ -355,6 +415,7 @@ mod tests {
             usage_limit: None,
             per_customer_limit: None,
             funded_by: FundedBy::Shop,
+            vendor_share_percent: None,
             active: true,
         }
     }
@@ -553,6 +614,51 @@ mod tests {
         assert_eq!(serde_json::to_string(&FundedBy::Shop).unwrap(), "\"shop\"");
     }
 
+    #[test]
+    fn funding_splits_round_the_vendor_part_half_up_and_the_shop_takes_the_rest() {
+        // 30 % of 10.00 is 3.00; of 0.05 it is 0.015 → 0.02 (half up), the shop 0.03.
+        assert_eq!(
+            split_funding(1000, dec("30")),
+            DiscountSplit {
+                by_shop: 700,
+                by_vendor: 300
+            }
+        );
+        assert_eq!(
+            split_funding(5, dec("30")),
+            DiscountSplit {
+                by_shop: 3,
+                by_vendor: 2
+            }
+        );
+        // 33.3333 % of 1.00 is 0.333333 → 0.33.
+        assert_eq!(split_funding(100, dec("33.3333")).by_vendor, 33);
+        assert_eq!(split_funding(0, dec("30")), DiscountSplit::default());
+        assert_eq!(split_funding(999, Decimal::ZERO).by_shop, 999);
+        assert_eq!(split_funding(999, Decimal::ONE_HUNDRED).by_vendor, 999);
+    }
+
+    #[test]
+    fn funded_by_stands_for_0_or_100_percent_unless_a_share_is_set() {
+        let mut c = coupon(CouponValue::Percent(dec("10")), CouponScope::Order);
+        assert_eq!(c.vendor_percent(), Decimal::ZERO);
+        c.funded_by = FundedBy::Vendor;
+        assert_eq!(c.vendor_percent(), Decimal::ONE_HUNDRED);
+        c.vendor_share_percent = Some(dec("30"));
+        assert_eq!(c.vendor_percent(), dec("30"));
+        assert_eq!(funding_kind(dec("30")), "shared");
+        assert_eq!(funding_kind(Decimal::ZERO), "shop");
+        assert_eq!(funding_kind(Decimal::ONE_HUNDRED), "vendor");
+        // A coupon stored before shares existed reads as its `funded_by`.
+        let mut stored = serde_json::to_value(&c).unwrap();
+        stored
+            .as_object_mut()
+            .unwrap()
+            .remove("vendor_share_percent");
+        let read: Coupon = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.vendor_percent(), Decimal::ONE_HUNDRED);
+    }
+
     fn any_value() -> impl Strategy<Value = CouponValue> {
         prop_oneof![
             (1i64..=1_000_000).prop_map(|n| CouponValue::Percent(Decimal::new(n, 4))),
@@ -600,6 +706,16 @@ mod tests {
                     prop_assert_eq!(total, expected);
                 }
             }
+        }
+
+        /// The two parts of a split add up to the discount and neither is negative.
+        #[test]
+        fn funding_splits_add_up(discount in 0i64..=i64::MAX / 2, share in 0i64..=1_000_000) {
+            let percent = Decimal::new(share, 4);
+            let split = split_funding(discount, percent);
+            prop_assert_eq!(split.by_shop + split.by_vendor, discount);
+            prop_assert!(split.by_shop >= 0 && split.by_vendor >= 0);
+            prop_assert_eq!(split.by_vendor, percent::percent_of(discount, percent));
         }
     }
 }

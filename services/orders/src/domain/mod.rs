@@ -27,5 +27,6 @@ pub mod order;
 pub mod payment;
 pub mod percent;
 pub mod pricing;
+pub mod refund;
 pub mod split;
 pub mod tax;

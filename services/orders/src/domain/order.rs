@@ -93,8 +93,12 @@ pub struct VendorOrder {
     pub status: VendorOrderStatus,
     pub subtotal: i64,
     pub discount: i64,
-    /// `shop` or `vendor`.
+    /// `shop`, `vendor` or `shared` (both, by the coupon's percentage).
     pub discount_funded_by: String,
+    /// The shop's and the vendor's parts of `discount`; they add up to it
+    /// (`coupon::split_funding`).
+    pub discount_by_shop: i64,
+    pub discount_by_vendor: i64,
     pub shipping: i64,
     pub tax: i64,
     pub total: i64,

@@ -40,12 +40,16 @@
 //! # Vendor earnings
 //!
 //! [`commission_base`]: commission is taken on what the vendor sold for — the subtotal, less
-//! a discount the vendor funded (it cut its own price); a shop-funded discount does not lower
-//! it. [`vendor_earnings`]: the vendor receives its total without the tax (the marketplace
-//! collects the tax and owes it; ADR 0038), plus the shop-funded discount (the shop pays it
-//! back), less commission. Shipping is the vendor's: it ships.
+//! the part of the discount the vendor funded (it cut its own price); the shop's part does
+//! not lower it. A discount shared by a percentage is split once per vendor
+//! ([`coupon::split_funding`]) and the vendor's part spread over its lines
+//! ([`vendor_funded_lines`]; ADR 0039). [`vendor_earnings`]: the vendor receives its total
+//! without the tax (the marketplace collects the tax and owes it; ADR 0038), plus the
+//! shop-funded part of the discount (the shop pays it back), less commission. Shipping is
+//! the vendor's: it ships.
 
-use crate::domain::coupon::{self, FundedBy};
+use crate::domain::coupon::{self, DiscountSplit};
+use crate::domain::split;
 use crate::domain::tax::{self, TaxRule};
 use mercato_kernel::Currency;
 use mercato_tenant_context::{CategoryId, ProductId, VendorId};
@@ -83,11 +87,9 @@ pub struct PricingInput<'a> {
     pub currency: Currency,
     pub lines: &'a [PricingLine],
     pub shipping: &'a [VendorShipping],
-    /// Per line, from [`coupon::discount`], or empty for none.
+    /// Per line, from [`coupon::discount`], or empty for none. Who funds it does not change
+    /// what the shopper pays; it matters for [`commission_base`] and [`vendor_earnings`].
     pub discounts: &'a [i64],
-    /// Who bears the discount. It does not change what the shopper pays; it matters for
-    /// [`commission_base`] and [`vendor_earnings`].
-    pub discount_funded_by: FundedBy,
     pub tax: TaxSettings,
     pub tax_rules: &'a [TaxRule],
     /// The destination country, ISO 3166-1 alpha-2; `None` while not known.
@@ -368,13 +370,24 @@ pub fn vendor_earnings(
         .saturating_sub(commission)
 }
 
-/// What commission is taken on: the subtotal, less the discount when the vendor funded it.
-/// Never negative.
-pub fn commission_base(subtotal: i64, discount: i64, funded_by: FundedBy) -> i64 {
-    match funded_by {
-        FundedBy::Vendor => subtotal.saturating_sub(discount).max(0),
-        FundedBy::Shop => subtotal.max(0),
-    }
+/// What commission is taken on: the subtotal, less the part of the discount the vendor
+/// funded (its own price cut); the shop's part does not lower it. Never negative.
+pub fn commission_base(subtotal: i64, vendor_funded_discount: i64) -> i64 {
+    subtotal
+        .saturating_sub(vendor_funded_discount.max(0))
+        .max(0)
+}
+
+/// A vendor's discount split between shop and vendor ([`coupon::split_funding`]), and the
+/// vendor's part spread over its lines in proportion to their discounts (largest remainder),
+/// so the lines' commission bases add up to the vendor order's.
+pub fn vendor_funded_lines(
+    line_discounts: &[i64],
+    vendor_percent: rust_decimal::Decimal,
+) -> (DiscountSplit, Vec<i64>) {
+    let discount = line_discounts.iter().map(|d| (*d).max(0)).sum::<i64>();
+    let funding = coupon::split_funding(discount, vendor_percent);
+    (funding, split::allocate(funding.by_vendor, line_discounts))
 }
 
 #[cfg(test)]
@@ -431,7 +444,6 @@ mod tests {
             lines,
             shipping,
             discounts,
-            discount_funded_by: FundedBy::Shop,
             tax: TaxSettings {
                 prices_include_tax: include,
             },
@@ -659,8 +671,18 @@ mod tests {
 
     #[test]
     fn earnings_and_commission_base_depend_on_who_funds_the_discount() {
-        assert_eq!(commission_base(10_000, 1_000, FundedBy::Shop), 10_000);
-        assert_eq!(commission_base(10_000, 1_000, FundedBy::Vendor), 9_000);
+        assert_eq!(commission_base(10_000, 0), 10_000);
+        assert_eq!(commission_base(10_000, 1_000), 9_000);
+        // Shared 30/70: the vendor funds 3.00 of 10.00 and commission is taken on 97.00.
+        let (split, lines) = vendor_funded_lines(&[600, 400, 0], dec("30"));
+        assert_eq!((split.by_shop, split.by_vendor), (700, 300));
+        assert_eq!(lines, vec![180, 120, 0]);
+        assert_eq!(commission_base(10_000, lines.iter().sum()), 9_700);
+        assert_eq!(vendor_earnings(9_000, 0, split.by_shop, 1_455), 8_245);
+        // 30 % of 0.05 is 0.015: the vendor's part rounds half up, the lines still add up.
+        let (split, lines) = vendor_funded_lines(&[3, 2], dec("30"));
+        assert_eq!((split.by_shop, split.by_vendor), (3, 2));
+        assert_eq!(lines.iter().sum::<i64>(), 2);
         assert_eq!(vendor_earnings(9_000, 0, 1_000, 1_500), 8_500);
         assert_eq!(vendor_earnings(9_000, 0, 0, 1_500), 7_500);
         // The tax in the total is the marketplace's to pay.
@@ -790,7 +812,8 @@ mod tests {
                             ends_at: None,
                             usage_limit: None,
                             per_customer_limit: None,
-                            funded_by: FundedBy::Shop,
+                            funded_by: coupon::FundedBy::Shop,
+                            vendor_share_percent: None,
                             active: true,
                         });
                         Cart {

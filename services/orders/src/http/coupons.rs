@@ -49,8 +49,14 @@ pub struct CouponIn {
     pub usage_limit: Option<i64>,
     /// Orders one customer (account or email) may use it for.
     pub per_customer_limit: Option<i64>,
-    /// Who bears the discount: `shop` (default; paid back to the vendor) or `vendor`.
+    /// Who bears the discount: `shop` (default; paid back to the vendor) or `vendor`. The
+    /// same as `vendor_share_percent` 0 or 100; give at most one of the two.
     pub funded_by: Option<FundedBy>,
+    /// The vendor's share of the discount, percent from 0 to 100 (at most 4 decimals, e.g.
+    /// `"30"`); the shop funds the rest. Each vendor order's discount is split: the vendor's
+    /// part rounded half up to the minor unit, the shop's part the rest.
+    #[schema(value_type = Option<String>)]
+    pub vendor_share_percent: Option<Decimal>,
     /// Default true.
     pub active: Option<bool>,
 }
@@ -61,6 +67,10 @@ pub struct CouponPatch {
     pub active: Option<bool>,
     pub ends_at: Option<DateTime<Utc>>,
     pub usage_limit: Option<i64>,
+    /// A new vendor's share of the discount, percent from 0 to 100; orders already placed
+    /// keep the split they were placed with.
+    #[schema(value_type = Option<String>)]
+    pub vendor_share_percent: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -79,7 +89,14 @@ pub struct CouponOut {
     pub ends_at: Option<DateTime<Utc>>,
     pub usage_limit: Option<i64>,
     pub per_customer_limit: Option<i64>,
-    pub funded_by: FundedBy,
+    /// Who bears the discount: `shop`, `vendor` or `shared`.
+    pub funded_by: &'static str,
+    /// The vendor's share of the discount, percent (`"0"` for `shop`, `"100"` for `vendor`).
+    #[schema(value_type = String)]
+    pub vendor_share_percent: Decimal,
+    /// The shop's share of the discount, percent: `100 - vendor_share_percent`.
+    #[schema(value_type = String)]
+    pub shop_share_percent: Decimal,
     pub active: bool,
     /// Orders holding it now (an expired or cancelled unpaid order gives its use back).
     pub used_count: i64,
@@ -111,7 +128,9 @@ fn out(stored: &StoredCoupon) -> Result<CouponOut, Problem> {
         ends_at: c.ends_at,
         usage_limit: c.usage_limit,
         per_customer_limit: c.per_customer_limit,
-        funded_by: c.funded_by,
+        funded_by: coupon::funding_kind(c.vendor_percent()),
+        vendor_share_percent: c.vendor_percent().normalize(),
+        shop_share_percent: (Decimal::ONE_HUNDRED - c.vendor_percent()).normalize(),
         active: stored.active,
         used_count: stored.used_count,
         created_at: stored.created_at,
@@ -182,6 +201,19 @@ fn parse(input: CouponIn) -> Result<Coupon, Problem> {
     }
     limit_ok(input.usage_limit, "/usage_limit", &mut errors);
     limit_ok(input.per_customer_limit, "/per_customer_limit", &mut errors);
+    let vendor_share_percent = match (input.funded_by, input.vendor_share_percent) {
+        (Some(_), Some(_)) => {
+            errors.push(FieldError::new(
+                "/vendor_share_percent",
+                "give at most one of funded_by and vendor_share_percent",
+            ));
+            None
+        }
+        (_, Some(p)) => crate::domain::percent::check_percent(p)
+            .map_err(|e| errors.push(FieldError::new("/vendor_share_percent", e)))
+            .ok(),
+        (_, None) => None,
+    };
     if !errors.is_empty() {
         return Err(Problem::validation(errors));
     }
@@ -195,6 +227,7 @@ fn parse(input: CouponIn) -> Result<Coupon, Problem> {
         usage_limit: input.usage_limit,
         per_customer_limit: input.per_customer_limit,
         funded_by: input.funded_by.unwrap_or_default(),
+        vendor_share_percent,
         active: input.active.unwrap_or(true),
     })
 }
@@ -268,7 +301,8 @@ pub async fn show(
     Ok(Json(out(&stored)?))
 }
 
-/// Switches a coupon on or off, ends it, or changes its total usage limit.
+/// Switches a coupon on or off, ends it, changes its total usage limit or the vendor's share
+/// of its discount.
 #[utoipa::path(patch, path = "/api/v1/coupons/{coupon_id}", tag = "orders",
     params(("coupon_id" = String, Path, description = "`cpn_…`")), request_body = CouponPatch,
     responses((status = 200, body = CouponOut), (status = 404, description = "No such coupon"),
@@ -286,6 +320,11 @@ pub async fn update(
     let mut coupon = stored.coupon()?;
     let mut errors = Vec::new();
     limit_ok(patch.usage_limit, "/usage_limit", &mut errors);
+    let share = patch.vendor_share_percent.and_then(|p| {
+        crate::domain::percent::check_percent(p)
+            .map_err(|e| errors.push(FieldError::new("/vendor_share_percent", e)))
+            .ok()
+    });
     if let (Some(start), Some(end)) = (coupon.starts_at, patch.ends_at)
         && end <= start
     {
@@ -303,6 +342,9 @@ pub async fn update(
     }
     if patch.usage_limit.is_some() {
         coupon.usage_limit = patch.usage_limit;
+    }
+    if share.is_some() {
+        coupon.vendor_share_percent = share;
     }
     stored.terms = serde_json::to_value(&coupon)?;
     stored.updated_at = crate::now();

@@ -1,7 +1,7 @@
 //! What the API shows of carts and orders.
 
 use crate::domain::cart::Cart;
-use crate::domain::coupon::FundedBy;
+use crate::domain::coupon;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{Address, FullOrder, PaymentFailure, TaxLine, Transition};
 use crate::domain::payment::{PaymentStatus, Refund, Return};
@@ -11,6 +11,7 @@ use crate::usecases::records::OrderRecord;
 use chrono::{DateTime, Utc};
 use mercato_kernel::{Currency, Money};
 use mercato_tenant_context::{ProductId, UserId, VariantId, VendorId};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -73,7 +74,11 @@ pub struct CouponPreviewOut {
     pub code: String,
     pub applied: bool,
     pub discount: Option<Money>,
-    pub funded_by: FundedBy,
+    /// Who funds the discount: `shop`, `vendor` or `shared`.
+    pub funded_by: &'static str,
+    /// The vendor's share of the discount, percent (`"30"`); the shop funds the rest.
+    #[schema(value_type = String)]
+    pub vendor_share_percent: Decimal,
     /// Why it does not apply.
     pub reason: Option<ProblemOut>,
 }
@@ -179,7 +184,8 @@ pub fn cart(cart: &Cart, quote: &Quote, merchant: bool) -> CartOut {
             code: c.code.clone(),
             applied: c.refused.is_none(),
             discount: c.refused.is_none().then(|| money(c.discount)).flatten(),
-            funded_by: c.funded_by,
+            funded_by: coupon::funding_kind(c.vendor_percent),
+            vendor_share_percent: c.vendor_percent,
             reason: c.refused.as_ref().map(|(code, message)| ProblemOut {
                 code,
                 message: message.clone(),
@@ -222,8 +228,13 @@ pub struct VendorOrderOut {
     pub status: VendorOrderStatus,
     pub subtotal: Money,
     pub discount: Money,
-    /// Who bears the discount: `shop` or `vendor`.
+    /// Who bears the discount: `shop`, `vendor` or `shared` (split by the coupon's
+    /// percentage).
     pub discount_funded_by: String,
+    /// The shop's part of `discount` (paid back to the vendor).
+    pub discount_by_shop: Money,
+    /// The vendor's part of `discount` (its own price cut; commission is not taken on it).
+    pub discount_by_vendor: Money,
     pub shipping: Money,
     pub tax: Money,
     pub total: Money,
@@ -309,6 +320,8 @@ pub fn vendor_order(
         subtotal: m(v.subtotal),
         discount: m(v.discount),
         discount_funded_by: v.discount_funded_by.clone(),
+        discount_by_shop: m(v.discount_by_shop),
+        discount_by_vendor: m(v.discount_by_vendor),
         shipping: m(v.shipping),
         tax: m(v.tax),
         total: m(v.total),

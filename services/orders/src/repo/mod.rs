@@ -85,6 +85,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0008_commission_rule_versions.sql"),
         &[],
     ),
+    Migration::portable(
+        9,
+        "vendor orders keep the shop's and the vendor's parts of their discount",
+        include_str!("../../migrations/0009_discount_funding_split.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,

@@ -60,8 +60,8 @@ fn order_from(row: &QueryResult) -> Result<Order, DbErr> {
 }
 
 const VENDOR_ORDER_COLUMNS: &str = "id, order_id, vendor_id, status, subtotal, discount, \
-    discount_funded_by, shipping, tax, total, commission, earnings, refunded, carrier, \
-    tracking_number, shipped_at, delivered_at, created_at, updated_at";
+    discount_funded_by, discount_by_shop, discount_by_vendor, shipping, tax, total, commission, \
+    earnings, refunded, carrier, tracking_number, shipped_at, delivered_at, created_at, updated_at";
 
 fn vendor_order_from(row: &QueryResult) -> Result<VendorOrder, DbErr> {
     let status: String = col(row, "status")?;
@@ -74,6 +74,8 @@ fn vendor_order_from(row: &QueryResult) -> Result<VendorOrder, DbErr> {
         subtotal: col(row, "subtotal")?,
         discount: col(row, "discount")?,
         discount_funded_by: col(row, "discount_funded_by")?,
+        discount_by_shop: col(row, "discount_by_shop")?,
+        discount_by_vendor: col(row, "discount_by_vendor")?,
         shipping: col(row, "shipping")?,
         tax: col(row, "tax")?,
         total: col(row, "total")?,
@@ -159,7 +161,7 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
     .await?;
     // Every vendor order in one statement, then every line in one.
     if !full.vendor_orders.is_empty() {
-        let mut values = Vec::with_capacity(full.vendor_orders.len() * 20);
+        let mut values = Vec::with_capacity(full.vendor_orders.len() * 22);
         for v in &full.vendor_orders {
             values.extend([
                 v.id.as_uuid().into(),
@@ -169,6 +171,8 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
                 v.subtotal.into(),
                 v.discount.into(),
                 v.discount_funded_by.clone().into(),
+                v.discount_by_shop.into(),
+                v.discount_by_vendor.into(),
                 v.shipping.into(),
                 v.tax.into(),
                 v.total.into(),
@@ -188,7 +192,7 @@ pub async fn insert(tx: &TenantTx, full: &FullOrder) -> Result<(), DbErr> {
             &**tx,
             &format!(
                 "INSERT INTO vendor_orders ({VENDOR_ORDER_COLUMNS}, tenant_id) VALUES {}",
-                value_rows(1, full.vendor_orders.len(), 20)
+                value_rows(1, full.vendor_orders.len(), 22)
             ),
             values,
         ))

@@ -15,7 +15,7 @@
 
 use crate::OrdersState;
 use crate::domain::cart::{Cart, CartStatus};
-use crate::domain::coupon::FundedBy;
+use crate::domain::coupon;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{Address, FullOrder, Order, OrderLine, Transition, VendorOrder};
 use crate::domain::payment::{Payment, PaymentId, PaymentStatus};
@@ -33,6 +33,7 @@ use hmac::{Hmac, Mac};
 use mercato_db::TenantTx;
 use mercato_kernel::{FieldError, Problem};
 use mercato_tenant_context::{TenantContext, VariantId};
+use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -443,11 +444,11 @@ fn build(
             "the cart has nothing to buy",
         ));
     };
-    let funded_by = quote
+    let vendor_percent = quote
         .coupon
         .as_ref()
         .filter(|c| c.refused.is_none())
-        .map_or(FundedBy::Shop, |c| c.funded_by);
+        .map_or(Decimal::ZERO, |c| c.vendor_percent);
     let mut vendor_orders = Vec::new();
     let mut lines = Vec::new();
     for totals in &priced.vendors {
@@ -484,11 +485,8 @@ fn build(
                 refunded: 0,
             });
         }
-        let shop_funded = if funded_by == FundedBy::Shop {
-            totals.discount
-        } else {
-            0
-        };
+        // Split as the quote split it for commission (`pricing::vendor_funded_lines`).
+        let funding = coupon::split_funding(totals.discount, vendor_percent);
         vendor_orders.push(VendorOrder {
             id: vendor_order,
             order: id,
@@ -496,12 +494,19 @@ fn build(
             status: VendorOrderStatus::AwaitingPayment,
             subtotal: totals.subtotal,
             discount: totals.discount,
-            discount_funded_by: funded_by.code().to_owned(),
+            discount_funded_by: coupon::funding_kind(vendor_percent).to_owned(),
+            discount_by_shop: funding.by_shop,
+            discount_by_vendor: funding.by_vendor,
             shipping: totals.shipping,
             tax: totals.tax,
             total: totals.total,
             commission,
-            earnings: pricing::vendor_earnings(totals.total, totals.tax, shop_funded, commission),
+            earnings: pricing::vendor_earnings(
+                totals.total,
+                totals.tax,
+                funding.by_shop,
+                commission,
+            ),
             refunded: 0,
             carrier: None,
             tracking_number: None,

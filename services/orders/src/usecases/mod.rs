@@ -7,6 +7,7 @@ pub mod access;
 pub mod cancel;
 pub mod checkout;
 pub mod expiry;
+pub mod invoice;
 pub mod payment;
 pub mod quote;
 pub mod records;

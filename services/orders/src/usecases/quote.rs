@@ -6,7 +6,7 @@
 
 use crate::domain::CouponId;
 use crate::domain::cart::{Cart, CartLine};
-use crate::domain::coupon::{self, CouponLine, CouponUsage, FundedBy};
+use crate::domain::coupon::{self, CouponLine, CouponUsage};
 use crate::domain::order::TaxLine;
 use crate::domain::pricing::{
     self, Priced, PricedLine, PricingInput, PricingLine, TaxSettings, VendorShipping,
@@ -19,6 +19,7 @@ use mercato_db::TenantTx;
 use mercato_kernel::{Currency, Money, Problem};
 use mercato_tenant_context::VendorId;
 use mercato_vendors_api::commission::{self, CommissionRule};
+use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// Why a line cannot be bought as it is.
@@ -91,7 +92,8 @@ pub type Redemption = (CouponId, Option<i64>, Option<i64>);
 pub struct CouponOutcome {
     pub code: String,
     pub coupon: Option<Redemption>,
-    pub funded_by: FundedBy,
+    /// The vendor's share of the discount, percent (the shop funds the rest).
+    pub vendor_percent: Decimal,
     pub discount: i64,
     /// Why it does not apply: a stable code and a sentence.
     pub refused: Option<(&'static str, String)>,
@@ -220,7 +222,7 @@ pub async fn quote_with(
         quote.coupon = cart.coupon_code.as_ref().map(|code| CouponOutcome {
             code: code.clone(),
             coupon: None,
-            funded_by: FundedBy::Shop,
+            vendor_percent: Decimal::ZERO,
             discount: 0,
             refused: Some((
                 "coupon_no_eligible_lines",
@@ -255,12 +257,12 @@ pub async fn quote_with(
 
     // The coupon.
     let mut discounts = Vec::new();
-    let mut funded_by = FundedBy::Shop;
+    let mut vendor_percent = Decimal::ZERO;
     if let Some(code) = &cart.coupon_code {
         let mut outcome = CouponOutcome {
             code: code.clone(),
             coupon: None,
-            funded_by,
+            vendor_percent,
             discount: 0,
             refused: None,
         };
@@ -289,11 +291,11 @@ pub async fn quote_with(
                     })
                     .collect();
                 outcome.coupon = Some((stored.id, coupon.usage_limit, coupon.per_customer_limit));
-                outcome.funded_by = coupon.funded_by;
+                outcome.vendor_percent = coupon.vendor_percent();
                 match coupon::discount(&coupon, &coupon_lines, currency, now, usage) {
                     Ok(per_line) => {
                         outcome.discount = per_line.iter().sum();
-                        funded_by = coupon.funded_by;
+                        vendor_percent = coupon.vendor_percent();
                         discounts = per_line;
                     }
                     Err(why) => outcome.refused = Some((why.code(), why.message())),
@@ -320,7 +322,6 @@ pub async fn quote_with(
         lines: &pricing_lines,
         shipping: &shipping,
         discounts: &discounts,
-        discount_funded_by: funded_by,
         tax: TaxSettings {
             prices_include_tax: quote.settings.prices_include_tax,
         },
@@ -341,6 +342,23 @@ pub async fn quote_with(
             CommissionRule::try_from(snapshot).map_err(Problem::internal)
         })
         .collect::<Result<_, Problem>>()?;
+    // The vendor's part of each vendor's discount, spread over its lines (the split is
+    // rounded once per vendor, as the vendor order keeps it).
+    let mut vendor_funded = vec![0; priced.lines.len()];
+    for totals in &priced.vendors {
+        let mine: Vec<usize> = (0..priced.lines.len())
+            .filter(|&k| {
+                pricing_lines
+                    .get(k)
+                    .is_some_and(|l| l.vendor == totals.vendor)
+            })
+            .collect();
+        let discounts: Vec<i64> = mine.iter().map(|&k| priced.lines[k].discount).collect();
+        let (_, parts) = pricing::vendor_funded_lines(&discounts, vendor_percent);
+        for (&k, part) in mine.iter().zip(parts) {
+            vendor_funded[k] = part;
+        }
+    }
     for (k, &i) in priced_idx.iter().enumerate() {
         let Some(p) = priced.lines.get(k) else {
             continue;
@@ -348,7 +366,7 @@ pub async fn quote_with(
         let l = &mut quote.lines[i];
         l.priced = Some(p.clone());
         if let Some(v) = &l.variant {
-            let base = pricing::commission_base(p.subtotal, p.discount, funded_by);
+            let base = pricing::commission_base(p.subtotal, vendor_funded[k]);
             let line = commission::Line {
                 amount: Money::new(base, currency),
                 vendor: v.vendor,

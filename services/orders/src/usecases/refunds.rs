@@ -3,12 +3,14 @@
 //! request then carries it out itself, and the job finishes it if the process stops in
 //! between. The provider refund is idempotent by the refund's id. A refund the provider
 //! refuses gives its amount back to the order. Cancellations (`cancel`) and accepted
-//! returns (`returns`) refund through here too.
+//! returns (`returns`) refund through here too. A refund by lines that refunds the last
+//! unit of a vendor order gives its shipping back as well (`domain::refund`).
 
 use crate::OrdersState;
 use crate::domain::lifecycle::OrderStatus;
 use crate::domain::order::FullOrder;
 use crate::domain::payment::{LineQuantity, Refund, RefundStatus, VendorShare};
+use crate::domain::refund;
 use crate::domain::{OrderId, OrderLineId, RefundId, VendorOrderId};
 use crate::problems::OrdersProblem;
 use crate::repo::orders as repo;
@@ -70,6 +72,31 @@ fn line_share(
 ) -> i64 {
     let after = i128::from(total) * i128::from(already_units + more) / i128::from(quantity.max(1));
     i64::try_from(after).unwrap_or(total) - already_amount
+}
+
+/// The lines of vendor order `vo` as they will be once the `planned` units are refunded.
+fn lines_after(
+    full: &FullOrder,
+    planned: &[(usize, i64, i64)],
+    vo: VendorOrderId,
+) -> Vec<refund::LineAfter> {
+    full.lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.vendor_order == vo)
+        .map(|(index, l)| {
+            let more = planned
+                .iter()
+                .filter(|(i, _, _)| *i == index)
+                .map(|(_, quantity, _)| quantity)
+                .sum::<i64>();
+            refund::LineAfter {
+                total: l.total,
+                quantity: l.quantity,
+                refunded_quantity: l.refunded_quantity + more,
+            }
+        })
+        .collect()
 }
 
 /// What is left to refund of each vendor order.
@@ -156,7 +183,7 @@ pub(crate) fn plan(
             }
             // An earlier refund by amount may have given back part of a vendor order
             // already: never more than what it has left.
-            for s in &shares {
+            for s in &mut shares {
                 let left = left
                     .iter()
                     .find(|(v, _)| *v == s.vendor_order_id)
@@ -167,6 +194,19 @@ pub(crate) fn plan(
                         format!("only {left} is left to refund of {}", s.vendor_order_id),
                     ));
                 }
+                // The refund that completes a vendor order gives its shipping back too.
+                let shipping = full
+                    .vendor_orders
+                    .iter()
+                    .find(|v| v.id == s.vendor_order_id)
+                    .map_or(0, |v| {
+                        refund::shipping_back(
+                            v.total,
+                            &lines_after(full, &planned, v.id),
+                            left - s.amount,
+                        )
+                    });
+                s.amount += shipping;
             }
             let amount: i64 = shares.iter().map(|s| s.amount).sum();
             if amount <= 0 {

@@ -2,7 +2,6 @@
 //! (`domain::lifecycle`), recorded (who, when, why) and published through the outbox, all in
 //! the caller's transaction.
 
-use crate::domain::coupon::FundedBy;
 use crate::domain::lifecycle::{OrderStatus, VendorOrderStatus};
 use crate::domain::order::{FullOrder, Transition, VendorOrder};
 use crate::problems::OrdersProblem;
@@ -16,17 +15,12 @@ use mercato_orders_api::events::{
 
 /// A vendor order's money, as the contract carries it.
 fn money_of(v: &VendorOrder) -> VendorOrderMoney {
-    let (by_shop, by_vendor) = if v.discount_funded_by == FundedBy::Vendor.code() {
-        (0, v.discount)
-    } else {
-        (v.discount, 0)
-    };
     VendorOrderMoney {
         vendor_order_id: v.id,
         vendor_id: v.vendor,
         subtotal: v.subtotal,
-        discount_by_shop: by_shop,
-        discount_by_vendor: by_vendor,
+        discount_by_shop: v.discount_by_shop,
+        discount_by_vendor: v.discount_by_vendor,
         shipping: v.shipping,
         tax: v.tax,
         total: v.total,
@@ -137,6 +131,10 @@ async fn apply(
             full.order.paid_at = Some(now);
         }
         moves.push(moved(None, from.code(), to.code()));
+        let invoice = match to {
+            OrderStatus::Paid => Some(super::invoice::details(tx, full).await?),
+            _ => None,
+        };
         let o = &full.order;
         let event = OrderChanged {
             order_id: o.id,
@@ -160,6 +158,7 @@ async fn apply(
             vendor_orders: full.vendor_orders.iter().map(money_of).collect(),
             actor: actor.to_owned(),
             reason: reason.map(str::to_owned),
+            invoice,
         };
         events.push(Envelope::new(to.event_name(), VERSION, tenant, &event)?);
     }

@@ -9,8 +9,12 @@ mod carts;
 #[cfg(test)]
 mod checkout;
 #[cfg(test)]
+mod coupons;
+#[cfg(test)]
 mod inventory;
 #[cfg(test)]
 mod support;
 #[cfg(test)]
 mod tenancy;
+#[cfg(test)]
+mod whole_refunds;

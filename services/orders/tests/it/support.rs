@@ -285,6 +285,24 @@ impl Service {
 
     /// `vendor` moved to `status` (`vendor.<status>`).
     pub async fn vendor_is(&self, tenant: TenantId, vendor: VendorId, status: VendorStatus) {
+        self.vendor_ships(tenant, vendor, status, None).await;
+    }
+
+    /// An approved vendor of `tenant` charging `flat_rate` (EUR cents) for shipping.
+    pub async fn vendor_charging(&self, tenant: TenantId, flat_rate: i64) -> VendorId {
+        let vendor = VendorId::new();
+        self.vendor_ships(tenant, vendor, VendorStatus::Approved, Some(flat_rate))
+            .await;
+        vendor
+    }
+
+    async fn vendor_ships(
+        &self,
+        tenant: TenantId,
+        vendor: VendorId,
+        status: VendorStatus,
+        flat_rate: Option<i64>,
+    ) {
         let snapshot = VendorSnapshot {
             vendor_id: vendor,
             slug: "teahouse".into(),
@@ -294,7 +312,10 @@ impl Service {
             holiday_until: None,
             reason: None,
             actor: "usr_test".into(),
-            shipping: Default::default(),
+            shipping: mercato_vendors_api::vendor::Shipping {
+                flat_rate: flat_rate.map(eur),
+                free_over: None,
+            },
         };
         let name = format!("vendor.{}", status.code());
         let event = Envelope::new(&name, 1, tenant, &snapshot).expect("envelope");

@@ -1,0 +1,277 @@
+//! Customer documents' SQL (ADR 0040): the per-shop, per-series counters numbers are
+//! allocated from, the documents, and their reads for the API and the render job.
+
+use crate::domain::DocumentId;
+use crate::domain::invoice::{Amounts, DocumentKind, Printed};
+use mercato_db::TenantTx;
+use mercato_db::sql::{placeholders, statement};
+use mercato_kernel::Currency;
+use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
+use mercato_tenant_context::{UserId, VendorId};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult, TryGetable, Value};
+use uuid::Uuid;
+
+fn col<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, DbErr> {
+    row.try_get("", name)
+}
+
+fn corrupt(what: &str, value: &str) -> DbErr {
+    DbErr::Custom(format!("stored {what} is invalid: {value:?}"))
+}
+
+/// The next number of the shop's `series`, in `tx`: 1 for the series' first document. The
+/// counter row is created on first use, then incremented in place, so concurrent
+/// transactions of one shop and series queue on its row lock (PostgreSQL) or on the write
+/// lock (SQLite) and each gets the next number; a transaction that rolls back takes its
+/// increment with it, so no number is skipped or handed out twice.
+pub async fn allocate_number(tx: &TenantTx, series: &str) -> Result<i64, DbErr> {
+    let tenant = tx.tenant().as_uuid();
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO document_counters (tenant_id, series, last_number) VALUES ($1, $2, 0) \
+         ON CONFLICT (tenant_id, series) DO NOTHING",
+        [tenant.into(), series.into()],
+    ))
+    .await?;
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "UPDATE document_counters SET last_number = last_number + 1 \
+             WHERE tenant_id = $1 AND series = $2 RETURNING last_number",
+            [tenant.into(), series.into()],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("document counter {series}")))?;
+    col(&row, "last_number")
+}
+
+/// A document to issue.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub id: DocumentId,
+    pub kind: DocumentKind,
+    pub series: String,
+    pub seq: i64,
+    pub number: String,
+    pub source_key: String,
+    pub order: OrderId,
+    pub vendor_order: VendorOrderId,
+    pub vendor: VendorId,
+    pub customer: Option<UserId>,
+    pub refund: Option<RefundId>,
+    pub invoice: Option<DocumentId>,
+    pub currency: Currency,
+    pub amounts: Amounts,
+    pub printed: Printed,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes `doc`, pending its rendering. A second document with its source key fails on the
+/// unique key (the caller checked there was none in its transaction).
+pub async fn insert(tx: &TenantTx, doc: &NewDocument) -> Result<(), DbErr> {
+    let body = serde_json::to_string(&doc.printed)
+        .map_err(|e| DbErr::Custom(format!("document body: {e}")))?;
+    let a = &doc.amounts;
+    let values: Vec<Value> = vec![
+        tx.tenant().as_uuid().into(),
+        doc.id.as_uuid().into(),
+        doc.kind.code().into(),
+        doc.series.clone().into(),
+        doc.seq.into(),
+        doc.number.clone().into(),
+        doc.source_key.clone().into(),
+        doc.order.as_uuid().into(),
+        doc.vendor_order.as_uuid().into(),
+        doc.vendor.as_uuid().into(),
+        doc.customer.map(|c| c.as_uuid()).into(),
+        doc.refund.map(|r| r.as_uuid()).into(),
+        doc.invoice.map(|i| i.as_uuid()).into(),
+        doc.currency.code().into(),
+        a.net.into(),
+        a.tax.into(),
+        a.shipping.into(),
+        a.discount.into(),
+        a.total.into(),
+        body.into(),
+        doc.issued_at.into(),
+    ];
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "INSERT INTO customer_documents (tenant_id, id, kind, series, seq, number, \
+             source_key, order_id, vendor_order_id, vendor_id, customer_id, refund_id, \
+             invoice_id, currency, net, tax, shipping, discount, total, body, issued_at, \
+             status) VALUES ({}, 'pending')",
+            placeholders(1, values.len())
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// A stored document.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub id: DocumentId,
+    pub kind: DocumentKind,
+    pub number: String,
+    pub order: OrderId,
+    pub vendor_order: VendorOrderId,
+    pub vendor: VendorId,
+    pub customer: Option<UserId>,
+    pub refund: Option<RefundId>,
+    pub invoice: Option<DocumentId>,
+    pub currency: Currency,
+    pub amounts: Amounts,
+    pub printed: Printed,
+    pub rendered: bool,
+    pub object_key: Option<String>,
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    pub rendered_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+const COLUMNS: &str = "id, kind, number, order_id, vendor_order_id, vendor_id, customer_id, \
+    refund_id, invoice_id, currency, net, tax, shipping, discount, total, body, status, \
+    object_key, issued_at, rendered_at";
+
+fn from_row(row: &QueryResult) -> Result<StoredDocument, DbErr> {
+    let kind: String = col(row, "kind")?;
+    let currency: String = col(row, "currency")?;
+    let body: String = col(row, "body")?;
+    let status: String = col(row, "status")?;
+    Ok(StoredDocument {
+        id: DocumentId::from_uuid(col(row, "id")?),
+        kind: DocumentKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
+        number: col(row, "number")?,
+        order: OrderId::from_uuid(col(row, "order_id")?),
+        vendor_order: VendorOrderId::from_uuid(col(row, "vendor_order_id")?),
+        vendor: VendorId::from_uuid(col(row, "vendor_id")?),
+        customer: col::<Option<Uuid>>(row, "customer_id")?.map(UserId::from_uuid),
+        refund: col::<Option<Uuid>>(row, "refund_id")?.map(RefundId::from_uuid),
+        invoice: col::<Option<Uuid>>(row, "invoice_id")?.map(DocumentId::from_uuid),
+        currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
+        amounts: Amounts {
+            net: col(row, "net")?,
+            tax: col(row, "tax")?,
+            shipping: col(row, "shipping")?,
+            discount: col(row, "discount")?,
+            total: col(row, "total")?,
+        },
+        printed: serde_json::from_str(&body).map_err(|_| corrupt("document body", &body))?,
+        rendered: status == "rendered",
+        object_key: col(row, "object_key")?,
+        issued_at: col(row, "issued_at")?,
+        rendered_at: col(row, "rendered_at")?,
+    })
+}
+
+/// The shop's document with `source_key`, if issued.
+pub async fn find_by_key(tx: &TenantTx, source_key: &str) -> Result<Option<StoredDocument>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!(
+                "SELECT {COLUMNS} FROM customer_documents WHERE tenant_id = $1 AND source_key = $2"
+            ),
+            [tx.tenant().as_uuid().into(), source_key.into()],
+        ))
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// The shop's document `id`.
+pub async fn find(tx: &TenantTx, id: DocumentId) -> Result<Option<StoredDocument>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            &format!("SELECT {COLUMNS} FROM customer_documents WHERE tenant_id = $1 AND id = $2"),
+            [tx.tenant().as_uuid().into(), id.as_uuid().into()],
+        ))
+        .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Whose documents a reader sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visible {
+    /// All of the shop's (merchant staff with `ledger:read`).
+    All,
+    /// Those of these vendors, and those of orders `customer` placed.
+    Of {
+        vendors: Vec<VendorId>,
+        customer: Option<UserId>,
+    },
+}
+
+impl Visible {
+    pub fn sees(&self, doc: &StoredDocument) -> bool {
+        match self {
+            Visible::All => true,
+            Visible::Of { vendors, customer } => {
+                vendors.contains(&doc.vendor) || customer.is_some_and(|c| doc.customer == Some(c))
+            }
+        }
+    }
+}
+
+/// The documents `visible` covers after `after` (id order), at most `limit`, of `order` when
+/// given.
+pub async fn list(
+    tx: &TenantTx,
+    visible: &Visible,
+    order: Option<OrderId>,
+    after: Option<DocumentId>,
+    limit: u64,
+) -> Result<Vec<StoredDocument>, DbErr> {
+    let mut sql = format!("SELECT {COLUMNS} FROM customer_documents WHERE tenant_id = $1");
+    let mut values: Vec<Value> = vec![tx.tenant().as_uuid().into()];
+    if let Visible::Of { vendors, customer } = visible {
+        let mut any = Vec::new();
+        if !vendors.is_empty() {
+            let from = values.len() + 1;
+            values.extend(vendors.iter().map(|v| v.as_uuid().into()));
+            any.push(format!(
+                "vendor_id IN ({})",
+                placeholders(from, vendors.len())
+            ));
+        }
+        if let Some(customer) = customer {
+            values.push(customer.as_uuid().into());
+            any.push(format!("customer_id = ${}", values.len()));
+        }
+        if any.is_empty() {
+            return Ok(Vec::new());
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+    }
+    if let Some(order) = order {
+        values.push(order.as_uuid().into());
+        sql.push_str(&format!(" AND order_id = ${}", values.len()));
+    }
+    if let Some(after) = after {
+        values.push(after.as_uuid().into());
+        sql.push_str(&format!(" AND id > ${}", values.len()));
+    }
+    sql.push_str(&format!(" ORDER BY id LIMIT {limit}"));
+    let rows = tx.query_all_raw(statement(&**tx, &sql, values)).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Marks `id` rendered into `object_key`; false when it was already.
+pub async fn mark_rendered(tx: &TenantTx, id: DocumentId, object_key: &str) -> Result<bool, DbErr> {
+    let done = tx
+        .execute_raw(statement(
+            &**tx,
+            "UPDATE customer_documents SET status = 'rendered', object_key = $3, \
+             rendered_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'pending'",
+            [
+                tx.tenant().as_uuid().into(),
+                id.as_uuid().into(),
+                object_key.into(),
+                crate::now().into(),
+            ],
+        ))
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,278 @@
+//! Payout runs (ADR 0041). Merchant staff start one (`POST /api/v1/payouts/runs`); a job
+//! carries it out:
+//!
+//! 1. For each vendor with a payout account, in its own transaction holding the vendor's
+//!    account row: unless the run has a payout for it already, the vendor's `available`
+//!    balance in the account's currency is computed and, when it is positive and reaches the
+//!    vendor's minimum, a `pending` payout of all of it is stored (and `payout.pending`
+//!    published). From that commit on the money is out of `available`, so a second run,
+//!    running at the same time or later, sees it gone.
+//! 2. Each `pending` payout of the run goes to its provider with the payout's id as the
+//!    idempotency key, then moves to `paid`, `in_transit` or `failed` (money back).
+//!
+//! A crash anywhere restarts the job: step 1 skips vendors the run already has a payout
+//! for (unique per run, vendor and currency), step 2 resends the payouts still `pending`
+//! under the same key, which the provider honours once. Nobody is paid twice.
+
+use crate::PayoutsState;
+use crate::domain;
+use crate::providers::{Sent, Transfer};
+use crate::repo::{self, Payout};
+use mercato_db::TenantTx;
+use mercato_jobs::{Job, JobHandler, JobOutcome};
+use mercato_kernel::{Money, Problem};
+use mercato_payouts_api::{PayoutChanged, PayoutId, PayoutRunId, PayoutStatus};
+use mercato_tenant_context::TenantId;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The job kind of a run.
+pub const RUN_JOB: &str = "payouts.run";
+
+/// Queues a run in `tx`.
+pub async fn enqueue(
+    tx: &TenantTx,
+    key: Option<String>,
+    actor: &str,
+) -> Result<repo::Run, sea_orm::DbErr> {
+    let run = repo::Run {
+        id: PayoutRunId::new(),
+        idempotency_key: key,
+        status: "queued".into(),
+        vendors_due: 0,
+        vendors_done: 0,
+        started_by: actor.to_owned(),
+        created_at: crate::now(),
+        finished_at: None,
+    };
+    repo::insert_run(tx, &run).await?;
+    mercato_jobs::enqueue(
+        &**tx,
+        mercato_jobs::NewJob {
+            tenant: tx.tenant(),
+            kind: RUN_JOB,
+            subject: Some(run.id.to_string()),
+            payload: serde_json::json!({ "run_id": run.id }),
+            run_at: crate::now(),
+            max_attempts: 20,
+        },
+    )
+    .await?;
+    Ok(run)
+}
+
+/// Moves `payout` to `next` (checked against the state machine) and publishes it, in `tx`.
+pub async fn transition(
+    tx: &TenantTx,
+    payout: &Payout,
+    next: PayoutStatus,
+    reference: Option<&str>,
+    failure: Option<&str>,
+    actor: &str,
+) -> Result<Payout, Problem> {
+    if !payout.status.can_become(next) {
+        return Err(Problem::of(
+            crate::http::PayoutsProblem::InvalidTransition,
+            format!(
+                "a {} payout cannot become {}",
+                payout.status.code(),
+                next.code()
+            ),
+        ));
+    }
+    repo::set_payout_status(tx, payout.id, next, reference, failure).await?;
+    let after = Payout {
+        status: next,
+        reference: reference
+            .map(str::to_owned)
+            .or_else(|| payout.reference.clone()),
+        failure: failure.map(str::to_owned),
+        ..payout.clone()
+    };
+    publish(tx, &after, Some(payout.status), actor).await?;
+    Ok(after)
+}
+
+async fn publish(
+    tx: &TenantTx,
+    p: &Payout,
+    previous: Option<PayoutStatus>,
+    actor: &str,
+) -> Result<(), sea_orm::DbErr> {
+    mercato_events::publish(
+        &**tx,
+        p.status.event_name(),
+        tx.tenant(),
+        &PayoutChanged {
+            payout_id: p.id,
+            run_id: Some(p.run),
+            vendor_id: p.vendor,
+            amount: Money::new(p.amount, p.currency),
+            status: p.status,
+            previous_status: previous,
+            method: p.method.clone(),
+            reference: p.reference.clone(),
+            failure: p.failure.clone(),
+            actor: actor.to_owned(),
+        },
+    )
+    .await
+}
+
+const ACTOR: &str = "svc_payouts";
+
+/// Carries out run `id` of `tenant` (see the module documentation); safe to run again.
+pub async fn carry_out(
+    state: &PayoutsState,
+    tenant: TenantId,
+    id: PayoutRunId,
+) -> Result<(), anyhow::Error> {
+    let tx = state.db.tenant_read(tenant).await?;
+    let Some(run) = repo::run(&tx, id).await? else {
+        anyhow::bail!("payout run {id} does not exist");
+    };
+    let accounts = repo::accounts(&tx).await?;
+    drop(tx);
+    if run.status == "done" {
+        return Ok(());
+    }
+    let due = i32::try_from(accounts.len()).unwrap_or(i32::MAX);
+    // 1. Set each due vendor's money aside, once per run.
+    let mut done = 0;
+    for account in &accounts {
+        let tx = state.db.tenant_tx(tenant).await?;
+        let Some(account) = repo::account(&tx, account.vendor, true).await? else {
+            continue;
+        };
+        let sums = repo::sums(
+            &*tx,
+            tenant.as_uuid(),
+            account.vendor,
+            account.currency,
+            crate::now(),
+        )
+        .await?;
+        let balance = sums.balance();
+        if let Some(amount) = domain::payout_amount(balance.available, account.minimum_payout) {
+            let now = crate::now();
+            let wanted = Payout {
+                id: PayoutId::new(),
+                run: id,
+                vendor: account.vendor,
+                currency: account.currency,
+                amount,
+                status: PayoutStatus::Pending,
+                method: account.method.clone(),
+                reference: None,
+                failure: None,
+                created_at: now,
+                updated_at: now,
+            };
+            let stored = repo::insert_payout(&tx, &wanted).await?;
+            if stored.id == wanted.id {
+                publish(&tx, &stored, None, ACTOR).await?;
+            }
+        }
+        done += 1;
+        repo::set_run_progress(&tx, id, due, done, false).await?;
+        tx.commit().await?;
+        state.outbox.notify_one();
+    }
+    // 2. Send what is set aside.
+    let tx = state.db.tenant_read(tenant).await?;
+    let pending = repo::pending_of_run(&tx, id).await?;
+    drop(tx);
+    for payout in pending {
+        let destination = accounts
+            .iter()
+            .find(|a| a.vendor == payout.vendor)
+            .and_then(|a| a.stripe_account_id.clone());
+        let sent = state
+            .providers
+            .send(&Transfer {
+                tenant,
+                method: &payout.method,
+                destination: destination.as_deref(),
+                amount: Money::new(payout.amount, payout.currency),
+                idempotency_key: payout.id.to_string(),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("payout {}: {e}", payout.id))?;
+        let tx = state.db.tenant_tx(tenant).await?;
+        let Some(current) = repo::payout(&tx, payout.id, true).await? else {
+            continue;
+        };
+        if current.status != PayoutStatus::Pending {
+            continue;
+        }
+        match sent {
+            Sent::Paid(reference) => {
+                transition(
+                    &tx,
+                    &current,
+                    PayoutStatus::Paid,
+                    Some(&reference),
+                    None,
+                    ACTOR,
+                )
+                .await
+                .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+            }
+            Sent::InTransit(reference) => {
+                transition(
+                    &tx,
+                    &current,
+                    PayoutStatus::InTransit,
+                    reference.as_deref(),
+                    None,
+                    ACTOR,
+                )
+                .await
+                .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+            }
+            Sent::Refused(why) => {
+                transition(&tx, &current, PayoutStatus::Failed, None, Some(&why), ACTOR)
+                    .await
+                    .map_err(|p| anyhow::anyhow!("{p:?}"))?;
+            }
+        }
+        tx.commit().await?;
+        state.outbox.notify_one();
+    }
+    let tx = state.db.tenant_tx(tenant).await?;
+    repo::set_run_progress(&tx, id, due, done, true).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+struct RunJob(PayoutsState);
+
+#[async_trait::async_trait]
+impl JobHandler for RunJob {
+    async fn run(&self, job: &Job) -> JobOutcome {
+        let Some(id) = job
+            .payload
+            .get("run_id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| s.parse::<PayoutRunId>().ok())
+        else {
+            return JobOutcome::Fail("the job names no payout run".into());
+        };
+        match carry_out(&self.0, job.tenant, id).await {
+            Ok(()) => JobOutcome::Done,
+            Err(e) => {
+                tracing::warn!(tenant_id = %job.tenant, run = %id, error = %e, "payout run interrupted; retrying");
+                JobOutcome::Retry(e.to_string())
+            }
+        }
+    }
+}
+
+/// The worker that carries out queued runs.
+pub fn worker(state: &PayoutsState) -> mercato_jobs::Worker {
+    mercato_jobs::Worker::new(state.db.clone(), RUN_JOB, Arc::new(RunJob(state.clone())))
+        .poll_interval(Duration::from_millis(500))
+        .backoff(Duration::from_secs(1), Duration::from_secs(60))
+        .lease(Duration::from_secs(300))
+        .wake_on(state.runs.clone())
+}

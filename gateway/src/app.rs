@@ -452,16 +452,31 @@ pub async fn start(
     if wants("payouts") {
         let db = open_service_db(config, "payouts", mercato_payouts::migrate).await?;
         let relay = Relay::new(db.clone(), bus.clone());
-        // The test payout provider is on exactly when the test payment provider is: money
-        // that never came in goes out the same way.
-        let providers = mercato_payouts::providers::Providers {
-            connect: config.orders.test_provider.then(|| {
-                Arc::new(mercato_payouts::providers::TestPayouts { db: db.clone() })
-                    as Arc<dyn mercato_payouts::providers::Connect>
-            }),
-        };
+        // Stripe Connect transfers leave from the Stripe account that takes the payments;
+        // without one, the test payout provider stands in exactly when the test payment
+        // provider is on: money that never came in goes out the same way.
+        let stripe = &config.orders.stripe;
+        let connect: Option<Arc<dyn mercato_payouts::providers::Connect>> =
+            if !stripe.secret_key.expose().is_empty() {
+                let api_base = Some(stripe.api_base.clone()).filter(|base| !base.is_empty());
+                Some(Arc::new(StripeConnect(
+                    mercato_payments::StripeProvider::new(
+                        stripe.secret_key.expose().to_owned(),
+                        api_base,
+                    )?,
+                )))
+            } else if config.orders.test_provider {
+                Some(Arc::new(mercato_payouts::providers::TestPayouts {
+                    db: db.clone(),
+                    delay: Duration::from_millis(config.payouts.test_transfer_delay_ms),
+                }))
+            } else {
+                None
+            };
+        let providers = mercato_payouts::providers::Providers { connect };
         let state = mercato_payouts::PayoutsState {
             db: db.clone(),
+            config: Arc::new(config.payouts.clone()),
             outbox: relay.notifier(),
             runs: Default::default(),
             providers,
@@ -691,6 +706,40 @@ async fn not_found() -> Problem {
 
 async fn method_not_allowed() -> Problem {
     Problem::from(GatewayProblem::MethodNotAllowed)
+}
+
+/// Payouts' Stripe Connect transfers through payments' Stripe client: a refusal is final (the
+/// payout fails, its money goes back), an outage is retried with the same key.
+struct StripeConnect(mercato_payments::StripeProvider);
+
+#[async_trait::async_trait]
+impl mercato_payouts::providers::Connect for StripeConnect {
+    async fn transfer(
+        &self,
+        t: &mercato_payouts::providers::Transfer<'_>,
+    ) -> Result<mercato_payouts::providers::Sent, String> {
+        use mercato_payouts::providers::Sent;
+        let Some(destination) = t.destination else {
+            return Ok(Sent::Refused(
+                "the vendor's payout account names no connected account".into(),
+            ));
+        };
+        match self
+            .0
+            .transfer(
+                t.tenant,
+                destination,
+                t.amount,
+                t.group.as_deref(),
+                &t.idempotency_key,
+            )
+            .await
+        {
+            Ok(made) => Ok(Sent::Paid(made.provider_ref)),
+            Err(mercato_payments::ProviderError::Unavailable(why)) => Err(why),
+            Err(refused) => Ok(Sent::Refused(refused.to_string())),
+        }
+    }
 }
 
 /// Keeps the host cache honest: a changed shop or domain drops its cached resolutions.

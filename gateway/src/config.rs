@@ -35,6 +35,9 @@ pub struct Config {
     pub search: mercato_search::SearchConfig,
     /// Buying: default shop settings and payment providers.
     pub orders: mercato_orders::OrdersConfig,
+    /// Payouts: how runs are carried out.
+    #[serde(default)]
+    pub payouts: mercato_payouts::PayoutsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -167,6 +170,7 @@ impl Default for Config {
             storage: Default::default(),
             search: Default::default(),
             orders: Default::default(),
+            payouts: Default::default(),
         }
     }
 }

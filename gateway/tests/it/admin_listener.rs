@@ -125,6 +125,7 @@ async fn events_pending_settles_once_every_event_is_handled(backend: Backend, te
             "identity",
             "inventory",
             "orders",
+            "payouts",
             "tenants",
             "vendors"
         ]

@@ -379,6 +379,51 @@ async fn vendors_are_paid_once_and_a_refund_after_payout_is_recovered(
     );
     let (accounts, _) = crate::ledger::trial_balance(&app, host, &owner).await;
     assert_eq!(accounts.get("2100"), Some(&(clawback, 0)), "{accounts:?}");
+    // The order's documents: an invoice per vendor order, numbered in sequence, and a
+    // credit note for the refund.
+    let documents = app
+        .client
+        .get(
+            host,
+            &format!("/api/v1/invoices?order_id={order}"),
+            Some(&owner),
+        )
+        .await
+        .unwrap();
+    assert_eq!(documents.status, 200, "{}", documents.text);
+    let mut seen: Vec<(String, String, i64)> = documents.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap().to_owned(),
+                d["number"].as_str().unwrap().to_owned(),
+                d["total"]["amount"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let year = chrono::Utc::now().format("%Y");
+    let mut invoice_totals: Vec<i64> = seen
+        .iter()
+        .filter(|(k, _, _)| k == "invoice")
+        .map(|(_, _, t)| *t)
+        .collect();
+    invoice_totals.sort_unstable();
+    assert_eq!(invoice_totals, [3_261, 5_236], "{seen:?}");
+    let mut numbers: Vec<&str> = seen.iter().map(|(_, n, _)| n.as_str()).collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        [
+            format!("CN-{year}-000001"),
+            format!("INV-{year}-000001"),
+            format!("INV-{year}-000002")
+        ],
+        "{seen:?}"
+    );
+    assert!(seen.contains(&("credit_note".to_owned(), format!("CN-{year}-000001"), 1_000)));
     // Nothing to pay while the balance is negative.
     run(&app, host, &owner, "run-3").await;
     let tea_only = payouts(&app, host, &m.tea.token, "").await;
@@ -512,4 +557,395 @@ async fn vendors_are_paid_once_and_a_refund_after_payout_is_recovered(
     assert_eq!(foreign_mark.status, 404, "{}", foreign_mark.text);
     let theirs = payouts(&app, &other.host, &other.owner, "").await;
     assert_eq!(theirs.body["data"], json!([]), "{}", theirs.text);
+}
+
+on_all_backends!(a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made);
+
+/// A local server speaking Stripe's wire format for `POST /v1/transfers`: the secret key,
+/// form-encoded bracketed parameters, idempotency keys (a repeat gets the first answer), and
+/// Stripe's error object for a closed connected account.
+#[derive(Clone, Default)]
+struct FakeStripe {
+    made: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>, Value)>>>,
+}
+
+const STRIPE_KEY: &str = "sk_test_mercato_connect";
+
+impl FakeStripe {
+    async fn start(&self) -> String {
+        use axum::http::{HeaderMap, StatusCode};
+        let me = self.clone();
+        let app = axum::Router::new().route(
+            "/v1/transfers",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let me = me.clone();
+                async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    if header("authorization") != format!("Bearer {STRIPE_KEY}") {
+                        return (
+                            StatusCode::UNAUTHORIZED,
+                            axum::Json(json!({ "error": { "type": "invalid_request_error",
+                                "message": "Invalid API Key provided" } })),
+                        );
+                    }
+                    let form: Vec<(String, String)> = form_urlencoded::parse(&body)
+                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                        .collect();
+                    let field = |name: &str| {
+                        form.iter()
+                            .find(|(k, _)| k == name)
+                            .map(|(_, v)| v.clone())
+                            .unwrap_or_default()
+                    };
+                    let key = header("idempotency-key");
+                    let mut made = me.made.lock().unwrap();
+                    if let Some((_, _, answer)) = made.iter().find(|(k, _, _)| *k == key) {
+                        return (StatusCode::OK, axum::Json(answer.clone()));
+                    }
+                    if field("destination") == "acct_1Closed" {
+                        return (
+                            StatusCode::BAD_REQUEST,
+                            axum::Json(json!({ "error": { "type": "invalid_request_error",
+                                "code": "account_invalid", "param": "destination",
+                                "message": "The destination account is closed." } })),
+                        );
+                    }
+                    let answer = json!({
+                        "id": format!("tr_1Fake{}", made.len() + 1), "object": "transfer",
+                        "amount": field("amount").parse::<i64>().unwrap_or(0),
+                        "currency": field("currency"), "destination": field("destination"),
+                        "transfer_group": field("transfer_group"), "livemode": false,
+                        "reversed": false, "metadata": {},
+                    });
+                    made.push((key, form.clone(), answer.clone()));
+                    (StatusCode::OK, axum::Json(answer))
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
+
+async fn a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made(backend: Backend, test: &str) {
+    let stripe = FakeStripe::default();
+    let url = stripe.start().await;
+    let Some(app) = TestApp::spawn_with(backend, test, |config| {
+        config.gateway.enforce_rate_limits = false;
+        config.orders.stripe.secret_key = mercato_kernel::Secret::new(STRIPE_KEY);
+        config.orders.stripe.api_base = url.clone();
+    })
+    .await
+    else {
+        return;
+    };
+    let m = market(&app).await;
+    let host = m.host();
+    let owner = m.shop.owner.clone();
+    let (tea_v, pot_v) = (m.tea.vendor.as_str(), m.pots.vendor.as_str());
+    let set = app
+        .client
+        .send(
+            "PUT",
+            host,
+            "/api/v1/payouts/settings",
+            Some(&owner),
+            Some(&json!({ "hold_days": 0 })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.status, 200, "{}", set.text);
+    // The pot vendor's connected account was closed at Stripe.
+    for (vendor, token, account) in [
+        (tea_v, &m.tea.token, "acct_1TeaVendor"),
+        (pot_v, &m.pots.token, "acct_1Closed"),
+    ] {
+        let saved = app
+            .client
+            .send(
+                "PUT",
+                host,
+                &format!("/api/v1/vendors/{vendor}/payout-account"),
+                Some(token),
+                Some(
+                    &json!({ "method": "stripe_connect", "stripe_account_id": account,
+                    "schedule": "manual", "minimum_payout": { "amount": 0, "currency": "EUR" },
+                    "currency": "EUR" }),
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(saved.status, 200, "{}", saved.text);
+    }
+    let c = cart(
+        &app,
+        host,
+        &[
+            (m.tea.variants[0].as_str(), 1),
+            (m.pots.variants[0].as_str(), 1),
+        ],
+    )
+    .await
+    .str("id");
+    let placed = checkout(&app, host, "connect-1", &checkout_body(&c, PAYS)).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    app.settle().await;
+    let seen = app
+        .client
+        .get(
+            host,
+            &format!("/api/v1/orders/{}", placed.str("id")),
+            Some(&owner),
+        )
+        .await
+        .unwrap();
+    let earned = |vendor: &str| {
+        vendor_order_of(&seen, vendor)["earnings"]["amount"]
+            .as_i64()
+            .unwrap()
+    };
+    let (tea_earned, pot_earned) = (earned(tea_v), earned(pot_v));
+    for (vendor, token) in [(tea_v, &m.tea.token), (pot_v, &m.pots.token)] {
+        let vo = vendor_order_of(&seen, vendor)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ship_and_deliver(&app, host, token, &vo).await;
+    }
+    app.settle().await;
+
+    let run_body = run(&app, host, &owner, "connect-run").await;
+    let run_id = run_body["id"].as_str().unwrap();
+    let all = payouts(&app, host, &owner, &format!("?run_id={run_id}")).await;
+    let all = all.body["data"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 2, "{all:?}");
+    let of = |vendor: &str| {
+        all.iter()
+            .find(|p| p["vendor_id"] == vendor)
+            .cloned()
+            .unwrap()
+    };
+    let (tea, pot) = (of(tea_v), of(pot_v));
+    // The tea vendor's transfer was made: paid, with Stripe's id.
+    assert_eq!(tea["status"], "paid", "{tea}");
+    assert_eq!(tea["reference"], "tr_1Fake1", "{tea}");
+    let made = stripe.made.lock().unwrap().clone();
+    assert_eq!(made.len(), 1);
+    let (key, form, _) = &made[0];
+    assert_eq!(
+        key,
+        tea["id"].as_str().unwrap(),
+        "the payout id is the idempotency key"
+    );
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(field("amount"), Some(tea_earned.to_string().as_str()));
+    assert_eq!(field("currency"), Some("eur"));
+    assert_eq!(field("destination"), Some("acct_1TeaVendor"));
+    assert_eq!(field("transfer_group"), Some(run_id));
+    assert_eq!(field("metadata[payout_id]"), tea["id"].as_str());
+    // The pot vendor's was refused: failed with Stripe's reason, the money back to available.
+    assert_eq!(pot["status"], "failed", "{pot}");
+    assert!(
+        pot["failure"]
+            .as_str()
+            .is_some_and(|f| f.contains("account_invalid")),
+        "{pot}"
+    );
+    assert_eq!(
+        balance(&app, host, &owner, tea_v).await,
+        (0, 0, 0, tea_earned)
+    );
+    assert_eq!(
+        balance(&app, host, &owner, pot_v).await,
+        (0, pot_earned, 0, 0)
+    );
+    // The ledger booked the transfer made, and only that one.
+    let (accounts, totals) = crate::ledger::trial_balance(&app, host, &owner).await;
+    let owed = accounts.get("2100").copied().unwrap_or_default();
+    assert_eq!(owed, (0, pot_earned), "{accounts:?}");
+    assert_eq!(totals.0, totals.1);
+}
+
+/// A payout run killed with SIGKILL at its worst moment pays nobody twice. Two vendors are
+/// paid through the test payout provider, which answers three seconds after making each
+/// transfer; once the first payout is paid, the services process is killed — the second
+/// vendor's transfer is made and its payout not yet marked — and started again. The run's
+/// job is taken over when its lease runs out, resends the payout still pending under the
+/// same idempotency key, and ends with each vendor paid once: two payouts, two transfers.
+/// Only the split shape has a process to kill, so only it runs this (on PostgreSQL).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_killed_mid_way_pays_nobody_twice() {
+    let test = "payouts::a_run_killed_mid_way_pays_nobody_twice";
+    let Some(mut app) = TestApp::spawn_with(Backend::Split, test, |config| {
+        config.gateway.enforce_rate_limits = false;
+        config.payouts.test_transfer_delay_ms = 3_000;
+        config.payouts.run_lease_secs = 5;
+    })
+    .await
+    else {
+        return;
+    };
+    let m = market(&app).await;
+    let host = m.host().to_owned();
+    let owner = m.shop.owner.clone();
+    let (tea_v, pot_v) = (m.tea.vendor.clone(), m.pots.vendor.clone());
+    let set = app
+        .client
+        .send(
+            "PUT",
+            &host,
+            "/api/v1/payouts/settings",
+            Some(&owner),
+            Some(&json!({ "hold_days": 0 })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.status, 200, "{}", set.text);
+    for (vendor, token) in [(&tea_v, &m.tea.token), (&pot_v, &m.pots.token)] {
+        let saved = app
+            .client
+            .send(
+                "PUT",
+                &host,
+                &format!("/api/v1/vendors/{vendor}/payout-account"),
+                Some(token),
+                Some(
+                    &json!({ "method": "stripe_connect", "stripe_account_id": "acct_1Crash",
+                    "schedule": "manual", "minimum_payout": { "amount": 0, "currency": "EUR" },
+                    "currency": "EUR" }),
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(saved.status, 200, "{}", saved.text);
+    }
+    let c = cart(
+        &app,
+        &host,
+        &[
+            (m.tea.variants[0].as_str(), 1),
+            (m.pots.variants[0].as_str(), 1),
+        ],
+    )
+    .await
+    .str("id");
+    let placed = checkout(&app, &host, "crash-1", &checkout_body(&c, PAYS)).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    app.settle().await;
+    let seen = app
+        .client
+        .get(
+            &host,
+            &format!("/api/v1/orders/{}", placed.str("id")),
+            Some(&owner),
+        )
+        .await
+        .unwrap();
+    for (vendor, token) in [(&tea_v, &m.tea.token), (&pot_v, &m.pots.token)] {
+        let vo = vendor_order_of(&seen, vendor)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        ship_and_deliver(&app, &host, token, &vo).await;
+    }
+    app.settle().await;
+    let earned: Vec<i64> = [&tea_v, &pot_v]
+        .iter()
+        .map(|v| {
+            vendor_order_of(&seen, v)["earnings"]["amount"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+
+    let started = post_with(
+        &app,
+        &host,
+        "/api/v1/payouts/runs",
+        Some(&owner),
+        &[("idempotency-key", "crash-run")],
+        &json!({}),
+    )
+    .await;
+    assert_eq!(started.status, 202, "{}", started.text);
+    let run_id = started.str("id");
+    // Wait for the first payout to be paid: the second transfer is then being made.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let list = payouts(&app, &host, &owner, &format!("?run_id={run_id}")).await;
+        let paid = list.body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["status"] == "paid")
+            .count();
+        if paid == 1 {
+            break;
+        }
+        assert!(paid == 0, "both paid before the kill: {}", list.text);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no payout paid: {}\n{}",
+            list.text,
+            app.process_logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.restart_services().await;
+
+    // The run is taken over and ends; each vendor is paid once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let run = app
+            .client
+            .get(
+                &host,
+                &format!("/api/v1/payouts/runs/{run_id}"),
+                Some(&owner),
+            )
+            .await
+            .unwrap();
+        if run.body["status"] == "done" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run did not finish: {}\n{}",
+            run.text,
+            app.process_logs()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    app.settle().await;
+    let list = payouts(&app, &host, &owner, "").await;
+    let data = list.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 2, "{}", list.text);
+    assert!(data.iter().all(|p| p["status"] == "paid"), "{}", list.text);
+    let db = app.service_db("payouts").await;
+    let transfers = mercato_payouts::repo::test_transfer_count(&db, m.shop.id)
+        .await
+        .unwrap();
+    assert_eq!(transfers, 2, "one transfer per vendor");
+    for (vendor, earned) in [&tea_v, &pot_v].into_iter().zip(earned) {
+        assert_eq!(
+            balance(&app, &host, &owner, vendor).await,
+            (0, 0, 0, earned)
+        );
+    }
+    // The ledger booked each payout once: nothing is owed any more.
+    let (accounts, totals) = crate::ledger::trial_balance(&app, &host, &owner).await;
+    assert_eq!(accounts.get("2100"), None, "{accounts:?}");
+    assert_eq!(totals.0, totals.1);
 }

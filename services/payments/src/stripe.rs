@@ -189,6 +189,88 @@ struct WireError {
 }
 
 #[derive(Debug, miniserde::Deserialize)]
+struct WireTransfer {
+    id: String,
+    amount: i64,
+    currency: String,
+}
+
+/// `POST /v1/transfers`' form: what Stripe Connect needs to move money from the platform's
+/// balance to a connected account.
+#[derive(serde::Serialize)]
+struct TransferForm<'a> {
+    amount: i64,
+    currency: String,
+    destination: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transfer_group: Option<&'a str>,
+    metadata: BTreeMap<&'static str, String>,
+}
+
+/// A transfer to a vendor's connected account, as Stripe made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferState {
+    /// `tr_…`
+    pub provider_ref: String,
+    pub amount: Money,
+}
+
+impl StripeProvider {
+    /// Transfers `amount` from the platform's balance to the connected account
+    /// `destination` (`acct_…`), once per `idempotency_key` (a payout's id), in
+    /// `transfer_group` (the payout run), with `metadata[tenant_id]` and
+    /// `metadata[payout_id]`. A transfer Stripe made is final: the money is in the
+    /// connected account's balance, and Stripe pays it out to the vendor's bank.
+    pub async fn transfer(
+        &self,
+        tenant: TenantId,
+        destination: &str,
+        amount: Money,
+        transfer_group: Option<&str>,
+        idempotency_key: &str,
+    ) -> Result<TransferState, ProviderError> {
+        let strategy = key(idempotency_key)?;
+        if !destination.starts_with("acct_") || !is_object_id(destination) {
+            return Err(ProviderError::refused(
+                "resource_missing",
+                format!("No such destination: '{destination}'"),
+                Some("destination"),
+            ));
+        }
+        let form = TransferForm {
+            amount: amount.amount,
+            currency: amount.currency.code().to_ascii_lowercase(),
+            destination,
+            transfer_group,
+            metadata: BTreeMap::from([
+                ("tenant_id", tenant.to_string()),
+                ("payout_id", idempotency_key.to_owned()),
+            ]),
+        };
+        let transfer: WireTransfer = RequestBuilder::new(StripeMethod::Post, "/transfers")
+            .form(&form)
+            .customize()
+            .request_strategy(strategy)
+            .send(&self.client)
+            .await
+            .map_err(outcome_of)?;
+        let made = money(transfer.amount, &transfer.currency)?;
+        if made != amount {
+            // Stripe made another transfer than asked: never count it as this payout.
+            return Err(ProviderError::Unavailable(format!(
+                "stripe answered transfer {} of {} {} for a transfer of {} {}",
+                transfer.id, made.amount, made.currency, amount.amount, amount.currency
+            )));
+        }
+        tracing::info!(tenant_id = %tenant, transfer_id = %transfer.id, destination, "stripe transfer created");
+        Ok(TransferState {
+            provider_ref: transfer.id,
+            amount: made,
+        })
+    }
+}
+
+#[derive(Debug, miniserde::Deserialize)]
 struct WireRefund {
     id: String,
     amount: i64,

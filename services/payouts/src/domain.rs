@@ -8,7 +8,8 @@
 //! A refund after a payout takes `available` below zero; the next payouts recover it first
 //! (nothing is paid until `available` is positive again and at least the vendor's minimum).
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc, Weekday};
+use mercato_vendors_api::payout::PayoutSchedule;
 use serde::{Deserialize, Serialize};
 
 /// The hold when the shop has not set one.
@@ -61,9 +62,33 @@ pub fn payout_amount(available: i64, minimum: i64) -> Option<i64> {
     (available > 0 && available >= minimum).then_some(available)
 }
 
+/// Whether a vendor on `schedule` is due in the scheduled run of `day` (UTC): daily every
+/// day, weekly on Mondays, monthly on the 1st; `manual` only in runs merchant staff start.
+pub fn is_due(schedule: PayoutSchedule, day: NaiveDate) -> bool {
+    match schedule {
+        PayoutSchedule::Daily => true,
+        PayoutSchedule::Weekly => day.weekday() == Weekday::Mon,
+        PayoutSchedule::Monthly => day.day() == 1,
+        PayoutSchedule::Manual => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schedules_fall_due_on_their_day() {
+        let monday = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let tuesday = NaiveDate::from_ymd_opt(2026, 12, 8).unwrap();
+        let first = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        assert!(is_due(PayoutSchedule::Daily, tuesday));
+        assert!(is_due(PayoutSchedule::Weekly, monday));
+        assert!(!is_due(PayoutSchedule::Weekly, tuesday));
+        assert!(is_due(PayoutSchedule::Monthly, first));
+        assert!(!is_due(PayoutSchedule::Monthly, monday));
+        assert!(!is_due(PayoutSchedule::Manual, first));
+    }
 
     #[test]
     fn payouts_come_off_available_and_failed_ones_do_not_count() {

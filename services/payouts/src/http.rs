@@ -145,6 +145,9 @@ pub struct RunOut {
     pub started_by: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The day of a run made by vendors' schedules (it paid only the vendors due that day);
+    /// `null` for a run merchant staff started.
+    pub scheduled_for: Option<chrono::NaiveDate>,
 }
 
 impl From<repo::Run> for RunOut {
@@ -157,6 +160,7 @@ impl From<repo::Run> for RunOut {
             started_by: r.started_by,
             created_at: r.created_at,
             finished_at: r.finished_at,
+            scheduled_for: r.scheduled_for,
         }
     }
 }
@@ -181,7 +185,7 @@ pub async fn start_run(
     if let Some(run) = repo::run_by_key(&tx, &key).await? {
         return Ok((StatusCode::OK, Json(run.into())));
     }
-    let run = runs::enqueue(&tx, Some(key), &ctx.actor.label()).await?;
+    let run = runs::enqueue(&tx, Some(key), &ctx.actor.label(), None).await?;
     tx.commit().await?;
     state.runs.notify_one();
     Ok((StatusCode::ACCEPTED, Json(run.into())))

@@ -21,10 +21,33 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// The deployment's payout settings (`[payouts]`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PayoutsConfig {
+    /// How long the process carrying out a run holds its job before another may take it
+    /// over (after a crash); a run that outlasts it may be carried on by two at once, which
+    /// pays nobody twice either (default 60).
+    pub run_lease_secs: u64,
+    /// The test payout provider answers this much later after making a transfer (default 0;
+    /// tests of a crash in the middle of a run raise it).
+    pub test_transfer_delay_ms: u64,
+}
+
+impl Default for PayoutsConfig {
+    fn default() -> Self {
+        Self {
+            run_lease_secs: 60,
+            test_transfer_delay_ms: 0,
+        }
+    }
+}
+
 /// Cheap handles shared by the handlers, the consumers and the run worker.
 #[derive(Clone)]
 pub struct PayoutsState {
     pub db: Db,
+    pub config: Arc<PayoutsConfig>,
     /// Wakes the outbox relay after a commit.
     pub outbox: Arc<Notify>,
     /// Wakes the run worker when a run is queued.
@@ -62,13 +85,14 @@ pub fn subscriptions(state: &PayoutsState) -> Vec<Subscription> {
     ]
 }
 
-/// The run worker and the retention sweep.
+/// The run worker, the scheduler of vendors' scheduled runs and the retention sweep.
 pub fn workers(
     state: &PayoutsState,
     shutdown: CancellationToken,
 ) -> Vec<futures::future::BoxFuture<'static, ()>> {
     vec![
         Box::pin(runs::worker(state).run(shutdown.clone())),
+        Box::pin(runs::scheduler(state.clone(), shutdown.clone())),
         Box::pin(repo::retention_worker(state.db.clone(), shutdown)),
     ]
 }

@@ -1,10 +1,10 @@
 //! Where a payout's money goes, by the vendor's payout method:
 //!
-//! - `stripe_connect`: a transfer to the vendor's connected account. With the built-in test
-//!   provider on (demo and tests only, never in production), the test provider stands in
-//!   and pays at once, recording the transfer under the payout's idempotency key so a
-//!   retried call pays once. A real Stripe Connect adapter is not built yet: without the
-//!   test provider such a payout fails and its money returns to the balance.
+//! - `stripe_connect`: a transfer to the vendor's connected account, through Stripe when the
+//!   platform has a Stripe key (the same account that takes the payments), else through the
+//!   built-in test provider when it is on (demo and tests only), which pays at once and
+//!   records the transfer under the payout's idempotency key so a retried call pays once.
+//!   With neither, such a payout fails and its money returns to the balance.
 //! - `bank_transfer`: the merchant sends the money by hand; the payout waits `in_transit`
 //!   until merchant staff mark it paid (or failed).
 
@@ -25,12 +25,14 @@ pub enum Sent {
     Refused(String),
 }
 
-/// Who carries out Stripe Connect transfers: the built-in test provider, or (later) Stripe.
+/// Who carries out Stripe Connect transfers: Stripe (the composition root adapts
+/// `mercato_payments::StripeProvider::transfer`), or the built-in test provider.
 #[async_trait::async_trait]
 pub trait Connect: Send + Sync + 'static {
-    /// Transfers `t` to its destination once per idempotency key; the transfer's id.
-    /// `Err` is worth retrying (the provider could not be reached or answered oddly).
-    async fn transfer(&self, t: &Transfer<'_>) -> Result<String, String>;
+    /// Transfers `t` to its destination once per idempotency key: [`Sent::Paid`] with the
+    /// transfer's id, or [`Sent::Refused`] for good. `Err` is worth retrying with the same
+    /// key (the provider could not be reached or failed on its side).
+    async fn transfer(&self, t: &Transfer<'_>) -> Result<Sent, String>;
 }
 
 /// The payout providers this process may use.
@@ -45,12 +47,14 @@ pub struct Providers {
 #[derive(Clone)]
 pub struct TestPayouts {
     pub db: Db,
+    /// How long it takes to answer after making a transfer.
+    pub delay: std::time::Duration,
 }
 
 #[async_trait::async_trait]
 impl Connect for TestPayouts {
-    async fn transfer(&self, t: &Transfer<'_>) -> Result<String, String> {
-        repo::test_transfer(
+    async fn transfer(&self, t: &Transfer<'_>) -> Result<Sent, String> {
+        let made = repo::test_transfer(
             &self.db,
             t.tenant,
             &t.idempotency_key,
@@ -59,7 +63,12 @@ impl Connect for TestPayouts {
             t.amount.amount,
         )
         .await
-        .map_err(|e| e.to_string())
+        .map(Sent::Paid)
+        .map_err(|e| e.to_string());
+        if !self.delay.is_zero() {
+            tokio::time::sleep(self.delay).await;
+        }
+        made
     }
 }
 
@@ -71,6 +80,8 @@ pub struct Transfer<'a> {
     pub amount: Money,
     /// The payout's id: a retried call with it pays nobody twice.
     pub idempotency_key: String,
+    /// What groups the transfer with others at the provider: the payout run.
+    pub group: Option<String>,
 }
 
 impl Providers {
@@ -80,7 +91,7 @@ impl Providers {
         match t.method {
             "bank_transfer" => Ok(Sent::InTransit(None)),
             "stripe_connect" => match &self.connect {
-                Some(connect) => connect.transfer(t).await.map(Sent::Paid),
+                Some(connect) => connect.transfer(t).await,
                 None => Ok(Sent::Refused(
                     "Stripe Connect transfers are not configured on this platform".into(),
                 )),

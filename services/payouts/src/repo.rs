@@ -3,7 +3,7 @@
 //! test provider's own book of transfers.
 
 use crate::domain::Sums;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use mercato_db::sql::{for_update, statement};
 use mercato_db::{Db, Migration, TenantTx};
 use mercato_kernel::Currency;
@@ -30,6 +30,12 @@ pub const MIGRATIONS: &[Migration] = &[
             "payouts",
             "test_transfers",
         ],
+    ),
+    Migration::portable(
+        2,
+        "runs made by vendors' schedules",
+        include_str!("../migrations/0002_scheduled_runs.sql"),
+        &[],
     ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
@@ -420,10 +426,13 @@ pub struct Run {
     pub started_by: String,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The day of a run made by vendors' schedules (it pays only vendors due that day);
+    /// `None` for a run merchant staff started (it pays every vendor due).
+    pub scheduled_for: Option<NaiveDate>,
 }
 
-const RUN_COLUMNS: &str =
-    "id, idempotency_key, status, vendors_due, vendors_done, started_by, created_at, finished_at";
+const RUN_COLUMNS: &str = "id, idempotency_key, status, vendors_due, vendors_done, started_by, \
+                           created_at, finished_at, scheduled_for";
 
 fn run_of(row: &QueryResult) -> Result<Run, DbErr> {
     Ok(Run {
@@ -435,6 +444,7 @@ fn run_of(row: &QueryResult) -> Result<Run, DbErr> {
         started_by: col(row, "started_by")?,
         created_at: col(row, "created_at")?,
         finished_at: col(row, "finished_at")?,
+        scheduled_for: col(row, "scheduled_for")?,
     })
 }
 
@@ -443,7 +453,7 @@ pub async fn insert_run(tx: &TenantTx, run: &Run) -> Result<(), DbErr> {
         &**tx,
         &format!(
             "INSERT INTO payout_runs (tenant_id, {RUN_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         ),
         [
             tx.tenant().as_uuid().into(),
@@ -455,6 +465,7 @@ pub async fn insert_run(tx: &TenantTx, run: &Run) -> Result<(), DbErr> {
             run.started_by.clone().into(),
             run.created_at.into(),
             run.finished_at.into(),
+            run.scheduled_for.into(),
         ],
     ))
     .await?;
@@ -681,6 +692,20 @@ pub async fn set_payout_status(
     ))
     .await?;
     Ok(())
+}
+
+/// Shops with a vendor on a schedule (not `manual`): the ones a scheduled run may be for.
+pub async fn shops_with_schedules(db: &Db) -> Result<Vec<mercato_tenant_context::TenantId>, DbErr> {
+    let tx = db.platform_read("payout schedules").await?;
+    tx.query_all_raw(statement(
+        &*tx,
+        "SELECT DISTINCT tenant_id FROM payout_accounts WHERE schedule <> 'manual'",
+        [],
+    ))
+    .await?
+    .iter()
+    .map(|r| col::<Uuid>(r, "tenant_id").map(mercato_tenant_context::TenantId::from_uuid))
+    .collect()
 }
 
 // ---- the test provider's book -------------------------------------------------------------

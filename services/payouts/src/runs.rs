@@ -18,6 +18,7 @@ use crate::PayoutsState;
 use crate::domain;
 use crate::providers::{Sent, Transfer};
 use crate::repo::{self, Payout};
+use chrono::NaiveDate;
 use mercato_db::TenantTx;
 use mercato_jobs::{Job, JobHandler, JobOutcome};
 use mercato_kernel::{Money, Problem};
@@ -29,11 +30,13 @@ use std::time::Duration;
 /// The job kind of a run.
 pub const RUN_JOB: &str = "payouts.run";
 
-/// Queues a run in `tx`.
+/// Queues a run in `tx`: started by hand (`scheduled_for` `None`: every vendor due), or by
+/// vendors' schedules for a day (only the vendors whose schedule falls on it).
 pub async fn enqueue(
     tx: &TenantTx,
     key: Option<String>,
     actor: &str,
+    scheduled_for: Option<NaiveDate>,
 ) -> Result<repo::Run, sea_orm::DbErr> {
     let run = repo::Run {
         id: PayoutRunId::new(),
@@ -44,6 +47,7 @@ pub async fn enqueue(
         started_by: actor.to_owned(),
         created_at: crate::now(),
         finished_at: None,
+        scheduled_for,
     };
     repo::insert_run(tx, &run).await?;
     mercato_jobs::enqueue(
@@ -131,7 +135,14 @@ pub async fn carry_out(
     let Some(run) = repo::run(&tx, id).await? else {
         anyhow::bail!("payout run {id} does not exist");
     };
-    let accounts = repo::accounts(&tx).await?;
+    let accounts: Vec<repo::Account> = repo::accounts(&tx)
+        .await?
+        .into_iter()
+        .filter(|a| {
+            run.scheduled_for
+                .is_none_or(|day| domain::is_due(a.schedule, day))
+        })
+        .collect();
     drop(tx);
     if run.status == "done" {
         return Ok(());
@@ -195,6 +206,7 @@ pub async fn carry_out(
                 destination: destination.as_deref(),
                 amount: Money::new(payout.amount, payout.currency),
                 idempotency_key: payout.id.to_string(),
+                group: Some(id.to_string()),
             })
             .await
             .map_err(|e| anyhow::anyhow!("payout {}: {e}", payout.id))?;
@@ -245,6 +257,52 @@ pub async fn carry_out(
     Ok(())
 }
 
+/// Queues today's scheduled run (UTC) for each shop with a vendor due today, once a day per
+/// shop (the run's key is `scheduled:<day>`); the runs queued.
+pub async fn schedule_due(
+    state: &PayoutsState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, sea_orm::DbErr> {
+    let day = now.date_naive();
+    let key = format!("scheduled:{day}");
+    let mut queued = 0;
+    for shop in repo::shops_with_schedules(&state.db).await? {
+        let tx = state.db.tenant_tx(shop).await?;
+        let due = repo::accounts(&tx)
+            .await?
+            .iter()
+            .any(|a| domain::is_due(a.schedule, day));
+        if !due || repo::run_by_key(&tx, &key).await?.is_some() {
+            continue;
+        }
+        enqueue(&tx, Some(key.clone()), ACTOR, Some(day)).await?;
+        tx.commit().await?;
+        queued += 1;
+    }
+    if queued > 0 {
+        state.runs.notify_one();
+    }
+    Ok(queued)
+}
+
+/// How often the scheduler looks for shops whose vendors fall due.
+pub const SCHEDULE_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Queues the scheduled runs at start and then every [`SCHEDULE_INTERVAL`] until `shutdown`.
+pub async fn scheduler(state: PayoutsState, shutdown: tokio_util::sync::CancellationToken) {
+    loop {
+        match schedule_due(&state, crate::now()).await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "scheduled payout runs queued"),
+            Err(error) => tracing::warn!(%error, "scheduled payout runs not queued; trying later"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(SCHEDULE_INTERVAL) => {}
+        }
+    }
+}
+
 struct RunJob(PayoutsState);
 
 #[async_trait::async_trait]
@@ -273,6 +331,6 @@ pub fn worker(state: &PayoutsState) -> mercato_jobs::Worker {
     mercato_jobs::Worker::new(state.db.clone(), RUN_JOB, Arc::new(RunJob(state.clone())))
         .poll_interval(Duration::from_millis(500))
         .backoff(Duration::from_secs(1), Duration::from_secs(60))
-        .lease(Duration::from_secs(300))
+        .lease(Duration::from_secs(state.config.run_lease_secs.max(1)))
         .wake_on(state.runs.clone())
 }

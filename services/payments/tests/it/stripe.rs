@@ -505,3 +505,109 @@ async fn refunding_too_much_or_in_another_currency_is_refused() {
     // The second refund was never sent.
     assert_eq!(server.seen().len(), 3);
 }
+
+/// A Transfer as Stripe's API returns it.
+fn transfer(id: &str, amount: i64, destination: &str, group: &str) -> Value {
+    json!({
+        "id": id, "object": "transfer", "amount": amount, "amount_reversed": 0,
+        "balance_transaction": "txn_1", "created": 1_765_000_000, "currency": "eur",
+        "description": null, "destination": destination, "destination_payment": "py_1",
+        "livemode": false, "metadata": {}, "reversals": { "object": "list", "data": [],
+        "has_more": false, "total_count": 0, "url": format!("/v1/transfers/{id}/reversals") },
+        "reversed": false, "source_transaction": null, "source_type": "card",
+        "transfer_group": group
+    })
+}
+
+#[tokio::test]
+async fn a_transfer_to_a_connected_account_is_sent_with_its_group_and_key() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let shop = TenantId::new();
+    server.reply(200, transfer("tr_1Q9", 2515, "acct_1Tea", "prun_1"));
+
+    let made = stripe
+        .transfer(shop, "acct_1Tea", eur(2515), Some("prun_1"), "po_1")
+        .await
+        .unwrap();
+    assert_eq!(made.provider_ref, "tr_1Q9");
+    assert_eq!(made.amount, eur(2515));
+
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1);
+    let sent = &seen[0];
+    assert_eq!(
+        (sent.method.as_str(), sent.path.as_str()),
+        ("POST", "/v1/transfers")
+    );
+    assert_authorised(sent);
+    assert_eq!(sent.header("idempotency-key").as_deref(), Some("po_1"));
+    assert_eq!(sent.field("amount").as_deref(), Some("2515"));
+    assert_eq!(sent.field("currency").as_deref(), Some("eur"));
+    assert_eq!(sent.field("destination").as_deref(), Some("acct_1Tea"));
+    assert_eq!(sent.field("transfer_group").as_deref(), Some("prun_1"));
+    assert_eq!(sent.field("metadata[tenant_id]"), Some(shop.to_string()));
+    assert_eq!(sent.field("metadata[payout_id]").as_deref(), Some("po_1"));
+}
+
+#[tokio::test]
+async fn a_transfer_stripe_refuses_is_final_and_an_outage_is_retried() {
+    let server = Recorder::start().await;
+    let stripe = provider(&server);
+    let shop = TenantId::new();
+    // Not a connected account id: refused without asking Stripe.
+    let error = stripe
+        .transfer(shop, "acct_../x", eur(100), None, "po_2")
+        .await
+        .unwrap_err();
+    assert!(
+        refused("resource_missing", Some("destination"))(&error),
+        "{error:?}"
+    );
+    assert!(server.seen().is_empty());
+    // A connected account Stripe does not know, and a platform balance too low: refusals.
+    server.reply(
+        400,
+        api_error(
+            "invalid_request_error",
+            "resource_missing",
+            "No such destination: 'acct_1Gone'",
+            Some("destination"),
+        ),
+    );
+    server.reply(
+        400,
+        api_error(
+            "invalid_request_error",
+            "balance_insufficient",
+            "You have insufficient available funds in your Stripe account.",
+            None,
+        ),
+    );
+    let gone = stripe
+        .transfer(shop, "acct_1Gone", eur(100), None, "po_3")
+        .await
+        .unwrap_err();
+    assert!(
+        refused("resource_missing", Some("destination"))(&gone),
+        "{gone:?}"
+    );
+    let poor = stripe
+        .transfer(shop, "acct_1Tea", eur(100), None, "po_4")
+        .await
+        .unwrap_err();
+    assert!(refused("balance_insufficient", None)(&poor), "{poor:?}");
+    // An outage, and an answer for another amount than asked: to be tried again.
+    server.reply(
+        500,
+        json!({ "error": { "type": "api_error", "message": "An unknown error occurred" } }),
+    );
+    server.reply(200, transfer("tr_odd", 1, "acct_1Tea", "prun_1"));
+    for key in ["po_5", "po_6"] {
+        let error = stripe
+            .transfer(shop, "acct_1Tea", eur(100), None, key)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, ProviderError::Unavailable(_)), "{error:?}");
+    }
+}

@@ -12,7 +12,7 @@ use mercato_orders_api::events::{
 };
 use mercato_orders_api::lifecycle::{OrderStatus, VendorOrderStatus};
 use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
-use mercato_payouts::providers::{Connect, Providers, TestPayouts, Transfer};
+use mercato_payouts::providers::{Connect, Providers, Sent, TestPayouts, Transfer};
 use mercato_payouts::{PayoutsState, events, repo, runs};
 use mercato_payouts_api::PayoutStatus;
 use mercato_tenant_context::{TenantId, VendorId};
@@ -37,6 +37,7 @@ mercato_testkit::on_every_database!(
     a_run_that_dies_after_the_provider_paid_resumes_without_paying_again,
     two_runs_at_once_pay_each_vendor_once,
     replayed_events_add_nothing_and_claw_back_once,
+    a_scheduled_run_pays_the_vendors_due_that_day_once,
 );
 
 fn eur() -> Currency {
@@ -52,7 +53,7 @@ struct Flaky {
 
 #[async_trait]
 impl Connect for Flaky {
-    async fn transfer(&self, t: &Transfer<'_>) -> Result<String, String> {
+    async fn transfer(&self, t: &Transfer<'_>) -> Result<Sent, String> {
         let paid = self.inner.transfer(t).await?;
         if self
             .fail
@@ -68,11 +69,15 @@ impl Connect for Flaky {
 fn state(db: &Db, fail: usize) -> PayoutsState {
     PayoutsState {
         db: db.clone(),
+        config: Default::default(),
         outbox: Default::default(),
         runs: Default::default(),
         providers: Providers {
             connect: Some(Arc::new(Flaky {
-                inner: TestPayouts { db: db.clone() },
+                inner: TestPayouts {
+                    db: db.clone(),
+                    delay: std::time::Duration::ZERO,
+                },
                 fail: AtomicUsize::new(fail),
             })),
         },
@@ -89,6 +94,15 @@ async fn delivered_vendor(
     state: &PayoutsState,
     shop: TenantId,
 ) -> (VendorId, VendorOrderId, OrderId) {
+    delivered_vendor_on(state, shop, PayoutSchedule::Weekly).await
+}
+
+/// [`delivered_vendor`] with payouts on `schedule`.
+async fn delivered_vendor_on(
+    state: &PayoutsState,
+    shop: TenantId,
+    schedule: PayoutSchedule,
+) -> (VendorId, VendorOrderId, OrderId) {
     let vendor = VendorId::new();
     // The shop pays out on delivery.
     let tx = state.db.tenant_tx(shop).await.unwrap();
@@ -104,7 +118,7 @@ async fn delivered_vendor(
                 method: "stripe_connect".into(),
                 iban_masked: None,
                 stripe_account_id: Some("acct_1Test".into()),
-                schedule: PayoutSchedule::Weekly,
+                schedule,
                 minimum_payout: Money::new(0, eur()),
                 currency: eur(),
                 actor: "usr_x".into(),
@@ -187,7 +201,7 @@ async fn balance(db: &Db, shop: TenantId, vendor: VendorId) -> mercato_payouts::
 
 async fn start_run(db: &Db, shop: TenantId, key: &str) -> mercato_payouts_api::PayoutRunId {
     let tx = db.tenant_tx(shop).await.unwrap();
-    let run = runs::enqueue(&tx, Some(key.into()), "usr_merchant")
+    let run = runs::enqueue(&tx, Some(key.into()), "usr_merchant", None)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -308,4 +322,56 @@ async fn replayed_events_add_nothing_and_claw_back_once(t: mercato_testkit::Test
     );
     // Another shop sees none of it.
     assert_eq!(balance(&t.db, TenantId::new(), vendor).await.available, 0);
+}
+
+async fn a_scheduled_run_pays_the_vendors_due_that_day_once(t: mercato_testkit::TestDb) {
+    let shop = TenantId::new();
+    let state = state(&t.db, 0);
+    let mut vendors = Vec::new();
+    for schedule in [
+        PayoutSchedule::Daily,
+        PayoutSchedule::Weekly,
+        PayoutSchedule::Monthly,
+        PayoutSchedule::Manual,
+    ] {
+        vendors.push((
+            schedule,
+            delivered_vendor_on(&state, shop, schedule).await.0,
+        ));
+    }
+    // Monday 7 December 2026: daily and weekly vendors are due, once however often the
+    // scheduler looks.
+    let monday = chrono::DateTime::parse_from_rfc3339("2026-12-07T03:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    assert_eq!(runs::schedule_due(&state, monday).await.unwrap(), 1);
+    assert_eq!(
+        runs::schedule_due(&state, monday + chrono::TimeDelta::hours(5))
+            .await
+            .unwrap(),
+        0
+    );
+    let tx = t.db.tenant_read(shop).await.unwrap();
+    let run = repo::run_by_key(&tx, "scheduled:2026-12-07")
+        .await
+        .unwrap()
+        .unwrap();
+    drop(tx);
+    assert_eq!(
+        run.scheduled_for,
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 7)
+    );
+    runs::carry_out(&state, shop, run.id).await.unwrap();
+    for (schedule, vendor) in &vendors {
+        let paid = balance(&t.db, shop, *vendor).await.paid_out;
+        let due = matches!(schedule, PayoutSchedule::Daily | PayoutSchedule::Weekly);
+        assert_eq!(paid, if due { 7_100 } else { 0 }, "{schedule:?}");
+    }
+    // Tuesday: only the daily vendor is due (the run finds nothing left to pay it).
+    assert_eq!(
+        runs::schedule_due(&state, monday + chrono::TimeDelta::days(1))
+            .await
+            .unwrap(),
+        1
+    );
 }

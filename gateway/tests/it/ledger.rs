@@ -4,12 +4,46 @@
 
 use crate::catalog::eur;
 use crate::on_all_backends;
-use crate::orders::{PAYS, cart, checkout, checkout_body, market, post_with};
+use crate::orders::{Market, PAYS, cart, checkout, checkout_body, market, post_with};
 use crate::support::{Backend, TestApp};
+use mercato_testkit::Reply;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 on_all_backends!(a_paid_order_is_booked_and_a_refund_reverses_it);
+
+/// The market's shopper buys two teas and a teapot with the coupon TEA10 (10 % off the tea,
+/// borne by the tea vendor), paid at checkout under `key`; the order as placed.
+pub async fn order_with_vendor_coupon(app: &TestApp, m: &Market, key: &str) -> Reply {
+    let host = m.host();
+    let (tea, pot) = (m.tea.variants[0].as_str(), m.pots.variants[0].as_str());
+    let coupon = app
+        .client
+        .post(
+            host,
+            "/api/v1/coupons",
+            Some(&m.shop.owner),
+            &json!({ "code": "TEA10", "percent": "10", "vendor_id": m.tea.vendor, "funded_by": "vendor" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(coupon.status, 201, "{}", coupon.text);
+    let c = cart(app, host, &[(tea, 2), (pot, 1)]).await.str("id");
+    let priced = app
+        .client
+        .patch(
+            host,
+            &format!("/api/v1/carts/{c}"),
+            None,
+            &json!({ "coupon_code": "TEA10", "country": "DE" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(priced.body["coupon"]["applied"], true, "{}", priced.text);
+    let placed = checkout(app, host, key, &checkout_body(&c, PAYS)).await;
+    assert_eq!(placed.status, 201, "{}", placed.text);
+    placed
+}
 
 /// The trial balance's non-zero accounts (code → (debit, credit)) and its totals.
 pub async fn trial_balance(
@@ -56,33 +90,7 @@ async fn a_paid_order_is_booked_and_a_refund_reverses_it(backend: Backend, test:
     let m = market(&app).await;
     let host = m.host();
     let owner = m.shop.owner.clone();
-    let (tea, pot) = (m.tea.variants[0].as_str(), m.pots.variants[0].as_str());
-    // 10 % off the tea, borne by the tea vendor.
-    let coupon = app
-        .client
-        .post(
-            host,
-            "/api/v1/coupons",
-            Some(&owner),
-            &json!({ "code": "TEA10", "percent": "10", "vendor_id": m.tea.vendor, "funded_by": "vendor" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(coupon.status, 201, "{}", coupon.text);
-    let c = cart(&app, host, &[(tea, 2), (pot, 1)]).await.str("id");
-    let priced = app
-        .client
-        .patch(
-            host,
-            &format!("/api/v1/carts/{c}"),
-            None,
-            &json!({ "coupon_code": "TEA10", "country": "DE" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(priced.body["coupon"]["applied"], true, "{}", priced.text);
-    let placed = checkout(&app, host, "ledger-1", &checkout_body(&c, PAYS)).await;
-    assert_eq!(placed.status, 201, "{}", placed.text);
+    let placed = order_with_vendor_coupon(&app, &m, "ledger-1").await;
     assert_eq!(placed.str("status"), "paid", "{}", placed.text);
     let order = placed.str("id");
     app.settle().await;

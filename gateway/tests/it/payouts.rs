@@ -77,6 +77,20 @@ async fn payouts(app: &TestApp, host: &str, token: &str, query: &str) -> Reply {
         .unwrap()
 }
 
+/// `PUT /api/v1/payouts/settings` with a hold of `days`.
+async fn set_hold(app: &TestApp, host: &str, token: &str, days: i64) -> Reply {
+    app.client
+        .send(
+            "PUT",
+            host,
+            "/api/v1/payouts/settings",
+            Some(token),
+            Some(&json!({ "hold_days": days })),
+        )
+        .await
+        .unwrap()
+}
+
 fn vendor_order_of(placed: &Reply, vendor: &str) -> Value {
     placed.body["vendor_orders"]
         .as_array()
@@ -119,46 +133,15 @@ async fn vendors_are_paid_once_and_a_refund_after_payout_is_recovered(
     let m = market(&app).await;
     let host = m.host();
     let owner = m.shop.owner.clone();
-    let (tea, pot) = (m.tea.variants[0].as_str(), m.pots.variants[0].as_str());
+    let tea = m.tea.variants[0].as_str();
     let (tea_v, pot_v) = (m.tea.vendor.as_str(), m.pots.vendor.as_str());
 
     // The shop pays out as soon as an order is delivered; a hold past a year is refused.
-    let hold = |days: i64| json!({ "hold_days": days });
-    let bad = app
-        .client
-        .send(
-            "PUT",
-            host,
-            "/api/v1/payouts/settings",
-            Some(&owner),
-            Some(&hold(400)),
-        )
-        .await
-        .unwrap();
+    let bad = set_hold(&app, host, &owner, 400).await;
     assert_eq!(bad.status, 422, "{}", bad.text);
-    let denied = app
-        .client
-        .send(
-            "PUT",
-            host,
-            "/api/v1/payouts/settings",
-            Some(&m.tea.token),
-            Some(&hold(0)),
-        )
-        .await
-        .unwrap();
+    let denied = set_hold(&app, host, &m.tea.token, 0).await;
     assert_eq!(denied.status, 403, "{}", denied.text);
-    let set = app
-        .client
-        .send(
-            "PUT",
-            host,
-            "/api/v1/payouts/settings",
-            Some(&owner),
-            Some(&hold(0)),
-        )
-        .await
-        .unwrap();
+    let set = set_hold(&app, host, &owner, 0).await;
     assert_eq!(set.status, 200, "{}", set.text);
 
     // The tea vendor is paid through Stripe Connect (the test provider here), the pot vendor
@@ -195,31 +178,7 @@ async fn vendors_are_paid_once_and_a_refund_after_payout_is_recovered(
     }
 
     // 10 % off the tea, borne by the tea vendor.
-    let coupon = app
-        .client
-        .post(
-            host,
-            "/api/v1/coupons",
-            Some(&owner),
-            &json!({ "code": "TEA10", "percent": "10", "vendor_id": tea_v, "funded_by": "vendor" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(coupon.status, 201, "{}", coupon.text);
-    let c = cart(&app, host, &[(tea, 2), (pot, 1)]).await.str("id");
-    let priced = app
-        .client
-        .patch(
-            host,
-            &format!("/api/v1/carts/{c}"),
-            None,
-            &json!({ "coupon_code": "TEA10", "country": "DE" }),
-        )
-        .await
-        .unwrap();
-    assert_eq!(priced.body["coupon"]["applied"], true, "{}", priced.text);
-    let placed = checkout(&app, host, "payouts-1", &checkout_body(&c, PAYS)).await;
-    assert_eq!(placed.status, 201, "{}", placed.text);
+    let placed = crate::ledger::order_with_vendor_coupon(&app, &m, "payouts-1").await;
     let order = placed.str("id");
     app.settle().await;
     // Merchant staff see each vendor order's earnings.
@@ -566,8 +525,11 @@ on_all_backends!(a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made);
 /// Stripe's error object for a closed connected account.
 #[derive(Clone, Default)]
 struct FakeStripe {
-    made: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<(String, String)>, Value)>>>,
+    made: std::sync::Arc<std::sync::Mutex<Vec<Made>>>,
 }
+
+/// A transfer the fake made: its idempotency key, the form it was asked with, its answer.
+type Made = (String, Vec<(String, String)>, Value);
 
 const STRIPE_KEY: &str = "sk_test_mercato_connect";
 
@@ -651,17 +613,7 @@ async fn a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made(backend: Back
     let host = m.host();
     let owner = m.shop.owner.clone();
     let (tea_v, pot_v) = (m.tea.vendor.as_str(), m.pots.vendor.as_str());
-    let set = app
-        .client
-        .send(
-            "PUT",
-            host,
-            "/api/v1/payouts/settings",
-            Some(&owner),
-            Some(&json!({ "hold_days": 0 })),
-        )
-        .await
-        .unwrap();
+    let set = set_hold(&app, host, &owner, 0).await;
     assert_eq!(set.status, 200, "{}", set.text);
     // The pot vendor's connected account was closed at Stripe.
     for (vendor, token, account) in [
@@ -801,17 +753,7 @@ async fn a_run_killed_mid_way_pays_nobody_twice() {
     let host = m.host().to_owned();
     let owner = m.shop.owner.clone();
     let (tea_v, pot_v) = (m.tea.vendor.clone(), m.pots.vendor.clone());
-    let set = app
-        .client
-        .send(
-            "PUT",
-            &host,
-            "/api/v1/payouts/settings",
-            Some(&owner),
-            Some(&json!({ "hold_days": 0 })),
-        )
-        .await
-        .unwrap();
+    let set = set_hold(&app, &host, &owner, 0).await;
     assert_eq!(set.status, 200, "{}", set.text);
     for (vendor, token) in [(&tea_v, &m.tea.token), (&pot_v, &m.pots.token)] {
         let saved = app

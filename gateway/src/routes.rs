@@ -44,6 +44,7 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/ledger", "accounting"),
     ("/api/v1/payouts", "payouts"),
     ("/api/v1/invoices", "accounting"),
+    ("/api/v1/expenses", "accounting"),
 ];
 
 /// The service owning `path`, matched on whole segments (`/api/v1/shopping` is not
@@ -86,6 +87,10 @@ mod tests {
         );
         assert_eq!(service_for("/api/v1/vendors//balance"), Some("vendors"));
         assert_eq!(service_for("/api/v1/payouts/runs"), Some("payouts"));
+        assert_eq!(
+            service_for("/api/v1/expenses/exp_x/receipt"),
+            Some("accounting")
+        );
         assert_eq!(service_for("/api/v1/staff"), Some("identity"));
         assert_eq!(
             service_for("/api/v1/staff/invitations/inv_x"),

@@ -17,6 +17,8 @@ mod demo;
 #[cfg(test)]
 mod domains;
 #[cfg(test)]
+mod expenses;
+#[cfg(test)]
 mod identity;
 #[cfg(test)]
 mod input;

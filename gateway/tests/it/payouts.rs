@@ -291,6 +291,80 @@ async fn vendors_are_paid_once_and_a_refund_after_payout_is_recovered(
             .unwrap();
         assert_eq!(reply.status, status, "{body}: {}", reply.text);
     }
+    // The bank transfer goes to the bank as an ISO 20022 pain.001 file, from the shop's
+    // account once the merchant has given it.
+    let pain = format!(
+        "/api/v1/payouts/runs/{}/pain001",
+        first["id"].as_str().unwrap()
+    );
+    let early = app.client.get(host, &pain, Some(&owner)).await.unwrap();
+    assert_eq!(early.status, 409, "{}", early.text);
+    assert_eq!(early.body["code"], "bank_account_missing", "{}", early.text);
+    let account = |iban: &str, bic: &str| json!({ "hold_days": 0, "bank_account": { "name": "Acme Marketplace GmbH", "iban": iban, "bic": bic } });
+    let bad = app
+        .client
+        .send(
+            "PUT",
+            host,
+            "/api/v1/payouts/settings",
+            Some(&owner),
+            Some(&account("DE02 1203 0000 0000 2020 52", "BYLADEM")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(
+        crate::catalog::fields(&bad),
+        ["/bank_account/iban", "/bank_account/bic"]
+    );
+    let saved = app
+        .client
+        .send(
+            "PUT",
+            host,
+            "/api/v1/payouts/settings",
+            Some(&owner),
+            Some(&account("DE02 1203 0000 0000 2020 51", "byladem1001")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.status, 200, "{}", saved.text);
+    assert_eq!(
+        saved.body["bank_account"]["iban_masked"],
+        "******************2051"
+    );
+    let file = app.client.get(host, &pain, Some(&owner)).await.unwrap();
+    assert_eq!(file.status, 200, "{}", file.text);
+    assert_eq!(
+        file.headers["content-type"].to_str().unwrap(),
+        "application/xml"
+    );
+    for part in [
+        "xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.09\"",
+        "<NbOfTxs>1</NbOfTxs>",
+        "<CtrlSum>40.10</CtrlSum>",
+        "<IBAN>DE02120300000000202051</IBAN>",
+        "<BICFI>BYLADEM1001</BICFI>",
+        &format!("<EndToEndId>{pot_id}</EndToEndId>"),
+        "<InstdAmt Ccy=\"EUR\">40.10</InstdAmt>",
+        "<Nm>Pots GmbH</Nm>",
+        "<IBAN>DE89370400440532013000</IBAN>",
+    ] {
+        assert!(file.text.contains(part), "{part} in {}", file.text);
+    }
+    assert!(
+        !file.text.contains(tea_id),
+        "only bank transfers: {}",
+        file.text
+    );
+    for (token, host) in [(&m.pots.token, host), (&owner, "")] {
+        if host.is_empty() {
+            continue;
+        }
+        let theirs = app.client.get(host, &pain, Some(token)).await.unwrap();
+        assert_eq!(theirs.status, 404, "{}", theirs.text);
+    }
+
     let marked = app
         .client
         .post(
@@ -495,6 +569,10 @@ async fn vendors_are_paid_once_and_a_refund_after_payout_is_recovered(
         format!("/api/v1/vendors/{tea_v}/balance?currency=EUR"),
         format!("/api/v1/payouts/{tea_id}"),
         format!("/api/v1/payouts/runs/{}", first["id"].as_str().unwrap()),
+        format!(
+            "/api/v1/payouts/runs/{}/pain001",
+            first["id"].as_str().unwrap()
+        ),
     ] {
         let foreign = app
             .client

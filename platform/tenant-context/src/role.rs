@@ -46,6 +46,8 @@ pub enum Permission {
     LedgerRead,
     /// Start payout runs, mark bank-transfer payouts, set the payout hold.
     PayoutsManage,
+    /// Write to the shop's ledger: record and reverse expenses.
+    LedgerWrite,
 }
 
 impl Permission {
@@ -65,6 +67,7 @@ impl Permission {
             Self::OrdersManage => "orders:manage",
             Self::LedgerRead => "ledger:read",
             Self::PayoutsManage => "payouts:manage",
+            Self::LedgerWrite => "ledger:write",
         }
     }
 }
@@ -90,6 +93,7 @@ impl Role {
                     | OrdersManage
                     | LedgerRead
                     | PayoutsManage
+                    | LedgerWrite
             ),
             Role::Staff => matches!(permission, UsersRead | PlanRead | VendorsRead | OrdersRead),
             Role::Customer => false,
@@ -99,5 +103,19 @@ impl Role {
     /// Roles a merchant may give to invited staff.
     pub fn is_staff_role(self) -> bool {
         matches!(self, Role::Owner | Role::Admin | Role::Staff)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owners_and_admins_write_the_ledger() {
+        assert_eq!(Permission::LedgerWrite.name(), "ledger:write");
+        assert!(Role::Owner.grants(Permission::LedgerWrite));
+        assert!(Role::Admin.grants(Permission::LedgerWrite));
+        assert!(!Role::Staff.grants(Permission::LedgerWrite));
+        assert!(!Role::Customer.grants(Permission::LedgerWrite));
     }
 }

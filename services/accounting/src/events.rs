@@ -61,8 +61,8 @@ impl OrderPostings {
             let mut booked = Vec::with_capacity(order.vendor_orders.len());
             for v in &order.vendor_orders {
                 let source = Source {
-                    event_id: event.id.as_uuid(),
-                    event: event.name.clone(),
+                    event_id: Some(event.id.as_uuid()),
+                    event: Some(event.name.clone()),
                     occurred_at: event.occurred_at,
                     order: Some(order.order_id),
                     vendor_order: Some(v.vendor_order_id),
@@ -107,8 +107,8 @@ impl OrderPostings {
                 )));
             };
             let source = Source {
-                event_id: event.id.as_uuid(),
-                event: event.name.clone(),
+                event_id: Some(event.id.as_uuid()),
+                event: Some(event.name.clone()),
                 occurred_at: event.occurred_at,
                 order: Some(refund.order_id),
                 vendor_order: Some(share.vendor_order_id),

@@ -1,6 +1,7 @@
 //! The ledger's API, for merchant staff with `ledger:read`: the trial balance per currency
 //! and the journal (posted entries with their lines, newest booking last). Customer
-//! documents are served by `invoices`.
+//! documents are served by `invoices`, expenses by `expenses`, the period reports (profit
+//! and loss, VAT summary, vendor statements) by `reports`.
 
 use crate::AccountingState;
 use crate::domain::EntryId;
@@ -15,13 +16,17 @@ use mercato_orders_api::{OrderId, VendorOrderId};
 use mercato_tenant_context::{Permission, TenantContext, VendorId};
 use serde::{Deserialize, Serialize};
 
+pub mod expenses;
 pub mod invoices;
+pub mod reports;
 
 pub fn router() -> Router<AccountingState> {
     Router::new()
         .route("/api/v1/ledger/trial-balance", get(trial_balance))
         .route("/api/v1/ledger/entries", get(entries))
         .merge(invoices::router())
+        .merge(expenses::router())
+        .merge(reports::router())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -124,7 +129,7 @@ pub struct EntryLineOut {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EntryOut {
     pub id: EntryId,
-    /// `sale` or `refund`.
+    /// `sale`, `refund`, `payout`, `expense` or `expense_reversal`.
     pub kind: String,
     pub memo: String,
     pub order_id: Option<OrderId>,

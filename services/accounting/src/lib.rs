@@ -11,9 +11,16 @@
 //! (`invoicing`, ADR 0040), numbered without gaps per shop and series, and renders its PDF in
 //! a job (`invoicing::render_worker`) into object storage; `/api/v1/invoices` serves them to
 //! merchant staff, the vendor's staff and the customer who bought.
+//!
+//! Merchant staff with `ledger:write` record the shop's expenses (`expenses`, ADR 0042):
+//! each posts one balanced entry (net to its category, VAT to input VAT, gross out of the
+//! bank) and may carry a receipt kept in object storage; a correction is a reversal, never
+//! an edit. From the journal it serves period reports: profit and loss beside the previous
+//! period, the VAT summary, and each vendor's account statement.
 
 pub mod domain;
 pub mod events;
+pub mod expenses;
 pub mod http;
 pub mod invoicing;
 pub mod payouts;
@@ -71,10 +78,20 @@ pub fn subscriptions(state: &AccountingState) -> Vec<Subscription> {
         http::entries,
         http::invoices::list,
         http::invoices::get_one,
-        http::invoices::pdf
+        http::invoices::pdf,
+        http::expenses::create,
+        http::expenses::list,
+        http::expenses::show,
+        http::expenses::reverse,
+        http::expenses::upload_receipt,
+        http::expenses::download_receipt,
+        http::reports::profit_and_loss,
+        http::reports::vat_summary,
+        http::reports::vendor_statement
     ),
     tags(
         (name = "accounting", description = "The shop's double-entry ledger: trial balance and journal, for merchant staff with `ledger:read`"),
+        (name = "expenses", description = "The shop's expenses: merchant staff with `ledger:write` record them (each posts a balanced entry), attach receipts and reverse them; `ledger:read` reads them"),
         (name = "invoices", description = "Customer invoices and credit notes per vendor order: merchant staff with `ledger:read` see the shop's, a vendor's staff their vendor's, a customer those of their own orders")
     )
 )]

@@ -40,8 +40,8 @@ impl Handler for PayoutPostings {
                     repo::ensure_chart(&tx, payout.amount.currency).await?;
                 }
                 let source = Source {
-                    event_id: event.id.as_uuid(),
-                    event: event.name.clone(),
+                    event_id: Some(event.id.as_uuid()),
+                    event: Some(event.name.clone()),
                     occurred_at: event.occurred_at,
                     order: None,
                     vendor_order: None,

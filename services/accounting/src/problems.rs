@@ -6,5 +6,7 @@ mercato_kernel::problem_codes! {
     pub enum AccountingProblem in "accounting" {
         /// The document's PDF is still being rendered: ask again after `Retry-After`.
         DocumentNotRendered = (ACCEPTED, "document_not_rendered", "Not rendered yet"),
+        /// The `Idempotency-Key` recorded an expense with another request.
+        IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused"),
     }
 }

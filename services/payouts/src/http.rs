@@ -25,6 +25,9 @@ mercato_kernel::problem_codes! {
         IdempotencyKeyReused = (UNPROCESSABLE_ENTITY, "idempotency_key_reused", "Idempotency key reused"),
         InvalidTransition = (CONFLICT, "invalid_transition", "Conflict"),
         NotMarkable = (CONFLICT, "not_markable", "Conflict"),
+        BankAccountMissing = (CONFLICT, "bank_account_missing", "Conflict"),
+        NothingToExport = (CONFLICT, "nothing_to_export", "Conflict"),
+        CreditorAccountMissing = (CONFLICT, "creditor_account_missing", "Conflict"),
     }
 }
 
@@ -34,6 +37,7 @@ pub fn router() -> Router<PayoutsState> {
         .route("/api/v1/payouts", get(list_payouts))
         .route("/api/v1/payouts/runs", post(start_run))
         .route("/api/v1/payouts/runs/{id}", get(show_run))
+        .route("/api/v1/payouts/runs/{id}/pain001", get(pain001))
         .route(
             "/api/v1/payouts/settings",
             get(show_settings).put(update_settings),
@@ -173,7 +177,8 @@ impl From<repo::Run> for RunOut {
     responses((status = 202, body = RunOut, description = "Queued"),
         (status = 200, body = RunOut, description = "The run this key started before"),
         (status = 400, description = "No Idempotency-Key"),
-        (status = 403, description = "Without `payouts:manage`")))]
+        (status = 403, description = "Without `payouts:manage`"),
+        (status = 422, description = "An Idempotency-Key that is not 1 to 255 visible ASCII characters")))]
 pub async fn start_run(
     State(state): State<PayoutsState>,
     ctx: TenantContext,
@@ -425,51 +430,241 @@ pub async fn mark_payout(
     Ok(Json(after.into()))
 }
 
-#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+/// The shop's bank account, which bank transfers to vendors leave from.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SettingsBody {
+pub struct BankAccountIn {
+    /// The account holder, as the bank knows the shop (1 to 70 characters).
+    pub name: String,
+    /// Spaces allowed: `DE89 3704 0044 0532 0130 00`.
+    pub iban: String,
+    /// The bank's BIC (8 or 11 characters); optional within SEPA.
+    #[serde(default)]
+    pub bic: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsIn {
     /// Days after delivery before earnings become available (0 to 365; 7 by default).
     pub hold_days: i32,
+    /// The shop's bank account, for the credit-transfer files of bank-transfer payouts; a
+    /// PUT without it removes it.
+    #[serde(default)]
+    pub bank_account: Option<BankAccountIn>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BankAccountOut {
+    pub name: String,
+    /// Every character but the last four as `*`.
+    pub iban_masked: String,
+    pub bic: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SettingsOut {
+    pub hold_days: i32,
+    pub bank_account: Option<BankAccountOut>,
+}
+
+fn settings_out(hold_days: i32, debtor: Option<repo::Debtor>) -> SettingsOut {
+    SettingsOut {
+        hold_days,
+        bank_account: debtor.map(|d| BankAccountOut {
+            name: d.name,
+            iban_masked: mercato_vendors_api::payout::Iban::parse(&d.iban)
+                .map(|i| i.masked())
+                .unwrap_or_default(),
+            bic: d.bic,
+        }),
+    }
 }
 
 /// The shop's payout settings.
 #[utoipa::path(get, path = "/api/v1/payouts/settings", tag = "payouts",
-    responses((status = 200, body = SettingsBody), (status = 403)))]
+    responses((status = 200, body = SettingsOut), (status = 403)))]
 pub async fn show_settings(
     State(state): State<PayoutsState>,
     ctx: TenantContext,
-) -> Result<Json<SettingsBody>, Problem> {
+) -> Result<Json<SettingsOut>, Problem> {
     if !merchant_reader(&ctx) {
         ctx.require(Permission::PayoutsManage)?;
     }
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let hold_days = repo::hold_days(&tx)
+    let (hold_days, debtor) = repo::settings(&tx)
         .await?
-        .unwrap_or(domain::DEFAULT_HOLD_DAYS);
-    Ok(Json(SettingsBody { hold_days }))
+        .unwrap_or((domain::DEFAULT_HOLD_DAYS, None));
+    Ok(Json(settings_out(hold_days, debtor)))
 }
 
-/// Sets the shop's hold (merchant staff with `payouts:manage`). Vendor orders delivered
-/// from now on wait this many days; those delivered before keep the hold they got.
+/// Sets the shop's hold and bank account (merchant staff with `payouts:manage`). Vendor
+/// orders delivered from now on wait `hold_days`; those delivered before keep the hold they
+/// got.
 #[utoipa::path(put, path = "/api/v1/payouts/settings", tag = "payouts",
-    request_body = SettingsBody,
-    responses((status = 200, body = SettingsBody), (status = 403),
-        (status = 422, description = "A hold outside 0 to 365 days")))]
+    request_body = SettingsIn,
+    responses((status = 200, body = SettingsOut), (status = 403),
+        (status = 422, description = "A hold outside 0 to 365 days, or a bank account that is not one")))]
 pub async fn update_settings(
     State(state): State<PayoutsState>,
     ctx: TenantContext,
-    Json(body): Json<SettingsBody>,
-) -> Result<Json<SettingsBody>, Problem> {
+    Json(body): Json<SettingsIn>,
+) -> Result<Json<SettingsOut>, Problem> {
     ctx.require(Permission::PayoutsManage)?;
+    let mut errors = Vec::new();
     if !(0..=MAX_HOLD_DAYS).contains(&body.hold_days) {
-        return Err(Problem::invalid_field("/hold_days", "0 to 365 days"));
+        errors.push(mercato_kernel::FieldError::new(
+            "/hold_days",
+            "0 to 365 days",
+        ));
     }
-    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    let debtor = match &body.bank_account {
+        None => None,
+        Some(account) => {
+            let name = account.name.trim();
+            if name.is_empty() || name.chars().count() > 70 {
+                errors.push(mercato_kernel::FieldError::new(
+                    "/bank_account/name",
+                    "1 to 70 characters",
+                ));
+            }
+            let iban = mercato_vendors_api::payout::Iban::parse(&account.iban)
+                .map_err(|m| {
+                    errors.push(mercato_kernel::FieldError::new("/bank_account/iban", m));
+                })
+                .ok();
+            let bic = account
+                .bic
+                .as_deref()
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(str::to_ascii_uppercase);
+            if bic.as_deref().is_some_and(|b| {
+                !(b.len() == 8 || b.len() == 11) || !b.bytes().all(|c| c.is_ascii_alphanumeric())
+            }) {
+                errors.push(mercato_kernel::FieldError::new(
+                    "/bank_account/bic",
+                    "a BIC: 8 or 11 letters and digits",
+                ));
+            }
+            iban.map(|iban| repo::Debtor {
+                name: name.to_owned(),
+                iban: iban.as_str().to_owned(),
+                bic,
+            })
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
     let actor = match ctx.actor {
         Actor::Anonymous => return Err(Problem::unauthorized("sign in to do this")),
         _ => ctx.actor.label(),
     };
-    repo::save_hold_days(&tx, body.hold_days, &actor).await?;
+    let tx = state.db.tenant_tx(ctx.tenant).await?;
+    repo::save_settings(&tx, body.hold_days, debtor.as_ref(), &actor).await?;
     tx.commit().await?;
-    Ok(Json(body))
+    Ok(Json(settings_out(body.hold_days, debtor)))
+}
+
+/// The run's bank transfers on their way, as an ISO 20022 `pain.001.001.09` credit-transfer
+/// file for the shop's bank (merchant staff with `payouts:manage`): one transfer per payout
+/// from the shop's bank account (`bank_account` in the settings) to the vendor's, in euros.
+/// The merchant uploads it to the bank, then marks each payout paid.
+#[utoipa::path(get, path = "/api/v1/payouts/runs/{id}/pain001", tag = "payouts",
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/xml", body = String,
+            description = "The credit-transfer file"),
+        (status = 404),
+        (status = 409, description = "No bank account set for the shop, no euro bank transfer on its way in the run, or a vendor's payout account without its bank details")))]
+pub async fn pain001(
+    State(state): State<PayoutsState>,
+    ctx: TenantContext,
+    Path(id): Path<String>,
+) -> Result<axum::response::Response, Problem> {
+    use axum::response::IntoResponse;
+    if !merchant_reader(&ctx) {
+        return Err(Problem::not_found());
+    }
+    ctx.require(Permission::PayoutsManage)?;
+    let id: PayoutRunId = path_id(&id)?;
+    let tx = state.db.tenant_read(ctx.tenant).await?;
+    let run = repo::run(&tx, id).await?.ok_or_else(Problem::not_found)?;
+    let Some((_, Some(debtor))) = repo::settings(&tx).await? else {
+        return Err(Problem::of(
+            PayoutsProblem::BankAccountMissing,
+            "set the shop's bank account (`bank_account` in /api/v1/payouts/settings) first",
+        ));
+    };
+    let transfers: Vec<Payout> = repo::payouts(&tx, None, Some(run.id), None, 10_000)
+        .await?
+        .into_iter()
+        .filter(|p| {
+            p.method == "bank_transfer"
+                && p.status == PayoutStatus::InTransit
+                && p.currency.code() == "EUR"
+        })
+        .collect();
+    if transfers.is_empty() {
+        return Err(Problem::of(
+            PayoutsProblem::NothingToExport,
+            "the run has no euro bank transfer on its way",
+        ));
+    }
+    let accounts = repo::accounts(&tx).await?;
+    let mut credits = Vec::with_capacity(transfers.len());
+    let mut missing = Vec::new();
+    let remittances: Vec<String> = transfers
+        .iter()
+        .map(|p| format!("Mercato payout {}", p.id))
+        .collect();
+    let ids: Vec<String> = transfers.iter().map(|p| p.id.to_string()).collect();
+    for ((p, remittance), end_to_end_id) in transfers.iter().zip(&remittances).zip(&ids) {
+        let account = accounts.iter().find(|a| a.vendor == p.vendor);
+        match account.and_then(|a| Some((a.account_holder.as_deref()?, a.iban.as_deref()?))) {
+            Some((creditor_name, creditor_iban)) => credits.push(crate::pain001::Credit {
+                end_to_end_id,
+                amount: p.amount,
+                creditor_name,
+                creditor_iban,
+                remittance,
+            }),
+            None => missing.push(p.vendor.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(Problem::of(
+            PayoutsProblem::CreditorAccountMissing,
+            format!(
+                "no bank details for vendors {}: they save their payout account again",
+                missing.join(", ")
+            ),
+        ));
+    }
+    let now = crate::now();
+    let xml = crate::pain001::credit_transfer(
+        &run.id.to_string(),
+        now,
+        now.date_naive(),
+        &crate::pain001::Debtor {
+            name: &debtor.name,
+            iban: &debtor.iban,
+            bic: debtor.bic.as_deref(),
+        },
+        &credits,
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/xml".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"pain001-{}.xml\"", run.id),
+            ),
+        ],
+        xml,
+    )
+        .into_response())
 }

@@ -10,6 +10,7 @@
 pub mod domain;
 pub mod events;
 pub mod http;
+pub mod pain001;
 pub mod providers;
 pub mod repo;
 pub mod runs;
@@ -103,6 +104,7 @@ pub fn workers(
         http::balance,
         http::start_run,
         http::show_run,
+        http::pain001,
         http::list_payouts,
         http::show_payout,
         http::mark_payout,

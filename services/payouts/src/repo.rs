@@ -37,6 +37,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../migrations/0002_scheduled_runs.sql"),
         &[],
     ),
+    Migration::portable(
+        3,
+        "bank transfers: vendors' accounts and the shop's own",
+        include_str!("../migrations/0003_bank_transfers.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
@@ -59,6 +65,70 @@ fn currency(row: &QueryResult) -> Result<Currency, DbErr> {
 }
 
 // ---- the shop's hold ------------------------------------------------------------------
+
+/// The shop's own bank account, which bank transfers to vendors leave from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Debtor {
+    pub name: String,
+    pub iban: String,
+    pub bic: Option<String>,
+}
+
+/// The shop's payout settings as stored: the hold, and its bank account if given.
+pub async fn settings(tx: &TenantTx) -> Result<Option<(i32, Option<Debtor>)>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT hold_days, debtor_name, debtor_iban, debtor_bic FROM payout_settings \
+             WHERE tenant_id = $1",
+            [tx.tenant().as_uuid().into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let debtor = match (
+        col::<Option<String>>(&row, "debtor_name")?,
+        col::<Option<String>>(&row, "debtor_iban")?,
+    ) {
+        (Some(name), Some(iban)) => Some(Debtor {
+            name,
+            iban,
+            bic: col(&row, "debtor_bic")?,
+        }),
+        _ => None,
+    };
+    Ok(Some((col(&row, "hold_days")?, debtor)))
+}
+
+/// Saves the shop's payout settings.
+pub async fn save_settings(
+    tx: &TenantTx,
+    days: i32,
+    debtor: Option<&Debtor>,
+    actor: &str,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO payout_settings (tenant_id, hold_days, debtor_name, debtor_iban, \
+         debtor_bic, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (tenant_id) DO UPDATE SET hold_days = excluded.hold_days, \
+         debtor_name = excluded.debtor_name, debtor_iban = excluded.debtor_iban, \
+         debtor_bic = excluded.debtor_bic, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by",
+        [
+            tx.tenant().as_uuid().into(),
+            days.into(),
+            debtor.map(|d| d.name.clone()).into(),
+            debtor.map(|d| d.iban.clone()).into(),
+            debtor.and_then(|d| d.bic.clone()).into(),
+            crate::now().into(),
+            actor.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
 
 /// The shop's hold in days, if it set one.
 pub async fn hold_days(tx: &TenantTx) -> Result<Option<i32>, DbErr> {
@@ -99,6 +169,9 @@ pub struct Account {
     pub method: String,
     pub stripe_account_id: Option<String>,
     pub iban_masked: Option<String>,
+    /// A bank transfer's account: its holder and whole IBAN.
+    pub account_holder: Option<String>,
+    pub iban: Option<String>,
     pub schedule: PayoutSchedule,
     pub minimum_payout: i64,
     pub currency: Currency,
@@ -113,10 +186,11 @@ pub async fn save_account(
     tx.execute_raw(statement(
         &**tx,
         "INSERT INTO payout_accounts (tenant_id, vendor_id, method, stripe_account_id, \
-         iban_masked, schedule, minimum_payout, currency, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         iban_masked, schedule, minimum_payout, currency, updated_at, account_holder, iban) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (tenant_id, vendor_id) DO UPDATE SET method = excluded.method, \
          stripe_account_id = excluded.stripe_account_id, iban_masked = excluded.iban_masked, \
+         account_holder = excluded.account_holder, iban = excluded.iban, \
          schedule = excluded.schedule, minimum_payout = excluded.minimum_payout, \
          currency = excluded.currency, updated_at = excluded.updated_at \
          WHERE payout_accounts.updated_at <= excluded.updated_at",
@@ -130,6 +204,8 @@ pub async fn save_account(
             a.minimum_payout.amount.into(),
             a.currency.code().into(),
             at.into(),
+            a.account_holder.clone().into(),
+            a.iban.clone().into(),
         ],
     ))
     .await?;
@@ -143,14 +219,16 @@ fn account_of(row: &QueryResult) -> Result<Account, DbErr> {
         method: col(row, "method")?,
         stripe_account_id: col(row, "stripe_account_id")?,
         iban_masked: col(row, "iban_masked")?,
+        account_holder: col(row, "account_holder")?,
+        iban: col(row, "iban")?,
         schedule: PayoutSchedule::parse(&schedule).ok_or_else(|| corrupt("schedule", &schedule))?,
         minimum_payout: col(row, "minimum_payout")?,
         currency: currency(row)?,
     })
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "vendor_id, method, stripe_account_id, iban_masked, schedule, minimum_payout, currency";
+const ACCOUNT_COLUMNS: &str = "vendor_id, method, stripe_account_id, iban_masked, \
+                               account_holder, iban, schedule, minimum_payout, currency";
 
 /// Every vendor of the shop with a payout account, by vendor id.
 pub async fn accounts(tx: &TenantTx) -> Result<Vec<Account>, DbErr> {

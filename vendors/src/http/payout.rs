@@ -263,10 +263,19 @@ pub async fn save(
         }
     }
     let out = PayoutAccountOut::from(&account);
+    let (account_holder, iban) = match &account.method {
+        PayoutMethod::BankTransfer {
+            account_holder,
+            iban,
+        } => (Some(account_holder.clone()), Some(iban.as_str().to_owned())),
+        PayoutMethod::StripeConnect { .. } => (None, None),
+    };
     let event = PayoutAccountUpdated {
         vendor_id: vendor.id,
         method: account.method.code().to_owned(),
         iban_masked: out.iban_masked.clone(),
+        account_holder,
+        iban,
         stripe_account_id: out.stripe_account_id.clone(),
         schedule: account.schedule,
         minimum_payout: account.minimum_payout,

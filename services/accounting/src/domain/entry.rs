@@ -17,6 +17,10 @@ pub enum EntryKind {
     Refund,
     /// A vendor was paid out.
     Payout,
+    /// Merchant staff recorded an expense.
+    Expense,
+    /// An expense was reversed (the correction of one recorded in error).
+    ExpenseReversal,
 }
 
 impl EntryKind {
@@ -25,6 +29,8 @@ impl EntryKind {
             Self::Sale => "sale",
             Self::Refund => "refund",
             Self::Payout => "payout",
+            Self::Expense => "expense",
+            Self::ExpenseReversal => "expense_reversal",
         }
     }
 }
@@ -38,11 +44,12 @@ pub struct Line {
     pub credit: i64,
 }
 
-/// What made the entry: the event, and the order it is about.
+/// What made the entry: the event (none for what staff record through the API, such as an
+/// expense), and the order it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
-    pub event_id: uuid::Uuid,
-    pub event: String,
+    pub event_id: Option<uuid::Uuid>,
+    pub event: Option<String>,
     pub occurred_at: chrono::DateTime<chrono::Utc>,
     pub order: Option<OrderId>,
     pub vendor_order: Option<VendorOrderId>,

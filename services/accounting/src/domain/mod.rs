@@ -3,7 +3,9 @@
 
 pub mod accounts;
 pub mod entry;
+pub mod expense;
 pub mod invoice;
+pub mod period;
 pub mod posting;
 
 mercato_kernel::typed_id!(
@@ -14,4 +16,9 @@ mercato_kernel::typed_id!(
 mercato_kernel::typed_id!(
     /// A customer document: an invoice or a credit note.
     pub DocumentId, "doc"
+);
+
+mercato_kernel::typed_id!(
+    /// An expense merchant staff recorded.
+    pub ExpenseId, "exp"
 );

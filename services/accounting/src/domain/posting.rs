@@ -192,8 +192,8 @@ mod tests {
 
     fn source() -> Source {
         Source {
-            event_id: uuid::Uuid::now_v7(),
-            event: "order.paid".into(),
+            event_id: Some(uuid::Uuid::now_v7()),
+            event: Some("order.paid".into()),
             occurred_at: chrono::Utc::now(),
             order: None,
             vendor_order: None,

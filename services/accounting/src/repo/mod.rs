@@ -3,6 +3,8 @@
 //! reverse, and the reads. Customer documents (invoices, credit notes) live in `documents`.
 
 pub mod documents;
+pub mod expenses;
+pub mod reports;
 
 use crate::domain::EntryId;
 use crate::domain::accounts::Account;
@@ -43,10 +45,17 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0003_customer_documents.sql"),
         &["document_counters", "customer_documents"],
     ),
+    Migration::portable(
+        4,
+        "expenses, and entries by when they occurred for the reports",
+        include_str!("../../migrations/0004_expenses.sql"),
+        &["expenses"],
+    ),
     mercato_events::INBOX_MIGRATION,
     mercato_events::INBOX_AGE_INDEX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,
     mercato_jobs::JOBS_AGE_INDEX_MIGRATION,
+    mercato_storage::quota::STORAGE_USAGE_MIGRATION,
 ];
 
 fn col<T: TryGetable>(row: &QueryResult, name: &str) -> Result<T, DbErr> {
@@ -140,8 +149,8 @@ pub async fn post_all(
         values.push(entry.memo.clone().into());
         values.push(entry.source.order.map(|o| o.as_uuid()).into());
         values.push(entry.source.vendor_order.map(|v| v.as_uuid()).into());
-        values.push(Some(entry.source.event_id).into());
-        values.push(Some(entry.source.event.clone()).into());
+        values.push(entry.source.event_id.into());
+        values.push(entry.source.event.clone().into());
         values.push(entry.total().into());
         values.push(false.into());
         values.push(entry.source.occurred_at.into());
@@ -477,4 +486,16 @@ pub async fn entries(
         }
     }
     Ok(out)
+}
+
+/// The id of the posted entry with `key`, if there is one.
+pub async fn entry_id(tx: &TenantTx, key: &str) -> Result<Option<EntryId>, DbErr> {
+    tx.query_one_raw(statement(
+        &**tx,
+        "SELECT id FROM journal_entries WHERE tenant_id = $1 AND entry_key = $2 AND posted",
+        [tx.tenant().as_uuid().into(), key.into()],
+    ))
+    .await?
+    .map(|row| col::<Uuid>(&row, "id").map(EntryId::from_uuid))
+    .transpose()
 }

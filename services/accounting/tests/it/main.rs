@@ -3,10 +3,14 @@
 //! is set) PostgreSQL. The story through the gateway runs in the gateway's suite.
 
 #[cfg(test)]
+mod expenses;
+#[cfg(test)]
 mod guards;
 #[cfg(test)]
 mod invoices;
 #[cfg(test)]
 mod postings;
+#[cfg(test)]
+mod reports;
 #[cfg(test)]
 mod support;

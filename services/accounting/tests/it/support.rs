@@ -252,6 +252,74 @@ impl Service {
     }
 
     pub async fn get_raw(&self, caller: &Caller, path: &str) -> RawReply {
+        self.send(caller, "GET", path, &[], Vec::new()).await
+    }
+
+    /// POSTs `body` as JSON with an `Idempotency-Key` when one is given.
+    pub async fn post_json(
+        &self,
+        caller: &Caller,
+        path: &str,
+        idempotency_key: Option<&str>,
+        body: &Value,
+    ) -> Reply {
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(key) = idempotency_key {
+            headers.push(("idempotency-key", key));
+        }
+        let raw = self
+            .send(
+                caller,
+                "POST",
+                path,
+                &headers,
+                body.to_string().into_bytes(),
+            )
+            .await;
+        Reply {
+            status: raw.status,
+            body: serde_json::from_slice(&raw.bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// PUTs `bytes` as `content_type`.
+    pub async fn put_bytes(
+        &self,
+        caller: &Caller,
+        path: &str,
+        content_type: &str,
+        bytes: &[u8],
+    ) -> Reply {
+        let raw = self
+            .send(
+                caller,
+                "PUT",
+                path,
+                &[("content-type", content_type)],
+                bytes.to_vec(),
+            )
+            .await;
+        Reply {
+            status: raw.status,
+            body: serde_json::from_slice(&raw.bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// Delivers a payout event to the payouts consumer.
+    pub async fn deliver_payout(&self, event: &Envelope) -> Result<(), HandlerError> {
+        mercato_accounting::payouts::PayoutPostings(self.state.clone())
+            .handle(event)
+            .await
+    }
+
+    pub async fn send(
+        &self,
+        caller: &Caller,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> RawReply {
         use tower::ServiceExt as _;
         let context = RequestContext {
             scope: Scope::Shop(caller.tenant),
@@ -262,12 +330,14 @@ impl Service {
             terms: Some(terms()),
             client_ip: None,
         };
-        let request = Request::builder()
-            .method("GET")
+        let mut request = Request::builder()
+            .method(method)
             .uri(path)
-            .header(CONTEXT_HEADER, self.key.sign(&context))
-            .body(Body::empty())
-            .expect("request");
+            .header(CONTEXT_HEADER, self.key.sign(&context));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Body::from(body)).expect("request");
         let response = self.router.clone().oneshot(request).await.expect("respond");
         let status = response.status();
         let headers = response.headers().clone();

@@ -117,6 +117,8 @@ async fn delivered_vendor_on(
                 vendor_id: vendor,
                 method: "stripe_connect".into(),
                 iban_masked: None,
+                account_holder: None,
+                iban: None,
                 stripe_account_id: Some("acct_1Test".into()),
                 schedule,
                 minimum_payout: Money::new(0, eur()),

@@ -154,6 +154,31 @@ impl VendorAccess for TenantContext {
 }
 
 impl TenantContext {
+    /// Reading one vendor's money (its balance, payouts, statement): merchant staff with any
+    /// of `merchant` see every vendor's; a vendor's staff see their own vendor's (with
+    /// `vendor:read`). Merchant staff with none of them get 403 for the first; everyone else
+    /// 404: another vendor's money does not exist for them.
+    pub fn require_vendor_money(
+        &self,
+        merchant: &[Permission],
+        vendor: VendorId,
+    ) -> Result<(), Problem> {
+        if merchant.iter().any(|p| self.can(*p)) {
+            return Ok(());
+        }
+        if self.vendor_role(vendor).is_some() {
+            return self.require_vendor(vendor, VendorPermission::Read);
+        }
+        match merchant.first() {
+            Some(first)
+                if self.vendors.is_empty() && self.roles.iter().any(|r| r.is_staff_role()) =>
+            {
+                self.require(*first)
+            }
+            _ => Err(Problem::not_found()),
+        }
+    }
+
     /// The signed-in user, or 401.
     pub fn user(&self) -> Result<UserId, Problem> {
         match self.actor {

@@ -51,19 +51,10 @@ fn merchant_reader(ctx: &TenantContext) -> bool {
     ctx.can(Permission::PayoutsManage) || ctx.can(Permission::LedgerRead)
 }
 
-/// 404 for whom `vendor`'s money does not exist (strangers, other vendors' staff), 403 for
-/// merchant staff without the right.
+/// Merchant staff who read every vendor's money, or a vendor's own staff (see
+/// `TenantContext::require_vendor_money`).
 fn may_read_vendor(ctx: &TenantContext, vendor: VendorId) -> Result<(), Problem> {
-    if merchant_reader(ctx) {
-        return Ok(());
-    }
-    if ctx.vendor_role(vendor).is_some() {
-        return ctx.require_vendor(vendor, VendorPermission::Read);
-    }
-    if ctx.vendors.is_empty() && ctx.roles.iter().any(|r| r.is_staff_role()) {
-        return ctx.require(Permission::LedgerRead);
-    }
-    Err(Problem::not_found())
+    ctx.require_vendor_money(&[Permission::LedgerRead, Permission::PayoutsManage], vendor)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -142,24 +142,6 @@ pub async fn hold_days(tx: &TenantTx) -> Result<Option<i32>, DbErr> {
     row.map(|r| col::<i32>(&r, "hold_days")).transpose()
 }
 
-pub async fn save_hold_days(tx: &TenantTx, days: i32, actor: &str) -> Result<(), DbErr> {
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO payout_settings (tenant_id, hold_days, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET \
-         hold_days = excluded.hold_days, updated_at = excluded.updated_at, \
-         updated_by = excluded.updated_by",
-        [
-            tx.tenant().as_uuid().into(),
-            days.into(),
-            crate::now().into(),
-            actor.into(),
-        ],
-    ))
-    .await?;
-    Ok(())
-}
-
 // ---- payout accounts (vendors' mirror) ---------------------------------------------------
 
 /// A vendor's payout terms as the last `payout_account.updated` said.

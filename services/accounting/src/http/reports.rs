@@ -15,7 +15,7 @@ use axum::routing::get;
 use mercato_kernel::http::{Json, Query, path_id};
 use mercato_kernel::{Checks, Currency, Money, Problem};
 use mercato_orders_api::{OrderId, VendorOrderId};
-use mercato_tenant_context::{Permission, TenantContext, VendorAccess, VendorId, VendorPermission};
+use mercato_tenant_context::{Permission, TenantContext, VendorId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -289,21 +289,6 @@ pub struct VendorStatement {
     pub closing_balance: Money,
 }
 
-/// Merchant staff with `ledger:read` see any vendor's statement, a vendor's staff their
-/// own; merchant staff without the right get 403, everyone else 404.
-fn may_read_vendor(ctx: &TenantContext, vendor: VendorId) -> Result<(), Problem> {
-    if ctx.can(Permission::LedgerRead) {
-        return Ok(());
-    }
-    if ctx.vendor_role(vendor).is_some() {
-        return ctx.require_vendor(vendor, VendorPermission::Read);
-    }
-    if ctx.vendors.is_empty() && ctx.roles.iter().any(|r| r.is_staff_role()) {
-        return ctx.require(Permission::LedgerRead);
-    }
-    Err(Problem::not_found())
-}
-
 /// The vendor's account with the shop for the period: what the shop owed it at the start
 /// (its payable, 2100, before `from`), each entry that moved it (sales credit it; refunds
 /// and payouts debit it) with the running balance, and what it owed at the end.
@@ -321,7 +306,7 @@ pub async fn vendor_statement(
     query: Result<Query<PeriodQuery>, Problem>,
 ) -> Result<Json<VendorStatement>, Problem> {
     let vendor: VendorId = path_id(&vendor)?;
-    may_read_vendor(&ctx, vendor)?;
+    ctx.require_vendor_money(&[Permission::LedgerRead], vendor)?;
     let Query(query) = query?;
     let (currency, period) = parse_period(&query)?;
     let (start, end) = bounds(&period)?;

@@ -106,7 +106,9 @@ async fn delivered_vendor_on(
     let vendor = VendorId::new();
     // The shop pays out on delivery.
     let tx = state.db.tenant_tx(shop).await.unwrap();
-    repo::save_hold_days(&tx, 0, "usr_merchant").await.unwrap();
+    repo::save_settings(&tx, 0, None, "usr_merchant")
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     let accounts = events::Accounts(state.clone());
     accounts

@@ -7,6 +7,7 @@
 //! one-page invoice is about 37 KB, where the two whole faces alone would add about 740 KB.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use allsorts::binary::read::ReadScope;
 use allsorts::font_data::FontData;
@@ -152,11 +153,22 @@ pub(crate) struct Faces {
 }
 
 impl Faces {
-    pub(crate) fn load() -> Result<Self, DocumentError> {
+    fn load() -> Result<Self, DocumentError> {
         Ok(Self {
             regular: Face::load(Weight::Regular)?,
             bold: Face::load(Weight::Bold)?,
         })
+    }
+
+    /// Both faces, parsed once per process: parsing the two whole font files is the
+    /// dearest step of a render, and their widths never change.
+    pub(crate) fn shared() -> Result<&'static Self, DocumentError> {
+        static FACES: OnceLock<Faces> = OnceLock::new();
+        if let Some(faces) = FACES.get() {
+            return Ok(faces);
+        }
+        let loaded = Self::load()?;
+        Ok(FACES.get_or_init(|| loaded))
     }
 
     pub(crate) fn get(&self, weight: Weight) -> &Face {

@@ -26,12 +26,12 @@ pub const MAX_LOGO_PIXELS: u32 = 4096;
 pub fn render(doc: &Document) -> Result<Vec<u8>, DocumentError> {
     check_table(&doc.table)?;
     let logo = doc.logo.as_deref().map(decode_logo).transpose()?;
-    let faces = fonts::Faces::load()?;
+    let faces = fonts::Faces::shared()?;
     let logo_size = logo
         .as_ref()
         .map(|image| (image.width as f32, image.height as f32));
-    let pages = layout::lay_out(doc, &faces, logo_size);
-    pdf::write(&doc.title, &pages, &faces, logo.as_ref())
+    let pages = layout::lay_out(doc, faces, logo_size);
+    pdf::write(&doc.title, &pages, faces, logo.as_ref())
 }
 
 fn check_table(table: &Table) -> Result<(), DocumentError> {

@@ -31,7 +31,7 @@ mod worker;
 
 pub use retention::{KEEP_FINISHED, PURGE_BATCH, purge_finished, purge_in_batches, sweep_every};
 pub use schema::{JOBS_AGE_INDEX_MIGRATION, JOBS_MIGRATION};
-pub use store::{enqueue, find, latest_for};
+pub use store::{enqueue, enqueue_all, find, latest_for};
 pub use sweep::{SWEEP_MARGIN, SWEEP_SUBJECT, SweepsQueued};
 pub use worker::Worker;
 

@@ -23,28 +23,64 @@ fn statement(
 /// Inserts `job` in the caller's transaction, so the job exists exactly when the change that
 /// needs it commits. Use the tenant's `TenantTx` (or a `PlatformTx`).
 pub async fn enqueue(conn: &impl ConnectionTrait, job: NewJob) -> Result<JobId, DbErr> {
-    let id = JobId::new();
+    let ids = enqueue_all(conn, vec![job]).await?;
+    Ok(ids[0])
+}
+
+/// Jobs per multi-row insert of [`enqueue_all`]: 7 bind values a row plus the shared
+/// instant stays far below either backend's parameter limit.
+const JOBS_PER_INSERT: usize = 500;
+
+/// [`enqueue`] for several jobs at once: one multi-row insert per 500 jobs instead of one
+/// statement each (a burst of invoices queues a render job per document). Their ids, in the
+/// order of `jobs`.
+pub async fn enqueue_all(
+    conn: &impl ConnectionTrait,
+    jobs: Vec<NewJob>,
+) -> Result<Vec<JobId>, DbErr> {
+    const WIDTH: usize = 7;
     let now = now();
-    conn.execute_raw(statement(
-        conn,
-        &format!(
-            "INSERT INTO jobs ({COLUMNS}, locked_until) \
-             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $7, NULL, $8, $8, NULL)"
-        ),
-        [
-            job.tenant.as_uuid().into(),
-            id.as_uuid().into(),
-            job.kind.into(),
-            job.subject.into(),
-            job.payload.into(),
-            job.max_attempts.max(1).into(),
-            job.run_at.trunc_subsecs(6).into(),
-            now.into(),
-        ],
-    ))
-    .await?;
-    tracing::debug!(tenant_id = %job.tenant, job_id = %id, kind = job.kind, run_at = %job.run_at, "job enqueued");
-    Ok(id)
+    let mut ids = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter().peekable();
+    while jobs.peek().is_some() {
+        let chunk: Vec<NewJob> = jobs.by_ref().take(JOBS_PER_INSERT).collect();
+        let mut values: Vec<Value> = Vec::with_capacity(1 + WIDTH * chunk.len());
+        values.push(now.into());
+        let mut rows = Vec::with_capacity(chunk.len());
+        for (i, job) in chunk.into_iter().enumerate() {
+            let id = JobId::new();
+            let p = 2 + WIDTH * i;
+            rows.push(format!(
+                "(${}, ${}, ${}, ${}, ${}, 'queued', 0, ${}, ${}, NULL, $1, $1, NULL)",
+                p,
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            ));
+            tracing::debug!(tenant_id = %job.tenant, job_id = %id, kind = job.kind, run_at = %job.run_at, "job enqueued");
+            values.push(job.tenant.as_uuid().into());
+            values.push(id.as_uuid().into());
+            values.push(job.kind.into());
+            values.push(job.subject.into());
+            values.push(job.payload.into());
+            values.push(job.max_attempts.max(1).into());
+            values.push(job.run_at.trunc_subsecs(6).into());
+            ids.push(id);
+        }
+        conn.execute_raw(statement(
+            conn,
+            &format!(
+                "INSERT INTO jobs ({COLUMNS}, locked_until) VALUES {}",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(ids)
 }
 
 /// One of `tenant`'s jobs; `None` if there is no such job in this shop.

@@ -30,32 +30,34 @@ fn retry(message: String) -> HandlerError {
     HandlerError::Other(anyhow::anyhow!(message))
 }
 
+/// The earnings of each vendor order of a paid order.
+fn earnings_of(event: &Envelope) -> Result<Vec<Earning>, HandlerError> {
+    let order: OrderChanged = event.payload_as()?;
+    Ok(order
+        .vendor_orders
+        .iter()
+        .map(|v| Earning {
+            vendor_order: v.vendor_order_id,
+            order: order.order_id,
+            vendor: v.vendor_id,
+            currency: order.total.currency,
+            total: v.total,
+            tax: v.tax,
+            commission: v.commission,
+            discount_by_shop: v.discount_by_shop,
+            earnings: v.earnings,
+            refunded: 0,
+            clawed_back: 0,
+            paid_at: event.occurred_at,
+            available_at: None,
+        })
+        .collect())
+}
+
 impl Earnings {
+    /// Applies one event other than `order.paid` (whose earnings the caller records).
     async fn apply(&self, tx: &mercato_db::TenantTx, event: &Envelope) -> Result<(), HandlerError> {
         match event.name.as_str() {
-            ORDER_PAID => {
-                let order: OrderChanged = event.payload_as()?;
-                let earnings: Vec<Earning> = order
-                    .vendor_orders
-                    .iter()
-                    .map(|v| Earning {
-                        vendor_order: v.vendor_order_id,
-                        order: order.order_id,
-                        vendor: v.vendor_id,
-                        currency: order.total.currency,
-                        total: v.total,
-                        tax: v.tax,
-                        commission: v.commission,
-                        discount_by_shop: v.discount_by_shop,
-                        earnings: v.earnings,
-                        refunded: 0,
-                        clawed_back: 0,
-                        paid_at: event.occurred_at,
-                        available_at: None,
-                    })
-                    .collect();
-                repo::add_earnings(tx, &earnings).await?;
-            }
             VENDOR_ORDER_DELIVERED => {
                 let v: VendorOrderChanged = event.payload_as()?;
                 let hold = repo::hold_days(tx)
@@ -119,11 +121,21 @@ impl Handler for Earnings {
         for (tenant, events) in by_tenant(events) {
             let tx = self.0.db.tenant_tx(tenant).await?;
             let new = mark_processed_all(&*tx, EARNINGS, &events).await?;
+            // The earnings of paid orders are recorded together (one statement), before any
+            // other event, which may be about one of them.
+            let mut earnings = Vec::new();
             for (event, new) in events.iter().zip(new) {
-                if new {
-                    self.apply(&tx, event).await?;
+                if !new {
+                    continue;
                 }
+                if event.name == ORDER_PAID {
+                    earnings.extend(earnings_of(event)?);
+                    continue;
+                }
+                repo::add_earnings(&tx, &std::mem::take(&mut earnings)).await?;
+                self.apply(&tx, event).await?;
             }
+            repo::add_earnings(&tx, &earnings).await?;
             tx.commit().await?;
         }
         Ok(())

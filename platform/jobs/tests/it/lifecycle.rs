@@ -2,7 +2,7 @@
 
 use crate::support::{Scripted, TestDb, enqueue_committed, load};
 use chrono::{TimeDelta, Utc};
-use mercato_jobs::{JobStatus, NewJob, Worker, enqueue, find, latest_for};
+use mercato_jobs::{JobStatus, NewJob, Worker, enqueue, enqueue_all, find, latest_for};
 use mercato_tenant_context::TenantId;
 use serde_json::json;
 
@@ -151,7 +151,60 @@ async fn jobs_survive_a_restart(t: TestDb) {
     assert_eq!(load(&db, tenant, id).await.status, JobStatus::Succeeded);
 }
 
+/// Jobs queued together exist together, each as `enqueue` would have stored it, and each
+/// runs once; in a rolled-back transaction none of them does.
+async fn jobs_queued_together_commit_and_run_each(t: TestDb) {
+    let tenant = TenantId::new();
+    let job = |n: i32| NewJob {
+        tenant,
+        kind: "test.together",
+        subject: Some(format!("doc_{n}")),
+        payload: json!({ "n": n }),
+        run_at: Utc::now(),
+        max_attempts: n,
+    };
+    let tx = t.db.tenant_tx(tenant).await.unwrap();
+    let dropped = enqueue_all(&*tx, vec![job(7), job(8)]).await.unwrap();
+    drop(tx);
+    let tx = t.db.tenant_tx(tenant).await.unwrap();
+    assert!(enqueue_all(&*tx, Vec::new()).await.unwrap().is_empty());
+    let ids = enqueue_all(&*tx, (1..=3).map(job).collect()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(ids.len(), 3);
+    for (n, id) in (1..=3).zip(&ids) {
+        let stored = load(&t.db, tenant, *id).await;
+        assert_eq!(
+            (
+                stored.subject.as_deref(),
+                &stored.payload,
+                stored.max_attempts,
+                stored.status
+            ),
+            (
+                Some(format!("doc_{n}").as_str()),
+                &json!({ "n": n }),
+                n,
+                JobStatus::Queued
+            )
+        );
+    }
+    let handler = Scripted::done();
+    let worker = Worker::new(t.db.clone(), "test.together", handler.clone()).concurrency(8);
+    assert!(worker.run_once().await.unwrap());
+    assert!(
+        !worker.run_once().await.unwrap(),
+        "each ran in the first round"
+    );
+    for id in &ids {
+        assert_eq!(handler.runs(*id), 1);
+    }
+    for id in &dropped {
+        assert_eq!(handler.runs(*id), 0, "a rolled-back job never runs");
+    }
+}
+
 crate::on_every_backend!(
+    jobs_queued_together_commit_and_run_each,
     rolled_back_job_never_runs,
     due_job_runs_once_and_future_job_waits,
     find_and_latest_for_show_a_tenants_jobs,

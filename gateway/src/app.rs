@@ -399,11 +399,14 @@ pub async fn start(
             } else {
                 config.orders.test_webhook_secret.clone()
             };
-            payments = payments.with_test(mercato_payments::TestProvider::new(
-                db.clone(),
-                secret,
-                Duration::from_millis(config.orders.test_webhook_delay_ms),
-            ));
+            payments = payments.with_test(
+                mercato_payments::TestProvider::new(
+                    db.clone(),
+                    secret,
+                    Duration::from_millis(config.orders.test_webhook_delay_ms),
+                )
+                .with_fee(config.orders.test_fee),
+            );
         }
         let stripe = &config.orders.stripe;
         if !stripe.secret_key.expose().is_empty() {
@@ -459,12 +462,20 @@ pub async fn start(
         let connect: Option<Arc<dyn mercato_payouts::providers::Connect>> =
             if !stripe.secret_key.expose().is_empty() {
                 let api_base = Some(stripe.api_base.clone()).filter(|base| !base.is_empty());
-                Some(Arc::new(StripeConnect(
-                    mercato_payments::StripeProvider::new(
+                Some(Arc::new(StripeConnect {
+                    stripe: mercato_payments::StripeProvider::new(
                         stripe.secret_key.expose().to_owned(),
                         api_base,
                     )?,
-                )))
+                    // Transfer events come signed like the payment ones, by the same
+                    // account's endpoints (ADR 0044).
+                    webhook_secrets: stripe
+                        .webhook_secrets
+                        .iter()
+                        .map(|secret| secret.expose().to_owned())
+                        .collect(),
+                    tolerance_secs: config.orders.webhook_tolerance_secs,
+                }))
             } else if config.orders.test_provider {
                 Some(Arc::new(mercato_payouts::providers::TestPayouts {
                     db: db.clone(),
@@ -709,8 +720,13 @@ async fn method_not_allowed() -> Problem {
 }
 
 /// Payouts' Stripe Connect transfers through payments' Stripe client: a refusal is final (the
-/// payout fails, its money goes back), an outage is retried with the same key.
-struct StripeConnect(mercato_payments::StripeProvider);
+/// payout fails, its money goes back), an outage is retried with the same key. Stripe's
+/// transfer webhooks are checked with payments' signature scheme and the Stripe secrets.
+struct StripeConnect {
+    stripe: mercato_payments::StripeProvider,
+    webhook_secrets: Vec<String>,
+    tolerance_secs: i64,
+}
 
 #[async_trait::async_trait]
 impl mercato_payouts::providers::Connect for StripeConnect {
@@ -725,7 +741,7 @@ impl mercato_payouts::providers::Connect for StripeConnect {
             ));
         };
         match self
-            .0
+            .stripe
             .transfer(
                 t.tenant,
                 destination,
@@ -739,6 +755,26 @@ impl mercato_payouts::providers::Connect for StripeConnect {
             Err(mercato_payments::ProviderError::Unavailable(why)) => Err(why),
             Err(refused) => Ok(Sent::Refused(refused.to_string())),
         }
+    }
+
+    fn verify_webhook(
+        &self,
+        signature: &str,
+        body: &[u8],
+    ) -> Result<(), mercato_payouts::providers::WebhookRefused> {
+        use mercato_payouts::providers::WebhookRefused;
+        if self.webhook_secrets.is_empty() {
+            return Err(WebhookRefused::NoEndpoint);
+        }
+        mercato_payments::signature::verify(
+            signature,
+            body,
+            &self.webhook_secrets,
+            chrono::Utc::now().timestamp(),
+            self.tolerance_secs,
+        )
+        .map(|_| ())
+        .map_err(|e| WebhookRefused::BadSignature(e.to_string()))
     }
 }
 

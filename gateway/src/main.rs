@@ -95,13 +95,14 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum EventsCommand {
     /// Have a service announce the current state of everything it owns again (vendors:
-    /// vendors and commission rules; catalog: products; inventory: stock), so a consumer that
+    /// vendors and commission rules; catalog: products; inventory: stock; orders: tax
+    /// rates), so a consumer that
     /// has nothing yet catches up: a mirror added to a running deployment, or a table
     /// rebuilt. The events go through the service's outbox; the server delivers them (at
     /// once when it runs, or when it next starts). Safe to run again: mirrors keep the
     /// newest state.
     Republish {
-        /// vendors, catalog or inventory.
+        /// vendors, catalog, inventory or orders.
         service: String,
         /// The shop: its id (shop_…) or slug. Default: every shop.
         #[arg(long)]

@@ -18,6 +18,7 @@ pub const OWNERS: &[(&str, &str)] = &[
     ),
     ("catalog", "product.changed per product"),
     ("inventory", "stock.changed per variant"),
+    ("orders", "tax_rate.republished per tax rate"),
 ];
 
 /// Refuses a `service` that owns nothing another service mirrors, naming those that do.
@@ -71,6 +72,7 @@ pub async fn republish(
     let db = match service {
         "vendors" => open_service_db(config, "vendors", mercato_vendors::migrate).await?,
         "catalog" => open_service_db(config, "catalog", mercato_catalog::migrate).await?,
+        "orders" => open_service_db(config, "orders", mercato_orders::migrate).await?,
         _ => open_service_db(config, "inventory", mercato_inventory::migrate).await?,
     };
     let mut out = Vec::with_capacity(shops.len());
@@ -78,6 +80,7 @@ pub async fn republish(
         let count = match service {
             "vendors" => mercato_vendors::events::republish(&db, tenant).await,
             "catalog" => mercato_catalog::events::republish(&db, tenant).await,
+            "orders" => mercato_orders::events::republish(&db, tenant).await,
             _ => mercato_inventory::events::republish(&db, tenant).await,
         }
         .with_context(|| format!("republishing {service}'s state of shop {tenant}"))?;

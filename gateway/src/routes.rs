@@ -44,6 +44,7 @@ const TABLE: &[(&str, &str)] = &[
     ("/api/v1/ledger", "accounting"),
     ("/api/v1/payouts", "payouts"),
     ("/api/v1/invoices", "accounting"),
+    ("/api/v1/invoice-settings", "accounting"),
     ("/api/v1/expenses", "accounting"),
 ];
 

@@ -7,7 +7,8 @@
 //!
 //! Every `vendor.*` event made by [`vendor`] carries the contract's [`VendorSnapshot`]
 //! `{ vendor_id, slug, store_name, status, owner_user_id, holiday_until, reason, actor,
-//! shipping: { flat_rate, free_over } }` (money or null); `vendor.checklist_overridden` carries
+//! shipping: { flat_rate, free_over }, legal: { legal_name, address, country, vat_id } }`
+//! (money or null); `vendor.checklist_overridden` carries
 //! `{ vendor_id, code, reason, actor }`. Both `commission_rule.*` events carry the whole rule and the actor: their
 //! payloads are `mercato-vendors-api`'s ([`CommissionRuleEvent`] as published,
 //! [`CommissionRuleSnapshot`] as read back into a [`CommissionRule`]).
@@ -51,6 +52,7 @@ pub async fn vendor(
         reason: reason.map(str::to_owned),
         actor: actor.to_owned(),
         shipping: vendor.shipping,
+        legal: Some(vendor.legal()),
     };
     publish(conn, name, vendor.tenant, &payload).await
 }

@@ -74,6 +74,7 @@ async fn prepare(db: &Db, tenant: TenantId, vendor: VendorId) -> anyhow::Result<
         reason: None,
         actor: "bench".into(),
         shipping: Default::default(),
+        legal: None,
     };
     let event = Envelope::new("vendor.approved", 1, tenant, &approved)?;
     let tx = db.tenant_tx(tenant).await?;

@@ -12,7 +12,12 @@ use serde_json::{Value, json};
 on_all_backends!(a_paid_order_gets_invoices_a_refund_a_credit_note_each_seen_by_whom_it_concerns);
 
 /// The documents `token` sees on `host`, of `order` when given.
-async fn invoices(app: &TestApp, host: &str, token: &str, order: Option<&str>) -> Vec<Value> {
+pub(crate) async fn invoices(
+    app: &TestApp,
+    host: &str,
+    token: &str,
+    order: Option<&str>,
+) -> Vec<Value> {
     let path = match order {
         Some(order) => format!("/api/v1/invoices?order_id={order}"),
         None => "/api/v1/invoices".to_owned(),
@@ -58,7 +63,7 @@ async fn fetch_pdf(
 }
 
 /// The text of a PDF, as `pdftotext` reads it.
-fn pdf_text(bytes: &[u8]) -> String {
+pub(crate) fn pdf_text(bytes: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("document.pdf");
     std::fs::write(&file, bytes).unwrap();
@@ -72,7 +77,7 @@ fn pdf_text(bytes: &[u8]) -> String {
 }
 
 /// The PDF once the render job stored it: 202 with `Retry-After` until then.
-async fn rendered_pdf(app: &TestApp, host: &str, id: &str, token: &str) -> Vec<u8> {
+pub(crate) async fn rendered_pdf(app: &TestApp, host: &str, id: &str, token: &str) -> Vec<u8> {
     let path = format!("/api/v1/invoices/{id}/pdf");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {

@@ -13,11 +13,15 @@ mod catalog;
 #[cfg(test)]
 mod commission;
 #[cfg(test)]
+mod commission_invoices;
+#[cfg(test)]
 mod demo;
 #[cfg(test)]
 mod domains;
 #[cfg(test)]
 mod expenses;
+#[cfg(test)]
+mod guest_invoices;
 #[cfg(test)]
 mod identity;
 #[cfg(test)]
@@ -49,6 +53,8 @@ mod password_reset;
 #[cfg(test)]
 mod payouts;
 #[cfg(test)]
+mod reconciliation;
+#[cfg(test)]
 mod republish;
 #[cfg(test)]
 mod retention;
@@ -64,6 +70,8 @@ mod shops;
 mod staff;
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod transfer_reversals;
 #[cfg(test)]
 mod vendor_staff;
 #[cfg(test)]

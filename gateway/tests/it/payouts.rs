@@ -14,7 +14,12 @@ use serde_json::{Value, json};
 on_all_backends!(vendors_are_paid_once_and_a_refund_after_payout_is_recovered);
 
 /// `(pending, available, in_transit, paid_out)` of a vendor's EUR balance.
-async fn balance(app: &TestApp, host: &str, token: &str, vendor: &str) -> (i64, i64, i64, i64) {
+pub(crate) async fn balance(
+    app: &TestApp,
+    host: &str,
+    token: &str,
+    vendor: &str,
+) -> (i64, i64, i64, i64) {
     let reply = app
         .client
         .get(
@@ -38,7 +43,7 @@ async fn balance(app: &TestApp, host: &str, token: &str, vendor: &str) -> (i64, 
 }
 
 /// Starts a run under `key` and waits until it is done; the run.
-async fn run(app: &TestApp, host: &str, token: &str, key: &str) -> Value {
+pub(crate) async fn run(app: &TestApp, host: &str, token: &str, key: &str) -> Value {
     let started = post_with(
         app,
         host,
@@ -70,7 +75,7 @@ async fn run(app: &TestApp, host: &str, token: &str, key: &str) -> Value {
     panic!("payout run {id} did not finish");
 }
 
-async fn payouts(app: &TestApp, host: &str, token: &str, query: &str) -> Reply {
+pub(crate) async fn payouts(app: &TestApp, host: &str, token: &str, query: &str) -> Reply {
     app.client
         .get(host, &format!("/api/v1/payouts{query}"), Some(token))
         .await
@@ -78,7 +83,7 @@ async fn payouts(app: &TestApp, host: &str, token: &str, query: &str) -> Reply {
 }
 
 /// `PUT /api/v1/payouts/settings` with a hold of `days`.
-async fn set_hold(app: &TestApp, host: &str, token: &str, days: i64) -> Reply {
+pub(crate) async fn set_hold(app: &TestApp, host: &str, token: &str, days: i64) -> Reply {
     app.client
         .send(
             "PUT",
@@ -91,7 +96,7 @@ async fn set_hold(app: &TestApp, host: &str, token: &str, days: i64) -> Reply {
         .unwrap()
 }
 
-fn vendor_order_of(placed: &Reply, vendor: &str) -> Value {
+pub(crate) fn vendor_order_of(placed: &Reply, vendor: &str) -> Value {
     placed.body["vendor_orders"]
         .as_array()
         .unwrap()
@@ -101,7 +106,7 @@ fn vendor_order_of(placed: &Reply, vendor: &str) -> Value {
         .unwrap()
 }
 
-async fn ship_and_deliver(app: &TestApp, host: &str, token: &str, vo: &str) {
+pub(crate) async fn ship_and_deliver(app: &TestApp, host: &str, token: &str, vo: &str) {
     for (step, body) in [
         (
             "ship",
@@ -602,17 +607,17 @@ on_all_backends!(a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made);
 /// form-encoded bracketed parameters, idempotency keys (a repeat gets the first answer), and
 /// Stripe's error object for a closed connected account.
 #[derive(Clone, Default)]
-struct FakeStripe {
-    made: std::sync::Arc<std::sync::Mutex<Vec<Made>>>,
+pub(crate) struct FakeStripe {
+    pub(crate) made: std::sync::Arc<std::sync::Mutex<Vec<Made>>>,
 }
 
 /// A transfer the fake made: its idempotency key, the form it was asked with, its answer.
-type Made = (String, Vec<(String, String)>, Value);
+pub(crate) type Made = (String, Vec<(String, String)>, Value);
 
-const STRIPE_KEY: &str = "sk_test_mercato_connect";
+pub(crate) const STRIPE_KEY: &str = "sk_test_mercato_connect";
 
 impl FakeStripe {
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         use axum::http::{HeaderMap, StatusCode};
         let me = self.clone();
         let app = axum::Router::new().route(

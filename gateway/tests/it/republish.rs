@@ -234,12 +234,15 @@ async fn a_wiped_mirror_comes_back_from_its_owners(backend: Backend, test: &str)
 
     // A service that owns nothing mirrored is refused by name.
     let refused = tokio::process::Command::new(env!("CARGO_BIN_EXE_mercato"))
-        .args(["events", "republish", "orders"])
+        .args(["events", "republish", "payouts"])
         .env("MERCATO_DATA_DIR", &app.config.data_dir)
         .output()
         .await
         .unwrap();
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("vendors, catalog, inventory"), "{said}");
+    assert!(
+        said.contains("vendors, catalog, inventory, orders"),
+        "{said}"
+    );
 }

@@ -187,6 +187,9 @@ pub fn test_config(
     config.orders.allow_test_payments = true;
     config.orders.test_webhook_secret = TEST_WEBHOOK_SECRET.into();
     config.orders.test_webhook_delay_ms = 500;
+    // No payment fees, so the ledger tests' hand calculations hold; `reconciliation.rs`
+    // turns the default fee on.
+    config.orders.test_fee = mercato_payments::TestFee::NONE;
     // Every test client is 127.0.0.1: the per-address limits of the platform host and of
     // host resolution would count all of one test's admin calls and new shops as one
     // client's. `limits.rs` tests them with small values.

@@ -3,6 +3,7 @@
 //! configuration and telemetry set-up.
 
 pub mod config;
+pub mod country;
 pub mod http;
 pub mod id;
 pub mod money;

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, by_tenant, mark_processed_all};
 use mercato_kernel::Currency;
+use mercato_orders_api::OrderId;
 use mercato_orders_api::events::{ORDER_PAID, OrderChanged, REFUND_COMPLETED, RefundCompleted};
 use std::collections::{BTreeSet, HashMap};
 
@@ -35,17 +36,22 @@ fn entry_error(e: EntryError) -> HandlerError {
 }
 
 impl OrderPostings {
-    /// Books one event in `tx`, adding to `changes`; `charted` holds the currencies whose
-    /// chart this transaction made sure of. The caller marked the event processed.
-    async fn book(
+    /// Books the sales of `paid`, `order.paid` events in delivery order, in `tx`, adding to
+    /// `changes`; `charted` holds the currencies whose chart this transaction made sure of.
+    /// The caller marked the events processed. However many there are, their entries take
+    /// one round of statements ([`repo::post_all`]) and their invoices another
+    /// ([`invoicing::issue_invoices`]), so a burst costs about what one order does.
+    async fn book_sales(
         &self,
         tx: &TenantTx,
-        event: &Envelope,
+        paid: &[(&Envelope, OrderChanged)],
         changes: &mut BalanceChanges,
         charted: &mut BTreeSet<Currency>,
     ) -> Result<(), HandlerError> {
-        if event.name == ORDER_PAID {
-            let order: OrderChanged = event.payload_as()?;
+        let mut entries = Vec::new();
+        let mut booked = Vec::new();
+        let mut sales = Vec::new();
+        for (event, order) in paid {
             if order.vendor_orders.is_empty() {
                 return Err(payload_error(format!(
                     "order.paid of {} carries no vendor orders to book",
@@ -57,8 +63,6 @@ impl OrderPostings {
             if charted.insert(currency) {
                 repo::ensure_chart(tx, currency).await?;
             }
-            let mut entries = Vec::with_capacity(order.vendor_orders.len());
-            let mut booked = Vec::with_capacity(order.vendor_orders.len());
             for v in &order.vendor_orders {
                 let source = Source {
                     event_id: Some(event.id.as_uuid()),
@@ -71,22 +75,47 @@ impl OrderPostings {
                     posting::sale(order.order_id, currency, v, source).map_err(entry_error)?;
                 entries.push(entry);
                 booked.push(sale);
+                sales.push((order, v));
             }
-            let posted = repo::post_all(tx, &entries, changes).await?;
-            // A sale posted now gets its invoice now; one posted before has its own.
-            for (v, new) in order.vendor_orders.iter().zip(&posted) {
-                if *new {
-                    invoicing::issue_invoice(tx, &order, v).await?;
-                }
-            }
-            let new: Vec<Booked> = booked
-                .into_iter()
-                .zip(posted)
-                .filter_map(|(b, posted)| posted.then_some(b))
-                .collect();
-            repo::save_booked(tx, &new).await?;
+        }
+        if entries.is_empty() {
             return Ok(());
         }
+        // An entry's key is unique: a sale posted before (or twice in this burst) posts once.
+        let posted = repo::post_all(tx, &entries, changes).await?;
+        // A sale posted now gets its invoice now; one posted before has its own.
+        let invoiced: Vec<_> = sales
+            .into_iter()
+            .zip(&posted)
+            .filter_map(|(sale, posted)| posted.then_some(sale))
+            .collect();
+        invoicing::issue_invoices(tx, &invoiced).await?;
+        // The guest's key to these documents (ADR 0044), when the event carries it.
+        let tokens: Vec<(OrderId, &str)> = paid
+            .iter()
+            .filter_map(|(_, o)| {
+                let hash = o.invoice.as_ref()?.order_token_hash.as_deref()?;
+                Some((o.order_id, hash))
+            })
+            .collect();
+        repo::order_tokens::save(tx, &tokens).await?;
+        let new: Vec<Booked> = booked
+            .into_iter()
+            .zip(posted)
+            .filter_map(|(b, posted)| posted.then_some(b))
+            .collect();
+        repo::save_booked(tx, &new).await?;
+        Ok(())
+    }
+
+    /// Books one `refund.completed` in `tx`, adding to `changes`. The caller marked it
+    /// processed and booked the sales delivered before it.
+    async fn book_refund(
+        &self,
+        tx: &TenantTx,
+        event: &Envelope,
+        changes: &mut BalanceChanges,
+    ) -> Result<(), HandlerError> {
         let refund: RefundCompleted = event.payload_as()?;
         if refund.stray_payment {
             return Ok(());
@@ -145,11 +174,24 @@ impl Handler for OrderPostings {
             let new = mark_processed_all(&*tx, ORDER_POSTINGS, &events).await?;
             let mut changes = BalanceChanges::default();
             let mut charted = BTreeSet::new();
+            // Sales wait to be booked together, until a refund (which may refund one of
+            // them) or the end of the burst.
+            let mut sales: Vec<(&Envelope, OrderChanged)> = Vec::new();
             for (event, new) in events.iter().zip(new) {
-                if new {
-                    self.book(&tx, event, &mut changes, &mut charted).await?;
+                if !new {
+                    continue;
                 }
+                if event.name == ORDER_PAID {
+                    sales.push((event, event.payload_as()?));
+                    continue;
+                }
+                let waiting = std::mem::take(&mut sales);
+                self.book_sales(&tx, &waiting, &mut changes, &mut charted)
+                    .await?;
+                self.book_refund(&tx, event, &mut changes).await?;
             }
+            self.book_sales(&tx, &sales, &mut changes, &mut charted)
+                .await?;
             repo::add_to_balances(&tx, changes).await?;
             tx.commit().await?;
         }

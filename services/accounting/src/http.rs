@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 
 pub mod expenses;
 pub mod invoices;
+pub mod reconciliation;
 pub mod reports;
+pub mod settings;
 
 pub fn router() -> Router<AccountingState> {
     Router::new()
@@ -27,6 +29,8 @@ pub fn router() -> Router<AccountingState> {
         .merge(invoices::router())
         .merge(expenses::router())
         .merge(reports::router())
+        .merge(settings::router())
+        .merge(reconciliation::router())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

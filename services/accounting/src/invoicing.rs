@@ -1,5 +1,6 @@
 //! Customer invoices and credit notes (ADR 0040): issued by the `accounting-orders`
-//! consumer in the transaction that posts the sale or the refund they document, each with
+//! consumer in the transaction that posts the sale or the refund they document, and the
+//! shop's commission invoices to vendors (ADR 0043) in the one that books a payout, each with
 //! the next gapless number of its shop and series, and a render job queued in that same
 //! transaction. The job ([`RENDER_JOB`], [`render_worker`]) renders the PDF with
 //! `mercato_documents`, stores it under the shop's and vendor's prefix and marks the
@@ -7,9 +8,11 @@
 
 use crate::AccountingState;
 use crate::domain::DocumentId;
+use crate::domain::commission;
 use crate::domain::invoice::{self, Amounts, DocumentKind, Printed, PrintedParty};
 use crate::domain::posting::Booked;
 use crate::repo::documents::{self, NewDocument, StoredDocument};
+use crate::repo::legal;
 use async_trait::async_trait;
 use mercato_db::{Db, TenantTx};
 use mercato_documents::{Column, Document, Party, Table, Total};
@@ -18,8 +21,11 @@ use mercato_kernel::Currency;
 use mercato_orders_api::events::{OrderChanged, VendorOrderMoney};
 use mercato_orders_api::money::SaleParts;
 use mercato_orders_api::{OrderId, RefundId};
+use mercato_payouts_api::PayoutChanged;
 use mercato_storage::{ObjectKey, Owner, Storage};
+use mercato_tenant_context::VendorId;
 use sea_orm::DbErr;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,32 +34,61 @@ pub const RENDER_JOB: &str = "accounting.render_document";
 /// The storage area of the PDFs, under the vendor's prefix.
 pub const AREA: &str = "invoices";
 
-/// Issues the document `doc` describes (number allocated here) and queues its rendering,
+/// Issues the document `fill` describes (number allocated here) and queues its rendering,
 /// in `tx`.
 async fn issue(
     tx: &TenantTx,
     kind: DocumentKind,
     fill: impl FnOnce(String, i64, String, chrono::DateTime<chrono::Utc>) -> NewDocument,
 ) -> Result<DocumentId, DbErr> {
+    let ids = issue_all(tx, kind, vec![fill]).await?;
+    Ok(ids[0])
+}
+
+/// Issues the documents of `kind` that `fills` describe, numbered consecutively in their
+/// order, and queues a render job for each, in `tx`: three statements however many there
+/// are (the counter, the documents, the jobs), so a burst of sales costs what one does.
+async fn issue_all<F>(
+    tx: &TenantTx,
+    kind: DocumentKind,
+    fills: Vec<F>,
+) -> Result<Vec<DocumentId>, DbErr>
+where
+    F: FnOnce(String, i64, String, chrono::DateTime<chrono::Utc>) -> NewDocument,
+{
+    if fills.is_empty() {
+        return Ok(Vec::new());
+    }
     let issued_at = crate::now();
     let series = invoice::series(kind, issued_at);
-    let seq = documents::allocate_number(tx, &series).await?;
-    let number = invoice::number(&series, seq);
-    let doc = fill(series, seq, number, issued_at);
-    documents::insert(tx, &doc).await?;
-    mercato_jobs::enqueue(
-        &**tx,
-        NewJob {
+    let first = documents::allocate_numbers(tx, &series, fills.len()).await?;
+    let docs: Vec<NewDocument> = fills
+        .into_iter()
+        .zip(first..)
+        .map(|(fill, seq)| {
+            fill(
+                series.clone(),
+                seq,
+                invoice::number(&series, seq),
+                issued_at,
+            )
+        })
+        .collect();
+    documents::insert_all(tx, &docs).await?;
+    let run_at = chrono::Utc::now();
+    let jobs = docs
+        .iter()
+        .map(|doc| NewJob {
             tenant: tx.tenant(),
             kind: RENDER_JOB,
             subject: Some(doc.id.to_string()),
             payload: serde_json::json!({ "document_id": doc.id }),
-            run_at: chrono::Utc::now(),
+            run_at,
             max_attempts: 10,
-        },
-    )
-    .await?;
-    Ok(doc.id)
+        })
+        .collect();
+    mercato_jobs::enqueue_all(&**tx, jobs).await?;
+    Ok(docs.into_iter().map(|doc| doc.id).collect())
 }
 
 /// Issues the invoice of `v`, a vendor order of `order` whose sale was posted now, in `tx`.
@@ -62,25 +97,101 @@ pub async fn issue_invoice(
     order: &OrderChanged,
     v: &VendorOrderMoney,
 ) -> Result<DocumentId, DbErr> {
-    let printed = invoice::invoice_print(v, order.invoice.as_ref());
+    let ids = issue_invoices(tx, &[(order, v)]).await?;
+    Ok(ids[0])
+}
+
+/// Issues the invoices of `sales`, vendor orders whose sales were posted now, numbered in
+/// their order, in `tx`.
+pub async fn issue_invoices(
+    tx: &TenantTx,
+    sales: &[(&OrderChanged, &VendorOrderMoney)],
+) -> Result<Vec<DocumentId>, DbErr> {
+    if sales.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sellers = sellers(tx, sales.iter().map(|(_, v)| v.vendor_id).collect()).await?;
+    let fills = sales
+        .iter()
+        .map(|(order, v)| {
+            let mut printed = invoice::invoice_print(v, order.invoice.as_ref());
+            if let Some(seller) = sellers.get(&v.vendor_id) {
+                printed.seller = seller.clone();
+            }
+            move |series, seq, number, issued_at| NewDocument {
+                id: DocumentId::new(),
+                kind: DocumentKind::Invoice,
+                series,
+                seq,
+                number,
+                source_key: invoice::invoice_key(v.vendor_order_id),
+                order: Some(order.order_id),
+                vendor_order: Some(v.vendor_order_id),
+                payout: None,
+                vendor: v.vendor_id,
+                customer: order.customer_id,
+                refund: None,
+                invoice: None,
+                currency: order.total.currency,
+                amounts: Amounts::of_sale(v),
+                printed,
+                issued_at,
+            }
+        })
+        .collect();
+    issue_all(tx, DocumentKind::Invoice, fills).await
+}
+
+/// Whom customer invoices of `vendors`' sales name as seller (ADR 0043), by vendor: the
+/// shop, with its legal details, when it sells in its own name; otherwise each vendor with
+/// the legal details accounting knows (a vendor it knows none of keeps the name the order
+/// gave).
+async fn sellers(
+    tx: &TenantTx,
+    mut vendors: Vec<VendorId>,
+) -> Result<HashMap<VendorId, PrintedParty>, DbErr> {
+    if let Some(settings) = legal::settings(tx).await?
+        && settings.sells_in_own_name
+    {
+        let shop = commission::party(&settings.legal);
+        return Ok(vendors.into_iter().map(|v| (v, shop.clone())).collect());
+    }
+    vendors.sort_by_key(|v| v.as_uuid());
+    vendors.dedup();
+    Ok(legal::vendor_legal(tx, &vendors)
+        .await?
+        .iter()
+        .map(|(vendor, details)| (*vendor, commission::party(details)))
+        .collect())
+}
+
+/// Issues the shop's commission invoice for `payout` (ADR 0043), whose booking was posted
+/// now, in `tx`: `printed` and `amounts` as `domain::commission` made them.
+pub async fn issue_commission_invoice(
+    tx: &TenantTx,
+    payout: &PayoutChanged,
+    printed: Printed,
+    amounts: Amounts,
+) -> Result<DocumentId, DbErr> {
     issue(
         tx,
-        DocumentKind::Invoice,
+        DocumentKind::Commission,
         |series, seq, number, issued_at| NewDocument {
             id: DocumentId::new(),
-            kind: DocumentKind::Invoice,
+            kind: DocumentKind::Commission,
             series,
             seq,
             number,
-            source_key: invoice::invoice_key(v.vendor_order_id),
-            order: order.order_id,
-            vendor_order: v.vendor_order_id,
-            vendor: v.vendor_id,
-            customer: order.customer_id,
+            source_key: invoice::commission_key(payout.payout_id),
+            order: None,
+            vendor_order: None,
+            payout: Some(payout.payout_id),
+            vendor: payout.vendor_id,
+            customer: None,
             refund: None,
             invoice: None,
-            currency: order.total.currency,
-            amounts: Amounts::of_sale(v),
+            currency: payout.amount.currency,
+            amounts,
             printed,
             issued_at,
         },
@@ -126,12 +237,14 @@ pub async fn issue_credit_note(
                 seller: PrintedParty {
                     name: format!("Vendor {}", sale.vendor),
                     lines: Vec::new(),
+                    tax_id: None,
                 },
                 buyer: None,
                 buyer_email: None,
                 prices_include_tax: false,
                 lines: Vec::new(),
                 refers_to: None,
+                notes: Vec::new(),
             },
             None,
             refund,
@@ -148,8 +261,9 @@ pub async fn issue_credit_note(
             seq,
             number,
             source_key: invoice::credit_note_key(refund, sale.vendor_order),
-            order,
-            vendor_order: sale.vendor_order,
+            order: Some(order),
+            vendor_order: Some(sale.vendor_order),
+            payout: None,
             vendor: sale.vendor,
             customer: invoice.as_ref().and_then(|i| i.customer),
             refund: Some(refund),
@@ -188,7 +302,7 @@ pub fn describe(doc: &StoredDocument) -> Document {
     let party = |party: &PrintedParty| Party {
         name: party.name.clone(),
         lines: party.lines.clone(),
-        tax_id: None,
+        tax_id: party.tax_id.clone(),
     };
     let mut meta = vec![
         ("Number".to_owned(), doc.number.clone()),
@@ -196,9 +310,16 @@ pub fn describe(doc: &StoredDocument) -> Document {
             "Issued".to_owned(),
             doc.issued_at.format("%Y-%m-%d").to_string(),
         ),
-        ("Order".to_owned(), doc.order.to_string()),
-        ("Vendor order".to_owned(), doc.vendor_order.to_string()),
     ];
+    if let Some(order) = doc.order {
+        meta.push(("Order".to_owned(), order.to_string()));
+    }
+    if let Some(vendor_order) = doc.vendor_order {
+        meta.push(("Vendor order".to_owned(), vendor_order.to_string()));
+    }
+    if let Some(payout) = doc.payout {
+        meta.push(("Payout".to_owned(), payout.to_string()));
+    }
     if let Some(number) = &p.refers_to {
         meta.push(("Invoice".to_owned(), number.clone()));
     }
@@ -230,7 +351,7 @@ pub fn describe(doc: &StoredDocument) -> Document {
     }
     totals.push(Total::new("Tax", m(a.tax)));
     totals.push(Total::strong("Total", m(a.total)));
-    let mut notes = Vec::new();
+    let mut notes = p.notes.clone();
     if doc.kind == DocumentKind::CreditNote {
         notes.push("This credit note refunds the amount above to the original payment.".into());
     }

@@ -2,7 +2,8 @@
 //! change, with their names and payloads declared in its contract crate
 //! (`mercato_orders_api::events`): `order.placed` and `refund.completed` here, the
 //! `order.<status>` and `vendor_order.<status>` moves in `usecases::transitions`,
-//! `order.payment_failed` in `usecases::payment`, and `return.*` here.
+//! `order.payment_failed` in `usecases::payment`, and `return.*` and `tax_rate.*` (the
+//! shop's tax rates, set in `http::settings`, announced again by [`republish`]) here.
 //!
 //! It consumes, each into a mirror through the inbox and ignoring events older than the row:
 //! `product.changed` ([`CATALOG_MIRROR`]), `vendor.*` ([`VENDOR_MIRROR`]),
@@ -21,7 +22,7 @@ use mercato_inventory_api::{STOCK_CHANGED, StockChanged};
 use mercato_kernel::Money;
 use mercato_orders_api::events::{
     LineUnits, ORDER_PLACED, OrderPlaced, PlacedVendorOrder, REFUND_COMPLETED, RefundCompleted,
-    ReturnChanged, Units,
+    ReturnChanged, TAX_RATE_REPUBLISHED, TaxRateChanged, Units,
 };
 
 use mercato_vendors_api::commission::CommissionRule;
@@ -186,6 +187,45 @@ impl Mirror for StockMirror {
 }
 
 /// `order.placed`, in the transaction that created the order.
+/// Publishes `name` (`tax_rate.set`, `.deleted` or `.republished`) for `rate`.
+pub async fn tax_rate(
+    tx: &TenantTx,
+    name: &str,
+    rate: &crate::repo::settings::TaxRate,
+    deleted: bool,
+    actor: &str,
+) -> Result<(), DbErr> {
+    publish(
+        &**tx,
+        name,
+        tx.tenant(),
+        &TaxRateChanged {
+            tax_rate_id: rate.id,
+            country: rate.rule.country.clone(),
+            category: rate.rule.category.clone(),
+            rate: rate.rule.rate.to_string(),
+            deleted,
+            actor: actor.to_owned(),
+        },
+    )
+    .await
+}
+
+/// Announces the shop's tax rates again (`tax_rate.republished`), for consumers catching up
+/// (`mercato events republish orders`), in one transaction. Returns how many it wrote.
+pub async fn republish(
+    db: &mercato_db::Db,
+    tenant: mercato_tenant_context::TenantId,
+) -> Result<u64, DbErr> {
+    let tx = db.tenant_tx(tenant).await?;
+    let rates = crate::repo::settings::tax_rates(&tx).await?;
+    for rate in &rates {
+        tax_rate(&tx, TAX_RATE_REPUBLISHED, rate, false, "republish").await?;
+    }
+    tx.commit().await?;
+    Ok(rates.len() as u64)
+}
+
 pub async fn order_placed(tx: &TenantTx, full: &FullOrder, actor: &str) -> Result<(), DbErr> {
     let o = &full.order;
     let m = |a: i64| Money::new(a, o.currency);

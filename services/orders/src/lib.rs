@@ -4,7 +4,9 @@
 //! into this service so an order and its payment change in one transaction), expiry of
 //! unpaid orders, cancellations, refunds and returns.
 //!
-//! It publishes `order.*`, `vendor_order.*` and `refund.completed` (see `events`); inventory
+//! It publishes `order.*`, `vendor_order.*` and `refund.completed` (see `events`), and
+//! the provider's fee of each payment and its balance transactions (`payment.fee_reported`,
+//! `payment.balance_imported`, `usecases::provider_balance`); inventory
 //! commits, releases and restocks from them. It consumes catalog's `product.changed`
 //! (prices, titles, visibility), vendors' `vendor.*` (who sells, shipping rates) and
 //! `commission_rule.*`, and inventory's `stock.changed` (availability shown in carts), each
@@ -51,12 +53,17 @@ pub struct OrdersConfig {
     pub test_webhook_secret: String,
     /// How long the test provider takes to confirm a `4000000000003220` payment.
     pub test_webhook_delay_ms: u64,
+    /// What the test provider charges on each payment it takes (default 1.5 % + 25).
+    pub test_fee: mercato_payments::TestFee,
     /// Webhook timestamps older or newer than this are refused.
     pub webhook_tolerance_secs: i64,
     /// Stripe as a payment provider (off while its secret key is empty).
     pub stripe: StripeConfig,
     /// How long checkout keys and provider event ids are kept (see `retention`).
     pub retention: retention::RetentionConfig,
+    /// A shop's providers' balance transactions are imported at most this long after a
+    /// payment's fee or a refund (`usecases::provider_balance`; default 60).
+    pub provider_import_delay_secs: u64,
 }
 
 /// Stripe's set-up: one platform account takes every shop's payments.
@@ -93,9 +100,11 @@ impl Default for OrdersConfig {
             allow_test_payments: false,
             test_webhook_secret: String::new(),
             test_webhook_delay_ms: 2000,
+            test_fee: mercato_payments::TestFee::default(),
             webhook_tolerance_secs: 300,
             stripe: StripeConfig::default(),
             retention: retention::RetentionConfig::default(),
+            provider_import_delay_secs: 60,
         }
     }
 }
@@ -168,6 +177,8 @@ pub fn workers(
         Box::pin(usecases::expiry::cart_worker(state).run(shutdown.clone())),
         Box::pin(usecases::payment::auto_refund_worker(state).run(shutdown.clone())),
         Box::pin(usecases::refunds::worker(state).run(shutdown.clone())),
+        Box::pin(usecases::provider_balance::fee_worker(state).run(shutdown.clone())),
+        Box::pin(usecases::provider_balance::import_worker(state).run(shutdown.clone())),
         Box::pin(retention::worker(
             state.db.clone(),
             state.config.retention.clone(),

@@ -104,6 +104,35 @@ pub struct RefundState {
     pub succeeded: bool,
 }
 
+/// One movement of the shop's money at the provider, as its balance shows it (Stripe's
+/// balance transaction): a captured payment (`charge`: `amount` the gross, `fee` what the
+/// provider took), a `refund` (negative), a `transfer` to a connected account (negative), or
+/// an `adjustment` (anything else). `net` is `amount − fee`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceTransaction {
+    /// The provider's id (`txn_…`).
+    pub id: String,
+    pub kind: String,
+    /// What it is about at the provider: the intent or charge, the refund, the transfer.
+    pub source: String,
+    /// What Mercato knows it by: the order (`ord_…`) of a charge, the refund (`rfd_…`) of a
+    /// refund, the payout (`po_…`) of a transfer; empty when it names none.
+    pub reference: String,
+    pub amount: i64,
+    pub fee: i64,
+    pub net: i64,
+    pub currency: mercato_kernel::Currency,
+    pub created: chrono::DateTime<chrono::Utc>,
+}
+
+/// A page of the shop's balance transactions, oldest first, and where the next page starts
+/// (`None`: where this one started; nothing new).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BalancePage {
+    pub items: Vec<BalanceTransaction>,
+    pub cursor: Option<String>,
+}
+
 /// A request the provider did not carry out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
@@ -171,6 +200,22 @@ pub trait PaymentProvider: Send + Sync {
         amount: Money,
         idempotency_key: &str,
     ) -> Result<RefundState, ProviderError>;
+
+    /// The balance transaction of a succeeded intent's captured payment, whose `fee` is
+    /// what the provider took; `None` while the provider has not made it yet.
+    async fn charge_balance(
+        &self,
+        tenant: TenantId,
+        provider_ref: &str,
+    ) -> Result<Option<BalanceTransaction>, ProviderError>;
+
+    /// The shop's balance transactions made after the one `cursor` points at (from a page
+    /// this returned before; `None`: the first ones), oldest first.
+    async fn balance_transactions(
+        &self,
+        tenant: TenantId,
+        cursor: Option<&str>,
+    ) -> Result<BalancePage, ProviderError>;
 }
 
 #[cfg(test)]

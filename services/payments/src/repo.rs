@@ -2,22 +2,37 @@
 //! service payments is linked into (orders), so their names carry a `test_provider_` prefix.
 //! Every function takes a `TenantTx`: one shop's rows are all it can see.
 
-use crate::provider::IntentStatus;
+use crate::provider::{BalanceTransaction, IntentStatus};
 use crate::test_provider::{TestIntentId, TestRefundId};
 use chrono::{DateTime, Utc};
+use mercato_db::sql::statement;
 use mercato_db::{Db, Migration, TenantTx};
 use mercato_kernel::{Currency, Money};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, Set,
+};
 
 /// The payments schema. The host service must also have `mercato_jobs::JOBS_MIGRATION`
 /// among its own migrations: the test provider enqueues its webhooks there.
-pub const MIGRATIONS: &[Migration] = &[Migration::portable(
-    1,
-    "test provider intents and refunds",
-    include_str!("../migrations/0001_payments.sql"),
-    &["test_provider_intents", "test_provider_refunds"],
-)];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration::portable(
+        1,
+        "test provider intents and refunds",
+        include_str!("../migrations/0001_payments.sql"),
+        &["test_provider_intents", "test_provider_refunds"],
+    ),
+    Migration::portable(
+        2,
+        "test provider balance transactions, and how far each provider's were imported",
+        include_str!("../migrations/0002_balance_transactions.sql"),
+        &[
+            "test_provider_balance_transactions",
+            "provider_import_cursors",
+        ],
+    ),
+];
 
 /// Creates or updates the payments tables in `db` (under the migration service name
 /// `payments`).
@@ -294,4 +309,130 @@ pub async fn refunds_of(tx: &TenantTx, intent: TestIntentId) -> Result<Vec<Store
         .into_iter()
         .map(refund_from_model)
         .collect()
+}
+
+/// Records one of the test provider's balance transactions.
+pub async fn insert_balance_transaction(
+    tx: &TenantTx,
+    t: &BalanceTransaction,
+) -> Result<(), DbErr> {
+    let id =
+        t.id.strip_prefix("txn_test_")
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .ok_or_else(|| corrupt("balance transaction id", &t.id))?;
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO test_provider_balance_transactions (tenant_id, id, kind, source, reference, \
+         amount, fee, net, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        [
+            tx.tenant().as_uuid().into(),
+            id.into(),
+            t.kind.clone().into(),
+            t.source.clone().into(),
+            t.reference.clone().into(),
+            t.amount.into(),
+            t.fee.into(),
+            t.net.into(),
+            t.currency.code().into(),
+            t.created.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
+}
+
+fn balance_transaction_from_row(row: &QueryResult) -> Result<BalanceTransaction, DbErr> {
+    let id: uuid::Uuid = row.try_get("", "id")?;
+    let currency: String = row.try_get("", "currency")?;
+    Ok(BalanceTransaction {
+        id: format!("txn_test_{}", id.simple()),
+        kind: row.try_get("", "kind")?,
+        source: row.try_get("", "source")?,
+        reference: row.try_get("", "reference")?,
+        amount: row.try_get("", "amount")?,
+        fee: row.try_get("", "fee")?,
+        net: row.try_get("", "net")?,
+        currency: Currency::parse(&currency).map_err(|_| corrupt("currency", &currency))?,
+        created: row.try_get("", "created_at")?,
+    })
+}
+
+const BALANCE_COLUMNS: &str = "id, kind, source, reference, amount, fee, net, currency, created_at";
+
+/// The balance transaction of `source` (an intent's charge, a refund), if there is one.
+pub async fn balance_transaction_of(
+    tx: &TenantTx,
+    kind: &str,
+    source: &str,
+) -> Result<Option<BalanceTransaction>, DbErr> {
+    tx.query_one_raw(statement(
+        &**tx,
+        &format!(
+            "SELECT {BALANCE_COLUMNS} FROM test_provider_balance_transactions \
+             WHERE tenant_id = $1 AND kind = $2 AND source = $3"
+        ),
+        [tx.tenant().as_uuid().into(), kind.into(), source.into()],
+    ))
+    .await?
+    .map(|row| balance_transaction_from_row(&row))
+    .transpose()
+}
+
+/// The shop's balance transactions after `after` (in id order, which is the order they were
+/// made in), at most `limit`.
+pub async fn balance_transactions_after(
+    tx: &TenantTx,
+    after: Option<uuid::Uuid>,
+    limit: u64,
+) -> Result<Vec<BalanceTransaction>, DbErr> {
+    tx.query_all_raw(statement(
+        &**tx,
+        &format!(
+            "SELECT {BALANCE_COLUMNS} FROM test_provider_balance_transactions \
+             WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT {limit}"
+        ),
+        [
+            tx.tenant().as_uuid().into(),
+            after.unwrap_or(uuid::Uuid::nil()).into(),
+        ],
+    ))
+    .await?
+    .iter()
+    .map(balance_transaction_from_row)
+    .collect()
+}
+
+/// How far `provider`'s balance transactions were imported for the shop (the provider's
+/// reference of the last one taken).
+pub async fn import_cursor(tx: &TenantTx, provider: &str) -> Result<Option<String>, DbErr> {
+    tx.query_one_raw(statement(
+        &**tx,
+        "SELECT last_ref FROM provider_import_cursors WHERE tenant_id = $1 AND provider = $2",
+        [tx.tenant().as_uuid().into(), provider.into()],
+    ))
+    .await?
+    .map(|row| row.try_get("", "last_ref"))
+    .transpose()
+}
+
+pub async fn save_import_cursor(
+    tx: &TenantTx,
+    provider: &str,
+    last_ref: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    tx.execute_raw(statement(
+        &**tx,
+        "INSERT INTO provider_import_cursors (tenant_id, provider, last_ref, updated_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, provider) \
+         DO UPDATE SET last_ref = excluded.last_ref, updated_at = excluded.updated_at",
+        [
+            tx.tenant().as_uuid().into(),
+            provider.into(),
+            last_ref.into(),
+            at.into(),
+        ],
+    ))
+    .await
+    .map(|_| ())
 }

@@ -25,12 +25,13 @@
 
 use crate::event::failure_code;
 use crate::provider::{
-    IntentRequest, IntentState, IntentStatus, PaymentMethod, PaymentProvider, ProviderError,
-    RefundState,
+    BalancePage, BalanceTransaction, IntentRequest, IntentState, IntentStatus, PaymentMethod,
+    PaymentProvider, ProviderError, RefundState,
 };
 use ::stripe::{ApiErrors, ApiErrorsType, IdempotencyKey, RequestStrategy, StripeError};
 use mercato_kernel::{Currency, Money};
 use mercato_tenant_context::TenantId;
+use miniserde::json::{Number, Object, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::time::Duration;
@@ -508,10 +509,11 @@ impl PaymentProvider for StripeProvider {
         let refund: WireRefund = CreateRefund::new()
             .payment_intent(provider_ref)
             .amount(amount.amount)
-            .metadata(HashMap::from([(
-                "tenant_id".to_owned(),
-                tenant.to_string(),
-            )]))
+            .metadata(HashMap::from([
+                ("tenant_id".to_owned(), tenant.to_string()),
+                // What the reconciliation matches the refund's balance transaction by.
+                ("refund_ref".to_owned(), idempotency_key.to_owned()),
+            ]))
             .build()
             .customize()
             .request_strategy(strategy)
@@ -525,6 +527,250 @@ impl PaymentProvider for StripeProvider {
             // `pending` (some methods settle refunds later) is not yet a success.
             succeeded: refund.status.as_deref() == Some("succeeded"),
         })
+    }
+
+    /// The intent's latest charge with its balance transaction expanded; `None` while the
+    /// charge or its balance transaction is not there yet (Stripe makes it when the charge
+    /// is captured; some methods later).
+    async fn charge_balance(
+        &self,
+        tenant: TenantId,
+        provider_ref: &str,
+    ) -> Result<Option<BalanceTransaction>, ProviderError> {
+        if !is_object_id(provider_ref) {
+            return Err(no_such_intent(provider_ref));
+        }
+        let intent: WireIntentCharge = RequestBuilder::new(
+            StripeMethod::Get,
+            format!("/payment_intents/{provider_ref}"),
+        )
+        .query(&ExpandQuery {
+            expand: ["latest_charge.balance_transaction"],
+        })
+        .customize()
+        .send(&self.client)
+        .await
+        .map_err(|error| match error {
+            StripeError::Stripe(api, 404) => missing(provider_ref, &api),
+            other => outcome_of(other),
+        })?;
+        if intent.metadata.as_ref().and_then(|m| m.get("tenant_id")) != Some(&tenant.to_string()) {
+            return Err(no_such_intent(provider_ref));
+        }
+        let Some(Value::Object(charge)) = &intent.latest_charge else {
+            return Ok(None);
+        };
+        let Some(Value::Object(balance)) = field(charge, "balance_transaction") else {
+            return Ok(None);
+        };
+        let mut read = read_balance(
+            balance,
+            "charge",
+            metadata(charge, "order_ref").or_else(|| text(charge, "transfer_group")),
+        )?;
+        if read.source.is_empty() {
+            read.source = text(charge, "id").unwrap_or_default();
+        }
+        Ok(Some(read))
+    }
+
+    /// Stripe lists newest first. With a cursor (the newest balance transaction taken
+    /// before), the pages just newer than it, walked towards now with `ending_before`;
+    /// without one, everything, walked back with `starting_after`. Up to
+    /// [`MAX_BALANCE_PAGES`] pages a call; the cursor says where the next call goes on.
+    async fn balance_transactions(
+        &self,
+        tenant: TenantId,
+        cursor: Option<&str>,
+    ) -> Result<BalancePage, ProviderError> {
+        let tenant = tenant.to_string();
+        let mut seen: Vec<Value> = Vec::new();
+        let mut newest: Option<String> = None;
+        match cursor {
+            Some(cursor) => {
+                let mut before = cursor.to_owned();
+                for _ in 0..MAX_BALANCE_PAGES {
+                    let page = self.balance_page(None, Some(&before)).await?;
+                    let Some(Value::Object(first)) = page.data.first() else {
+                        break;
+                    };
+                    before = text(first, "id").ok_or_else(|| unreadable("an object without id"))?;
+                    newest = Some(before.clone());
+                    // Each page newest first; the later pages are newer still.
+                    let mut older_first = page.data;
+                    older_first.reverse();
+                    seen.extend(older_first);
+                    if !page.has_more {
+                        break;
+                    }
+                }
+            }
+            None => {
+                let mut after: Option<String> = None;
+                for _ in 0..MAX_BALANCE_PAGES {
+                    let page = self.balance_page(after.as_deref(), None).await?;
+                    if newest.is_none()
+                        && let Some(Value::Object(first)) = page.data.first()
+                    {
+                        newest = text(first, "id");
+                    }
+                    let Some(Value::Object(last)) = page.data.last() else {
+                        break;
+                    };
+                    after = text(last, "id");
+                    let has_more = page.has_more;
+                    seen.extend(page.data);
+                    if !has_more {
+                        break;
+                    }
+                }
+                seen.reverse();
+            }
+        }
+        let mut items = Vec::new();
+        for value in &seen {
+            if let Some(t) = balance_of(value, &tenant)? {
+                items.push(t);
+            }
+        }
+        Ok(BalancePage {
+            items,
+            cursor: newest,
+        })
+    }
+}
+
+/// The most pages of balance transactions one call walks (100 each).
+const MAX_BALANCE_PAGES: usize = 50;
+
+/// `GET /v1/balance_transactions`' query.
+#[derive(serde::Serialize)]
+struct BalanceQuery<'a> {
+    limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    starting_after: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ending_before: Option<&'a str>,
+    expand: [&'static str; 1],
+}
+
+/// `GET /v1/payment_intents/{id}`' query, with the charge's balance transaction expanded.
+#[derive(serde::Serialize)]
+struct ExpandQuery {
+    expand: [&'static str; 1],
+}
+
+/// A page of a Stripe list, its objects read loosely (an expandable field is an id or the
+/// object).
+#[derive(Debug, miniserde::Deserialize)]
+struct WireList {
+    data: Vec<Value>,
+    has_more: bool,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct WireIntentCharge {
+    metadata: Option<BTreeMap<String, String>>,
+    latest_charge: Option<Value>,
+}
+
+fn field<'a>(object: &'a Object, name: &str) -> Option<&'a Value> {
+    object.get(name)
+}
+
+fn text(object: &Object, name: &str) -> Option<String> {
+    match field(object, name)? {
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn integer(object: &Object, name: &str) -> Option<i64> {
+    match field(object, name)? {
+        Value::Number(Number::I64(n)) => Some(*n),
+        Value::Number(Number::U64(n)) => i64::try_from(*n).ok(),
+        _ => None,
+    }
+}
+
+fn metadata(object: &Object, name: &str) -> Option<String> {
+    match field(object, "metadata")? {
+        Value::Object(m) => text(m, name),
+        _ => None,
+    }
+}
+
+/// A balance transaction as Stripe sends it, its source expanded; `None` when it is not one
+/// or is not `tenant`'s (one platform account holds every shop's money).
+fn balance_of(value: &Value, tenant: &str) -> Result<Option<BalanceTransaction>, ProviderError> {
+    let Value::Object(t) = value else {
+        return Err(unreadable("a balance transaction that is not an object"));
+    };
+    let source = match field(t, "source") {
+        Some(Value::Object(source)) => source,
+        _ => return Ok(None),
+    };
+    if metadata(source, "tenant_id").as_deref() != Some(tenant) {
+        return Ok(None);
+    }
+    let (kind, reference) = match text(t, "type").as_deref() {
+        Some("charge" | "payment") => (
+            "charge",
+            metadata(source, "order_ref").or_else(|| text(source, "transfer_group")),
+        ),
+        Some("refund" | "payment_refund") => ("refund", metadata(source, "refund_ref")),
+        Some("transfer") => ("transfer", metadata(source, "payout_id")),
+        _ => ("adjustment", None),
+    };
+    Ok(Some(read_balance(t, kind, reference)?))
+}
+
+fn read_balance(
+    t: &Object,
+    kind: &str,
+    reference: Option<String>,
+) -> Result<BalanceTransaction, ProviderError> {
+    let missing = |name: &str| unreadable(&format!("a balance transaction without {name}"));
+    let amount = integer(t, "amount").ok_or_else(|| missing("amount"))?;
+    let fee = integer(t, "fee").unwrap_or(0);
+    let currency = text(t, "currency").ok_or_else(|| missing("currency"))?;
+    let created = integer(t, "created").ok_or_else(|| missing("created"))?;
+    let source = match field(t, "source") {
+        Some(Value::String(id)) => id.clone(),
+        Some(Value::Object(source)) => text(source, "id").unwrap_or_default(),
+        _ => String::new(),
+    };
+    Ok(BalanceTransaction {
+        id: text(t, "id").ok_or_else(|| missing("id"))?,
+        kind: kind.to_owned(),
+        source,
+        reference: reference.unwrap_or_default(),
+        amount,
+        fee,
+        net: integer(t, "net").unwrap_or(amount - fee),
+        currency: money(0, &currency)?.currency,
+        created: chrono::DateTime::from_timestamp(created, 0)
+            .ok_or_else(|| missing("a valid created"))?,
+    })
+}
+
+impl StripeProvider {
+    async fn balance_page(
+        &self,
+        starting_after: Option<&str>,
+        ending_before: Option<&str>,
+    ) -> Result<WireList, ProviderError> {
+        RequestBuilder::new(StripeMethod::Get, "/balance_transactions")
+            .query(&BalanceQuery {
+                limit: 100,
+                starting_after,
+                ending_before,
+                expand: ["data.source"],
+            })
+            .customize()
+            .send(&self.client)
+            .await
+            .map_err(outcome_of)
     }
 }
 

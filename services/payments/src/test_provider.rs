@@ -25,14 +25,17 @@
 //! `processing` (Stripe sends `payment_intent.processing`).
 
 pub mod cards;
+mod fees;
 mod webhooks;
+
+pub use fees::TestFee;
 
 pub use webhooks::{DEFAULT_WEBHOOK_ATTEMPTS, WEBHOOK_JOB, WebhookSink, webhook_worker};
 
 use crate::event::{EventKind, IntentObject, intent_event_json};
 use crate::provider::{
-    IntentRequest, IntentState, IntentStatus, PaymentMethod, PaymentProvider, ProviderError,
-    RefundState,
+    BalancePage, BalanceTransaction, IntentRequest, IntentState, IntentStatus, PaymentMethod,
+    PaymentProvider, ProviderError, RefundState,
 };
 use crate::repo::{self, StoredIntent, StoredRefund};
 use cards::{Charge, Outcome};
@@ -71,6 +74,7 @@ pub struct TestProvider {
     db: Db,
     secret: String,
     delay: Duration,
+    fee: TestFee,
     /// Poked after a commit that enqueued a webhook due now; the worker from
     /// [`webhook_worker`] wakes on it instead of waiting out its poll interval.
     webhook_due: Arc<Notify>,
@@ -80,6 +84,7 @@ impl fmt::Debug for TestProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestProvider")
             .field("delay", &self.delay)
+            .field("fee", &self.fee)
             .finish_non_exhaustive()
     }
 }
@@ -199,8 +204,78 @@ impl TestProvider {
             db,
             secret,
             delay,
+            fee: TestFee::default(),
             webhook_due: Arc::new(Notify::new()),
         }
+    }
+
+    /// Charges `fee` on each payment it takes (instead of [`TestFee::default`]).
+    pub fn with_fee(mut self, fee: TestFee) -> Self {
+        self.fee = fee;
+        self
+    }
+
+    /// Books a captured payment in the provider's balance: the gross in, the fee off.
+    async fn record_charge(
+        &self,
+        tx: &TenantTx,
+        intent: &StoredIntent,
+        at: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let amount = intent.amount.amount;
+        let fee = self.fee.of(amount);
+        repo::insert_balance_transaction(
+            tx,
+            &BalanceTransaction {
+                id: new_balance_id(),
+                kind: "charge".into(),
+                source: intent.id.to_string(),
+                reference: intent.order_ref.clone(),
+                amount,
+                fee,
+                net: amount - fee,
+                currency: intent.amount.currency,
+                created: at,
+            },
+        )
+        .await
+    }
+
+    /// Adds a movement to the shop's balance at the provider that no payment or refund
+    /// made (an `adjustment`, or a `transfer`), as a provider's back office would: for demos
+    /// and for tests of the reconciliation. `amount` is signed; no fee.
+    pub async fn record_adjustment(
+        &self,
+        tenant: TenantId,
+        kind: &str,
+        reference: &str,
+        amount: Money,
+    ) -> Result<BalanceTransaction, ProviderError> {
+        if !matches!(kind, "adjustment" | "transfer") {
+            return Err(ProviderError::refused(
+                "parameter_invalid",
+                "kind is adjustment or transfer",
+                Some("kind"),
+            ));
+        }
+        let id = new_balance_id();
+        let made = BalanceTransaction {
+            source: id.clone(),
+            id,
+            kind: kind.to_owned(),
+            reference: reference.to_owned(),
+            amount: amount.amount,
+            fee: 0,
+            net: amount.amount,
+            currency: amount.currency,
+            created: now(),
+        };
+        let tx = self.db.tenant_tx(tenant).await.map_err(unavailable)?;
+        repo::insert_balance_transaction(&tx, &made)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(made)
     }
 
     /// The webhook signing secret, for the receiver's list of secrets.
@@ -303,6 +378,7 @@ impl TestProvider {
                 true
             }
             _ => {
+                self.record_charge(&tx, &intent, at).await?;
                 self.announce(&tx, &intent, EventKind::IntentSucceeded, at)
                     .await?;
                 true
@@ -424,6 +500,21 @@ impl TestProvider {
             created_at: now(),
         };
         repo::insert_refund(&tx, &refund).await?;
+        repo::insert_balance_transaction(
+            &tx,
+            &BalanceTransaction {
+                id: new_balance_id(),
+                kind: "refund".into(),
+                source: refund.id.to_string(),
+                reference: key.to_owned(),
+                amount: -amount.amount,
+                fee: 0,
+                net: -amount.amount,
+                currency: amount.currency,
+                created: refund.created_at,
+            },
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(tenant_id = %tenant, intent_id = %id, refund_id = %refund.id, amount = amount.amount, "test provider refund created");
         Ok(Ok(refund_state(&refund)))
@@ -441,7 +532,9 @@ impl TestProvider {
         match intent.status {
             IntentStatus::Succeeded => Ok(true),
             IntentStatus::RequiresAction | IntentStatus::Processing => {
-                repo::set_intent_status(&tx, id, &IntentStatus::Succeeded, now()).await?;
+                let at = now();
+                repo::set_intent_status(&tx, id, &IntentStatus::Succeeded, at).await?;
+                self.record_charge(&tx, &intent, at).await?;
                 tx.commit().await?;
                 tracing::info!(tenant_id = %tenant, intent_id = %id, was = intent.status.as_str(), "test provider intent succeeded after the delay");
                 Ok(true)
@@ -450,6 +543,14 @@ impl TestProvider {
         }
     }
 }
+
+/// A new balance transaction id (`txn_test_…`, time-ordered like the ids it is kept by).
+fn new_balance_id() -> String {
+    format!("txn_test_{}", uuid::Uuid::now_v7().simple())
+}
+
+/// How many balance transactions one page holds.
+const BALANCE_PAGE: u64 = 100;
 
 fn parse_ref(provider_ref: &str) -> Result<TestIntentId, ProviderError> {
     provider_ref
@@ -522,6 +623,46 @@ impl PaymentProvider for TestProvider {
         let id = parse_ref(provider_ref)?;
         self.with_one_retry(|| self.refund_in_tx(tenant, id, amount, idempotency_key))
             .await
+    }
+
+    async fn charge_balance(
+        &self,
+        tenant: TenantId,
+        provider_ref: &str,
+    ) -> Result<Option<BalanceTransaction>, ProviderError> {
+        let id = parse_ref(provider_ref)?;
+        let tx = self.db.tenant_read(tenant).await.map_err(unavailable)?;
+        repo::balance_transaction_of(&tx, "charge", &id.to_string())
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn balance_transactions(
+        &self,
+        tenant: TenantId,
+        cursor: Option<&str>,
+    ) -> Result<BalancePage, ProviderError> {
+        let after = match cursor {
+            None => None,
+            Some(cursor) => Some(
+                cursor
+                    .strip_prefix("txn_test_")
+                    .and_then(|id| uuid::Uuid::parse_str(id).ok())
+                    .ok_or_else(|| {
+                        ProviderError::refused(
+                            "resource_missing",
+                            format!("No such balance_transaction: '{cursor}'"),
+                            Some("starting_after"),
+                        )
+                    })?,
+            ),
+        };
+        let tx = self.db.tenant_read(tenant).await.map_err(unavailable)?;
+        let items = repo::balance_transactions_after(&tx, after, BALANCE_PAGE)
+            .await
+            .map_err(unavailable)?;
+        let cursor = items.last().map(|t| t.id.clone());
+        Ok(BalancePage { items, cursor })
     }
 }
 

@@ -28,6 +28,8 @@ mercato_kernel::problem_codes! {
         BankAccountMissing = (CONFLICT, "bank_account_missing", "Conflict"),
         NothingToExport = (CONFLICT, "nothing_to_export", "Conflict"),
         CreditorAccountMissing = (CONFLICT, "creditor_account_missing", "Conflict"),
+        InvalidSignature = (BAD_REQUEST, "invalid_signature", "Bad request"),
+        InvalidEvent = (BAD_REQUEST, "invalid_event", "Bad request"),
     }
 }
 

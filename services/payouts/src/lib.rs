@@ -6,6 +6,8 @@
 //! It consumes orders' `order.paid`, `vendor_order.delivered` and `refund.completed`, and
 //! vendors' `payout_account.updated` (`events`); it publishes `payout.*`
 //! (`mercato-payouts-api`), which accounting books (vendor payables → bank or clearing).
+//! Stripe's signed `transfer.reversed` webhooks (`webhooks`, ADR 0044) fail the payout
+//! whose transfer Stripe took back, and its money returns to the vendor's balance.
 
 pub mod domain;
 pub mod events;
@@ -14,6 +16,7 @@ pub mod pain001;
 pub mod providers;
 pub mod repo;
 pub mod runs;
+pub mod webhooks;
 
 use axum::Router;
 use mercato_db::Db;
@@ -67,7 +70,7 @@ pub async fn migrate(db: &Db) -> Result<(), sea_orm::DbErr> {
 }
 
 pub fn router(state: PayoutsState) -> Router {
-    http::router().with_state(state)
+    http::router().merge(webhooks::router()).with_state(state)
 }
 
 /// The events this service consumes.
@@ -110,6 +113,7 @@ pub fn workers(
         http::mark_payout,
         http::show_settings,
         http::update_settings,
+        webhooks::receive,
     ),
     tags((name = "payouts", description = "Vendor balances, payout runs and payouts: merchant staff with `payouts:manage` run them; a vendor's staff see their own"))
 )]

@@ -33,6 +33,23 @@ pub trait Connect: Send + Sync + 'static {
     /// transfer's id, or [`Sent::Refused`] for good. `Err` is worth retrying with the same
     /// key (the provider could not be reached or failed on its side).
     async fn transfer(&self, t: &Transfer<'_>) -> Result<Sent, String>;
+
+    /// Checks that a webhook `body` came from the provider, by its `signature` header
+    /// (`Stripe-Signature`): the provider's transfer events (a reversal, ADR 0044) arrive
+    /// this way. A provider that sends none has no webhook endpoint.
+    fn verify_webhook(&self, signature: &str, body: &[u8]) -> Result<(), WebhookRefused> {
+        let _ = (signature, body);
+        Err(WebhookRefused::NoEndpoint)
+    }
+}
+
+/// Why a provider's webhook was not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookRefused {
+    /// The provider sends no webhooks here (none configured, or the test provider).
+    NoEndpoint,
+    /// The signature is missing, malformed, stale or made with another secret: why.
+    BadSignature(String),
 }
 
 /// The payout providers this process may use.

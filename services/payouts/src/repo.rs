@@ -4,7 +4,7 @@
 
 use crate::domain::Sums;
 use chrono::{DateTime, NaiveDate, Utc};
-use mercato_db::sql::{for_update, statement};
+use mercato_db::sql::{for_update, placeholders, statement};
 use mercato_db::{Db, Migration, TenantTx};
 use mercato_kernel::Currency;
 use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
@@ -41,6 +41,18 @@ pub const MIGRATIONS: &[Migration] = &[
         3,
         "bank transfers: vendors' accounts and the shop's own",
         include_str!("../migrations/0003_bank_transfers.sql"),
+        &[],
+    ),
+    Migration::portable(
+        4,
+        "the vendor orders each payout covers",
+        include_str!("../migrations/0004_payout_items.sql"),
+        &["payout_items"],
+    ),
+    Migration::portable(
+        5,
+        "payouts found by the provider's transfer id",
+        include_str!("../migrations/0005_transfer_references.sql"),
         &[],
     ),
     mercato_events::OUTBOX_MIGRATION,
@@ -273,16 +285,13 @@ pub struct Earning {
 
 /// Records `earnings` once each (a redelivered `order.paid` adds nothing).
 pub async fn add_earnings(tx: &TenantTx, earnings: &[Earning]) -> Result<(), DbErr> {
-    for e in earnings {
-        tx.execute_raw(statement(
-            &**tx,
-            "INSERT INTO vendor_earnings (tenant_id, vendor_order_id, order_id, vendor_id, \
-             currency, total, tax, commission, discount_by_shop, earnings, refunded, \
-             clawed_back, paid_at, delivered_at, available_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, 0, $11, NULL, NULL) \
-             ON CONFLICT (tenant_id, vendor_order_id) DO NOTHING",
-            [
-                tx.tenant().as_uuid().into(),
+    // 10 bind values a row plus the shop's: far below either backend's parameter limit.
+    const WIDTH: usize = 10;
+    for chunk in earnings.chunks(500) {
+        let mut values: Vec<Value> = Vec::with_capacity(1 + WIDTH * chunk.len());
+        values.push(tx.tenant().as_uuid().into());
+        for e in chunk {
+            values.extend([
                 e.vendor_order.as_uuid().into(),
                 e.order.as_uuid().into(),
                 e.vendor.as_uuid().into(),
@@ -293,7 +302,29 @@ pub async fn add_earnings(tx: &TenantTx, earnings: &[Earning]) -> Result<(), DbE
                 e.discount_by_shop.into(),
                 e.earnings.into(),
                 e.paid_at.into(),
-            ],
+            ]);
+        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let from = 2 + WIDTH * i;
+                format!(
+                    "($1, {}, 0, 0, ${}, NULL, NULL)",
+                    placeholders(from, WIDTH - 1),
+                    from + WIDTH - 1
+                )
+            })
+            .collect();
+        // A vendor order recorded before (or twice in this burst) is recorded once.
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO vendor_earnings (tenant_id, vendor_order_id, order_id, vendor_id, \
+                 currency, total, tax, commission, discount_by_shop, earnings, refunded, \
+                 clawed_back, paid_at, delivered_at, available_at) VALUES {} \
+                 ON CONFLICT (tenant_id, vendor_order_id) DO NOTHING",
+                rows.join(", ")
+            ),
+            values,
         ))
         .await?;
     }
@@ -754,6 +785,32 @@ pub async fn set_payout_status(
     Ok(())
 }
 
+/// The shop's payout by `method` whose provider reference is `reference` (a Stripe
+/// transfer id), locked for update when `lock`.
+pub async fn payout_by_reference(
+    tx: &TenantTx,
+    method: &str,
+    reference: &str,
+    lock: bool,
+) -> Result<Option<Payout>, DbErr> {
+    let lock = if lock { for_update(&**tx) } else { "" };
+    tx.query_one_raw(statement(
+        &**tx,
+        &format!(
+            "SELECT {PAYOUT_COLUMNS} FROM payouts WHERE tenant_id = $1 AND reference = $2 \
+             AND method = $3 ORDER BY id LIMIT 1{lock}"
+        ),
+        [
+            tx.tenant().as_uuid().into(),
+            reference.into(),
+            method.into(),
+        ],
+    ))
+    .await?
+    .map(|r| payout_of(&r))
+    .transpose()
+}
+
 /// Shops with a vendor on a schedule (not `manual`): the ones a scheduled run may be for.
 pub async fn shops_with_schedules(db: &Db) -> Result<Vec<mercato_tenant_context::TenantId>, DbErr> {
     let tx = db.platform_read("payout schedules").await?;
@@ -843,4 +900,100 @@ pub async fn retention_worker(db: Db, shutdown: CancellationToken) {
         Ok::<u64, DbErr>(purged)
     })
     .await;
+}
+
+// ---- payout items -----------------------------------------------------------------------
+
+/// Records the vendor orders `payout` covers, in `tx` (the run's, which holds the vendor's
+/// account row): every earning of its vendor and currency available at `now` that no payout
+/// still standing (not failed) covers yet, with the commission kept on it less what refunds
+/// before now took back (in the proportion `mercato_orders_api::money::share` gives).
+pub async fn cover_earnings(
+    tx: &TenantTx,
+    payout: &Payout,
+    now: DateTime<Utc>,
+) -> Result<Vec<mercato_payouts_api::PayoutItem>, DbErr> {
+    let rows = tx
+        .query_all_raw(statement(
+            &**tx,
+            "SELECT e.vendor_order_id, e.order_id, e.total, e.commission, e.refunded \
+             FROM vendor_earnings e WHERE e.tenant_id = $1 AND e.vendor_id = $2 \
+             AND e.currency = $3 AND e.available_at IS NOT NULL AND e.available_at <= $4 \
+             AND NOT EXISTS (SELECT 1 FROM payout_items i JOIN payouts p \
+                 ON p.tenant_id = i.tenant_id AND p.id = i.payout_id \
+                 WHERE i.tenant_id = e.tenant_id AND i.vendor_order_id = e.vendor_order_id \
+                 AND p.status <> 'failed') \
+             ORDER BY e.vendor_order_id",
+            [
+                tx.tenant().as_uuid().into(),
+                payout.vendor.as_uuid().into(),
+                payout.currency.code().into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let (total, commission, refunded): (i64, i64, i64) = (
+            col(row, "total")?,
+            col(row, "commission")?,
+            col(row, "refunded")?,
+        );
+        let taken_back = mercato_orders_api::money::share(commission, refunded.min(total), total);
+        items.push(mercato_payouts_api::PayoutItem {
+            vendor_order_id: VendorOrderId::from_uuid(col(row, "vendor_order_id")?),
+            order_id: OrderId::from_uuid(col(row, "order_id")?),
+            commission: commission - taken_back,
+        });
+    }
+    const WIDTH: usize = 3;
+    for chunk in items.chunks(500) {
+        let mut values: Vec<Value> = Vec::with_capacity(2 + WIDTH * chunk.len());
+        values.push(tx.tenant().as_uuid().into());
+        values.push(payout.id.as_uuid().into());
+        for item in chunk {
+            values.extend([
+                item.vendor_order_id.as_uuid().into(),
+                item.order_id.as_uuid().into(),
+                item.commission.into(),
+            ]);
+        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, $2, {})", placeholders(3 + WIDTH * i, WIDTH)))
+            .collect();
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO payout_items (tenant_id, payout_id, vendor_order_id, order_id, \
+                 commission) VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
+    Ok(items)
+}
+
+/// The vendor orders `payout` covers, in id order.
+pub async fn payout_items(
+    tx: &TenantTx,
+    payout: PayoutId,
+) -> Result<Vec<mercato_payouts_api::PayoutItem>, DbErr> {
+    tx.query_all_raw(statement(
+        &**tx,
+        "SELECT vendor_order_id, order_id, commission FROM payout_items \
+         WHERE tenant_id = $1 AND payout_id = $2 ORDER BY vendor_order_id",
+        [tx.tenant().as_uuid().into(), payout.as_uuid().into()],
+    ))
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(mercato_payouts_api::PayoutItem {
+            vendor_order_id: VendorOrderId::from_uuid(col(row, "vendor_order_id")?),
+            order_id: OrderId::from_uuid(col(row, "order_id")?),
+            commission: col(row, "commission")?,
+        })
+    })
+    .collect()
 }

@@ -97,12 +97,43 @@ pub async fn transition(
     Ok(after)
 }
 
+/// Moves `payout`, whose transfer the provider took back, to `failed` with `reason` and
+/// publishes it, in `tx` (ADR 0044): the one move out of `paid`. The vendor's balance
+/// counts a failed payout nowhere, so its money is available again.
+pub async fn reverse(
+    tx: &TenantTx,
+    payout: &Payout,
+    reason: &str,
+    actor: &str,
+) -> Result<Payout, Problem> {
+    if !payout.status.can_be_reversed() {
+        return Err(Problem::of(
+            crate::http::PayoutsProblem::InvalidTransition,
+            format!("a {} payout cannot be reversed", payout.status.code()),
+        ));
+    }
+    repo::set_payout_status(tx, payout.id, PayoutStatus::Failed, None, Some(reason)).await?;
+    let after = Payout {
+        status: PayoutStatus::Failed,
+        failure: Some(reason.to_owned()),
+        ..payout.clone()
+    };
+    publish(tx, &after, Some(payout.status), actor).await?;
+    Ok(after)
+}
+
 async fn publish(
     tx: &TenantTx,
     p: &Payout,
     previous: Option<PayoutStatus>,
     actor: &str,
 ) -> Result<(), sea_orm::DbErr> {
+    // Accounting invoices the commission of what a paid payout covered.
+    let items = if p.status == PayoutStatus::Paid {
+        repo::payout_items(tx, p.id).await?
+    } else {
+        Vec::new()
+    };
     mercato_events::publish(
         &**tx,
         p.status.event_name(),
@@ -118,6 +149,7 @@ async fn publish(
             reference: p.reference.clone(),
             failure: p.failure.clone(),
             actor: actor.to_owned(),
+            items,
         },
     )
     .await
@@ -181,6 +213,8 @@ pub async fn carry_out(
             };
             let stored = repo::insert_payout(&tx, &wanted).await?;
             if stored.id == wanted.id {
+                // The vendor orders it covers, for the shop's commission invoice (ADR 0043).
+                repo::cover_earnings(&tx, &stored, now).await?;
                 publish(&tx, &stored, None, ACTOR).await?;
             }
         }

@@ -1,6 +1,7 @@
 //! The vendor as other services see it: its lifecycle status, its shipping settings, its
-//! holiday, the one rule for "does it take orders today?" ([`availability`]), and the payload
-//! every `vendor.*` snapshot event carries ([`VendorSnapshot`], version 1).
+//! holiday, the one rule for "does it take orders today?" ([`availability`]), its legal
+//! details ([`LegalDetails`]), and the payload every `vendor.*` snapshot event carries
+//! ([`VendorSnapshot`], version 1).
 
 use chrono::NaiveDate;
 use mercato_kernel::Money;
@@ -160,6 +161,31 @@ impl Shipping {
     }
 }
 
+/// The postal address on the vendor's invoices: free lines (street, building, …), postal
+/// code and city; the country is [`LegalDetails::country`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalAddress {
+    /// One to three lines, e.g. `["Hauptstraße 1", "2. OG"]`.
+    pub lines: Vec<String>,
+    pub postal_code: String,
+    pub city: String,
+}
+
+/// Who the vendor is on paper, as invoices print it (ADR 0043).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalDetails {
+    /// The registered business name.
+    pub legal_name: String,
+    #[serde(default)]
+    pub address: Option<LegalAddress>,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// A valid-looking VAT id of `country` (`mercato_kernel::country`), upper case.
+    #[serde(default)]
+    pub vat_id: Option<String>,
+}
+
 /// What every `vendor.*` event but [`VENDOR_CHECKLIST_OVERRIDDEN`] carries: the vendor as it
 /// is after the change, enough for a consumer to mirror it, and who acted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +205,9 @@ pub struct VendorSnapshot {
     /// `usr_…` or `key_…`.
     pub actor: String,
     pub shipping: Shipping,
+    /// Its legal details; absent from events published before vendors had them.
+    #[serde(default)]
+    pub legal: Option<LegalDetails>,
 }
 
 #[cfg(test)]
@@ -276,6 +305,16 @@ mod tests {
                 flat_rate: Some(Money::new(490, eur)),
                 free_over: None,
             },
+            legal: Some(LegalDetails {
+                legal_name: "Nordic Tea GmbH".into(),
+                address: Some(LegalAddress {
+                    lines: vec!["Teeweg 1".into()],
+                    postal_code: "20095".into(),
+                    city: "Hamburg".into(),
+                }),
+                country: "DE".into(),
+                vat_id: Some("DE123456789".into()),
+            }),
         };
         let payload = serde_json::to_value(&snapshot).unwrap();
         assert_eq!(payload["status"], "approved");
@@ -284,6 +323,11 @@ mod tests {
             serde_json::from_value::<VendorSnapshot>(payload).unwrap(),
             snapshot
         );
+        // An event from before legal details existed still reads.
+        let mut older = serde_json::to_value(&snapshot).unwrap();
+        older.as_object_mut().unwrap().remove("legal");
+        let read = serde_json::from_value::<VendorSnapshot>(older).unwrap();
+        assert_eq!(read.legal, None);
         assert!(carries_snapshot("vendor.approved"));
         assert!(!carries_snapshot(VENDOR_CHECKLIST_OVERRIDDEN));
         assert!(!carries_snapshot("payout_account.updated"));

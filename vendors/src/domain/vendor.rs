@@ -8,7 +8,9 @@ use mercato_tenant_context::{TenantId, UserId, VendorId};
 use serde::{Deserialize, Serialize};
 
 // The status and the shipping settings are the contract's: consumers mirror them.
-pub use mercato_vendors_api::vendor::{Shipping, ShippingProblem, VendorStatus};
+pub use mercato_vendors_api::vendor::{
+    LegalAddress, LegalDetails, Shipping, ShippingProblem, VendorStatus,
+};
 
 /// Who may take an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,6 +128,10 @@ pub struct Vendor {
     pub holiday_until: Option<chrono::NaiveDate>,
     pub profile: StoreProfile,
     pub shipping: Shipping,
+    /// The address printed on invoices (ADR 0043).
+    pub legal_address: Option<LegalAddress>,
+    /// A valid-looking VAT id of `country`, upper case.
+    pub vat_id: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -184,6 +190,16 @@ impl Vendor {
         )
     }
 
+    /// Its legal details as invoices print them.
+    pub fn legal(&self) -> LegalDetails {
+        LegalDetails {
+            legal_name: self.legal_entity.clone(),
+            address: self.legal_address.clone(),
+            country: self.country.clone(),
+            vat_id: self.vat_id.clone(),
+        }
+    }
+
     /// Checks that `action` applies now, returning the new status.
     pub fn plan(&self, action: Action) -> Result<VendorStatus, Problem> {
         action.target(self.status).ok_or_else(|| {
@@ -239,11 +255,31 @@ pub fn check_name(name: &str, max: usize) -> Result<(), &'static str> {
 }
 
 pub fn check_country(code: &str) -> Result<(), &'static str> {
-    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+    if mercato_kernel::country::is_known(code) {
         Ok(())
     } else {
         Err("an ISO 3166-1 alpha-2 code such as DE")
     }
+}
+
+/// What is wrong with an invoice address: each field's path under `at` and why.
+pub fn check_legal_address(at: &str, address: &LegalAddress) -> Vec<(String, &'static str)> {
+    let mut bad = Vec::new();
+    if address.lines.is_empty() || address.lines.len() > 3 {
+        bad.push((format!("{at}/lines"), "one to three lines"));
+    }
+    for (i, line) in address.lines.iter().enumerate() {
+        if let Err(m) = check_name(line, 200) {
+            bad.push((format!("{at}/lines/{i}"), m));
+        }
+    }
+    if let Err(m) = check_name(&address.postal_code, 20) {
+        bad.push((format!("{at}/postal_code"), m));
+    }
+    if let Err(m) = check_name(&address.city, 120) {
+        bad.push((format!("{at}/city"), m));
+    }
+    bad
 }
 
 pub fn check_email(email: &str) -> Result<(), &'static str> {

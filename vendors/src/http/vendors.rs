@@ -4,8 +4,8 @@ use super::commission::{MoneyIn, currency_at};
 use super::{Standing, vendor_to_change, visible_vendor};
 use crate::VendorsState;
 use crate::domain::vendor::{
-    Address, ShippingProblem, StoreProfile, check_country, check_email, check_name, check_slug,
-    slugify,
+    Address, LegalAddress, ShippingProblem, StoreProfile, check_country, check_email,
+    check_legal_address, check_name, check_slug, slugify,
 };
 use crate::domain::{Shipping, Vendor, VendorStatus};
 use crate::events;
@@ -97,6 +97,11 @@ pub struct VendorOut {
     pub free_shipping_over: Option<Money>,
     pub logo_url: Option<String>,
     pub banner_url: Option<String>,
+    /// The address printed on invoices; its country is `country`, its legal name
+    /// `legal_entity`.
+    pub legal_address: Option<LegalAddress>,
+    /// A valid-looking VAT id of `country`, upper case.
+    pub vat_id: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -144,6 +149,8 @@ impl From<Vendor> for VendorOut {
             free_shipping_over: v.shipping.free_over,
             logo_url: None,
             banner_url: None,
+            legal_address: v.legal_address,
+            vat_id: v.vat_id,
             created_at: v.created_at,
             updated_at: v.updated_at,
         }
@@ -307,6 +314,8 @@ pub async fn apply(
             ..StoreProfile::default()
         },
         shipping: Shipping::default(),
+        legal_address: None,
+        vat_id: None,
         created_at: now,
         updated_at: now,
     };
@@ -486,6 +495,15 @@ pub struct VendorPatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<MoneyIn>)]
     pub free_shipping_over: Option<Option<MoneyIn>>,
+    /// The address printed on invoices; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<LegalAddress>)]
+    pub legal_address: Option<Option<LegalAddress>>,
+    /// A VAT id of the vendor's `country`: its prefix (`EL` for Greece) and 2 to 13 letters
+    /// or digits; spaces, dots and dashes are dropped. `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub vat_id: Option<Option<String>>,
 }
 
 /// The shipping settings a patch sets, parsed: absent fields stay, `Some(None)` clears.
@@ -573,6 +591,11 @@ impl VendorPatch {
                 checks.field(field, Err(message));
             }
         }
+        if let Some(Some(address)) = &self.legal_address {
+            for (field, message) in check_legal_address("/legal_address", address) {
+                checks.push(&field, message);
+            }
+        }
         checks.finish()?;
         Ok(shipping)
     }
@@ -605,12 +628,41 @@ impl VendorPatch {
         if let Some(x) = self.return_address {
             v.profile.return_address = x;
         }
+        if let Some(x) = self.legal_address {
+            v.legal_address = x.map(|a| LegalAddress {
+                lines: a.lines.iter().map(|l| l.trim().to_owned()).collect(),
+                postal_code: a.postal_code.trim().to_owned(),
+                city: a.city.trim().to_owned(),
+            });
+        }
+        if let Some(x) = self.vat_id {
+            v.vat_id = x;
+        }
         if let Some(x) = shipping.flat_rate {
             v.shipping.flat_rate = x;
         }
         if let Some(x) = shipping.free_over {
             v.shipping.free_over = x;
         }
+    }
+}
+
+/// The vendor's VAT id as patched, kept in its normal form, or a 422: it must look like one
+/// of the vendor's country (blamed on the country when the patch changed only that).
+fn check_vat_id(vendor: &mut Vendor, patch_set_it: bool) -> Result<(), Problem> {
+    let Some(id) = &vendor.vat_id else {
+        return Ok(());
+    };
+    match mercato_kernel::country::normalize_vat_id(&vendor.country, id) {
+        Ok(normal) => {
+            vendor.vat_id = Some(normal);
+            Ok(())
+        }
+        Err(message) if patch_set_it => Err(Problem::invalid_field("/vat_id", message)),
+        Err(_) => Err(Problem::invalid_field(
+            "/country",
+            "the vendor's VAT id is of another country: change both",
+        )),
     }
 }
 
@@ -651,8 +703,10 @@ pub async fn update(
             "a rejected vendor can no longer be changed",
         ));
     }
+    let sets_vat_id = patch.vat_id.is_some();
     patch.apply_to(&mut vendor, &shipping);
     check_shipping(&vendor.shipping, &shipping)?;
+    check_vat_id(&mut vendor, sets_vat_id)?;
     vendor.updated_at = chrono::Utc::now();
     if let Err(e) = repo::vendors::update(&tx, &vendor).await {
         return Err(if mercato_db::is_unique_violation(&e) {

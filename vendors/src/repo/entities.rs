@@ -29,6 +29,8 @@ pub mod vendor {
         pub shipping_flat_rate_currency: Option<String>,
         pub free_shipping_over_amount: Option<i64>,
         pub free_shipping_over_currency: Option<String>,
+        pub legal_address: Option<Json>,
+        pub vat_id: Option<String>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }

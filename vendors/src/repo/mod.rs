@@ -39,6 +39,12 @@ pub const MIGRATIONS: &[Migration] = &[
         &[],
     ),
     mercato_storage::quota::STORAGE_USAGE_MIGRATION,
+    Migration::portable(
+        4,
+        "vendor legal details: invoice address and VAT id",
+        include_str!("../../migrations/0004_vendor_legal_details.sql"),
+        &[],
+    ),
 ];
 
 /// A stored value the code cannot read: the schema's checks should make this impossible.

@@ -2,7 +2,7 @@
 
 use super::corrupt;
 use super::entities::vendor;
-use crate::domain::vendor::{Address, StoreProfile};
+use crate::domain::vendor::{Address, LegalAddress, StoreProfile};
 use crate::domain::{Shipping, Vendor, VendorStatus};
 use mercato_db::{RowLock, TenantTx};
 use mercato_kernel::{Currency, Money};
@@ -30,6 +30,13 @@ fn from_model(m: vendor::Model) -> Result<Vendor, DbErr> {
         Some(json) => Some(
             serde_json::from_value::<Address>(json)
                 .map_err(|e| DbErr::Json(format!("stored return address: {e}")))?,
+        ),
+        None => None,
+    };
+    let legal_address = match m.legal_address {
+        Some(json) => Some(
+            serde_json::from_value::<LegalAddress>(json)
+                .map_err(|e| DbErr::Json(format!("stored legal address: {e}")))?,
         ),
         None => None,
     };
@@ -65,6 +72,8 @@ fn from_model(m: vendor::Model) -> Result<Vendor, DbErr> {
                 m.free_shipping_over_currency.as_deref(),
             )?,
         },
+        legal_address,
+        vat_id: m.vat_id,
         created_at: m.created_at,
         updated_at: m.updated_at,
     })
@@ -72,6 +81,12 @@ fn from_model(m: vendor::Model) -> Result<Vendor, DbErr> {
 
 fn to_model(tx: &TenantTx, v: &Vendor) -> Result<vendor::ActiveModel, DbErr> {
     let return_address = match &v.profile.return_address {
+        Some(address) => {
+            Some(serde_json::to_value(address).map_err(|e| DbErr::Json(e.to_string()))?)
+        }
+        None => None,
+    };
+    let legal_address = match &v.legal_address {
         Some(address) => {
             Some(serde_json::to_value(address).map_err(|e| DbErr::Json(e.to_string()))?)
         }
@@ -105,6 +120,8 @@ fn to_model(tx: &TenantTx, v: &Vendor) -> Result<vendor::ActiveModel, DbErr> {
             .shipping
             .free_over
             .map(|m| m.currency.code().to_owned())),
+        legal_address: Set(legal_address),
+        vat_id: Set(v.vat_id.clone()),
         created_at: Set(v.created_at),
         updated_at: Set(v.updated_at),
     })

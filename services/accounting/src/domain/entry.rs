@@ -17,10 +17,17 @@ pub enum EntryKind {
     Refund,
     /// A vendor was paid out.
     Payout,
+    /// A payout booked as paid was taken back by the provider (a reversed transfer).
+    PayoutReversal,
     /// Merchant staff recorded an expense.
     Expense,
     /// An expense was reversed (the correction of one recorded in error).
     ExpenseReversal,
+    /// The payment provider took its fee on a payment.
+    PaymentFee,
+    /// The VAT inside a payout's commission moved from commission revenue to tax payable
+    /// when its commission invoice was issued (ADR 0043).
+    CommissionVat,
 }
 
 impl EntryKind {
@@ -29,8 +36,11 @@ impl EntryKind {
             Self::Sale => "sale",
             Self::Refund => "refund",
             Self::Payout => "payout",
+            Self::PayoutReversal => "payout_reversal",
             Self::Expense => "expense",
             Self::ExpenseReversal => "expense_reversal",
+            Self::PaymentFee => "payment_fee",
+            Self::CommissionVat => "commission_vat",
         }
     }
 }

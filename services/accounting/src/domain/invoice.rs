@@ -1,6 +1,7 @@
 //! Customer documents (ADR 0040): an invoice per vendor order paid, a credit note per vendor
-//! order's share of a refund. Their numbers, their amounts and what is printed on them;
-//! pure functions of the contract payloads.
+//! order's share of a refund, and the shop's commission invoice to a vendor per payout
+//! (`COM-2026-000001`, ADR 0043, see `domain::commission`). Their numbers, their amounts and
+//! what is printed on them; pure functions of the contract payloads.
 //!
 //! # Numbers
 //!
@@ -30,6 +31,8 @@ use serde::{Deserialize, Serialize};
 pub enum DocumentKind {
     Invoice,
     CreditNote,
+    /// The shop's invoice to a vendor for the commission of a payout (ADR 0043).
+    Commission,
 }
 
 impl DocumentKind {
@@ -37,11 +40,12 @@ impl DocumentKind {
         match self {
             Self::Invoice => "invoice",
             Self::CreditNote => "credit_note",
+            Self::Commission => "commission",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        [Self::Invoice, Self::CreditNote]
+        [Self::Invoice, Self::CreditNote, Self::Commission]
             .into_iter()
             .find(|k| k.code() == code)
     }
@@ -51,6 +55,7 @@ impl DocumentKind {
         match self {
             Self::Invoice => "INV",
             Self::CreditNote => "CN",
+            Self::Commission => "COM",
         }
     }
 
@@ -59,6 +64,7 @@ impl DocumentKind {
         match self {
             Self::Invoice => "Invoice",
             Self::CreditNote => "Credit note",
+            Self::Commission => "Commission invoice",
         }
     }
 }
@@ -77,6 +83,11 @@ pub fn number(series: &str, seq: i64) -> String {
 /// The unique key of a vendor order's invoice: at most one, whatever replays.
 pub fn invoice_key(vendor_order: VendorOrderId) -> String {
     format!("invoice:{vendor_order}")
+}
+
+/// The unique key of a payout's commission invoice: at most one.
+pub fn commission_key(payout: mercato_payouts_api::PayoutId) -> String {
+    format!("commission:{payout}")
 }
 
 /// The unique key of a vendor order's credit note for one refund.
@@ -131,6 +142,9 @@ impl Amounts {
 pub struct PrintedParty {
     pub name: String,
     pub lines: Vec<String>,
+    /// Its VAT id (none on documents issued before parties had one).
+    #[serde(default)]
+    pub tax_id: Option<String>,
 }
 
 /// One row of a document's table.
@@ -156,6 +170,10 @@ pub struct Printed {
     pub lines: Vec<PrintedLine>,
     /// A credit note's invoice number.
     pub refers_to: Option<String>,
+    /// Notes the document must carry (the reverse-charge note); none on documents issued
+    /// before documents had them.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 fn seller(vendor: VendorId, details: Option<&InvoiceDetails>) -> PrintedParty {
@@ -167,6 +185,7 @@ fn seller(vendor: VendorId, details: Option<&InvoiceDetails>) -> PrintedParty {
     PrintedParty {
         name,
         lines: Vec::new(),
+        tax_id: None,
     }
 }
 
@@ -174,6 +193,7 @@ fn buyer(party: &InvoiceParty) -> PrintedParty {
     PrintedParty {
         name: party.name.clone(),
         lines: party.address.clone(),
+        tax_id: None,
     }
 }
 
@@ -209,6 +229,7 @@ pub fn invoice_print(v: &VendorOrderMoney, details: Option<&InvoiceDetails>) -> 
         prices_include_tax: details.is_some_and(|d| d.prices_include_tax),
         lines,
         refers_to: None,
+        notes: Vec::new(),
     }
 }
 

@@ -2,11 +2,13 @@
 //! entries that balance, and the posting rules from orders' events.
 
 pub mod accounts;
+pub mod commission;
 pub mod entry;
 pub mod expense;
 pub mod invoice;
 pub mod period;
 pub mod posting;
+pub mod reconciliation;
 
 mercato_kernel::typed_id!(
     /// A posted journal entry.

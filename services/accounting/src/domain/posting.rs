@@ -30,7 +30,7 @@
 //! keep (`stray_payment`) books nothing: its payment was never booked either.
 
 use super::accounts::Account;
-use super::entry::{Entry, EntryBuilder, EntryError, EntryKind, Source};
+use super::entry::{Entry, EntryBuilder, EntryError, EntryKind, Line, Source};
 use mercato_kernel::Currency;
 use mercato_orders_api::events::VendorOrderMoney;
 use mercato_orders_api::money::SaleParts;
@@ -181,6 +181,64 @@ pub fn payout(p: &PayoutChanged, source: Source) -> Result<Entry, EntryError> {
     })
 }
 
+/// The mirror of [`payout`] for a payout that was booked as paid and then taken back by
+/// the provider (a Stripe transfer reversed, ADR 0044): the vendor is owed the money again,
+/// and it is back in the provider balance (or the bank):
+///
+/// | account | debit | credit |
+/// |---|---|---|
+/// | 1100 payment provider clearing, or 1200 bank | amount | |
+/// | 2100 vendor payables (the vendor) | | amount |
+pub fn payout_reversal(p: &PayoutChanged, source: Source) -> Result<Entry, EntryError> {
+    let booked = payout(p, source)?;
+    let lines = booked
+        .lines
+        .into_iter()
+        .map(|l| Line {
+            debit: l.credit,
+            credit: l.debit,
+            ..l
+        })
+        .collect();
+    Ok(Entry {
+        key: format!("payout_reversal:{}", p.payout_id),
+        kind: EntryKind::PayoutReversal,
+        memo: format!(
+            "payout {} to vendor {} reversed ({})",
+            p.payout_id,
+            p.vendor_id,
+            p.failure.as_deref().unwrap_or("taken back by the provider")
+        ),
+        lines,
+        ..booked
+    })
+}
+
+/// The fee the payment provider took on `payment` of `order`, out of the clearing account:
+/// Dr 5200 payment fees, Cr 1100, once per payment (`fee:pay_…`). `None` for no fee.
+pub fn payment_fee(
+    order: OrderId,
+    payment: mercato_orders_api::PaymentId,
+    fee: mercato_kernel::Money,
+    source: Source,
+) -> Result<Option<Entry>, EntryError> {
+    if fee.amount == 0 {
+        return Ok(None);
+    }
+    let lines = EntryBuilder::new()
+        .debit(Account::PaymentFees, fee.amount)
+        .credit(Account::PspClearing, fee.amount)
+        .finish()?;
+    Ok(Some(Entry {
+        key: format!("fee:{payment}"),
+        kind: EntryKind::PaymentFee,
+        currency: fee.currency,
+        memo: format!("payment fee of {payment} (order {order})"),
+        source,
+        lines,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +367,36 @@ mod tests {
                 prop_assert_eq!(net(&all, account), 0, "{:?}", account);
             }
         }
+    }
+
+    #[test]
+    fn a_reversed_payout_mirrors_its_booking() {
+        let p = PayoutChanged {
+            payout_id: mercato_payouts_api::PayoutId::new(),
+            run_id: None,
+            vendor_id: VendorId::new(),
+            amount: mercato_kernel::Money::new(4_250, eur()),
+            status: mercato_payouts_api::PayoutStatus::Failed,
+            previous_status: Some(mercato_payouts_api::PayoutStatus::Paid),
+            method: "stripe_connect".into(),
+            reference: Some("tr_1".into()),
+            failure: Some("reversed by Stripe".into()),
+            actor: "provider:stripe".into(),
+            items: Vec::new(),
+        };
+        let paid = payout(&p, source()).unwrap();
+        let reversed = payout_reversal(&p, source()).unwrap();
+        assert_eq!(reversed.kind, EntryKind::PayoutReversal);
+        assert_ne!(reversed.key, paid.key);
+        assert_eq!(reversed.total(), 4_250);
+        for (a, b) in paid.lines.iter().zip(&reversed.lines) {
+            assert_eq!((a.account, a.vendor), (b.account, b.vendor));
+            assert_eq!((a.debit, a.credit), (b.credit, b.debit));
+        }
+        assert_eq!(
+            net(&[&paid, &reversed], Account::VendorPayables),
+            0,
+            "the vendor is owed what it was before the payout"
+        );
     }
 }

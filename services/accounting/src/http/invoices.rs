@@ -1,22 +1,25 @@
 //! Customer invoices and credit notes (ADR 0040): the list, one document, and its PDF once
 //! the render job stored it. Merchant staff with `ledger:read` see all of the shop's; a
-//! vendor's staff see their vendor's; a signed-in customer sees those of their own orders.
-//! Anything else — another shop's, another vendor's, another customer's — does not exist
-//! (404).
+//! vendor's staff see their vendor's; a signed-in customer sees those of their own orders;
+//! whoever holds an order's guest token (`X-Order-Token`) sees that order's invoices and
+//! credit notes (ADR 0044). Anything else — another shop's, another vendor's, another
+//! customer's, another order's — does not exist (404).
 
 use crate::AccountingState;
 use crate::domain::DocumentId;
 use crate::domain::invoice::DocumentKind;
 use crate::problems::AccountingProblem;
 use crate::repo::documents::{self, StoredDocument, Visible};
+use crate::repo::order_tokens;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use mercato_kernel::http::{Json, Query};
 use mercato_kernel::{ListQuery, ListResponse, Money, Problem};
 use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
+use mercato_payouts_api::PayoutId;
 use mercato_storage::ObjectKey;
 use mercato_tenant_context::{Actor, Permission, TenantContext, UserId, VendorId};
 use serde::{Deserialize, Serialize};
@@ -29,6 +32,43 @@ pub fn router() -> Router<AccountingState> {
         .route("/api/v1/invoices", get(list))
         .route("/api/v1/invoices/{id}", get(get_one))
         .route("/api/v1/invoices/{id}/pdf", get(pdf))
+}
+
+/// The guest's order token the request carries, if any.
+fn order_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(mercato_orders_api::token::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether the holder of `token` may read `doc`: a buyer's document (never a vendor's or
+/// the shop's own) of the order the token is for, when accounting knows the order's hash.
+async fn token_opens(
+    tx: &mercato_db::TenantTx,
+    doc: &StoredDocument,
+    token: Option<&str>,
+) -> Result<bool, Problem> {
+    let (Some(token), Some(order)) = (token.filter(|_| for_the_buyer(doc.kind)), doc.order) else {
+        return Ok(false);
+    };
+    Ok(order_tokens::opens(tx, order, token).await?)
+}
+
+/// The documents an order's buyer receives.
+fn for_the_buyer(kind: DocumentKind) -> bool {
+    matches!(kind, DocumentKind::Invoice | DocumentKind::CreditNote)
+}
+
+/// Whose documents the caller sees by who they are (`None`: an anonymous caller, who
+/// sees only what an order token opens), or 403 for one who can see none (an API key
+/// without `ledger:read`).
+fn visible_to(ctx: &TenantContext) -> Result<Option<Visible>, Problem> {
+    match visible(ctx) {
+        Ok(v) => Ok(Some(v)),
+        Err(_) if ctx.actor == Actor::Anonymous => Ok(None),
+        Err(problem) => Err(problem),
+    }
 }
 
 /// Whose documents the caller sees: 401 for an anonymous caller, 403 for one who can see
@@ -65,12 +105,17 @@ pub struct InvoicesQuery {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InvoiceOut {
     pub id: DocumentId,
-    /// Gapless per shop and series: `INV-2026-000001`, `CN-2026-000001`.
+    /// Gapless per shop and series: `INV-2026-000001`, `CN-2026-000001`,
+    /// `COM-2026-000001`.
     pub number: String,
+    /// `invoice` and `credit_note` to a customer, `commission` from the shop to the vendor.
     pub kind: DocumentKind,
     pub vendor_id: VendorId,
-    pub order_id: OrderId,
-    pub vendor_order_id: VendorOrderId,
+    /// The order and vendor order of an invoice or credit note; null on a commission invoice.
+    pub order_id: Option<OrderId>,
+    pub vendor_order_id: Option<VendorOrderId>,
+    /// The payout a commission invoice is for.
+    pub payout_id: Option<PayoutId>,
     pub total: Money,
     /// `pending` until its PDF is rendered, then `rendered`.
     pub status: String,
@@ -105,7 +150,11 @@ pub struct InvoiceDetailOut {
     pub invoice_id: Option<DocumentId>,
     pub invoice_number: Option<String>,
     pub seller_name: String,
+    pub seller_vat_id: Option<String>,
     pub buyer_name: Option<String>,
+    pub buyer_vat_id: Option<String>,
+    /// Notes the document carries, e.g. a commission invoice's reverse-charge note.
+    pub notes: Vec<String>,
     pub lines: Vec<InvoiceLineOut>,
     pub rendered_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -118,6 +167,7 @@ fn summary(d: &StoredDocument) -> InvoiceOut {
         vendor_id: d.vendor,
         order_id: d.order,
         vendor_order_id: d.vendor_order,
+        payout_id: d.payout,
         total: Money::new(d.amounts.total, d.currency),
         status: if d.rendered { "rendered" } else { "pending" }.to_owned(),
         issued_at: d.issued_at,
@@ -136,7 +186,10 @@ fn detail(d: StoredDocument) -> InvoiceDetailOut {
         invoice_id: d.invoice,
         invoice_number: d.printed.refers_to.clone(),
         seller_name: d.printed.seller.name.clone(),
+        seller_vat_id: d.printed.seller.tax_id.clone(),
         buyer_name: d.printed.buyer.as_ref().map(|b| b.name.clone()),
+        buyer_vat_id: d.printed.buyer.as_ref().and_then(|b| b.tax_id.clone()),
+        notes: d.printed.notes.clone(),
         lines: d
             .printed
             .lines
@@ -154,20 +207,28 @@ fn detail(d: StoredDocument) -> InvoiceDetailOut {
     }
 }
 
-/// The invoices and credit notes the caller may see, oldest first.
+/// The invoices and credit notes the caller may see, oldest first. A guest lists those of
+/// its order with `order_id` and the order's token in `X-Order-Token`.
 #[utoipa::path(get, path = "/api/v1/invoices", tag = "invoices",
-    params(InvoicesQuery),
+    params(InvoicesQuery,
+        ("X-Order-Token" = Option<String>, Header, description = "A guest's order token: with `order_id`, that order's invoices and credit notes")),
     responses((status = 200, body = ListResponse<InvoiceOut>),
-        (status = 401, description = "Not signed in"),
+        (status = 401, description = "Not signed in, and no `order_id`"),
         (status = 403, description = "An API key without `ledger:read`"),
+        (status = 404, description = "Not signed in, and no token of the order `order_id`"),
         (status = 422, description = "A malformed order id or cursor")))]
 pub async fn list(
     State(state): State<AccountingState>,
     ctx: TenantContext,
+    headers: HeaderMap,
     query: Result<Query<InvoicesQuery>, Problem>,
 ) -> Result<Json<ListResponse<InvoiceOut>>, Problem> {
-    let visible = visible(&ctx)?;
     let Query(query) = query?;
+    let visible = if query.order_id.is_some() {
+        visible_to(&ctx)?
+    } else {
+        Some(visible(&ctx)?)
+    };
     let (limit, after) = ListQuery {
         limit: query.limit,
         cursor: query.cursor,
@@ -181,57 +242,88 @@ pub async fn list(
         ),
     };
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let rows = documents::list(&tx, &visible, order, after, limit + 1).await?;
+    // A token of the order asked for opens all its buyer's documents, beside what the
+    // caller sees anyway (a subset of them).
+    let opened = match (order, order_token(&headers)) {
+        (Some(order), Some(token)) => order_tokens::opens(&tx, order, token).await?,
+        _ => false,
+    };
+    let reading = match (opened, &visible) {
+        (true, _) => &Visible::All,
+        (false, Some(visible)) => visible,
+        (false, None) => return Err(Problem::not_found()),
+    };
+    let rows = documents::list(&tx, reading, order, after, limit + 1).await?;
     let page = ListResponse::from_overfetch(rows, limit, |d| d.id.to_string());
     Ok(Json(ListResponse {
-        data: page.data.iter().map(summary).collect(),
+        data: page
+            .data
+            .iter()
+            .filter(|d| {
+                !opened || for_the_buyer(d.kind) || visible.as_ref().is_some_and(|v| v.sees(d))
+            })
+            .map(summary)
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
 
-/// The document `id` when the caller may see it; 404 otherwise.
+/// The document `id` when the caller may see it, by who they are or by the order token
+/// they hold; 404 otherwise.
 async fn visible_document(
     state: &AccountingState,
     ctx: &TenantContext,
+    headers: &HeaderMap,
     id: &str,
 ) -> Result<StoredDocument, Problem> {
-    let visible = visible(ctx)?;
+    let visible = visible_to(ctx)?;
     let id: DocumentId = id.parse().map_err(|_| Problem::not_found())?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    documents::find(&tx, id)
+    let doc = documents::find(&tx, id)
         .await?
-        .filter(|d| visible.sees(d))
-        .ok_or_else(Problem::not_found)
+        .ok_or_else(Problem::not_found)?;
+    if visible.is_some_and(|v| v.sees(&doc)) || token_opens(&tx, &doc, order_token(headers)).await?
+    {
+        Ok(doc)
+    } else {
+        Err(Problem::not_found())
+    }
 }
 
 /// One invoice or credit note, with its amounts, parties and lines.
 #[utoipa::path(get, path = "/api/v1/invoices/{id}", tag = "invoices",
-    params(("id" = String, Path, description = "`doc_…`")),
+    params(("id" = String, Path, description = "`doc_…`"),
+        ("X-Order-Token" = Option<String>, Header, description = "A guest's order token: opens that order's invoices and credit notes")),
     responses((status = 200, body = InvoiceDetailOut),
-        (status = 401, description = "Not signed in"),
+        (status = 403, description = "An API key without `ledger:read`"),
         (status = 404, description = "No such document the caller may see")))]
 pub async fn get_one(
     State(state): State<AccountingState>,
     ctx: TenantContext,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Json<InvoiceDetailOut>, Problem> {
-    Ok(Json(detail(visible_document(&state, &ctx, &id).await?)))
+    Ok(Json(detail(
+        visible_document(&state, &ctx, &headers, &id).await?,
+    )))
 }
 
 /// The document's PDF once the render job stored it; until then 202 with `Retry-After`
 /// (`document_not_rendered`).
 #[utoipa::path(get, path = "/api/v1/invoices/{id}/pdf", tag = "invoices",
-    params(("id" = String, Path, description = "`doc_…`")),
+    params(("id" = String, Path, description = "`doc_…`"),
+        ("X-Order-Token" = Option<String>, Header, description = "A guest's order token: opens that order's invoices and credit notes")),
     responses((status = 200, content_type = "application/pdf", body = Vec<u8>, description = "The PDF"),
         (status = 202, description = "`document_not_rendered`: still being rendered; ask again after `Retry-After` seconds"),
-        (status = 401, description = "Not signed in"),
+        (status = 403, description = "An API key without `ledger:read`"),
         (status = 404, description = "No such document the caller may see")))]
 pub async fn pdf(
     State(state): State<AccountingState>,
     ctx: TenantContext,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    let doc = visible_document(&state, &ctx, &id).await?;
+    let doc = visible_document(&state, &ctx, &headers, &id).await?;
     let Some(stored) = doc.object_key.as_deref().filter(|_| doc.rendered) else {
         return Err(Problem::of(
             AccountingProblem::DocumentNotRendered,

@@ -41,7 +41,7 @@ pub struct PeriodQuery {
 }
 
 /// The currency and period a report asks for, each bad field named.
-fn parse_period(query: &PeriodQuery) -> Result<(Currency, Period), Problem> {
+pub(crate) fn parse_period(query: &PeriodQuery) -> Result<(Currency, Period), Problem> {
     let mut checks = Checks::default();
     let currency = Currency::parse(&query.currency).ok();
     if currency.is_none() {
@@ -77,7 +77,7 @@ fn parse_period(query: &PeriodQuery) -> Result<(Currency, Period), Problem> {
 }
 
 /// `[start, end)` of `period` as instants.
-fn bounds(
+pub(crate) fn bounds(
     period: &Period,
 ) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), Problem> {
     let end = period

@@ -7,6 +7,7 @@ use mercato_db::TenantTx;
 use mercato_db::sql::{placeholders, statement};
 use mercato_kernel::Currency;
 use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
+use mercato_payouts_api::PayoutId;
 use mercato_tenant_context::{UserId, VendorId};
 use sea_orm::{ConnectionTrait, DbErr, QueryResult, TryGetable, Value};
 use uuid::Uuid;
@@ -19,30 +20,46 @@ fn corrupt(what: &str, value: &str) -> DbErr {
     DbErr::Custom(format!("stored {what} is invalid: {value:?}"))
 }
 
-/// The next number of the shop's `series`, in `tx`: 1 for the series' first document. The
-/// counter row is created on first use, then incremented in place, so concurrent
-/// transactions of one shop and series queue on its row lock (PostgreSQL) or on the write
-/// lock (SQLite) and each gets the next number; a transaction that rolls back takes its
-/// increment with it, so no number is skipped or handed out twice.
-pub async fn allocate_number(tx: &TenantTx, series: &str) -> Result<i64, DbErr> {
+/// The next `count` numbers of the shop's `series`, in `tx`: the first of them (1 for the
+/// series' first document). The counter row is created on first use, then incremented in
+/// place, so concurrent transactions of one shop and series queue on its row lock
+/// (PostgreSQL) or on the write lock (SQLite) and each gets the next numbers; a transaction
+/// that rolls back takes its increment with it, so no number is skipped or handed out twice.
+/// One statement once the row exists (two the first time).
+pub async fn allocate_numbers(tx: &TenantTx, series: &str, count: usize) -> Result<i64, DbErr> {
     let tenant = tx.tenant().as_uuid();
-    tx.execute_raw(statement(
-        &**tx,
-        "INSERT INTO document_counters (tenant_id, series, last_number) VALUES ($1, $2, 0) \
-         ON CONFLICT (tenant_id, series) DO NOTHING",
-        [tenant.into(), series.into()],
-    ))
-    .await?;
-    let row = tx
-        .query_one_raw(statement(
+    let count = i64::try_from(count.max(1))
+        .map_err(|_| DbErr::Custom(format!("{count} numbers of {series} at once")))?;
+    let increment = || {
+        tx.query_one_raw(statement(
             &**tx,
-            "UPDATE document_counters SET last_number = last_number + 1 \
+            "UPDATE document_counters SET last_number = last_number + $3 \
              WHERE tenant_id = $1 AND series = $2 RETURNING last_number",
-            [tenant.into(), series.into()],
+            [tenant.into(), series.into(), count.into()],
         ))
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(format!("document counter {series}")))?;
-    col(&row, "last_number")
+    };
+    let row = match increment().await? {
+        Some(row) => row,
+        None => {
+            tx.execute_raw(statement(
+                &**tx,
+                "INSERT INTO document_counters (tenant_id, series, last_number) \
+                 VALUES ($1, $2, 0) ON CONFLICT (tenant_id, series) DO NOTHING",
+                [tenant.into(), series.into()],
+            ))
+            .await?;
+            increment()
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound(format!("document counter {series}")))?
+        }
+    };
+    let last: i64 = col(&row, "last_number")?;
+    Ok(last - count + 1)
+}
+
+/// The next number of the shop's `series`, in `tx` ([`allocate_numbers`] for one).
+pub async fn allocate_number(tx: &TenantTx, series: &str) -> Result<i64, DbErr> {
+    allocate_numbers(tx, series, 1).await
 }
 
 /// A document to issue.
@@ -54,8 +71,11 @@ pub struct NewDocument {
     pub seq: i64,
     pub number: String,
     pub source_key: String,
-    pub order: OrderId,
-    pub vendor_order: VendorOrderId,
+    /// The order and vendor order of a customer document; none on a commission invoice.
+    pub order: Option<OrderId>,
+    pub vendor_order: Option<VendorOrderId>,
+    /// The payout of a commission invoice.
+    pub payout: Option<PayoutId>,
     pub vendor: VendorId,
     pub customer: Option<UserId>,
     pub refund: Option<RefundId>,
@@ -66,47 +86,67 @@ pub struct NewDocument {
     pub issued_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Writes `doc`, pending its rendering. A second document with its source key fails on the
-/// unique key (the caller checked there was none in its transaction).
+/// Writes `doc`, pending its rendering ([`insert_all`] for one).
 pub async fn insert(tx: &TenantTx, doc: &NewDocument) -> Result<(), DbErr> {
-    let body = serde_json::to_string(&doc.printed)
-        .map_err(|e| DbErr::Custom(format!("document body: {e}")))?;
-    let a = &doc.amounts;
-    let values: Vec<Value> = vec![
-        tx.tenant().as_uuid().into(),
-        doc.id.as_uuid().into(),
-        doc.kind.code().into(),
-        doc.series.clone().into(),
-        doc.seq.into(),
-        doc.number.clone().into(),
-        doc.source_key.clone().into(),
-        doc.order.as_uuid().into(),
-        doc.vendor_order.as_uuid().into(),
-        doc.vendor.as_uuid().into(),
-        doc.customer.map(|c| c.as_uuid()).into(),
-        doc.refund.map(|r| r.as_uuid()).into(),
-        doc.invoice.map(|i| i.as_uuid()).into(),
-        doc.currency.code().into(),
-        a.net.into(),
-        a.tax.into(),
-        a.shipping.into(),
-        a.discount.into(),
-        a.total.into(),
-        body.into(),
-        doc.issued_at.into(),
-    ];
-    tx.execute_raw(statement(
-        &**tx,
-        &format!(
-            "INSERT INTO customer_documents (tenant_id, id, kind, series, seq, number, \
-             source_key, order_id, vendor_order_id, vendor_id, customer_id, refund_id, \
-             invoice_id, currency, net, tax, shipping, discount, total, body, issued_at, \
-             status) VALUES ({}, 'pending')",
-            placeholders(1, values.len())
-        ),
-        values,
-    ))
-    .await?;
+    insert_all(tx, std::slice::from_ref(doc)).await
+}
+
+/// Documents per multi-row insert: 21 bind values a row plus the shop's stays far below
+/// either backend's parameter limit.
+const DOCUMENTS_PER_INSERT: usize = 500;
+
+/// Writes `docs`, pending their rendering: one statement per 500. A document whose source
+/// key exists fails the statement on the unique key (the caller checked there was none in
+/// its transaction).
+pub async fn insert_all(tx: &TenantTx, docs: &[NewDocument]) -> Result<(), DbErr> {
+    const WIDTH: usize = 21;
+    for chunk in docs.chunks(DOCUMENTS_PER_INSERT) {
+        let mut values: Vec<Value> = Vec::with_capacity(1 + WIDTH * chunk.len());
+        values.push(tx.tenant().as_uuid().into());
+        for doc in chunk {
+            let body = serde_json::to_string(&doc.printed)
+                .map_err(|e| DbErr::Custom(format!("document body: {e}")))?;
+            let a = &doc.amounts;
+            values.extend([
+                doc.id.as_uuid().into(),
+                doc.kind.code().into(),
+                doc.series.clone().into(),
+                doc.seq.into(),
+                doc.number.clone().into(),
+                doc.source_key.clone().into(),
+                doc.order.map(|o| o.as_uuid()).into(),
+                doc.vendor_order.map(|v| v.as_uuid()).into(),
+                doc.vendor.as_uuid().into(),
+                doc.customer.map(|c| c.as_uuid()).into(),
+                doc.refund.map(|r| r.as_uuid()).into(),
+                doc.invoice.map(|i| i.as_uuid()).into(),
+                doc.currency.code().into(),
+                a.net.into(),
+                a.tax.into(),
+                a.shipping.into(),
+                a.discount.into(),
+                a.total.into(),
+                body.into(),
+                doc.issued_at.into(),
+                doc.payout.map(|p| p.as_uuid()).into(),
+            ]);
+        }
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, {}, 'pending')", placeholders(2 + WIDTH * i, WIDTH)))
+            .collect();
+        tx.execute_raw(statement(
+            &**tx,
+            &format!(
+                "INSERT INTO customer_documents (tenant_id, id, kind, series, seq, number, \
+                 source_key, order_id, vendor_order_id, vendor_id, customer_id, refund_id, \
+                 invoice_id, currency, net, tax, shipping, discount, total, body, issued_at, \
+                 payout_id, status) VALUES {}",
+                rows.join(", ")
+            ),
+            values,
+        ))
+        .await?;
+    }
     Ok(())
 }
 
@@ -116,8 +156,11 @@ pub struct StoredDocument {
     pub id: DocumentId,
     pub kind: DocumentKind,
     pub number: String,
-    pub order: OrderId,
-    pub vendor_order: VendorOrderId,
+    /// The order and vendor order of a customer document; none on a commission invoice.
+    pub order: Option<OrderId>,
+    pub vendor_order: Option<VendorOrderId>,
+    /// The payout of a commission invoice.
+    pub payout: Option<PayoutId>,
     pub vendor: VendorId,
     pub customer: Option<UserId>,
     pub refund: Option<RefundId>,
@@ -133,7 +176,7 @@ pub struct StoredDocument {
 
 const COLUMNS: &str = "id, kind, number, order_id, vendor_order_id, vendor_id, customer_id, \
     refund_id, invoice_id, currency, net, tax, shipping, discount, total, body, status, \
-    object_key, issued_at, rendered_at";
+    object_key, issued_at, rendered_at, payout_id";
 
 fn from_row(row: &QueryResult) -> Result<StoredDocument, DbErr> {
     let kind: String = col(row, "kind")?;
@@ -144,8 +187,9 @@ fn from_row(row: &QueryResult) -> Result<StoredDocument, DbErr> {
         id: DocumentId::from_uuid(col(row, "id")?),
         kind: DocumentKind::parse(&kind).ok_or_else(|| corrupt("document kind", &kind))?,
         number: col(row, "number")?,
-        order: OrderId::from_uuid(col(row, "order_id")?),
-        vendor_order: VendorOrderId::from_uuid(col(row, "vendor_order_id")?),
+        order: col::<Option<Uuid>>(row, "order_id")?.map(OrderId::from_uuid),
+        vendor_order: col::<Option<Uuid>>(row, "vendor_order_id")?.map(VendorOrderId::from_uuid),
+        payout: col::<Option<Uuid>>(row, "payout_id")?.map(PayoutId::from_uuid),
         vendor: VendorId::from_uuid(col(row, "vendor_id")?),
         customer: col::<Option<Uuid>>(row, "customer_id")?.map(UserId::from_uuid),
         refund: col::<Option<Uuid>>(row, "refund_id")?.map(RefundId::from_uuid),

@@ -4,6 +4,9 @@
 
 pub mod documents;
 pub mod expenses;
+pub mod legal;
+pub mod order_tokens;
+pub mod reconciliation;
 pub mod reports;
 
 use crate::domain::EntryId;
@@ -50,6 +53,25 @@ pub const MIGRATIONS: &[Migration] = &[
         "expenses, and entries by when they occurred for the reports",
         include_str!("../../migrations/0004_expenses.sql"),
         &["expenses"],
+    ),
+    Migration {
+        version: 5,
+        name: "commission invoices, the shop's invoice settings, vendors' legal details and tax rates",
+        sqlite: include_str!("../../migrations/0005_commission_invoices.sqlite.sql"),
+        postgres: include_str!("../../migrations/0005_commission_invoices.postgres.sql"),
+        tenant_tables: &["invoice_settings", "vendor_legal", "tax_rates"],
+    },
+    Migration::portable(
+        6,
+        "the hash of each paid order's guest token, for guests reading its documents",
+        include_str!("../../migrations/0006_guest_order_tokens.sql"),
+        &["document_order_tokens"],
+    ),
+    Migration::portable(
+        7,
+        "the payment providers' balance transactions, for the reconciliation",
+        include_str!("../../migrations/0007_provider_balance_transactions.sql"),
+        &["provider_balance_transactions"],
     ),
     mercato_events::INBOX_MIGRATION,
     mercato_events::INBOX_AGE_INDEX_MIGRATION,

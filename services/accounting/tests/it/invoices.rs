@@ -85,6 +85,7 @@ fn paid_with_details(
                     total: v.total,
                 })
                 .collect(),
+            order_token_hash: None,
         }),
     };
     Envelope::new(ORDER_PAID, 1, shop, &payload).expect("envelope")

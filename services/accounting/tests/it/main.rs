@@ -5,6 +5,8 @@
 #[cfg(test)]
 mod expenses;
 #[cfg(test)]
+mod fees;
+#[cfg(test)]
 mod guards;
 #[cfg(test)]
 mod invoices;

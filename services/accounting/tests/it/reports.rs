@@ -45,6 +45,7 @@ fn payout(shop: TenantId, vendor: VendorId, amount: i64, when: DateTime<Utc>) ->
         reference: Some("BANK-REF-1".into()),
         failure: None,
         actor: "usr_staff".into(),
+        items: Vec::new(),
     };
     dated(Envelope::new(PAYOUT_PAID, 1, shop, &payload).unwrap(), when)
 }

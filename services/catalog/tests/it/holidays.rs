@@ -35,6 +35,7 @@ async fn vendor_event(
         reason: None,
         actor: "usr_test".into(),
         shipping: Default::default(),
+        legal: None,
     };
     let event = Envelope::new("vendor.updated", 1, tenant, &payload).expect("envelope");
     mercato_events::Mirrored::new(

@@ -257,6 +257,7 @@ impl Service {
             reason: None,
             actor: "usr_test".into(),
             shipping: Default::default(),
+            legal: None,
         };
         let event = Envelope::new("vendor.approved", 1, tenant, &payload).expect("envelope");
         mercato_events::Mirrored::new(

@@ -418,6 +418,7 @@ pub fn vendor_snapshot(vendor: VendorId, status: &str) -> VendorSnapshot {
         reason: None,
         actor: "usr_test".into(),
         shipping: Default::default(),
+        legal: None,
     }
 }
 

@@ -10,9 +10,12 @@
 //! | `vendor_order.<status>` | [`VendorOrderChanged`] |
 //! | `refund.completed` | [`RefundCompleted`] |
 //! | `return.requested`, `.accepted`, `.rejected` | [`ReturnChanged`] |
+//! | `payment.fee_reported` | [`PaymentFeeReported`] |
+//! | `payment.balance_imported` | [`ProviderBalanceImported`] |
+//! | `tax_rate.set`, `tax_rate.deleted`, `tax_rate.republished` | [`TaxRateChanged`] |
 
 use crate::lifecycle::{OrderStatus, VendorOrderStatus};
-use crate::{OrderId, OrderLineId, PaymentId, RefundId, ReturnId, VendorOrderId};
+use crate::{OrderId, OrderLineId, PaymentId, RefundId, ReturnId, TaxRateId, VendorOrderId};
 use mercato_inventory_api::ReservationId;
 use mercato_kernel::Money;
 use mercato_tenant_context::{UserId, VariantId, VendorId};
@@ -46,6 +49,11 @@ pub const VENDOR_ORDER_CANCELLED: &str = "vendor_order.cancelled";
 
 /// A refund was carried out by the payment provider.
 pub const REFUND_COMPLETED: &str = "refund.completed";
+
+/// The provider reported the fee it took on a captured payment.
+pub const PAYMENT_FEE_REPORTED: &str = "payment.fee_reported";
+/// A page of the provider's balance transactions of the shop was imported.
+pub const PAYMENT_BALANCE_IMPORTED: &str = "payment.balance_imported";
 
 pub const RETURN_REQUESTED: &str = "return.requested";
 pub const RETURN_ACCEPTED: &str = "return.accepted";
@@ -123,6 +131,12 @@ pub struct InvoiceDetails {
     #[serde(default)]
     pub sellers: Vec<InvoiceSeller>,
     pub lines: Vec<InvoiceLine>,
+    /// The hash of the order's guest token (`crate::token::token_hash`), so the invoices'
+    /// owner can let a guest holding the token read the order's documents without asking
+    /// orders. Never the token itself; absent in events written before it and for orders
+    /// placed before orders kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_token_hash: Option<String>,
 }
 
 /// Who an invoice is addressed to: a name and the address lines as printed.
@@ -261,6 +275,33 @@ pub struct ReturnChanged {
     pub actor: String,
 }
 
+/// Every `tax_rate.*` event, for a subscription.
+pub const TAX_RATE_EVENTS: &str = "tax_rate.*";
+/// Merchant staff set a tax rate (new, or a new rate for its country and category).
+pub const TAX_RATE_SET: &str = "tax_rate.set";
+/// Merchant staff removed a tax rate; the payload is the rate as it was, `deleted`.
+pub const TAX_RATE_DELETED: &str = "tax_rate.deleted";
+/// A rate's current state announced again for consumers catching up (`mercato events
+/// republish orders`).
+pub const TAX_RATE_REPUBLISHED: &str = "tax_rate.republished";
+
+/// `tax_rate.*`: one of the shop's tax rates as it now is (accounting mirrors them to put
+/// VAT on its commission invoices, ADR 0043).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaxRateChanged {
+    pub tax_rate_id: TaxRateId,
+    /// ISO 3166-1 alpha-2 destination country.
+    pub country: String,
+    /// `standard` or another tax category.
+    pub category: String,
+    /// A decimal percentage, 0 to 100: `"19"`, `"7.5"`.
+    pub rate: String,
+    /// Removed (always on `tax_rate.deleted`).
+    #[serde(default)]
+    pub deleted: bool,
+    pub actor: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,4 +352,46 @@ mod tests {
             event
         );
     }
+}
+
+/// One movement of the shop's money at the payment provider, as its balance shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderBalanceTransaction {
+    /// The provider's id (`txn_…`).
+    pub id: String,
+    /// `charge`, `refund`, `transfer` or `adjustment`.
+    pub kind: String,
+    /// The provider's object it is about (intent or charge, refund, transfer).
+    pub source: String,
+    /// What Mercato knows it by: the order of a charge, the refund of a refund, the payout of
+    /// a transfer; empty when none.
+    pub reference: String,
+    /// Signed: what came in (a charge, gross) or went out (negative).
+    pub amount: Money,
+    /// What the provider took.
+    pub fee: i64,
+    /// `amount − fee`.
+    pub net: i64,
+    /// When the provider made it, in seconds since the epoch (UTC).
+    pub created: i64,
+}
+
+/// `payment.fee_reported`: the provider reported the fee on a captured payment of an order;
+/// `charge` is the payment's balance transaction (`charge.fee` is the fee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFeeReported {
+    pub order_id: OrderId,
+    pub payment_id: PaymentId,
+    pub provider: String,
+    /// The provider's intent.
+    pub provider_ref: String,
+    pub charge: ProviderBalanceTransaction,
+}
+
+/// `payment.balance_imported`: the provider's balance transactions of the shop, oldest
+/// first, as an import job copied them (a transaction may come again in a later import).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderBalanceImported {
+    pub provider: String,
+    pub transactions: Vec<ProviderBalanceTransaction>,
 }

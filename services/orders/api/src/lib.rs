@@ -6,6 +6,7 @@
 pub mod events;
 pub mod lifecycle;
 pub mod money;
+pub mod token;
 
 mercato_kernel::typed_id!(
     /// A shopper's order across vendors.
@@ -30,4 +31,8 @@ mercato_kernel::typed_id!(
 mercato_kernel::typed_id!(
     /// A payment of an order through a provider.
     pub PaymentId, "pay"
+);
+mercato_kernel::typed_id!(
+    /// A tax rate of a shop (a country and a tax category).
+    pub TaxRateId, "txr"
 );

@@ -13,13 +13,9 @@ mercato_kernel::typed_id!(
     /// A shop's coupon.
     pub CouponId, "cpn"
 );
-mercato_kernel::typed_id!(
-    /// A tax rate of a shop.
-    pub TaxRateId, "txr"
-);
 
 pub use mercato_orders_api::lifecycle;
-pub use mercato_orders_api::{OrderId, OrderLineId, RefundId, ReturnId, VendorOrderId};
+pub use mercato_orders_api::{OrderId, OrderLineId, RefundId, ReturnId, TaxRateId, VendorOrderId};
 
 pub mod cart;
 pub mod coupon;

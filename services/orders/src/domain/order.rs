@@ -75,6 +75,8 @@ pub struct Order {
     pub coupon: Option<CouponId>,
     pub coupon_code: Option<String>,
     pub reservation: Option<ReservationId>,
+    /// The SHA-256 of the guest's order token (`mercato_orders_api::token`), for
+    /// `order.paid`; empty for orders placed before it was kept.
     pub token_hash: String,
     pub payment_failure: Option<PaymentFailure>,
     /// The payment attempt that paid the order (refunds go back through it).

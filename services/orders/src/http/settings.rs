@@ -1,4 +1,6 @@
-//! A shop's buying settings and tax rates, set by merchant staff with `orders:manage`.
+//! A shop's buying settings and tax rates, set by merchant staff with `orders:manage`. A
+//! change of a tax rate is published (`tax_rate.set`, `tax_rate.deleted`) for accounting's
+//! mirror.
 
 use super::require_manager;
 use crate::OrdersState;
@@ -11,6 +13,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use mercato_kernel::http::{Json, path_id};
 use mercato_kernel::{Checks, Problem};
+use mercato_orders_api::events::{TAX_RATE_DELETED, TAX_RATE_SET};
 use mercato_tenant_context::TenantContext;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -161,7 +164,10 @@ pub async fn put_rate(
     };
     let tx = state.db.tenant_tx(ctx.tenant).await?;
     stored.id = repo::put_tax_rate(&tx, &stored).await?;
+    let actor = ctx.actor.label();
+    crate::events::tax_rate(&tx, TAX_RATE_SET, &stored, false, &actor).await?;
     tx.commit().await?;
+    state.outbox.notify_one();
     Ok(Json(rate_out(&stored)))
 }
 
@@ -177,9 +183,12 @@ pub async fn delete_rate(
     require_manager(&ctx)?;
     let id: TaxRateId = path_id(&rate_id)?;
     let tx = state.db.tenant_tx(ctx.tenant).await?;
-    if !repo::delete_tax_rate(&tx, id).await? {
+    let Some(removed) = repo::delete_tax_rate(&tx, id).await? else {
         return Err(Problem::not_found());
-    }
+    };
+    let actor = ctx.actor.label();
+    crate::events::tax_rate(&tx, TAX_RATE_DELETED, &removed, true, &actor).await?;
     tx.commit().await?;
+    state.outbox.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }

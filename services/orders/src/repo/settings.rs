@@ -208,13 +208,22 @@ pub async fn put_tax_rate(tx: &TenantTx, rate: &TaxRate) -> Result<TaxRateId, Db
     Ok(TaxRateId::from_uuid(col(&row, "id")?))
 }
 
-pub async fn delete_tax_rate(tx: &TenantTx, id: TaxRateId) -> Result<bool, DbErr> {
-    let result = tx
-        .execute_raw(statement(
+/// Removes the rate `id`; the rate as it was, `None` when there was none.
+pub async fn delete_tax_rate(tx: &TenantTx, id: TaxRateId) -> Result<Option<TaxRate>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
             &**tx,
-            "DELETE FROM tax_rates WHERE tenant_id = $1 AND id = $2",
+            "DELETE FROM tax_rates WHERE tenant_id = $1 AND id = $2 \
+             RETURNING id, country, category, rate, created_at",
             [tx.tenant().as_uuid().into(), id.as_uuid().into()],
         ))
         .await?;
-    Ok(result.rows_affected() > 0)
+    row.map(|row| {
+        Ok(TaxRate {
+            id: TaxRateId::from_uuid(col(&row, "id")?),
+            rule: tax_rule(&row, "country", "category", "rate")?,
+            created_at: col(&row, "created_at")?,
+        })
+    })
+    .transpose()
 }

@@ -274,6 +274,10 @@ pub async fn place(
         })?;
     let mut full = full;
     full.order.reservation = Some(reservation);
+    // Kept so `order.paid` can carry it: accounting lets the token's holder read the
+    // order's invoices without asking orders (ADR 0044).
+    full.order.token_hash =
+        mercato_orders_api::token::token_hash(&order_token(&state.token_key, order_id));
 
     // 3. Write the order.
     match write(state, ctx, cart_id, &cart, full, redemption, p).await {

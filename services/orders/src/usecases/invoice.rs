@@ -1,6 +1,6 @@
 //! What accounting's invoices need from a paid order beyond its money (`order.paid`'s
-//! `invoice` block): the buyer as addressed, every line, and the vendors' store names from
-//! the vendors mirror.
+//! `invoice` block): the buyer as addressed, every line, the vendors' store names from
+//! the vendors mirror, and the hash of the guest's order token (ADR 0044).
 
 use crate::domain::order::FullOrder;
 use mercato_db::TenantTx;
@@ -45,6 +45,7 @@ pub async fn details(tx: &TenantTx, full: &FullOrder) -> Result<InvoiceDetails, 
                 total: l.total,
             })
             .collect(),
+        order_token_hash: Some(o.token_hash.clone()).filter(|h| !h.is_empty()),
     })
 }
 

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod expiry;
 pub mod invoice;
 pub mod payment;
+pub mod provider_balance;
 pub mod quote;
 pub mod records;
 pub mod refunds;

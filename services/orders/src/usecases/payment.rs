@@ -350,6 +350,8 @@ async fn settle(
             payment.failure_message = None;
             payment.updated_at = now;
             repo::update(tx, payment).await?;
+            // The provider took its fee on this money whether the order keeps it or not.
+            crate::usecases::provider_balance::schedule_fee(tx, payment).await?;
             if full.order.status == OrderStatus::PendingPayment && now >= full.order.expires_at {
                 // Its time ran out before its expiry job came round: its stock may be
                 // someone else's by now. Expire it here; the payment goes back below.

@@ -459,6 +459,9 @@ pub async fn execute(
                 }
             }
             crate::events::refund_completed(&tx, &full, &r).await?;
+            // The refund's balance transaction reaches the ledger's reconciliation with
+            // the next import.
+            crate::usecases::provider_balance::schedule_import(state, &tx).await?;
         }
         Err(ProviderError::Refused { code, message, .. }) => {
             tracing::warn!(refund = %r.id, code, message, "refund refused by the provider");

@@ -316,6 +316,7 @@ impl Service {
                 flat_rate: flat_rate.map(eur),
                 free_over: None,
             },
+            legal: None,
         };
         let name = format!("vendor.{}", status.code());
         let event = Envelope::new(&name, 1, tenant, &snapshot).expect("envelope");

@@ -611,3 +611,180 @@ async fn a_transfer_stripe_refuses_is_final_and_an_outage_is_retried() {
         assert!(matches!(error, ProviderError::Unavailable(_)), "{error:?}");
     }
 }
+
+/// A balance transaction as Stripe lists it, its source expanded to an object carrying
+/// `metadata`.
+fn balance(id: &str, kind: &str, amount: i64, fee: i64, source: Value) -> Value {
+    json!({
+        "id": id,
+        "object": "balance_transaction",
+        "amount": amount,
+        "available_on": 1_764_600_000,
+        "created": 1_764_000_000,
+        "currency": "eur",
+        "description": null,
+        "fee": fee,
+        "fee_details": [],
+        "net": amount - fee,
+        "reporting_category": kind,
+        "source": source,
+        "status": "pending",
+        "type": kind
+    })
+}
+
+#[tokio::test]
+async fn the_fee_of_a_payment_is_read_from_its_charge_balance_transaction() {
+    let server = Recorder::start().await;
+    let shop = TenantId::new();
+    let mut paid = intent("pi_3Q1", 1234, "succeeded", shop);
+    paid["latest_charge"] = json!({
+        "id": "ch_3Q1",
+        "object": "charge",
+        "metadata": { "tenant_id": shop.to_string(), "order_ref": "ord_1" },
+        "transfer_group": "ord_1",
+        "balance_transaction": balance("txn_1", "charge", 1234, 61, json!("ch_3Q1"))
+    });
+    server.reply(200, paid);
+    let mut waiting = intent("pi_3Q2", 900, "succeeded", shop);
+    waiting["latest_charge"] = json!({ "id": "ch_3Q2", "balance_transaction": null });
+    server.reply(200, waiting);
+    server.reply(200, intent("pi_3Q3", 900, "succeeded", TenantId::new()));
+
+    let stripe = provider(&server);
+    let charge = stripe
+        .charge_balance(shop, "pi_3Q1")
+        .await
+        .unwrap()
+        .expect("a balance transaction");
+    assert_eq!(
+        (
+            charge.id.as_str(),
+            charge.kind.as_str(),
+            charge.reference.as_str()
+        ),
+        ("txn_1", "charge", "ord_1")
+    );
+    assert_eq!((charge.amount, charge.fee, charge.net), (1234, 61, 1173));
+    assert_eq!(charge.source, "ch_3Q1");
+    // Not made yet: asked again later.
+    assert_eq!(stripe.charge_balance(shop, "pi_3Q2").await.unwrap(), None);
+    // Another shop's intent does not exist for this one.
+    let error = stripe.charge_balance(shop, "pi_3Q3").await.unwrap_err();
+    assert!(
+        refused("resource_missing", Some("intent"))(&error),
+        "{error:?}"
+    );
+
+    let seen = server.seen();
+    assert_eq!(seen[0].method, "GET");
+    assert_eq!(seen[0].path, "/v1/payment_intents/pi_3Q1");
+    let query = seen[0].query.clone().unwrap_or_default();
+    let decoded: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    assert!(
+        decoded
+            .iter()
+            .any(|(k, v)| k.starts_with("expand[") && v == "latest_charge.balance_transaction"),
+        "{query}"
+    );
+    assert_authorised(&seen[0]);
+}
+
+#[tokio::test]
+async fn balance_transactions_are_paged_and_kept_to_the_shop() {
+    let server = Recorder::start().await;
+    let shop = TenantId::new();
+    let ours = |extra: Value| {
+        let mut source = json!({ "id": "x", "metadata": { "tenant_id": shop.to_string() } });
+        for (k, v) in extra.as_object().unwrap() {
+            if k == "metadata" {
+                for (mk, mv) in v.as_object().unwrap() {
+                    source["metadata"][mk] = mv.clone();
+                }
+            } else {
+                source[k] = v.clone();
+            }
+        }
+        source
+    };
+    let theirs =
+        json!({ "id": "ch_other", "metadata": { "tenant_id": TenantId::new().to_string() } });
+    // Newest first, two pages.
+    server.reply(
+        200,
+        json!({ "object": "list", "url": "/v1/balance_transactions", "has_more": true, "data": [
+            balance("txn_3", "charge", 5000, 100, theirs),
+            balance("txn_2", "refund", -400, 0,
+                ours(json!({ "id": "re_1", "metadata": { "refund_ref": "rfd_1" } }))),
+        ]}),
+    );
+    server.reply(
+        200,
+        json!({ "object": "list", "url": "/v1/balance_transactions", "has_more": false, "data": [
+            balance("txn_1", "charge", 1234, 61,
+                ours(json!({ "id": "ch_1", "transfer_group": "ord_1" }))),
+        ]}),
+    );
+    // Later: what is newer than the cursor.
+    server.reply(
+        200,
+        json!({ "object": "list", "url": "/v1/balance_transactions", "has_more": false, "data": [
+            balance("txn_5", "transfer", -700, 0,
+                ours(json!({ "id": "tr_1", "metadata": { "payout_id": "po_1" } }))),
+            balance("txn_4", "adjustment", -50, 0, ours(json!({ "id": "du_1" }))),
+        ]}),
+    );
+
+    let stripe = provider(&server);
+    let first = stripe.balance_transactions(shop, None).await.unwrap();
+    let read: Vec<(&str, &str, &str, i64)> = first
+        .items
+        .iter()
+        .map(|t| (t.id.as_str(), t.kind.as_str(), t.reference.as_str(), t.net))
+        .collect();
+    assert_eq!(
+        read,
+        vec![
+            ("txn_1", "charge", "ord_1", 1173),
+            ("txn_2", "refund", "rfd_1", -400)
+        ]
+    );
+    assert_eq!(first.cursor.as_deref(), Some("txn_3"));
+    let next = stripe
+        .balance_transactions(shop, first.cursor.as_deref())
+        .await
+        .unwrap();
+    let read: Vec<(&str, &str, &str)> = next
+        .items
+        .iter()
+        .map(|t| (t.id.as_str(), t.kind.as_str(), t.reference.as_str()))
+        .collect();
+    assert_eq!(
+        read,
+        vec![("txn_4", "adjustment", ""), ("txn_5", "transfer", "po_1")]
+    );
+    assert_eq!(next.cursor.as_deref(), Some("txn_5"));
+
+    let seen = server.seen();
+    let queries: Vec<Vec<(String, String)>> = seen
+        .iter()
+        .map(|s| {
+            assert_eq!(s.path, "/v1/balance_transactions");
+            form_urlencoded::parse(s.query.clone().unwrap_or_default().as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .collect();
+    let has =
+        |q: &Vec<(String, String)>, k: &str, v: &str| q.iter().any(|(qk, qv)| qk == k && qv == v);
+    assert!(has(&queries[0], "limit", "100"), "{queries:?}");
+    assert!(
+        queries[0]
+            .iter()
+            .any(|(k, v)| k.starts_with("expand[") && v == "data.source")
+    );
+    assert!(has(&queries[1], "starting_after", "txn_2"), "{queries:?}");
+    assert!(has(&queries[2], "ending_before", "txn_3"), "{queries:?}");
+}

@@ -4,9 +4,10 @@
 //!
 //! | event | payload |
 //! |---|---|
-//! | `payout.pending`, `payout.in_transit`, `payout.paid`, `payout.failed` | [`PayoutChanged`] |
+//! | `payout.pending`, `payout.in_transit`, `payout.paid`, `payout.failed` | [`PayoutChanged`] (with the vendor orders it covers on `payout.paid`) |
 
 use mercato_kernel::Money;
+use mercato_orders_api::{OrderId, VendorOrderId};
 use mercato_tenant_context::VendorId;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +31,9 @@ pub const PAYOUT_FAILED: &str = "payout.failed";
 
 /// Where a payout is (ADR 0041): `pending` (the money is set aside from the vendor's
 /// balance, not yet with the provider) → `in_transit` (the provider accepted it) → `paid`,
-/// or `failed` from either of the first two (the money returns to the balance).
+/// or `failed` from either of the first two (the money returns to the balance); and
+/// `paid` → `failed` when the provider reverses the transfer (ADR 0044), which
+/// `payout.failed` announces with `previous_status: paid`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PayoutStatus {
@@ -75,6 +78,13 @@ impl PayoutStatus {
         )
     }
 
+    /// Whether the provider may take back a payout in `self`, which then becomes `failed`
+    /// (a Stripe transfer reversed after it was made, ADR 0044): the one move out of
+    /// `paid`, never made by hand ([`Self::can_become`] keeps `paid` final for those).
+    pub fn can_be_reversed(self) -> bool {
+        matches!(self, Self::InTransit | Self::Paid)
+    }
+
     /// Whether the money has left (or is leaving) the vendor's balance for good.
     pub fn holds_money(self) -> bool {
         !matches!(self, Self::Failed)
@@ -97,6 +107,21 @@ pub struct PayoutChanged {
     /// Why it failed.
     pub failure: Option<String>,
     pub actor: String,
+    /// The vendor orders whose earnings the payout covers, with the commission the shop
+    /// kept on each (ADR 0043): on `payout.paid`, for the shop's commission invoice. Empty
+    /// on the other events, and on payouts made before payouts recorded them.
+    #[serde(default)]
+    pub items: Vec<PayoutItem>,
+}
+
+/// One vendor order a payout covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutItem {
+    pub vendor_order_id: VendorOrderId,
+    pub order_id: OrderId,
+    /// The commission kept on it, VAT included, less what refunds before the payout took
+    /// back (minor units of the payout's currency).
+    pub commission: i64,
 }
 
 #[cfg(test)]
@@ -116,6 +141,14 @@ mod tests {
     }
 
     #[test]
+    fn only_money_with_the_provider_can_be_reversed() {
+        assert!(PayoutStatus::Paid.can_be_reversed());
+        assert!(PayoutStatus::InTransit.can_be_reversed());
+        assert!(!PayoutStatus::Pending.can_be_reversed());
+        assert!(!PayoutStatus::Failed.can_be_reversed());
+    }
+
+    #[test]
     fn a_payout_event_reads_back_as_published() {
         let event = PayoutChanged {
             payout_id: PayoutId::new(),
@@ -128,9 +161,19 @@ mod tests {
             reference: Some("tr_1".into()),
             failure: None,
             actor: "svc_payouts".into(),
+            items: vec![PayoutItem {
+                vendor_order_id: VendorOrderId::new(),
+                order_id: OrderId::new(),
+                commission: 225,
+            }],
         };
         let json = serde_json::to_string(&event).unwrap();
         assert_eq!(serde_json::from_str::<PayoutChanged>(&json).unwrap(), event);
         assert!(json.contains("\"status\":\"paid\""));
+        // A payout event from before items existed still reads.
+        let mut older = serde_json::to_value(&event).unwrap();
+        older.as_object_mut().unwrap().remove("items");
+        let read: PayoutChanged = serde_json::from_value(older).unwrap();
+        assert!(read.items.is_empty());
     }
 }

@@ -1,0 +1,1 @@
+CREATE INDEX payouts_reference ON payouts (tenant_id, reference);

@@ -363,7 +363,7 @@ pub async fn seed(
         let (bought, order) = buying(&client, &owner, &host, currency, &first_variants).await?;
         lines.extend(bought);
         if let Some(order) = order {
-            lines.extend(payouts(&client, &owner, &host, &order, &sellers).await?);
+            lines.extend(payouts(&client, &owner, &host, currency, &order, &sellers).await?);
         }
     }
     Ok(lines)
@@ -377,9 +377,29 @@ async fn payouts(
     client: &Client,
     owner: &str,
     host: &str,
+    currency: &str,
     order: &str,
     sellers: &[(String, String)],
 ) -> Result<Vec<String>, MarketplaceError> {
+    // The shop's legal details: with them, each paid payout gets a commission invoice.
+    let (country, legal_name, vat_id) = if currency == "EUR" {
+        ("DE", "Acme Marketplace GmbH", Some("DE123456789"))
+    } else {
+        ("US", "Globex Marketplace Inc.", None)
+    };
+    client
+        .expect(
+            "invoice settings",
+            "PUT",
+            "/api/v1/invoice-settings",
+            Some(owner),
+            Some(&json!({
+                "legal_name": legal_name, "country": country, "vat_id": vat_id,
+                "address": { "lines": ["Marktplatz 1"], "postal_code": "10115", "city": "Berlin" },
+            })),
+            &[200],
+        )
+        .await?;
     client
         .expect(
             "payout hold",
@@ -694,6 +714,22 @@ async fn onboard(
             &format!("{path}/transitions"),
             Some(owner),
             Some(&act("approve")),
+            &[200],
+        )
+        .await?;
+    // The vendor's legal details, for the shop's commission invoices to it.
+    client
+        .expect(
+            "legal details",
+            "PATCH",
+            &path,
+            Some(owner),
+            Some(&json!({
+                "vat_id": format!("{}123456789", vendor.country),
+                "legal_address": {
+                    "lines": ["1 Depot Road"], "postal_code": "10115", "city": "Port",
+                },
+            })),
             &[200],
         )
         .await?;

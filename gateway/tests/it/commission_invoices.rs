@@ -9,14 +9,14 @@
 
 use crate::invoices::{invoices, pdf_text, rendered_pdf};
 use crate::ledger::{order_with_vendor_coupon, trial_balance};
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::orders::{PAYS, cart, checkout, checkout_body, market};
 use crate::payouts::{run, set_hold, ship_and_deliver, vendor_order_of};
 use crate::support::{Backend, TestApp};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
-on_all_backends!(payouts_get_commission_invoices_with_vat_or_reverse_charge);
+on_embedded_and_real!(payouts_get_commission_invoices_with_vat_or_reverse_charge);
 
 const REVERSE_CHARGE: &str = "Reverse charge: VAT to be accounted for by the recipient (Art. 196 Council Directive 2006/112/EC)";
 
@@ -31,7 +31,7 @@ async fn get(app: &TestApp, host: &str, path: &str, token: &str) -> Reply {
     app.client.get(host, path, Some(token)).await.unwrap()
 }
 
-fn shop_settings(country: &str, vat_id: &str, own_name: bool) -> Value {
+pub(crate) fn shop_settings(country: &str, vat_id: &str, own_name: bool) -> Value {
     json!({
         "legal_name": "Acme Marketplace GmbH",
         "address": { "lines": ["Marktplatz 1"], "postal_code": "10115", "city": "Berlin" },
@@ -81,16 +81,23 @@ async fn payouts_get_commission_invoices_with_vat_or_reverse_charge(backend: Bac
     assert_eq!(bad.status, 422, "{}", bad.text);
     assert!(bad.text.contains("/vat_id"), "{}", bad.text);
     assert_eq!(get(&app, host, settings, &owner).await.status, 404);
-    // A vendor's staff may not set them.
-    let denied = put(
-        &app,
-        host,
-        settings,
-        &m.tea.token,
-        &shop_settings("DE", "DE123456789", false),
-    )
-    .await;
-    assert_eq!(denied.status, 403, "{}", denied.text);
+    // Neither a vendor's staff nor a customer may read or set them; nobody signed in at all.
+    let (_, customer) = app.customer(&m.shop).await;
+    for token in [&m.tea.token, &customer] {
+        let denied = put(
+            &app,
+            host,
+            settings,
+            token,
+            &shop_settings("DE", "DE123456789", false),
+        )
+        .await;
+        assert_eq!(denied.status, 403, "{}", denied.text);
+        let denied = get(&app, host, settings, token).await;
+        assert_eq!(denied.status, 403, "{}", denied.text);
+    }
+    let anonymous = app.client.get(host, settings, None).await.unwrap();
+    assert_eq!(anonymous.status, 401, "{}", anonymous.text);
     let saved = put(
         &app,
         host,
@@ -158,6 +165,39 @@ async fn payouts_get_commission_invoices_with_vat_or_reverse_charge(backend: Bac
         .await
         .unwrap();
     assert_eq!(cross.status, 404, "{}", cross.text);
+    // Nor can a customer of the shop, or another shop's owner (on its own domain, where the
+    // vendor is unknown).
+    let by_customer = app
+        .client
+        .patch(
+            host,
+            &pot_path,
+            Some(&customer),
+            &json!({ "vat_id": "DE987654321" }),
+        )
+        .await
+        .unwrap();
+    assert!(
+        [403, 404].contains(&by_customer.status),
+        "{}",
+        by_customer.text
+    );
+    let by_other_shop = app
+        .client
+        .patch(
+            &other.host,
+            &pot_path,
+            Some(&other.owner),
+            &json!({ "vat_id": "DE987654321" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_other_shop.status, 404, "{}", by_other_shop.text);
+    assert_eq!(
+        get(&app, host, &pot_path, &owner).await.body,
+        pot_before.body,
+        "refused changes change nothing"
+    );
     let tea = app
         .client
         .patch(
@@ -184,8 +224,26 @@ async fn payouts_get_commission_invoices_with_vat_or_reverse_charge(backend: Bac
         .await
         .unwrap();
     assert_eq!(pot.status, 200, "{}", pot.text);
+    // Another vendor's staff see the pot vendor's public profile, not its legal details.
+    let seen_by_tea = get(&app, host, &pot_path, &m.tea.token).await;
+    assert_eq!(seen_by_tea.status, 200, "{}", seen_by_tea.text);
+    assert!(
+        !seen_by_tea.text.contains("DE987654321") && !seen_by_tea.text.contains("Tonweg"),
+        "{}",
+        seen_by_tea.text
+    );
 
-    // Accounting learns them from vendors' events before anything is invoiced.
+    // The shop has a rate for Austria too: reverse charge must win over it.
+    let at_rate = put(
+        &app,
+        host,
+        "/api/v1/tax-rates",
+        &owner,
+        &json!({ "country": "AT", "rate": "20" }),
+    )
+    .await;
+    assert_eq!(at_rate.status, 200, "{}", at_rate.text);
+    // Accounting learns them from vendors' and orders' events before anything is invoiced.
     app.settle().await;
 
     // Both vendors are paid at once by the test provider, with no hold.
@@ -396,6 +454,44 @@ async fn payouts_get_commission_invoices_with_vat_or_reverse_charge(backend: Bac
             .await
             .is_empty()
     );
+    // A customer document's readers never see a commission invoice: the buyer signed in,
+    // nor a guest with the order's own token.
+    let guest_token = placed.str("order_token");
+    let own = app
+        .client
+        .send_raw(
+            "GET",
+            host,
+            &tea_invoice_path,
+            &[("x-order-token", guest_token.as_str())],
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        own.status, 200,
+        "the token opens its own invoice: {}",
+        own.text
+    );
+    for path in [
+        format!("/api/v1/invoices/{tea_com}"),
+        format!("/api/v1/invoices/{tea_com}/pdf"),
+    ] {
+        let as_customer = get(&app, host, &path, &customer).await;
+        assert_eq!(as_customer.status, 404, "{path}: {}", as_customer.text);
+        let as_guest = app
+            .client
+            .send_raw(
+                "GET",
+                host,
+                &path,
+                &[("x-order-token", guest_token.as_str())],
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(as_guest.status, 404, "{path}: {}", as_guest.text);
+    }
 
     // Selling in its own name makes the shop the seller of the next customer invoice; the
     // ones issued keep theirs.

@@ -164,6 +164,36 @@ async fn the_demo_is_a_working_marketplace(backend: Backend, test: &str) {
         .unwrap();
     assert_eq!(balance.status, 200, "{}", balance.text);
     assert_eq!(balance.body["paid_out"], paid["amount"], "{}", balance.text);
+    // The shop has its legal details, so the paid payout got a commission invoice, which its
+    // vendor reads; the payout still in transit has none yet.
+    let commission = within(
+        "the demo commission invoice",
+        || async {
+            app.client
+                .get("acme.localhost", "/api/v1/invoices", Some(&seller))
+                .await
+                .unwrap()
+                .body
+        },
+        |i| {
+            i["data"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|d| d["kind"] == "commission"))
+        },
+    )
+    .await;
+    let commission: Vec<&Value> = commission["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "commission")
+        .collect();
+    assert_eq!(commission.len(), 1, "{commission:?}");
+    assert_eq!(commission[0]["payout_id"], paid["id"], "{commission:?}");
+    assert_eq!(
+        commission[0]["vendor_id"], paid["vendor_id"],
+        "{commission:?}"
+    );
     let order = app
         .client
         .get(

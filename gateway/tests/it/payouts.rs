@@ -687,6 +687,9 @@ async fn a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made(backend: Back
         config.gateway.enforce_rate_limits = false;
         config.orders.stripe.secret_key = mercato_kernel::Secret::new(STRIPE_KEY);
         config.orders.stripe.api_base = url.clone();
+        config.orders.stripe.webhook_secrets = vec![mercato_kernel::Secret::new(
+            crate::transfer_reversals::WEBHOOK_SECRET,
+        )];
     })
     .await
     else {
@@ -698,6 +701,23 @@ async fn a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made(backend: Back
     let (tea_v, pot_v) = (m.tea.vendor.as_str(), m.pots.vendor.as_str());
     let set = set_hold(&app, host, &owner, 0).await;
     assert_eq!(set.status, 200, "{}", set.text);
+    // With the shop's legal details, a paid payout gets a commission invoice.
+    let legal = app
+        .client
+        .send(
+            "PUT",
+            host,
+            "/api/v1/invoice-settings",
+            Some(&owner),
+            Some(&crate::commission_invoices::shop_settings(
+                "DE",
+                "DE123456789",
+                false,
+            )),
+        )
+        .await
+        .unwrap();
+    assert_eq!(legal.status, 200, "{}", legal.text);
     // The pot vendor's connected account was closed at Stripe.
     for (vendor, token, account) in [
         (tea_v, &m.tea.token, "acct_1TeaVendor"),
@@ -811,6 +831,16 @@ async fn a_stripe_connect_vendor_is_paid_by_a_transfer_stripe_made(backend: Back
     let owed = accounts.get("2100").copied().unwrap_or_default();
     assert_eq!(owed, (0, pot_earned), "{accounts:?}");
     assert_eq!(totals.0, totals.1);
+
+    // Later, Stripe reverses the tea vendor's transfer (ADR 0044).
+    crate::transfer_reversals::stripe_reverses_the_transfer(
+        &app,
+        &m,
+        &stripe,
+        tea["id"].as_str().unwrap(),
+        (tea_earned, pot_earned),
+    )
+    .await;
 }
 
 /// A payout run killed with SIGKILL at its worst moment pays nobody twice. Two vendors are

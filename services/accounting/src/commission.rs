@@ -52,7 +52,7 @@ pub async fn invoice_payouts(
                         .map_err(|_| tracing::warn!(tenant_id = %tx.tenant(), rate = r, "mirrored tax rate is not a VAT rate; taking 0"))
                         .ok()
                 });
-                commission::treatment(&settings.legal.country, details, rate)
+                commission::treatment(&settings.legal, details, rate)
             }
             // Its country unknown, no rate applies.
             None => VatTreatment::Taxed(VatRate::ZERO),

@@ -91,16 +91,6 @@ where
     Ok(docs.into_iter().map(|doc| doc.id).collect())
 }
 
-/// Issues the invoice of `v`, a vendor order of `order` whose sale was posted now, in `tx`.
-pub async fn issue_invoice(
-    tx: &TenantTx,
-    order: &OrderChanged,
-    v: &VendorOrderMoney,
-) -> Result<DocumentId, DbErr> {
-    let ids = issue_invoices(tx, &[(order, v)]).await?;
-    Ok(ids[0])
-}
-
 /// Issues the invoices of `sales`, vendor orders whose sales were posted now, numbered in
 /// their order, in `tx`.
 pub async fn issue_invoices(

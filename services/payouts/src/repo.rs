@@ -55,6 +55,12 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../migrations/0005_transfer_references.sql"),
         &[],
     ),
+    Migration::portable(
+        6,
+        "when a paid payout was reversed",
+        include_str!("../migrations/0006_reversed_payouts.sql"),
+        &[],
+    ),
     mercato_events::OUTBOX_MIGRATION,
     mercato_events::OUTBOX_AGE_INDEX_MIGRATION,
     mercato_events::INBOX_MIGRATION,
@@ -785,6 +791,25 @@ pub async fn set_payout_status(
     Ok(())
 }
 
+/// Fails paid payout `id` whose transfer was reversed, saying `failure`.
+pub async fn set_reversed(tx: &TenantTx, id: PayoutId, failure: &str) -> Result<(), DbErr> {
+    let now = crate::now();
+    tx.execute_raw(statement(
+        &**tx,
+        "UPDATE payouts SET status = 'failed', failure = $3, reversed_at = $4, updated_at = $5 \
+         WHERE tenant_id = $1 AND id = $2",
+        [
+            tx.tenant().as_uuid().into(),
+            id.as_uuid().into(),
+            failure.into(),
+            now.into(),
+            now.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// The shop's payout by `method` whose provider reference is `reference` (a Stripe
 /// transfer id), locked for update when `lock`.
 pub async fn payout_by_reference(
@@ -905,9 +930,10 @@ pub async fn retention_worker(db: Db, shutdown: CancellationToken) {
 // ---- payout items -----------------------------------------------------------------------
 
 /// Records the vendor orders `payout` covers, in `tx` (the run's, which holds the vendor's
-/// account row): every earning of its vendor and currency available at `now` that no payout
-/// still standing (not failed) covers yet, with the commission kept on it less what refunds
-/// before now took back (in the proportion `mercato_orders_api::money::share` gives).
+/// account row): every earning of its vendor and currency available at `now` that no other
+/// payout covers yet (one still standing, or one paid and then reversed: its commission
+/// invoice stands), with the commission kept on it less what refunds before now took back
+/// (in the proportion `mercato_orders_api::money::share` gives).
 pub async fn cover_earnings(
     tx: &TenantTx,
     payout: &Payout,
@@ -922,7 +948,7 @@ pub async fn cover_earnings(
              AND NOT EXISTS (SELECT 1 FROM payout_items i JOIN payouts p \
                  ON p.tenant_id = i.tenant_id AND p.id = i.payout_id \
                  WHERE i.tenant_id = e.tenant_id AND i.vendor_order_id = e.vendor_order_id \
-                 AND p.status <> 'failed') \
+                 AND (p.status <> 'failed' OR p.reversed_at IS NOT NULL)) \
              ORDER BY e.vendor_order_id",
             [
                 tx.tenant().as_uuid().into(),

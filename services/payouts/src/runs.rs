@@ -112,7 +112,7 @@ pub async fn reverse(
             format!("a {} payout cannot be reversed", payout.status.code()),
         ));
     }
-    repo::set_payout_status(tx, payout.id, PayoutStatus::Failed, None, Some(reason)).await?;
+    repo::set_reversed(tx, payout.id, reason).await?;
     let after = Payout {
         status: PayoutStatus::Failed,
         failure: Some(reason.to_owned()),

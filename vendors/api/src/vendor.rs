@@ -172,6 +172,50 @@ pub struct LegalAddress {
     pub city: String,
 }
 
+impl LegalAddress {
+    /// What is wrong with it as given: each field's path under `at` (a JSON pointer) and why.
+    pub fn problems(&self, at: &str) -> Vec<(String, &'static str)> {
+        let mut bad = Vec::new();
+        if self.lines.is_empty() || self.lines.len() > 3 {
+            bad.push((format!("{at}/lines"), "one to three lines"));
+        }
+        for (i, line) in self.lines.iter().enumerate() {
+            if let Err(m) = check_text(line, 200) {
+                bad.push((format!("{at}/lines/{i}"), m));
+            }
+        }
+        if let Err(m) = check_text(&self.postal_code, 20) {
+            bad.push((format!("{at}/postal_code"), m));
+        }
+        if let Err(m) = check_text(&self.city, 120) {
+            bad.push((format!("{at}/city"), m));
+        }
+        bad
+    }
+
+    /// The address with each field trimmed, as it is kept.
+    pub fn trimmed(&self) -> Self {
+        Self {
+            lines: self.lines.iter().map(|l| l.trim().to_owned()).collect(),
+            postal_code: self.postal_code.trim().to_owned(),
+            city: self.city.trim().to_owned(),
+        }
+    }
+}
+
+/// A line of text a person types (a name, an address line): not empty once trimmed, at most
+/// `max` characters, no control characters.
+pub fn check_text(text: &str, max: usize) -> Result<(), &'static str> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err("must not be empty");
+    }
+    if trimmed.chars().count() > max || text.chars().any(char::is_control) {
+        return Err("too long, or has control characters");
+    }
+    Ok(())
+}
+
 /// Who the vendor is on paper, as invoices print it (ADR 0043).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalDetails {

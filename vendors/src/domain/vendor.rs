@@ -243,16 +243,7 @@ pub fn slugify(name: &str) -> String {
         .to_owned()
 }
 
-pub fn check_name(name: &str, max: usize) -> Result<(), &'static str> {
-    let trimmed = name.trim();
-    if trimmed.is_empty() {
-        return Err("must not be empty");
-    }
-    if trimmed.chars().count() > max || name.chars().any(char::is_control) {
-        return Err("too long, or has control characters");
-    }
-    Ok(())
-}
+pub use mercato_vendors_api::vendor::check_text as check_name;
 
 pub fn check_country(code: &str) -> Result<(), &'static str> {
     if mercato_kernel::country::is_known(code) {
@@ -260,26 +251,6 @@ pub fn check_country(code: &str) -> Result<(), &'static str> {
     } else {
         Err("an ISO 3166-1 alpha-2 code such as DE")
     }
-}
-
-/// What is wrong with an invoice address: each field's path under `at` and why.
-pub fn check_legal_address(at: &str, address: &LegalAddress) -> Vec<(String, &'static str)> {
-    let mut bad = Vec::new();
-    if address.lines.is_empty() || address.lines.len() > 3 {
-        bad.push((format!("{at}/lines"), "one to three lines"));
-    }
-    for (i, line) in address.lines.iter().enumerate() {
-        if let Err(m) = check_name(line, 200) {
-            bad.push((format!("{at}/lines/{i}"), m));
-        }
-    }
-    if let Err(m) = check_name(&address.postal_code, 20) {
-        bad.push((format!("{at}/postal_code"), m));
-    }
-    if let Err(m) = check_name(&address.city, 120) {
-        bad.push((format!("{at}/city"), m));
-    }
-    bad
 }
 
 pub fn check_email(email: &str) -> Result<(), &'static str> {

@@ -4,8 +4,8 @@ use super::commission::{MoneyIn, currency_at};
 use super::{Standing, vendor_to_change, visible_vendor};
 use crate::VendorsState;
 use crate::domain::vendor::{
-    Address, LegalAddress, ShippingProblem, StoreProfile, check_country, check_email,
-    check_legal_address, check_name, check_slug, slugify,
+    Address, LegalAddress, ShippingProblem, StoreProfile, check_country, check_email, check_name,
+    check_slug, slugify,
 };
 use crate::domain::{Shipping, Vendor, VendorStatus};
 use crate::events;
@@ -592,7 +592,7 @@ impl VendorPatch {
             }
         }
         if let Some(Some(address)) = &self.legal_address {
-            for (field, message) in check_legal_address("/legal_address", address) {
+            for (field, message) in address.problems("/legal_address") {
                 checks.push(&field, message);
             }
         }
@@ -629,11 +629,7 @@ impl VendorPatch {
             v.profile.return_address = x;
         }
         if let Some(x) = self.legal_address {
-            v.legal_address = x.map(|a| LegalAddress {
-                lines: a.lines.iter().map(|l| l.trim().to_owned()).collect(),
-                postal_code: a.postal_code.trim().to_owned(),
-                city: a.city.trim().to_owned(),
-            });
+            v.legal_address = x.map(|a| a.trimmed());
         }
         if let Some(x) = self.vat_id {
             v.vat_id = x;

@@ -7,7 +7,8 @@
 //! change because of the invoice: the invoice shows `net = gross − VAT` with
 //! `VAT = gross × rate / (100 + rate)` rounded half up, at the shop's `standard` rate for
 //! the vendor's country (0 when it has none). A vendor in another EU member state than the
-//! shop, with a valid-looking VAT id, gets reverse charge instead: 0 % and [`REVERSE_CHARGE`].
+//! shop, with a valid-looking VAT id, gets reverse charge instead: 0 % and [`REVERSE_CHARGE`]
+//! (when the shop has a VAT id of its own too).
 
 use super::expense::VatRate;
 use super::invoice::{Amounts, Printed, PrintedLine, PrintedParty};
@@ -30,15 +31,22 @@ pub enum VatTreatment {
     ReverseCharge,
 }
 
-/// The treatment of commission charged by a shop in `shop_country` to `vendor`, whose
-/// country's `standard` rate in the shop's settings is `rate` (none: 0).
-pub fn treatment(shop_country: &str, vendor: &LegalDetails, rate: Option<VatRate>) -> VatTreatment {
-    let reverse = vendor.country != shop_country
-        && country::is_eu(&vendor.country)
-        && vendor
-            .vat_id
-            .as_deref()
-            .is_some_and(|id| country::vat_id_looks_valid(&vendor.country, id));
+/// The treatment of commission charged by `shop` to `vendor`, whose country's `standard`
+/// rate in the shop's settings is `rate` (none: 0). Reverse charge is between two EU member
+/// states and needs both parties' VAT ids (the invoice prints both).
+pub fn treatment(
+    shop: &LegalDetails,
+    vendor: &LegalDetails,
+    rate: Option<VatRate>,
+) -> VatTreatment {
+    let registered = |party: &LegalDetails| {
+        country::is_eu(&party.country)
+            && party
+                .vat_id
+                .as_deref()
+                .is_some_and(|id| country::vat_id_looks_valid(&party.country, id))
+    };
+    let reverse = vendor.country != shop.country && registered(shop) && registered(vendor);
     if reverse {
         VatTreatment::ReverseCharge
     } else {
@@ -151,30 +159,36 @@ mod tests {
     #[test]
     fn another_eu_state_with_a_vat_id_is_reverse_charged_else_the_rate_applies() {
         let r = Some(rate("19"));
+        let shop = legal("DE", Some("DE123456789"));
         assert_eq!(
-            treatment("DE", &legal("AT", Some("ATU12345678")), r),
+            treatment(&shop, &legal("AT", Some("ATU12345678")), r),
             VatTreatment::ReverseCharge
         );
         assert_eq!(
-            treatment("DE", &legal("GR", Some("EL123456789")), r),
+            treatment(&shop, &legal("GR", Some("EL123456789")), r),
             VatTreatment::ReverseCharge
         );
         // No VAT id, a malformed one, the shop's own country, outside the EU: taxed.
         assert_eq!(
-            treatment("DE", &legal("AT", None), r),
+            treatment(&shop, &legal("AT", None), r),
             VatTreatment::Taxed(rate("19"))
         );
         assert_eq!(
-            treatment("DE", &legal("AT", Some("DE123456789")), r),
+            treatment(&shop, &legal("AT", Some("DE123456789")), r),
             VatTreatment::Taxed(rate("19"))
         );
         assert_eq!(
-            treatment("DE", &legal("DE", Some("DE123456789")), r),
+            treatment(&shop, &legal("DE", Some("DE123456789")), r),
             VatTreatment::Taxed(rate("19"))
         );
         assert_eq!(
-            treatment("DE", &legal("CH", Some("CHE123456789")), None),
+            treatment(&shop, &legal("CH", Some("CHE123456789")), None),
             VatTreatment::Taxed(VatRate::ZERO)
+        );
+        // A shop without a VAT id of its own cannot reverse-charge.
+        assert_eq!(
+            treatment(&legal("DE", None), &legal("AT", Some("ATU12345678")), r),
+            VatTreatment::Taxed(rate("19"))
         );
     }
 

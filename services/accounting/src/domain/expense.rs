@@ -133,7 +133,8 @@ impl VatRate {
     pub fn vat_in(self, gross: i64) -> i64 {
         let numerator = i128::from(gross) * i128::from(self.scaled);
         let denominator = i128::from(100 * RATE_SCALE + self.scaled);
-        let vat = (2 * numerator + denominator) / (2 * denominator);
+        // Integer division truncates toward zero: round the magnitude, then give the sign.
+        let vat = (2 * numerator.abs() + denominator) / (2 * denominator) * numerator.signum();
         // |vat| ≤ |gross|, so it fits.
         i64::try_from(vat).unwrap_or(gross)
     }
@@ -307,6 +308,10 @@ mod tests {
         // 100 % VAT: half the gross; 0.03 → 0.015 → 0.02 (half up).
         assert_eq!(split(3, Vat::Rate(rate("100"))).unwrap().vat, 2);
         assert_eq!(split(500, Vat::Rate(VatRate::ZERO)).unwrap().vat, 0);
+        // A negative gross (a credit) mirrors a positive one: −3.90 at 19 % → −0.62.
+        assert_eq!(rate("19").vat_in(390), 62);
+        assert_eq!(rate("19").vat_in(-390), -62);
+        assert_eq!(rate("100").vat_in(-3), -2);
     }
 
     #[test]

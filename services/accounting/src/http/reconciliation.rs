@@ -93,9 +93,8 @@ pub async fn reconciliation(
     let (currency, period) = parse_period(&query)?;
     let (start, end) = bounds(&period)?;
     let tx = state.db.tenant_read(ctx.tenant).await?;
-    let tenant = ctx.tenant.as_uuid();
-    let ledger = repo::reconciliation::ledger_moves(&*tx, tenant, currency, start, end).await?;
-    let provider = repo::reconciliation::provider_moves(&*tx, tenant, currency, start, end).await?;
+    let ledger = repo::reconciliation::ledger_moves(&tx, currency, start, end).await?;
+    let provider = repo::reconciliation::provider_moves(&tx, currency, start, end).await?;
     let r = reconciliation::reconcile(&ledger, &provider);
     let m = |a: i64| Money::new(a, currency);
     Ok(Json(Reconciliation {

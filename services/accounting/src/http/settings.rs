@@ -11,7 +11,7 @@ use axum::routing::get;
 use mercato_kernel::http::Json;
 use mercato_kernel::{Checks, Problem, country};
 use mercato_tenant_context::{Permission, TenantContext};
-use mercato_vendors_api::vendor::{LegalAddress, LegalDetails};
+use mercato_vendors_api::vendor::{LegalAddress, LegalDetails, check_text};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AccountingState> {
@@ -57,28 +57,15 @@ fn out(s: InvoiceSettings) -> InvoiceSettingsOut {
     }
 }
 
-fn check_text(checks: &mut Checks, path: &str, text: &str, max: usize) {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        checks.push(path, "must not be empty");
-    } else if trimmed.chars().count() > max || text.chars().any(char::is_control) {
-        checks.push(path, "too long, or has control characters");
-    }
-}
-
 /// The settings `input` gives, checked: a 422 naming each bad field.
 fn parse(input: InvoiceSettingsIn) -> Result<(LegalDetails, bool), Problem> {
     let mut checks = Checks::default();
-    check_text(&mut checks, "/legal_name", &input.legal_name, 200);
-    let a = &input.address;
-    if a.lines.is_empty() || a.lines.len() > 3 {
-        checks.push("/address/lines", "one to three lines");
+    if let Err(m) = check_text(&input.legal_name, 200) {
+        checks.push("/legal_name", m);
     }
-    for (i, line) in a.lines.iter().enumerate() {
-        check_text(&mut checks, &format!("/address/lines/{i}"), line, 200);
+    for (path, m) in input.address.problems("/address") {
+        checks.push(&path, m);
     }
-    check_text(&mut checks, "/address/postal_code", &a.postal_code, 20);
-    check_text(&mut checks, "/address/city", &a.city, 120);
     let known = country::is_known(&input.country);
     if !known {
         checks.push("/country", "an ISO 3166-1 alpha-2 code such as DE");
@@ -95,11 +82,7 @@ fn parse(input: InvoiceSettingsIn) -> Result<(LegalDetails, bool), Problem> {
         },
     };
     checks.finish()?;
-    let address = LegalAddress {
-        lines: a.lines.iter().map(|l| l.trim().to_owned()).collect(),
-        postal_code: a.postal_code.trim().to_owned(),
-        city: a.city.trim().to_owned(),
-    };
+    let address = input.address.trimmed();
     Ok((
         LegalDetails {
             legal_name: input.legal_name.trim().to_owned(),

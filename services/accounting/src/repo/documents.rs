@@ -57,11 +57,6 @@ pub async fn allocate_numbers(tx: &TenantTx, series: &str, count: usize) -> Resu
     Ok(last - count + 1)
 }
 
-/// The next number of the shop's `series`, in `tx` ([`allocate_numbers`] for one).
-pub async fn allocate_number(tx: &TenantTx, series: &str) -> Result<i64, DbErr> {
-    allocate_numbers(tx, series, 1).await
-}
-
 /// A document to issue.
 #[derive(Debug, Clone)]
 pub struct NewDocument {
@@ -84,11 +79,6 @@ pub struct NewDocument {
     pub amounts: Amounts,
     pub printed: Printed,
     pub issued_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// Writes `doc`, pending its rendering ([`insert_all`] for one).
-pub async fn insert(tx: &TenantTx, doc: &NewDocument) -> Result<(), DbErr> {
-    insert_all(tx, std::slice::from_ref(doc)).await
 }
 
 /// Documents per multi-row insert: 21 bind values a row plus the shop's stays far below

@@ -58,19 +58,18 @@ pub async fn save(
 
 /// The providers' balance transactions of `currency` made in `[start, end)`.
 pub async fn provider_moves(
-    conn: &impl ConnectionTrait,
-    tenant: Uuid,
+    tx: &TenantTx,
     currency: Currency,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<ProviderMove>, DbErr> {
-    conn.query_all_raw(statement(
-        conn,
+    tx.query_all_raw(statement(
+        &**tx,
         "SELECT id, kind, reference, amount, fee FROM provider_balance_transactions \
          WHERE tenant_id = $1 AND currency = $2 AND created_at >= $3 AND created_at < $4 \
          ORDER BY created_at, id",
         [
-            tenant.into(),
+            tx.tenant().as_uuid().into(),
             currency.code().into(),
             start.into(),
             end.into(),
@@ -93,21 +92,20 @@ pub async fn provider_moves(
 /// Each posted entry of `currency` that occurred in `[start, end)` and moved the clearing
 /// account, with its movement (debits less credits).
 pub async fn ledger_moves(
-    conn: &impl ConnectionTrait,
-    tenant: Uuid,
+    tx: &TenantTx,
     currency: Currency,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<LedgerMove>, DbErr> {
     let values: Vec<Value> = vec![
-        tenant.into(),
+        tx.tenant().as_uuid().into(),
         currency.code().into(),
         start.into(),
         end.into(),
         Account::PspClearing.code().into(),
     ];
-    conn.query_all_raw(statement(
-        conn,
+    tx.query_all_raw(statement(
+        &**tx,
         "SELECT e.id AS id, e.entry_key AS entry_key, e.kind AS kind, e.order_id AS order_id, \
          CAST(SUM(l.debit) - SUM(l.credit) AS BIGINT) AS amount \
          FROM journal_entries e JOIN journal_lines l \

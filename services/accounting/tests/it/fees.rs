@@ -63,6 +63,25 @@ async fn a_fee_is_booked_once_whatever_is_delivered_again(service: Service) {
         vec![("1100".to_owned(), 0, 175), ("5200".to_owned(), 175, 0)]
     );
     assert_eq!((debit, credit), (175, 175));
+    // The charge is kept once for the reconciliation, in this shop only.
+    let day = chrono::Duration::days(1);
+    let (start, end) = (chrono::Utc::now() - day, chrono::Utc::now() + day);
+    let kept = |tenant| {
+        let db = service.state.db.clone();
+        async move {
+            let tx = db.tenant_read(tenant).await.unwrap();
+            mercato_accounting::repo::reconciliation::provider_moves(&tx, eur(), start, end)
+                .await
+                .unwrap()
+        }
+    };
+    let moves = kept(shop).await;
+    assert_eq!(moves.len(), 1, "{moves:?}");
+    assert_eq!(
+        (moves[0].id.as_str(), moves[0].amount, moves[0].fee),
+        (reported.charge.id.as_str(), 10_000, 175)
+    );
+    assert!(kept(TenantId::new()).await.is_empty());
 
     // A fee of nothing books nothing.
     let free = PaymentFeeReported {

@@ -423,7 +423,7 @@ async fn invoice_numbers_from_concurrent_transactions_have_no_gap_and_no_duplica
         let series = series.clone();
         tasks.spawn(async move {
             let tx = db.tenant_tx(shop).await.expect("begin");
-            let n = documents::allocate_number(&tx, &series)
+            let n = documents::allocate_numbers(&tx, &series, 1)
                 .await
                 .expect("allocate");
             // Hold the number a moment, so the others queue behind it.
@@ -438,7 +438,7 @@ async fn invoice_numbers_from_concurrent_transactions_have_no_gap_and_no_duplica
     // Another series of the same shop counts on its own.
     let tx = service.state.db.tenant_tx(shop).await.unwrap();
     assert_eq!(
-        documents::allocate_number(&tx, &format!("CN-{}", year()))
+        documents::allocate_numbers(&tx, &format!("CN-{}", year()), 1)
             .await
             .unwrap(),
         1
@@ -449,12 +449,21 @@ async fn invoice_numbers_from_concurrent_transactions_have_no_gap_and_no_duplica
 async fn invoice_number_of_a_rolled_back_transaction_is_given_again(service: Service) {
     let shop = TenantId::new();
     let tx = service.state.db.tenant_tx(shop).await.unwrap();
-    assert_eq!(documents::allocate_number(&tx, "INV-X").await.unwrap(), 1);
+    assert_eq!(
+        documents::allocate_numbers(&tx, "INV-X", 1).await.unwrap(),
+        1
+    );
     tx.commit().await.unwrap();
     let tx = service.state.db.tenant_tx(shop).await.unwrap();
-    assert_eq!(documents::allocate_number(&tx, "INV-X").await.unwrap(), 2);
+    assert_eq!(
+        documents::allocate_numbers(&tx, "INV-X", 1).await.unwrap(),
+        2
+    );
     drop(tx); // rolled back: the document it would have numbered never existed
     let tx = service.state.db.tenant_tx(shop).await.unwrap();
-    assert_eq!(documents::allocate_number(&tx, "INV-X").await.unwrap(), 2);
+    assert_eq!(
+        documents::allocate_numbers(&tx, "INV-X", 1).await.unwrap(),
+        2
+    );
     tx.commit().await.unwrap();
 }

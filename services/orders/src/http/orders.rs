@@ -27,7 +27,7 @@ use mercato_tenant_context::{
 };
 use serde::Deserialize;
 
-pub const ORDER_TOKEN: &str = "x-order-token";
+pub const ORDER_TOKEN: &str = mercato_orders_api::token::HEADER;
 
 /// The guest's order token the request carries, if any.
 pub fn order_token(headers: &HeaderMap) -> Option<&str> {

@@ -2,9 +2,9 @@
 //! their role (admin or staff) and nothing more, work only on their own shop, and stop
 //! working when revoked.
 
-use crate::on_all_backends;
 use crate::staff::invite;
 use crate::support::{Backend, TestApp};
+use crate::{on_all_backends, on_embedded_and_real};
 use serde_json::json;
 
 async fn create_key(app: &TestApp, host: &str, token: &str, role: &str) -> mercato_testkit::Reply {
@@ -47,7 +47,7 @@ async fn keys_are_a_plan_feature(backend: Backend, test: &str) {
         .unwrap();
     assert_eq!(anonymous.status, 401, "{}", anonymous.text);
 }
-on_all_backends!(keys_are_a_plan_feature);
+on_embedded_and_real!(keys_are_a_plan_feature);
 
 async fn keys_act_with_their_role_on_their_shop(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {

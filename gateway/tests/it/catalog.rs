@@ -10,7 +10,7 @@ mod review;
 mod stock;
 mod validation;
 
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, Shop, TestApp};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
@@ -497,4 +497,4 @@ async fn a_vendor_lists_a_product_and_shoppers_find_it(backend: Backend, test: &
         .unwrap();
     assert_eq!(after.status, 404);
 }
-on_all_backends!(a_vendor_lists_a_product_and_shoppers_find_it);
+on_embedded_and_real!(a_vendor_lists_a_product_and_shoppers_find_it);

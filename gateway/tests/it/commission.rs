@@ -2,7 +2,7 @@
 //! and vendor+category; the quote endpoint names the rule that decides a line's commission;
 //! vendors store where they are paid, which completes their checklist item.
 
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, Shop, TestApp, error_fields, ids};
 use mercato_tenant_context::{CategoryId, VendorId};
 use mercato_testkit::Reply;
@@ -324,7 +324,7 @@ async fn the_most_specific_rule_decides(backend: Backend, test: &str) {
     .await;
     assert_eq!(after, (60, json!(vendor_rule), json!("vendor")));
 }
-on_all_backends!(the_most_specific_rule_decides);
+on_embedded_and_real!(the_most_specific_rule_decides);
 
 async fn validity_windows_and_currency_limits(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -472,7 +472,7 @@ async fn validity_windows_and_currency_limits(backend: Backend, test: &str) {
     let before = format!("{in_category}&at=2001-06-01T00:00:00Z");
     assert_eq!(quoted(&app, &shop, &before).await.0, 200);
 }
-on_all_backends!(validity_windows_and_currency_limits);
+on_embedded_and_real!(validity_windows_and_currency_limits);
 
 async fn bad_input_is_refused_and_changes_nothing(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -690,7 +690,7 @@ async fn bad_input_is_refused_and_changes_nothing(backend: Backend, test: &str) 
         .unwrap_or_default();
     assert_eq!(item["state"], "missing", "{}", checklist.text);
 }
-on_all_backends!(bad_input_is_refused_and_changes_nothing);
+on_embedded_and_real!(bad_input_is_refused_and_changes_nothing);
 
 async fn a_payout_account_round_trip(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -802,7 +802,7 @@ async fn a_payout_account_round_trip(backend: Backend, test: &str) {
         assert_eq!(refused.status, 404, "{}", refused.text);
     }
 }
-on_all_backends!(a_payout_account_round_trip);
+on_embedded_and_real!(a_payout_account_round_trip);
 
 async fn another_shops_ids_are_not_found(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -913,4 +913,4 @@ async fn another_shops_ids_are_not_found(backend: Backend, test: &str) {
         .unwrap();
     assert_eq!(own.status, 200, "{}", own.text);
 }
-on_all_backends!(another_shops_ids_are_not_found);
+on_embedded_and_real!(another_shops_ids_are_not_found);

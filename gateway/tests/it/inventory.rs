@@ -7,7 +7,7 @@
 
 mod sales;
 
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, TestApp, error_fields, ids};
 use mercato_tenant_context::VariantId;
 use serde_json::{Value, json};
@@ -175,7 +175,7 @@ async fn vendors_keep_warehouses_the_merchant_oversees(backend: Backend, test: &
         .unwrap();
     assert_eq!(theirs.status, 404, "{}", theirs.text);
 }
-on_all_backends!(vendors_keep_warehouses_the_merchant_oversees);
+on_embedded_and_real!(vendors_keep_warehouses_the_merchant_oversees);
 
 async fn warehouses_stay_with_their_vendor_and_shop(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -296,7 +296,7 @@ async fn warehouses_stay_with_their_vendor_and_shop(backend: Backend, test: &str
         .unwrap();
     assert_eq!(history.body["data"], json!([]));
 }
-on_all_backends!(warehouses_stay_with_their_vendor_and_shop);
+on_embedded_and_real!(warehouses_stay_with_their_vendor_and_shop);
 
 async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -390,4 +390,4 @@ async fn bad_inventory_input_is_refused(backend: Backend, test: &str) {
         .unwrap();
     assert_eq!(listed.body["data"], json!([]), "{}", listed.text);
 }
-on_all_backends!(bad_inventory_input_is_refused);
+on_embedded_and_real!(bad_inventory_input_is_refused);

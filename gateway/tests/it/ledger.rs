@@ -3,14 +3,14 @@
 //! only the shop's merchant staff read any of it.
 
 use crate::catalog::eur;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::orders::{Market, PAYS, cart, checkout, checkout_body, market, post_with};
 use crate::support::{Backend, TestApp};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-on_all_backends!(a_paid_order_is_booked_and_a_refund_reverses_it);
+on_embedded_and_real!(a_paid_order_is_booked_and_a_refund_reverses_it);
 
 /// The market's shopper buys two teas and a teapot with the coupon TEA10 (10 % off the tea,
 /// borne by the tea vendor), paid at checkout under `key`; the order as placed.

@@ -1,9 +1,9 @@
 //! Story: a forgotten password. A code by mail (only to accounts that exist, with the same
 //! answer either way), used once, ends every session; on shops and on the platform host.
 
-use crate::on_all_backends;
 use crate::staff::{mails_to, nth_mail};
 use crate::support::{Backend, PASSWORD, PLATFORM, TestApp};
+use crate::{on_all_backends, on_embedded_and_real};
 use mercato_testkit::Reply;
 use serde_json::json;
 
@@ -151,4 +151,4 @@ async fn platform_admins_reset_theirs_on_the_platform_host(backend: Backend, tes
     );
     assert_eq!(login(&app, PLATFORM, &email, PASSWORD).await.status, 401);
 }
-on_all_backends!(platform_admins_reset_theirs_on_the_platform_host);
+on_embedded_and_real!(platform_admins_reset_theirs_on_the_platform_host);

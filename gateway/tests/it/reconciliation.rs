@@ -5,13 +5,13 @@
 
 use crate::catalog::eur;
 use crate::ledger::{order_with_vendor_coupon, trial_balance};
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::orders::{PAYS, cart, checkout, checkout_body, market, post_with};
 use crate::support::{Backend, TestApp, eventually};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
-on_all_backends!(payment_fees_are_booked_and_the_clearing_account_reconciles);
+on_embedded_and_real!(payment_fees_are_booked_and_the_clearing_account_reconciles);
 
 async fn reconciliation(app: &TestApp, host: &str, token: &str, query: &str) -> Reply {
     app.client

@@ -3,7 +3,7 @@
 //! typos, filters, facets, sorting, pages, suggestions; bad parameters are 422s.
 
 use crate::catalog::{catalog_knows, create, eur, fields, move_product, product, spawn};
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, Shop, TestApp, eventually};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
@@ -382,7 +382,7 @@ async fn shoppers_search_their_shop_only(backend: Backend, test: &str) {
     assert_eq!(archived.status, 200, "{}", archived.text);
     found(&app, host, "q=tea", &[]).await;
 }
-on_all_backends!(shoppers_search_their_shop_only);
+on_embedded_and_real!(shoppers_search_their_shop_only);
 
 async fn stock_flips_the_in_stock_facet(backend: Backend, test: &str) {
     let Some(app) = spawn(backend, test).await else {
@@ -464,4 +464,4 @@ async fn stock_flips_the_in_stock_facet(backend: Backend, test: &str) {
     adjust(-5).await;
     found(&app, host, "q=sencha&in_stock=false", &["stocked-sencha"]).await;
 }
-on_all_backends!(stock_flips_the_in_stock_facet);
+on_embedded_and_real!(stock_flips_the_in_stock_facet);

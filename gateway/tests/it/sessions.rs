@@ -4,9 +4,9 @@
 //! the new role; a new password ends the other sessions. A change in one shop touches no
 //! other shop's account, and leaving one vendor keeps the others.
 
-use crate::on_all_backends;
 use crate::staff::{join, me, nth_mail};
 use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use crate::{on_all_backends, on_embedded_and_real};
 use mercato_testkit::{Reply, unique};
 use serde_json::json;
 
@@ -225,7 +225,7 @@ async fn a_demoted_member_keeps_only_the_new_role(backend: Backend, test: &str) 
     assert_eq!(by_key.status, 200, "{}", by_key.text);
     assert_eq!(read_settings(&app, &shop, &owners_key).await.status, 200);
 }
-on_all_backends!(a_demoted_member_keeps_only_the_new_role);
+on_embedded_and_real!(a_demoted_member_keeps_only_the_new_role);
 
 async fn a_new_password_ends_the_other_sessions(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -350,7 +350,7 @@ async fn a_removal_in_one_shop_leaves_the_other_alone(backend: Backend, test: &s
     assert_eq!(read_settings(&app, &shop_b, &key_b).await.status, 200);
     assert_eq!(me(&app, &shop_b.host, &in_b).await.str("role"), "admin");
 }
-on_all_backends!(a_removal_in_one_shop_leaves_the_other_alone);
+on_embedded_and_real!(a_removal_in_one_shop_leaves_the_other_alone);
 
 /// Invites `email` to `vendor` as `role` and accepts the `nth` mail with `PASSWORD`.
 async fn vendor_join(
@@ -488,4 +488,4 @@ async fn leaving_one_vendor_keeps_the_other(backend: Backend, test: &str) {
         shown.text
     );
 }
-on_all_backends!(leaving_one_vendor_keeps_the_other);
+on_embedded_and_real!(leaving_one_vendor_keeps_the_other);

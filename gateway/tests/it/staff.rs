@@ -9,8 +9,8 @@ mod steps;
 pub use mailbox::{mails_to, nth_mail};
 pub use steps::{accept, invite, join, me};
 
-use crate::on_all_backends;
 use crate::support::{Backend, PASSWORD, TestApp};
+use crate::{on_all_backends, on_embedded_and_real};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
@@ -287,7 +287,7 @@ async fn the_plan_caps_the_team(backend: Backend, test: &str) {
     let third = invite(&app, &shop.host, &shop.owner, "third@example.test", "staff").await;
     assert_eq!(third.status, 402, "{}", third.text);
 }
-on_all_backends!(the_plan_caps_the_team);
+on_embedded_and_real!(the_plan_caps_the_team);
 
 fn staff_path(id: &str) -> String {
     format!("/api/v1/staff/{id}")
@@ -432,7 +432,7 @@ async fn a_shop_always_keeps_an_owner(backend: Backend, test: &str) {
         .unwrap();
     assert_eq!(bad_cursor.status, 422, "{}", bad_cursor.text);
 }
-on_all_backends!(a_shop_always_keeps_an_owner);
+on_embedded_and_real!(a_shop_always_keeps_an_owner);
 
 async fn a_customer_is_upgraded_by_an_invitation(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -496,4 +496,4 @@ async fn a_customer_is_upgraded_by_an_invitation(backend: Backend, test: &str) {
             .any(|m| m["email"] == "cora@example.test" && m["role"] == "staff")
     );
 }
-on_all_backends!(a_customer_is_upgraded_by_an_invitation);
+on_embedded_and_real!(a_customer_is_upgraded_by_an_invitation);

@@ -805,7 +805,11 @@ where
     }
 }
 
-/// Runs one scenario on both backend sets: `embedded` always, `real` when configured.
+/// Runs one scenario on every shape: `embedded` always, `real` and `split` (the gateway and
+/// the services as separate processes, on the real servers) when configured. For scenarios
+/// whose requests take a path through the gateway's proxy that no other scenario takes
+/// (headers, uploads, raw webhook bodies, PDFs, sessions, limits); the others run on
+/// [`on_embedded_and_real`] (ADR 0046).
 #[macro_export]
 macro_rules! on_all_backends {
     ($name:ident) => {
@@ -831,6 +835,33 @@ macro_rules! on_all_backends {
                 super::$name(
                     $crate::support::Backend::Split,
                     concat!(stringify!($name), "::split"),
+                )
+                .await;
+            }
+        }
+    };
+}
+
+/// Runs one scenario on the embedded backends and on the real servers (all-in-one shape):
+/// for scenarios about what the services do, whose requests the split shape's proxy passes
+/// through as other scenarios' already prove (ADR 0046).
+#[macro_export]
+macro_rules! on_embedded_and_real {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                super::$name(
+                    $crate::support::Backend::Embedded,
+                    concat!(stringify!($name), "::embedded"),
+                )
+                .await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn real() {
+                super::$name(
+                    $crate::support::Backend::Real,
+                    concat!(stringify!($name), "::real"),
                 )
                 .await;
             }

@@ -1,9 +1,9 @@
 //! A vendor builds its team: the owner invites a manager and staff by mail; each sees and
 //! changes only what its vendor role allows, and only for its own vendor.
 
-use crate::on_all_backends;
 use crate::staff::nth_mail;
 use crate::support::{Backend, PASSWORD, Shop, TestApp, eventually};
+use crate::{on_all_backends, on_embedded_and_real};
 use mercato_testkit::unique;
 use serde_json::json;
 
@@ -191,7 +191,7 @@ async fn a_vendor_builds_its_team(backend: Backend, test: &str) {
         after.text
     );
 }
-on_all_backends!(a_vendor_builds_its_team);
+on_embedded_and_real!(a_vendor_builds_its_team);
 
 async fn a_removed_applicant_loses_the_vendor(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -266,7 +266,7 @@ async fn a_removed_applicant_loses_the_vendor(backend: Backend, test: &str) {
         shown.text
     );
 }
-on_all_backends!(a_removed_applicant_loses_the_vendor);
+on_embedded_and_real!(a_removed_applicant_loses_the_vendor);
 
 async fn vendor_staff_stay_in_their_shop(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {

@@ -1,8 +1,8 @@
 //! Vendors: a shopper applies to sell, completes the checklist, is reviewed and approved,
 //! appears among the shop's vendors, and vanishes when suspended. Every move is recorded.
 
-use crate::on_all_backends;
 use crate::support::{Backend, TestApp, application, ids};
+use crate::{on_all_backends, on_embedded_and_real};
 use serde_json::json;
 
 /// The link with one hex digit of its signature changed (S3 `X-Amz-Signature` or local `sig`).
@@ -503,7 +503,7 @@ async fn vendors_stay_in_their_shop_and_to_their_staff(backend: Backend, test: &
         );
     }
 }
-on_all_backends!(vendors_stay_in_their_shop_and_to_their_staff);
+on_embedded_and_real!(vendors_stay_in_their_shop_and_to_their_staff);
 
 async fn bad_vendor_input_is_refused(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn(backend, test).await else {
@@ -614,7 +614,7 @@ async fn bad_vendor_input_is_refused(backend: Backend, test: &str) {
         .unwrap();
     assert!(matches!(bad_id.status, 400 | 404), "{}", bad_id.text);
 }
-on_all_backends!(bad_vendor_input_is_refused);
+on_embedded_and_real!(bad_vendor_input_is_refused);
 
 /// A 1×1 PNG.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82";

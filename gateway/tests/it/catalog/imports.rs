@@ -3,8 +3,8 @@
 //! imports back unchanged; the plan's product limit holds.
 
 use super::{catalog_knows, fields, listed, send_bytes};
-use crate::on_all_backends;
 use crate::support::{Backend, Shop, TestApp, eventually};
+use crate::{on_all_backends, on_embedded_and_real};
 use mercato_testkit::Reply;
 use serde_json::{Value, json};
 
@@ -341,7 +341,7 @@ async fn the_plan_limits_products(backend: Backend, test: &str) {
         over.text
     );
 }
-on_all_backends!(the_plan_limits_products);
+on_embedded_and_real!(the_plan_limits_products);
 
 async fn the_cli_imports_a_file_into_a_running_shop(backend: Backend, test: &str) {
     let mut config = None;

@@ -2,7 +2,7 @@
 //! approves it or rejects it with a reason the vendor sees.
 
 use super::{catalog_knows, create, listed, move_product, product, slugs};
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::Backend;
 use serde_json::json;
 
@@ -137,4 +137,4 @@ async fn the_merchant_reviews_vendor_listings(backend: Backend, test: &str) {
     let by_merchant = move_product(&app, &shop, owner, &id, "publish", None).await;
     assert_eq!(by_merchant.str("status"), "active", "{}", by_merchant.text);
 }
-on_all_backends!(the_merchant_reviews_vendor_listings);
+on_embedded_and_real!(the_merchant_reviews_vendor_listings);

@@ -5,7 +5,7 @@
 
 use super::{catalog_knows, create, eur, listed, move_product, product, slugs};
 use crate::inventory::warehouse;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, PASSWORD, TestApp, eventually};
 use serde_json::json;
 
@@ -256,4 +256,4 @@ async fn a_vendors_edit_waits_for_the_merchant_again(backend: Backend, test: &st
     let s = cart_status(&app, host, &variant).await;
     assert_eq!(s, 201, "the bowl in carts again");
 }
-on_all_backends!(a_vendors_edit_waits_for_the_merchant_again);
+on_embedded_and_real!(a_vendors_edit_waits_for_the_merchant_again);

@@ -2,7 +2,7 @@
 //! through a warehouse adjustment, it shows as available and passes `in_stock=true`.
 
 use super::{catalog_knows, create, listed, move_product, product};
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::Backend;
 use serde_json::json;
 
@@ -75,4 +75,4 @@ async fn stock_from_inventory_shows_as_available(backend: Backend, test: &str) {
     assert_eq!(page.body["variants"][0]["available"], 5, "{}", page.text);
     assert_eq!(page.body["variants"][1]["available"], 0, "{}", page.text);
 }
-on_all_backends!(stock_from_inventory_shows_as_available);
+on_embedded_and_real!(stock_from_inventory_shows_as_available);

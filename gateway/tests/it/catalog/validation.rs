@@ -3,7 +3,7 @@
 //! category cycles.
 
 use super::{catalog_knows, create, eur, fields, move_product, product, slugs};
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::Backend;
 use serde_json::{Value, json};
 
@@ -256,4 +256,4 @@ async fn bad_prices_and_products_get_field_errors(backend: Backend, test: &str) 
         .unwrap();
     assert_eq!(vendor_category.status, 403, "{}", vendor_category.text);
 }
-on_all_backends!(bad_prices_and_products_get_field_errors);
+on_embedded_and_real!(bad_prices_and_products_get_field_errors);

@@ -4,7 +4,7 @@
 //! a checkout), and another shop never sees the variant.
 
 use super::warehouse;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, Shop, TestApp, eventually};
 use serde_json::json;
 
@@ -286,7 +286,7 @@ async fn a_listed_product_is_stocked_reserved_and_sold(backend: Backend, test: &
         .unwrap();
     assert_eq!(peek.status, 404, "{}", peek.text);
 }
-on_all_backends!(a_listed_product_is_stocked_reserved_and_sold);
+on_embedded_and_real!(a_listed_product_is_stocked_reserved_and_sold);
 
 /// The hole this closes: a signed-in customer reserving a variant's whole stock on the
 /// shop's domain, then committing it, took the stock for good with no order and no payment.
@@ -323,4 +323,4 @@ async fn a_shopper_cannot_hold_a_shops_stock(backend: Backend, test: &str) {
     assert_eq!(holds.body["data"], json!([]), "{}", holds.text);
     assert_eq!(public_available(&app, host, "SEN-50").await, Some(5));
 }
-on_all_backends!(a_shopper_cannot_hold_a_shops_stock);
+on_embedded_and_real!(a_shopper_cannot_hold_a_shops_stock);

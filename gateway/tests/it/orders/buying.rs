@@ -3,8 +3,8 @@
 //! delivery completes the order; nobody else sees any of it.
 
 use super::*;
-use crate::on_all_backends;
 use crate::support::Backend;
+use crate::{on_all_backends, on_embedded_and_real};
 
 async fn a_guest_buys_from_two_vendors_with_a_coupon(backend: Backend, test: &str) {
     let Some(app) = crate::catalog::spawn(backend, test).await else {
@@ -477,4 +477,4 @@ async fn a_customer_cart_is_theirs_and_a_guest_cart_merges_into_it(backend: Back
         .unwrap();
     assert_eq!(unknown.body["coupon"]["reason"]["code"], "coupon_unknown");
 }
-on_all_backends!(a_customer_cart_is_theirs_and_a_guest_cart_merges_into_it);
+on_embedded_and_real!(a_customer_cart_is_theirs_and_a_guest_cart_merges_into_it);

@@ -2,8 +2,8 @@
 //! placed and paid, the others are refused with nothing held, and no unit is sold twice.
 
 use super::*;
-use crate::on_all_backends;
 use crate::support::Backend;
+use crate::{on_all_backends, on_embedded_and_real};
 
 async fn concurrent_checkouts_for_the_last_units_never_oversell(backend: Backend, test: &str) {
     let Some(app) = crate::catalog::spawn(backend, test).await else {
@@ -158,4 +158,4 @@ async fn one_key_sent_at_once_places_one_order(backend: Backend, test: &str) {
         orders.text
     );
 }
-on_all_backends!(one_key_sent_at_once_places_one_order);
+on_embedded_and_real!(one_key_sent_at_once_places_one_order);

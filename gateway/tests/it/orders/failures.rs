@@ -4,8 +4,8 @@
 //! and provider webhooks that are forged, repeated or out of order.
 
 use super::*;
-use crate::on_all_backends;
 use crate::support::{Backend, eventually};
+use crate::{on_all_backends, on_embedded_and_real};
 
 async fn a_declined_card_can_be_retried_and_replays_return_the_same_order(
     backend: Backend,
@@ -116,7 +116,7 @@ async fn a_declined_card_can_be_retried_and_replays_return_the_same_order(
         "the reservation committed: {s:?}"
     );
 }
-on_all_backends!(a_declined_card_can_be_retried_and_replays_return_the_same_order);
+on_embedded_and_real!(a_declined_card_can_be_retried_and_replays_return_the_same_order);
 
 async fn a_changed_price_is_flagged_before_it_is_charged(backend: Backend, test: &str) {
     let Some(app) = crate::catalog::spawn(backend, test).await else {
@@ -183,7 +183,7 @@ async fn a_changed_price_is_flagged_before_it_is_charged(backend: Backend, test:
     assert_eq!(placed.status, 201, "{}", placed.text);
     assert_eq!(placed.body["subtotal"]["amount"], 1400);
 }
-on_all_backends!(a_changed_price_is_flagged_before_it_is_charged);
+on_embedded_and_real!(a_changed_price_is_flagged_before_it_is_charged);
 
 async fn an_unpaid_order_expires_and_a_late_payment_is_refunded(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn_with(backend, test, |config| {
@@ -250,7 +250,7 @@ async fn an_unpaid_order_expires_and_a_late_payment_is_refunded(backend: Backend
     assert_eq!(refunded.body["payments"][0]["status"], "succeeded");
     assert_eq!(stock(&app, &m.shop, tea).await["on_hand"], 10);
 }
-on_all_backends!(an_unpaid_order_expires_and_a_late_payment_is_refunded);
+on_embedded_and_real!(an_unpaid_order_expires_and_a_late_payment_is_refunded);
 
 async fn webhooks_are_verified_and_applied_once_in_any_order(backend: Backend, test: &str) {
     let Some(app) = TestApp::spawn_with(backend, test, |config| {
@@ -451,4 +451,4 @@ async fn checkout_keys_belong_to_their_caller(backend: Backend, test: &str) {
         "all four orders' units sold: {s:?}"
     );
 }
-on_all_backends!(checkout_keys_belong_to_their_caller);
+on_embedded_and_real!(checkout_keys_belong_to_their_caller);

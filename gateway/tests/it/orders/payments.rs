@@ -4,7 +4,7 @@
 //! amount than the order's is held for merchant staff to accept or refund.
 
 use super::*;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, eventually};
 
 fn settings(ttl: i64, providers: Value) -> Value {
@@ -109,7 +109,7 @@ async fn a_shop_takes_only_the_providers_it_accepts(backend: Backend, test: &str
     assert_eq!(placed.status, 201, "{}", placed.text);
     assert_eq!(placed.str("status"), "paid");
 }
-on_all_backends!(a_shop_takes_only_the_providers_it_accepts);
+on_embedded_and_real!(a_shop_takes_only_the_providers_it_accepts);
 
 /// A success of `amount` for the guest's pending order, as the provider would send it.
 async fn succeeded(app: &TestApp, m: &Market, placed: &Reply, event: &str, amount: i64) -> Reply {
@@ -269,4 +269,4 @@ async fn a_payment_of_another_amount_is_held_for_review(backend: Backend, test: 
         "the refused order's stock back: {s:?}"
     );
 }
-on_all_backends!(a_payment_of_another_amount_is_held_for_review);
+on_embedded_and_real!(a_payment_of_another_amount_is_held_for_review);

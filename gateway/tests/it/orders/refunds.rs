@@ -4,7 +4,7 @@
 //! refund only their own lines, and only when the shop allows it.
 
 use super::*;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::Backend;
 
 async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Backend, test: &str) {
@@ -329,4 +329,4 @@ async fn refunds_cancellations_and_returns_give_money_and_stock_back(backend: Ba
         );
     }
 }
-on_all_backends!(refunds_cancellations_and_returns_give_money_and_stock_back);
+on_embedded_and_real!(refunds_cancellations_and_returns_give_money_and_stock_back);

@@ -5,7 +5,7 @@
 //! `platform/events` and `platform/jobs`, and inventory's in `services/inventory`.)
 
 use super::*;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::{Backend, TestApp, eventually};
 
 async fn a_checkout_key_replays_until_the_sweep_forgets_it(backend: Backend, test: &str) {
@@ -58,4 +58,4 @@ async fn a_checkout_key_replays_until_the_sweep_forgets_it(backend: Backend, tes
     );
 }
 
-on_all_backends!(a_checkout_key_replays_until_the_sweep_forgets_it);
+on_embedded_and_real!(a_checkout_key_replays_until_the_sweep_forgets_it);

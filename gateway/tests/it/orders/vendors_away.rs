@@ -4,7 +4,7 @@
 //! holiday its products stay on show with a notice of the day it is back.
 
 use super::*;
-use crate::on_all_backends;
+use crate::on_embedded_and_real;
 use crate::support::Backend;
 
 async fn holiday(app: &TestApp, host: &str, token: &str, vendor: &str, until: Value) -> Reply {
@@ -143,7 +143,7 @@ async fn a_vendor_away_takes_no_orders(backend: Backend, test: &str) {
     assert_eq!(added.status, 409, "{}", added.text);
     assert_eq!(added.str("code"), "vendor_not_selling");
 }
-on_all_backends!(a_vendor_away_takes_no_orders);
+on_embedded_and_real!(a_vendor_away_takes_no_orders);
 
 /// The shop's public page of the one product `vendor` lists.
 async fn product_page(app: &TestApp, host: &str, vendor: &str) -> Reply {
@@ -277,4 +277,4 @@ async fn a_vendor_on_holiday_shows_a_notice_and_holds_no_stock(backend: Backend,
     assert_eq!(held.status, 201, "{}", held.text);
     assert_eq!(stock(&app, &m.shop, tea).await["reserved"], 1);
 }
-on_all_backends!(a_vendor_on_holiday_shows_a_notice_and_holds_no_stock);
+on_embedded_and_real!(a_vendor_on_holiday_shows_a_notice_and_holds_no_stock);

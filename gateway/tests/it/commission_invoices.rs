@@ -10,7 +10,7 @@
 use crate::invoices::{invoices, pdf_text, rendered_pdf};
 use crate::ledger::{order_with_vendor_coupon, trial_balance};
 use crate::on_embedded_and_real;
-use crate::orders::{PAYS, cart, checkout, checkout_body, market};
+use crate::orders::{PAYS, cart, checkout, checkout_body, market, post_with};
 use crate::payouts::{run, set_hold, ship_and_deliver, vendor_order_of};
 use crate::support::{Backend, TestApp};
 use mercato_testkit::Reply;
@@ -533,4 +533,76 @@ async fn payouts_get_commission_invoices_with_vat_or_reverse_charge(backend: Bac
     assert_eq!(next.body["seller_vat_id"], "DE123456789", "{}", next.text);
     let kept = get(&app, host, &tea_invoice_path, &owner).await;
     assert_eq!(kept.body["seller_name"], "Nordic Tea GmbH", "{}", kept.text);
+
+    // The pot vendor order is refunded in full after its payout: the commission invoiced on
+    // it (3.90, of which 0.62 VAT) comes back to the vendor in a commission credit note, and
+    // the VAT goes back from tax payable to commission revenue.
+    let (before_refund, _) = trial_balance(&app, host, &owner).await;
+    let pot_vo = vendor_order_of(&seen, pot_v);
+    let refunded = post_with(
+        &app,
+        host,
+        &format!("/api/v1/orders/{order}/refunds"),
+        Some(&owner),
+        &[("idempotency-key", "commission-refund-1")],
+        &json!({ "amount": pot_vo["total"], "vendor_order_id": pot_vo["id"], "reason": "returned" }),
+    )
+    .await;
+    assert_eq!(refunded.status, 201, "{}", refunded.text);
+    app.settle().await;
+    let credits: Vec<Value> = invoices(&app, host, &owner, None)
+        .await
+        .into_iter()
+        .filter(|d| d["kind"] == "commission_credit_note")
+        .collect();
+    assert_eq!(credits.len(), 1, "{credits:?}");
+    let ccn = credits[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(credits[0]["number"], format!("CCN-{year}-000001"));
+    assert_eq!(credits[0]["vendor_id"], pot_v);
+    let pot_invoice = commission.iter().find(|d| d["vendor_id"] == pot_v).unwrap();
+    assert_eq!(credits[0]["payout_id"], pot_invoice["payout_id"]);
+    let detail = get(
+        &app,
+        host,
+        &format!("/api/v1/invoices/{ccn}"),
+        &m.pots.token,
+    )
+    .await;
+    assert_eq!(detail.status, 200, "{}", detail.text);
+    assert_eq!(
+        (
+            amount(&detail, "net"),
+            amount(&detail, "tax"),
+            amount(&detail, "total")
+        ),
+        (328, 62, 390),
+        "{}",
+        detail.text
+    );
+    let text = flat(&pdf_text(&rendered_pdf(&app, host, &ccn, &owner).await));
+    for wanted in [
+        "Commission credit note",
+        "EUR 0.62",
+        "EUR 3.90",
+        "DE987654321",
+    ] {
+        assert!(text.contains(wanted), "{wanted:?} in {text}");
+    }
+    let (after_refund, totals) = trial_balance(&app, host, &owner).await;
+    assert_eq!(totals.0, totals.1);
+    // The refund takes the 3.90 commission back from revenue; the credit note returns its
+    // 0.62 VAT to it.
+    assert_eq!(
+        credit(&after_refund, "4100"),
+        credit(&before_refund, "4100") - 390 + 62
+    );
+    // Another vendor, a customer and another shop do not see it.
+    for (h, token) in [
+        (host, m.tea.token.as_str()),
+        (host, customer.as_str()),
+        (other.host.as_str(), other.owner.as_str()),
+    ] {
+        let hidden = get(&app, h, &format!("/api/v1/invoices/{ccn}"), token).await;
+        assert_eq!(hidden.status, 404, "{}", hidden.text);
+    }
 }

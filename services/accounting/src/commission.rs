@@ -10,10 +10,12 @@ use crate::domain::accounts::Account;
 use crate::domain::commission::{self, STANDARD, VatTreatment};
 use crate::domain::entry::{Entry, EntryBuilder, EntryKind, Source};
 use crate::domain::expense::VatRate;
+use crate::domain::posting::Booked;
 use crate::invoicing;
-use crate::repo::{self, BalanceChanges, legal};
+use crate::repo::{self, BalanceChanges, documents, legal};
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, HandlerError};
+use mercato_orders_api::RefundId;
 use mercato_payouts_api::{PAYOUT_PAID, PayoutChanged};
 use std::collections::HashSet;
 
@@ -66,7 +68,18 @@ pub async fn invoice_payouts(
             &payout.items,
             vat,
         );
-        invoicing::issue_commission_invoice(tx, payout, printed, amounts).await?;
+        let document = invoicing::issue_commission_invoice(tx, payout, printed, amounts).await?;
+        let carried: Vec<_> = payout
+            .items
+            .iter()
+            .map(|i| (i.vendor_order_id, i.commission))
+            .collect();
+        let rate = match vat {
+            VatTreatment::Taxed(rate) => Some(rate.to_string()),
+            VatTreatment::ReverseCharge => None,
+        };
+        documents::save_commission_items(tx, document, payout.payout_id, &carried, rate.as_deref())
+            .await?;
         if amounts.tax > 0 {
             let lines = EntryBuilder::new()
                 .debit(Account::CommissionRevenue, amounts.tax)
@@ -93,5 +106,74 @@ pub async fn invoice_payouts(
         }
     }
     repo::post_all(tx, &entries, changes).await?;
+    Ok(())
+}
+
+/// Credits `vendor` the commission `refund` took back from `sale` (`commission` of it, VAT
+/// included), when a commission invoice carried that vendor order's commission: a
+/// commission credit note referring to the invoice, at the invoice's VAT, and when there is
+/// VAT, an entry moving it back from tax payable to commission revenue (keyed
+/// `commission_vat_reversal:rfd_…:vor_…`), in `tx`, whose refund entry was posted now. The
+/// credit never exceeds what the invoice carried less what earlier credit notes credited.
+pub async fn credit_refund(
+    tx: &TenantTx,
+    event: &Envelope,
+    refund: RefundId,
+    sale: &Booked,
+    commission: i64,
+    changes: &mut BalanceChanges,
+) -> Result<(), HandlerError> {
+    if commission <= 0 {
+        return Ok(());
+    }
+    let Some(item) = documents::commission_item(tx, sale.vendor_order).await? else {
+        return Ok(());
+    };
+    let Some(invoice) = documents::find(tx, item.document).await? else {
+        return Ok(());
+    };
+    let credited_before =
+        documents::credited_commission(tx, item.document, sale.vendor_order).await?;
+    let gross = commission.min(item.commission - credited_before);
+    if gross <= 0 {
+        return Ok(());
+    }
+    let vat = match item.vat_rate.as_deref() {
+        None => VatTreatment::ReverseCharge,
+        Some(text) => VatTreatment::Taxed(VatRate::parse(text).map_err(|_| {
+            HandlerError::Other(anyhow::anyhow!(
+                "commission item of {} has VAT rate {text:?}",
+                sale.vendor_order
+            ))
+        })?),
+    };
+    let amounts = vat.amounts(gross);
+    invoicing::issue_commission_credit_note(tx, &invoice, item.payout, refund, sale, amounts)
+        .await?;
+    if amounts.tax > 0 {
+        let lines = EntryBuilder::new()
+            .debit(Account::TaxPayable, amounts.tax)
+            .credit(Account::CommissionRevenue, amounts.tax)
+            .finish()
+            .map_err(|e| HandlerError::Other(anyhow::Error::new(e)))?;
+        let entry = Entry {
+            key: format!("commission_vat_reversal:{refund}:{}", sale.vendor_order),
+            kind: EntryKind::CommissionVatReversal,
+            currency: sale.currency,
+            memo: format!(
+                "VAT on the commission of vendor order {} credited by refund {refund}",
+                sale.vendor_order
+            ),
+            source: Source {
+                event_id: Some(event.id.as_uuid()),
+                event: Some(event.name.clone()),
+                occurred_at: event.occurred_at,
+                order: Some(sale.order),
+                vendor_order: Some(sale.vendor_order),
+            },
+            lines,
+        };
+        repo::post_all(tx, std::slice::from_ref(&entry), changes).await?;
+    }
     Ok(())
 }

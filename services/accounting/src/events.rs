@@ -11,8 +11,8 @@
 use crate::AccountingState;
 use crate::domain::entry::{EntryError, Source};
 use crate::domain::posting::{self, Booked};
-use crate::invoicing;
 use crate::repo::{self, BalanceChanges};
+use crate::{commission, invoicing};
 use async_trait::async_trait;
 use mercato_db::TenantTx;
 use mercato_events::{Envelope, Handler, HandlerError, by_tenant, mark_processed_all};
@@ -153,6 +153,11 @@ impl OrderPostings {
                     share.amount,
                 )
                 .await?;
+                // `posting::refund` computed these too: no overflow.
+                let commission =
+                    posting::refunded_parts(sale, share.amount).map_or(0, |parts| parts.commission);
+                commission::credit_refund(tx, event, refund.refund_id, sale, commission, changes)
+                    .await?;
                 booked.insert(share.vendor_order_id, after);
             }
         }

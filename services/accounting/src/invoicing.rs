@@ -189,6 +189,45 @@ pub async fn issue_commission_invoice(
     .await
 }
 
+/// Issues the shop's commission credit note to `sale`'s vendor for `refund` (ADR 0043):
+/// `amounts` of the commission that commission invoice `invoice` (of `payout`) carried,
+/// referring to it, in `tx`.
+pub async fn issue_commission_credit_note(
+    tx: &TenantTx,
+    invoice: &StoredDocument,
+    payout: mercato_payouts_api::PayoutId,
+    refund: RefundId,
+    sale: &Booked,
+    amounts: Amounts,
+) -> Result<DocumentId, DbErr> {
+    let printed =
+        invoice::credit_note_print(&invoice.printed, Some(&invoice.number), refund, &amounts);
+    issue(
+        tx,
+        DocumentKind::CommissionCreditNote,
+        |series, seq, number, issued_at| NewDocument {
+            id: DocumentId::new(),
+            kind: DocumentKind::CommissionCreditNote,
+            series,
+            seq,
+            number,
+            source_key: invoice::commission_credit_note_key(refund, sale.vendor_order),
+            order: None,
+            vendor_order: Some(sale.vendor_order),
+            payout: Some(payout),
+            vendor: sale.vendor,
+            customer: None,
+            refund: Some(refund),
+            invoice: Some(invoice.id),
+            currency: sale.currency,
+            amounts,
+            printed,
+            issued_at,
+        },
+    )
+    .await
+}
+
 /// Issues the credit note of `amount` refunded by `refund` of `sale` (as booked before the
 /// refund), whose refund entry was posted now, in `tx`. It refers to the vendor order's
 /// invoice; a sale booked before invoices existed has none, and its credit note shows the
@@ -342,8 +381,15 @@ pub fn describe(doc: &StoredDocument) -> Document {
     totals.push(Total::new("Tax", m(a.tax)));
     totals.push(Total::strong("Total", m(a.total)));
     let mut notes = p.notes.clone();
-    if doc.kind == DocumentKind::CreditNote {
-        notes.push("This credit note refunds the amount above to the original payment.".into());
+    match doc.kind {
+        DocumentKind::CreditNote => {
+            notes.push("This credit note refunds the amount above to the original payment.".into())
+        }
+        DocumentKind::CommissionCreditNote => notes.push(
+            "This credit note credits the commission above: the refund gave it back to the vendor."
+                .into(),
+        ),
+        DocumentKind::Invoice | DocumentKind::Commission => {}
     }
     if p.prices_include_tax {
         notes.push("Prices include tax.".into());

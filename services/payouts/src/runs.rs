@@ -112,7 +112,12 @@ pub async fn reverse(
             format!("a {} payout cannot be reversed", payout.status.code()),
         ));
     }
-    repo::set_reversed(tx, payout.id, reason).await?;
+    if payout.status == PayoutStatus::Paid {
+        // Its commission was invoiced: its vendor orders stay covered (`cover_earnings`).
+        repo::set_reversed(tx, payout.id, reason).await?;
+    } else {
+        repo::set_payout_status(tx, payout.id, PayoutStatus::Failed, None, Some(reason)).await?;
+    }
     let after = Payout {
         status: PayoutStatus::Failed,
         failure: Some(reason.to_owned()),

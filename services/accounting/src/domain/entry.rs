@@ -28,6 +28,9 @@ pub enum EntryKind {
     /// The VAT inside a payout's commission moved from commission revenue to tax payable
     /// when its commission invoice was issued (ADR 0043).
     CommissionVat,
+    /// The VAT inside commission credited to a vendor by a commission credit note moved
+    /// back from tax payable to commission revenue (ADR 0043).
+    CommissionVatReversal,
 }
 
 impl EntryKind {
@@ -41,6 +44,7 @@ impl EntryKind {
             Self::ExpenseReversal => "expense_reversal",
             Self::PaymentFee => "payment_fee",
             Self::CommissionVat => "commission_vat",
+            Self::CommissionVatReversal => "commission_vat_reversal",
         }
     }
 }

@@ -33,6 +33,9 @@ pub enum DocumentKind {
     CreditNote,
     /// The shop's invoice to a vendor for the commission of a payout (ADR 0043).
     Commission,
+    /// The shop's credit to a vendor for the commission of a refund of a vendor order whose
+    /// commission a commission invoice carried (ADR 0043).
+    CommissionCreditNote,
 }
 
 impl DocumentKind {
@@ -41,13 +44,19 @@ impl DocumentKind {
             Self::Invoice => "invoice",
             Self::CreditNote => "credit_note",
             Self::Commission => "commission",
+            Self::CommissionCreditNote => "commission_credit_note",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        [Self::Invoice, Self::CreditNote, Self::Commission]
-            .into_iter()
-            .find(|k| k.code() == code)
+        [
+            Self::Invoice,
+            Self::CreditNote,
+            Self::Commission,
+            Self::CommissionCreditNote,
+        ]
+        .into_iter()
+        .find(|k| k.code() == code)
     }
 
     /// The prefix of the kind's series.
@@ -56,6 +65,7 @@ impl DocumentKind {
             Self::Invoice => "INV",
             Self::CreditNote => "CN",
             Self::Commission => "COM",
+            Self::CommissionCreditNote => "CCN",
         }
     }
 
@@ -65,6 +75,7 @@ impl DocumentKind {
             Self::Invoice => "Invoice",
             Self::CreditNote => "Credit note",
             Self::Commission => "Commission invoice",
+            Self::CommissionCreditNote => "Commission credit note",
         }
     }
 }
@@ -88,6 +99,11 @@ pub fn invoice_key(vendor_order: VendorOrderId) -> String {
 /// The unique key of a payout's commission invoice: at most one.
 pub fn commission_key(payout: mercato_payouts_api::PayoutId) -> String {
     format!("commission:{payout}")
+}
+
+/// The unique key of the commission credit note of one refund of a vendor order.
+pub fn commission_credit_note_key(refund: RefundId, vendor_order: VendorOrderId) -> String {
+    format!("commission_credit_note:{refund}:{vendor_order}")
 }
 
 /// The unique key of a vendor order's credit note for one refund.

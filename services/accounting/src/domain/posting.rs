@@ -33,7 +33,7 @@ use super::accounts::Account;
 use super::entry::{Entry, EntryBuilder, EntryError, EntryKind, Line, Source};
 use mercato_kernel::Currency;
 use mercato_orders_api::events::VendorOrderMoney;
-use mercato_orders_api::money::SaleParts;
+use mercato_orders_api::money::{RefundParts, SaleParts};
 use mercato_orders_api::{OrderId, RefundId, VendorOrderId};
 use mercato_payouts_api::PayoutChanged;
 use mercato_tenant_context::VendorId;
@@ -95,6 +95,17 @@ pub fn sale(
     Ok((entry, booked))
 }
 
+/// What refunding `amount` more of `booked` takes back of each part; `None` on overflow.
+pub fn refunded_parts(booked: &Booked, amount: i64) -> Option<RefundParts> {
+    SaleParts {
+        total: booked.total,
+        tax: booked.tax,
+        commission: booked.commission,
+        discount_by_shop: booked.discount_by_shop,
+    }
+    .refund(booked.refunded, amount)
+}
+
 /// The entry for `amount` of `booked`'s vendor order refunded by `refund`, and the booking
 /// after it.
 pub fn refund(
@@ -103,16 +114,11 @@ pub fn refund(
     amount: i64,
     source: Source,
 ) -> Result<(Entry, Booked), EntryError> {
-    let before = booked.refunded;
-    let after = before.checked_add(amount).ok_or(EntryError::Overflow)?;
-    let parts = SaleParts {
-        total: booked.total,
-        tax: booked.tax,
-        commission: booked.commission,
-        discount_by_shop: booked.discount_by_shop,
-    }
-    .refund(before, amount)
-    .ok_or(EntryError::Overflow)?;
+    let after = booked
+        .refunded
+        .checked_add(amount)
+        .ok_or(EntryError::Overflow)?;
+    let parts = refunded_parts(booked, amount).ok_or(EntryError::Overflow)?;
     let (tax, commission, discount) = (parts.tax, parts.commission, parts.discount_by_shop);
     let vendor_gives_back = parts.vendor;
     let lines = EntryBuilder::new()

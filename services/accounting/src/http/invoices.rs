@@ -106,15 +106,18 @@ pub struct InvoicesQuery {
 pub struct InvoiceOut {
     pub id: DocumentId,
     /// Gapless per shop and series: `INV-2026-000001`, `CN-2026-000001`,
-    /// `COM-2026-000001`.
+    /// `COM-2026-000001`, `CCN-2026-000001`.
     pub number: String,
-    /// `invoice` and `credit_note` to a customer, `commission` from the shop to the vendor.
+    /// `invoice` and `credit_note` to a customer, `commission` and `commission_credit_note`
+    /// (commission a refund gave back) from the shop to the vendor.
     pub kind: DocumentKind,
     pub vendor_id: VendorId,
-    /// The order and vendor order of an invoice or credit note; null on a commission invoice.
+    /// The order of an invoice or credit note; null on the shop's documents to a vendor.
     pub order_id: Option<OrderId>,
+    /// The vendor order of an invoice, a credit note or a commission credit note.
     pub vendor_order_id: Option<VendorOrderId>,
-    /// The payout a commission invoice is for.
+    /// The payout a commission invoice is for (a commission credit note: the payout of the
+    /// invoice it credits).
     pub payout_id: Option<PayoutId>,
     pub total: Money,
     /// `pending` until its PDF is rendered, then `rendered`.

@@ -309,3 +309,104 @@ pub async fn mark_rendered(tx: &TenantTx, id: DocumentId, object_key: &str) -> R
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A vendor order's commission as a commission invoice carried it (ADR 0043).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommissionItem {
+    /// The commission invoice.
+    pub document: DocumentId,
+    pub payout: PayoutId,
+    /// The commission invoiced, VAT included.
+    pub commission: i64,
+    /// The VAT rate it was invoiced at (`"19"`); none: reverse charge.
+    pub vat_rate: Option<String>,
+}
+
+/// Records that commission invoice `document` of `payout` carried the commission of each of
+/// `items` (vendor order, commission) at `vat_rate` (none: reverse charge). A vendor order
+/// carried before keeps its first invoice.
+pub async fn save_commission_items(
+    tx: &TenantTx,
+    document: DocumentId,
+    payout: PayoutId,
+    items: &[(VendorOrderId, i64)],
+    vat_rate: Option<&str>,
+) -> Result<(), DbErr> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let mut values: Vec<Value> = vec![
+        tx.tenant().as_uuid().into(),
+        document.as_uuid().into(),
+        payout.as_uuid().into(),
+        vat_rate.map(str::to_owned).into(),
+    ];
+    let mut rows = Vec::with_capacity(items.len());
+    for (vendor_order, commission) in items {
+        values.push(vendor_order.as_uuid().into());
+        values.push((*commission).into());
+        rows.push(format!(
+            "($1, ${}, $2, $3, ${}, $4)",
+            values.len() - 1,
+            values.len()
+        ));
+    }
+    tx.execute_raw(statement(
+        &**tx,
+        &format!(
+            "INSERT INTO commission_items (tenant_id, vendor_order_id, document_id, payout_id, \
+             commission, vat_rate) VALUES {} ON CONFLICT (tenant_id, vendor_order_id) DO NOTHING",
+            rows.join(", ")
+        ),
+        values,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The commission invoice that carried `vendor_order`'s commission, if one did.
+pub async fn commission_item(
+    tx: &TenantTx,
+    vendor_order: VendorOrderId,
+) -> Result<Option<CommissionItem>, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT document_id, payout_id, commission, vat_rate FROM commission_items \
+             WHERE tenant_id = $1 AND vendor_order_id = $2",
+            [tx.tenant().as_uuid().into(), vendor_order.as_uuid().into()],
+        ))
+        .await?;
+    row.map(|row| {
+        Ok(CommissionItem {
+            document: DocumentId::from_uuid(col(&row, "document_id")?),
+            payout: PayoutId::from_uuid(col(&row, "payout_id")?),
+            commission: col(&row, "commission")?,
+            vat_rate: col(&row, "vat_rate")?,
+        })
+    })
+    .transpose()
+}
+
+/// What commission credit notes of commission invoice `invoice` credited for `vendor_order`
+/// so far (VAT included).
+pub async fn credited_commission(
+    tx: &TenantTx,
+    invoice: DocumentId,
+    vendor_order: VendorOrderId,
+) -> Result<i64, DbErr> {
+    let row = tx
+        .query_one_raw(statement(
+            &**tx,
+            "SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT) AS credited FROM customer_documents \
+             WHERE tenant_id = $1 AND invoice_id = $2 AND vendor_order_id = $3 AND kind = $4",
+            [
+                tx.tenant().as_uuid().into(),
+                invoice.as_uuid().into(),
+                vendor_order.as_uuid().into(),
+                DocumentKind::CommissionCreditNote.code().into(),
+            ],
+        ))
+        .await?;
+    row.map_or(Ok(0), |row| col(&row, "credited"))
+}

@@ -73,6 +73,13 @@ pub const MIGRATIONS: &[Migration] = &[
         include_str!("../../migrations/0007_provider_balance_transactions.sql"),
         &["provider_balance_transactions"],
     ),
+    Migration {
+        version: 8,
+        name: "commission credit notes, and which invoice carried each vendor order's commission",
+        sqlite: include_str!("../../migrations/0008_commission_credit_notes.sqlite.sql"),
+        postgres: include_str!("../../migrations/0008_commission_credit_notes.postgres.sql"),
+        tenant_tables: &["commission_items"],
+    },
     mercato_events::INBOX_MIGRATION,
     mercato_events::INBOX_AGE_INDEX_MIGRATION,
     mercato_jobs::JOBS_MIGRATION,

@@ -813,32 +813,7 @@ where
 #[macro_export]
 macro_rules! on_all_backends {
     ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                super::$name(
-                    $crate::support::Backend::Embedded,
-                    concat!(stringify!($name), "::embedded"),
-                )
-                .await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn real() {
-                super::$name(
-                    $crate::support::Backend::Real,
-                    concat!(stringify!($name), "::real"),
-                )
-                .await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn split() {
-                super::$name(
-                    $crate::support::Backend::Split,
-                    concat!(stringify!($name), "::split"),
-                )
-                .await;
-            }
-        }
+        $crate::on_shapes!($name: Embedded embedded, Real real, Split split);
     };
 }
 
@@ -848,23 +823,26 @@ macro_rules! on_all_backends {
 #[macro_export]
 macro_rules! on_embedded_and_real {
     ($name:ident) => {
+        $crate::on_shapes!($name: Embedded embedded, Real real);
+    };
+}
+
+/// A module `$name` with one test per listed shape (`Backend` variant, test name), each
+/// running scenario `$name` on it.
+#[macro_export]
+macro_rules! on_shapes {
+    ($name:ident: $($backend:ident $test:ident),+) => {
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn embedded() {
-                super::$name(
-                    $crate::support::Backend::Embedded,
-                    concat!(stringify!($name), "::embedded"),
-                )
-                .await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn real() {
-                super::$name(
-                    $crate::support::Backend::Real,
-                    concat!(stringify!($name), "::real"),
-                )
-                .await;
-            }
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$name(
+                        $crate::support::Backend::$backend,
+                        concat!(stringify!($name), "::", stringify!($test)),
+                    )
+                    .await;
+                }
+            )+
         }
     };
 }

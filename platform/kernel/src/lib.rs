@@ -10,6 +10,7 @@ pub mod money;
 pub mod page;
 pub mod problem;
 pub mod telemetry;
+pub mod text;
 
 pub use config::Secret;
 pub use money::{Currency, Money};

@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use mercato_kernel::Money;
+use mercato_kernel::text::check_line;
 use mercato_tenant_context::{UserId, VendorId};
 use serde::{Deserialize, Serialize};
 
@@ -180,14 +181,14 @@ impl LegalAddress {
             bad.push((format!("{at}/lines"), "one to three lines"));
         }
         for (i, line) in self.lines.iter().enumerate() {
-            if let Err(m) = check_text(line, 200) {
+            if let Err(m) = check_line(line, 200) {
                 bad.push((format!("{at}/lines/{i}"), m));
             }
         }
-        if let Err(m) = check_text(&self.postal_code, 20) {
+        if let Err(m) = check_line(&self.postal_code, 20) {
             bad.push((format!("{at}/postal_code"), m));
         }
-        if let Err(m) = check_text(&self.city, 120) {
+        if let Err(m) = check_line(&self.city, 120) {
             bad.push((format!("{at}/city"), m));
         }
         bad
@@ -201,19 +202,6 @@ impl LegalAddress {
             city: self.city.trim().to_owned(),
         }
     }
-}
-
-/// A line of text a person types (a name, an address line): not empty once trimmed, at most
-/// `max` characters, no control characters.
-pub fn check_text(text: &str, max: usize) -> Result<(), &'static str> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err("must not be empty");
-    }
-    if trimmed.chars().count() > max || text.chars().any(char::is_control) {
-        return Err("too long, or has control characters");
-    }
-    Ok(())
 }
 
 /// Who the vendor is on paper, as invoices print it (ADR 0043).

@@ -243,7 +243,7 @@ pub fn slugify(name: &str) -> String {
         .to_owned()
 }
 
-pub use mercato_vendors_api::vendor::check_text as check_name;
+pub use mercato_kernel::text::check_line as check_name;
 
 pub fn check_country(code: &str) -> Result<(), &'static str> {
     if mercato_kernel::country::is_known(code) {

@@ -9,9 +9,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use mercato_kernel::http::Json;
+use mercato_kernel::text::check_line;
 use mercato_kernel::{Checks, Problem, country};
 use mercato_tenant_context::{Permission, TenantContext};
-use mercato_vendors_api::vendor::{LegalAddress, LegalDetails, check_text};
+use mercato_vendors_api::vendor::{LegalAddress, LegalDetails};
 use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AccountingState> {
@@ -60,7 +61,7 @@ fn out(s: InvoiceSettings) -> InvoiceSettingsOut {
 /// The settings `input` gives, checked: a 422 naming each bad field.
 fn parse(input: InvoiceSettingsIn) -> Result<(LegalDetails, bool), Problem> {
     let mut checks = Checks::default();
-    if let Err(m) = check_text(&input.legal_name, 200) {
+    if let Err(m) = check_line(&input.legal_name, 200) {
         checks.push("/legal_name", m);
     }
     for (path, m) in input.address.problems("/address") {

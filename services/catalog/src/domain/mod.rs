@@ -31,18 +31,7 @@ pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now().trunc_subsecs(6)
 }
 
-/// A short text a person types (a title, a name): trimmed, 1 to `max` characters, no
-/// control characters.
-pub fn check_name(text: &str, max: usize) -> Result<(), &'static str> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err("must not be empty");
-    }
-    if trimmed.chars().count() > max || text.chars().any(char::is_control) {
-        return Err("too long, or has control characters");
-    }
-    Ok(())
-}
+pub use mercato_kernel::text::check_line as check_name;
 
 /// A longer text (a description): at most `max` characters; line breaks and tabs allowed.
 pub fn check_text(text: &str, max: usize) -> Result<(), &'static str> {
